@@ -1,0 +1,183 @@
+"""Validated, immutable parameters of a Random Hierarchy Model."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["RHMParams", "symbol_dtype", "UNKNOWN_OF_DTYPE"]
+
+#: Largest tuple code space ``v**s`` we accept: tuple codes are int64 in the kernels.
+_MAX_TUPLE_CODES = 2**62
+
+
+def symbol_dtype(n_symbols: int) -> np.dtype[Any]:
+    """Smallest unsigned integer dtype holding ``n_symbols`` symbols plus one marker.
+
+    The largest value of the dtype is reserved as the *unknown / ungrammatical* marker,
+    so ``n_symbols <= iinfo(dtype).max``.
+
+    >>> symbol_dtype(8)
+    dtype('uint8')
+    >>> symbol_dtype(255), symbol_dtype(256)
+    (dtype('uint8'), dtype('uint16'))
+    """
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if n_symbols <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    raise ValueError(
+        f"n_symbols={n_symbols} exceeds what uint32 can hold with one reserved marker "
+        f"(n_symbols <= {np.iinfo(np.uint32).max})"
+    )
+
+
+def UNKNOWN_OF_DTYPE(dtype: np.dtype[Any]) -> int:  # noqa: N802 - reads as a constant
+    """The reserved *unknown* marker of a symbol dtype: its largest value."""
+    return int(np.iinfo(dtype).max)
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    ivalue = int(value)
+    if ivalue < minimum:
+        raise ValueError(f"{name} must satisfy {name} >= {minimum}, got {name}={ivalue}")
+    return ivalue
+
+
+@dataclass(frozen=True, init=False)
+class RHMParams:
+    """Parameters ``(v, m, s, L, n_c)`` of a Random Hierarchy Model.
+
+    Levels are numbered from the leaves: level 0 holds the ``s**L`` visible tokens, level
+    ``L`` the root. Every non-root level has vocabulary ``v``; the root has ``n_c`` symbols.
+    Each symbol owns ``m`` distinct s-tuples of lower-level symbols (its production rules, or
+    *synonyms*), and no tuple belongs to two symbols (unambiguity), hence
+    ``m <= v**(s-1)`` and ``n_c * m <= v**s``.
+
+    Parameters
+    ----------
+    v : int
+        Vocabulary size of every non-root level, ``v >= 2``.
+    m : int
+        Number of production rules per symbol, ``1 <= m <= v**(s-1)``.
+    s : int
+        Branching factor, ``s >= 2``.
+    L : int
+        Depth, ``L >= 1``.
+    n_c : int, optional
+        Number of root symbols (classes); defaults to ``v``. ``n_c * m <= v**s``.
+
+    Examples
+    --------
+    >>> p = RHMParams(v=8, m=2, s=2, L=3)
+    >>> p.n_c, p.f, p.string_length, p.nodes_at_level(1)
+    (8, 0.25, 8, 4)
+    >>> p.P_max  # 8 * 2**7: one rule choice per internal node
+    1024
+    """
+
+    v: int
+    m: int
+    s: int
+    L: int
+    n_c: int
+
+    def __init__(self, v: int, m: int, s: int, L: int, n_c: int | None = None) -> None:
+        v = _check_int("v", v, 2)
+        m = _check_int("m", m, 1)
+        s = _check_int("s", s, 2)
+        L = _check_int("L", L, 1)
+        n_c = _check_int("n_c", v if n_c is None else n_c, 1)
+        if v**s >= _MAX_TUPLE_CODES:
+            raise ValueError(
+                f"v**s must be < 2**62 so that tuple codes fit int64, got v={v}, s={s} "
+                f"(v**s = {v**s})"
+            )
+        if m > v ** (s - 1):
+            raise ValueError(
+                f"m must satisfy m <= v**(s-1) (unambiguous rules: v*m tuples among v**s), "
+                f"got m={m}, v={v}, s={s} (v**(s-1) = {v ** (s - 1)})"
+            )
+        if n_c * m > v**s:
+            raise ValueError(
+                f"n_c must satisfy n_c*m <= v**s (unambiguous root rules), got n_c={n_c}, "
+                f"m={m}, v={v}, s={s} (n_c*m = {n_c * m} > v**s = {v**s})"
+            )
+        if s**L >= 2**40:
+            raise ValueError(
+                f"string length s**L must be < 2**40 to be addressable, got s={s}, L={L}"
+            )
+        symbol_dtype(max(v, n_c))  # raises if no supported dtype holds the symbols
+        object.__setattr__(self, "v", v)
+        object.__setattr__(self, "m", m)
+        object.__setattr__(self, "s", s)
+        object.__setattr__(self, "L", L)
+        object.__setattr__(self, "n_c", n_c)
+
+    # -- derived quantities -------------------------------------------------------------
+    @property
+    def f(self) -> float:
+        """Fraction ``m / v**(s-1)`` of the ``v**s`` tuples that are grammatical."""
+        return self.m / self.v ** (self.s - 1)
+
+    @property
+    def string_length(self) -> int:
+        """Number of visible tokens, ``s**L``."""
+        return int(self.s**self.L)
+
+    @property
+    def n_internal_nodes(self) -> int:
+        """Number of internal (non-leaf) nodes, ``(s**L - 1) / (s - 1)``."""
+        return (self.s**self.L - 1) // (self.s - 1)
+
+    @property
+    def P_max(self) -> int:
+        """Number of distinct data, ``n_c * m**((s**L-1)/(s-1))``, as an exact Python int."""
+        return self.n_c * self.m**self.n_internal_nodes
+
+    @property
+    def log_P_max(self) -> float:
+        """Natural log of :attr:`P_max`, computed without forming the integer."""
+        return math.log(self.n_c) + self.n_internal_nodes * math.log(self.m)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Smallest unsigned dtype holding every symbol of every level plus the marker."""
+        return symbol_dtype(max(self.v, self.n_c))
+
+    @property
+    def unknown(self) -> int:
+        """Marker value for ungrammatical / unknown symbols (largest value of :attr:`dtype`)."""
+        return UNKNOWN_OF_DTYPE(self.dtype)
+
+    def nodes_at_level(self, level: int) -> int:
+        """Number of nodes ``s**(L - level)`` at ``level`` (0 = tokens, L = root)."""
+        self.check_level(level, 0, self.L)
+        return int(self.s ** (self.L - level))
+
+    def vocab(self, level: int) -> int:
+        """Vocabulary size of ``level``: ``n_c`` at the root, ``v`` elsewhere."""
+        self.check_level(level, 0, self.L)
+        return self.n_c if level == self.L else self.v
+
+    def n_rules(self, level: int) -> int:
+        """Number of production rules at ``level`` (1..L): ``vocab(level) * m``."""
+        self.check_level(level, 1, self.L)
+        return self.vocab(level) * self.m
+
+    def check_level(self, level: int, lo: int, hi: int, name: str = "level") -> int:
+        """Validate ``lo <= level <= hi`` and return it as an int."""
+        if isinstance(level, bool) or not isinstance(level, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {level!r}")
+        if not lo <= int(level) <= hi:
+            raise ValueError(f"{name} must satisfy {lo} <= {name} <= {hi}, got {name}={level}")
+        return int(level)
+
+    def to_dict(self) -> dict[str, int]:
+        """Plain dict ``{v, m, s, L, n_c}``."""
+        return {"v": self.v, "m": self.m, "s": self.s, "L": self.L, "n_c": self.n_c}
