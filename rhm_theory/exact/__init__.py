@@ -1,0 +1,45 @@
+"""Exact population statistics of an RHM, computed from the rule tables (no sampling)."""
+
+from rhm_theory.exact.contexts import (
+    CONTEXT_KINDS,
+    ContextKind,
+    ContextLaws,
+    MarginSummary,
+    block_layout,
+    context_laws,
+    context_vectors,
+    margin_summary,
+    pairwise_distances,
+    separation_margins,
+)
+from rhm_theory.exact.transitions import (
+    child_matrices,
+    descendant_laws,
+    joint_law,
+    level_weights,
+    node_marginal,
+    path_product,
+    root_to_level_sums,
+    sibling_joint,
+)
+
+__all__ = [
+    "CONTEXT_KINDS",
+    "ContextKind",
+    "ContextLaws",
+    "MarginSummary",
+    "block_layout",
+    "child_matrices",
+    "context_laws",
+    "context_vectors",
+    "descendant_laws",
+    "joint_law",
+    "level_weights",
+    "margin_summary",
+    "node_marginal",
+    "pairwise_distances",
+    "path_product",
+    "root_to_level_sums",
+    "separation_margins",
+    "sibling_joint",
+]

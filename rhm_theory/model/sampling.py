@@ -1,0 +1,532 @@
+"""Reproducible, chunked numba sampler of RHM strings (and their latent trees).
+
+Random-number scheme (version 2; every string is a pure function of ``(seed, index)``):
+
+- ``key = mix64(seed ^ 0x5851F42D4C957F2D)`` with ``mix64`` the splitmix64 finaliser.
+- String ``i`` owns the splitmix64 stream started at
+  ``state_i = mix64(key ^ mix64(i * GAMMA + 1))``; its ``t``-th word (``t = 1, 2, ...``) is
+  ``w_t = mix64(state_i + t * GAMMA)`` with ``GAMMA = 0x9E3779B97F4A7C15``.
+- Root symbol: Lemire's exact bounded draw in ``[0, n_c)`` from the low 32 bits of ``w_1``.
+- Rule choices, one per internal node in breadth-first order (root first, then each level
+  left to right), from ``w_2, w_3, ...``:
+
+  * ``m`` a power of two: ``log2(m)`` bits per node, taken from the low end of the current
+    word; a fresh word starts when fewer than ``log2(m)`` bits remain;
+  * otherwise: one exact Lemire draw per node from the low, then the high 32-bit half of
+    each word.
+  * ``m == 1`` consumes nothing.
+
+  A Lemire rejection (probability below ``n / 2**32``) redraws from a side stream seeded
+  by the state, so it never shifts the words of later nodes.
+
+Without replacement, the kept strings are the first ``P`` distinct ones in index order
+(exact uniform sampling without replacement), or, when ``P > P_max / 2``, the first ``P``
+entries of a seeded permutation of all ``P_max`` tree indices (decoded in mixed radix:
+root in base ``n_c``, then one base-``m`` digit per internal node in breadth-first order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+from rhm_theory.model.grammar import Grammar
+
+__all__ = ["Sample", "sample", "iter_samples", "string_keys", "RNG_SCHEME_VERSION"]
+
+#: Version of the documented bit-stream (bump whenever sampled bytes change).
+RNG_SCHEME_VERSION = 2
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MASK32 = np.uint64(0xFFFFFFFF)
+#: Largest P for one in-memory call; larger runs must stream with :func:`iter_samples`.
+_MAX_INDEX = 2**62
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A batch of RHM data.
+
+    Attributes
+    ----------
+    tokens : ndarray, shape (P, s**L)
+        Visible strings (level 0), in the grammar's symbol dtype.
+    levels : tuple of ndarray or None
+        ``levels[l-1]`` (``l = 1..L``) of shape ``(P, s**(L-l))`` holds the level-``l``
+        latent symbols; ``levels[L-1][:, 0]`` is the root (class label). ``None`` unless
+        latents were requested.
+    """
+
+    tokens: npt.NDArray[Any]
+    levels: tuple[npt.NDArray[Any], ...] | None = None
+
+    @property
+    def labels(self) -> npt.NDArray[Any]:
+        """Root symbols, shape ``(P,)`` (requires latents)."""
+        return self.level(len(self.levels) if self.levels is not None else 0)[:, 0]
+
+    def level(self, level: int) -> npt.NDArray[Any]:
+        """Symbols of ``level`` (0 = tokens); levels above 0 require latents."""
+        if level == 0:
+            return self.tokens
+        if self.levels is None:
+            raise ValueError("this sample holds no latents: sample with latents=True")
+        if not 1 <= level <= len(self.levels):
+            raise ValueError(f"level must satisfy 0 <= level <= L={len(self.levels)}, got {level}")
+        return self.levels[level - 1]
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+
+# -- counter-based random numbers ----------------------------------------------------------
+@nb.njit(cache=True, inline="always")
+def _mix64(z: np.uint64) -> np.uint64:
+    # splitmix64 finaliser: a bijective avalanche hash of a 64-bit word.
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(cache=True, inline="always")
+def _string_state(key: np.uint64, index: np.int64) -> np.uint64:
+    # Each string gets its own splitmix64 stream started at a hashed point of the cycle,
+    # so string i depends only on (seed, i): chunking and threading cannot change it.
+    return _mix64(key ^ _mix64(np.uint64(index) * _GAMMA + np.uint64(1)))
+
+
+@nb.njit(cache=True, inline="always")
+def _bounded32(x: np.uint64, n: np.uint64, state: np.uint64) -> np.int64:
+    # Lemire's nearly divisionless method: exact uniform integer in [0, n) from 32-bit x.
+    prod = x * n
+    low = prod & _MASK32
+    if low < n:
+        threshold = ((np.uint64(1) << np.uint64(32)) - n) % n
+        extra = state
+        while low < threshold:  # rare rejection: redraw from a side stream
+            extra += _GAMMA
+            x = _mix64(extra ^ np.uint64(0xD1B54A32D192ED03)) & _MASK32
+            prod = x * n
+            low = prod & _MASK32
+    return np.int64(prod >> np.uint64(32))
+
+
+@nb.njit(cache=True, inline="always")
+def _expand_row(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    index: np.int64,
+    log2m: int,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    # Expand one tree in place in its output row: a depth-d node k lives at the position of
+    # its leftmost leaf, k * s**(L-d); its child 0 overwrites it after the symbol is read.
+    # No heap buffer and no copy; the row (s**L symbols) stays in L1 cache.
+    state = _string_state(key, index)
+    state += _GAMMA
+    row[0] = _bounded32(_mix64(state) & _MASK32, np.uint64(n_c), state)
+    bits_left = 0
+    spare = np.uint64(0)
+    have_half = False
+    mask = np.uint64(m - 1)
+    ul2 = np.uint64(log2m)
+    stride = row.shape[0]
+    width = 1
+    for depth in range(n_levels):
+        level = n_levels - depth  # level of the parents being expanded
+        child = stride // s
+        if want_latents:
+            base = lat_base[level] + i * width
+            for k in range(width):
+                lat[base + k] = row[k * stride]
+        for k in range(width):
+            p = k * stride
+            a = row[p]
+            if m == 1:
+                r = 0
+            elif log2m > 0:
+                if bits_left < log2m:
+                    state += _GAMMA
+                    spare = _mix64(state)
+                    bits_left = 64
+                r = np.int64(spare & mask)
+                spare >>= ul2
+                bits_left -= log2m
+            else:
+                if not have_half:
+                    state += _GAMMA
+                    spare = _mix64(state)
+                    x = spare & _MASK32
+                    have_half = True
+                else:
+                    x = spare >> np.uint64(32)
+                    have_half = False
+                r = _bounded32(x, np.uint64(m), state + np.uint64(k + 1) * _GAMMA)
+            for j in range(s):
+                row[p + j * child] = rules[level - 1, a, r, j]
+        stride = child
+        width *= s
+
+
+@nb.njit(cache=True, parallel=True)
+def _sample_range_kernel(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    start: np.int64,
+    log2m: int,
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    for i in nb.prange(tokens.shape[0]):
+        _expand_row(
+            rules, n_levels, s, m, n_c, key, start + i, log2m,
+            tokens[i], lat, lat_base, i, want_latents,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, parallel=True)
+def _sample_at_kernel(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    indices: npt.NDArray[np.int64],
+    log2m: int,
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    for i in nb.prange(tokens.shape[0]):
+        _expand_row(
+            rules, n_levels, s, m, n_c, key, indices[i], log2m,
+            tokens[i], lat, lat_base, i, want_latents,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True)
+def _decode_kernel(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    s: int,
+    m: int,
+    n_c: int,
+    codes: npt.NDArray[np.int64],
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    # Tree index in mixed radix: root symbol (base n_c), then one rule (base m) per
+    # internal node in breadth-first order; same in-place expansion as _expand_row.
+    for i in range(codes.shape[0]):
+        row = tokens[i]
+        c = codes[i]
+        row[0] = c % n_c
+        c //= n_c
+        stride = row.shape[0]
+        width = 1
+        for depth in range(n_levels):
+            level = n_levels - depth
+            child = stride // s
+            if want_latents:
+                base = lat_base[level] + i * width
+                for k in range(width):
+                    lat[base + k] = row[k * stride]
+            for k in range(width):
+                p = k * stride
+                a = row[p]
+                r = c % m
+                c //= m
+                for j in range(s):
+                    row[p + j * child] = rules[level - 1, a, r, j]
+            stride = child
+            width *= s
+
+
+# -- Python side -----------------------------------------------------------------------------
+def _seed_key(seed: int) -> np.uint64:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    if not 0 <= int(seed) < 2**64:
+        raise ValueError(f"seed must satisfy 0 <= seed < 2**64, got {seed}")
+    # Hash the seed so that nearby seeds give unrelated streams.
+    return np.uint64(int(_mix64(np.uint64(int(seed)) ^ np.uint64(0x5851F42D4C957F2D))))
+
+
+def string_keys(seed: int) -> np.uint64:
+    """The 64-bit key that the data seed expands to (exposed for reproducibility audits).
+
+    >>> int(string_keys(0)) == int(string_keys(0)) != int(string_keys(1))
+    True
+    """
+    return _seed_key(seed)
+
+
+_PACK_CACHE: dict[int, tuple[Grammar, npt.NDArray[Any]]] = {}
+
+
+def _packed_rules(grammar: Grammar) -> npt.NDArray[Any]:
+    # All levels in one (L, max(v, n_c), m, s) table in the output dtype (small: stays in
+    # cache, and no int64 -> symbol conversion in the inner loop).
+    hit = _PACK_CACHE.get(id(grammar))
+    if hit is not None and hit[0] is grammar:
+        return hit[1]
+    p = grammar.params
+    packed = np.zeros((p.L, max(p.v, p.n_c), p.m, p.s), dtype=p.dtype)
+    for level in range(1, p.L + 1):
+        table = grammar.rules_of(level)
+        packed[level - 1, : table.shape[0]] = table
+    if len(_PACK_CACHE) > 64:
+        _PACK_CACHE.clear()
+    _PACK_CACHE[id(grammar)] = (grammar, packed)
+    return packed
+
+
+def _latent_buffers(
+    grammar: Grammar, n: int, latents: bool
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64], tuple[npt.NDArray[Any], ...] | None]:
+    # One flat buffer, level-major: level l occupies a contiguous (n, s**(L-l)) block, so
+    # every returned level is a C-contiguous view and no copy is needed.
+    p = grammar.params
+    base = np.zeros(p.L + 1, dtype=np.int64)
+    if not latents:
+        return np.empty(0, dtype=p.dtype), base, None
+    flat = np.empty(n * p.n_internal_nodes, dtype=p.dtype)
+    views = []
+    offset = 0
+    for level in range(1, p.L + 1):
+        width = p.nodes_at_level(level)
+        base[level] = offset
+        views.append(flat[offset : offset + n * width].reshape(n, width))
+        offset += n * width
+    return flat, base, tuple(views)
+
+
+def _log2m(m: int) -> int:
+    return m.bit_length() - 1 if m & (m - 1) == 0 else 0
+
+
+def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool) -> Sample:
+    p = grammar.params
+    key = _seed_key(seed)
+    tokens = np.empty((n, p.string_length), dtype=p.dtype)
+    flat, base, views = _latent_buffers(grammar, n, latents)
+    if n:
+        _sample_range_kernel(
+            _packed_rules(grammar), p.L, p.s, p.m, p.n_c, key, np.int64(start),
+            _log2m(p.m), tokens, flat, base, latents,
+        )  # fmt: skip
+    return Sample(tokens, views)
+
+
+def _sample_at(
+    grammar: Grammar, indices: npt.NDArray[np.int64], seed: int, latents: bool
+) -> Sample:
+    p = grammar.params
+    key = _seed_key(seed)
+    n = int(indices.shape[0])
+    tokens = np.empty((n, p.string_length), dtype=p.dtype)
+    flat, base, views = _latent_buffers(grammar, n, latents)
+    if n:
+        _sample_at_kernel(
+            _packed_rules(grammar), p.L, p.s, p.m, p.n_c, key,
+            np.ascontiguousarray(indices, dtype=np.int64), _log2m(p.m),
+            tokens, flat, base, latents,
+        )  # fmt: skip
+    return Sample(tokens, views)
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if not 0 <= int(value) < _MAX_INDEX:
+        raise ValueError(f"{name} must satisfy 0 <= {name} < 2**62, got {value}")
+    return int(value)
+
+
+def sample(
+    grammar: Grammar,
+    P: int,
+    seed: int,
+    *,
+    latents: bool = False,
+    replace: bool = True,
+    start: int = 0,
+) -> Sample:
+    """Draw ``P`` strings of ``grammar``.
+
+    String ``i`` (global index ``start + i``) is a deterministic function of
+    ``(seed, start + i)`` alone: the same seed gives the same bytes whatever the chunking
+    or the number of threads. Root symbol uniform over ``n_c``, each internal node picks
+    one of its symbol's ``m`` rules uniformly (exact integer draws, no modulo bias). The
+    bit-stream is documented in the module docstring (:data:`RNG_SCHEME_VERSION`).
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The rule tables.
+    P : int
+        Number of strings, ``0 <= P < 2**62``.
+    seed : int
+        Data seed, ``0 <= seed < 2**64`` (independent of the grammar seed).
+    latents : bool
+        Also return every latent level.
+    replace : bool
+        ``False`` draws ``P`` *distinct* data (exactly uniform without replacement, since
+        every tree has probability ``1/P_max`` and a string determines its tree);
+        requires ``P <= P_max``.
+    start : int
+        Index of the first string (with replacement only); ``sample(g, P, seed, start=k)``
+        equals rows ``k..k+P-1`` of a larger call.
+
+    Returns
+    -------
+    Sample
+        Tokens of shape ``(P, s**L)`` in ``params.dtype`` (and the latents if asked).
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a Grammar or a count/seed is not an integer.
+    ValueError
+        If a count or the seed is out of range, or ``P > P_max`` without replacement.
+
+    Examples
+    --------
+    >>> from rhm_theory.model import RHMParams, random_grammar
+    >>> g = random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0)
+    >>> x = sample(g, 5, seed=1, latents=True)
+    >>> x.tokens.shape, x.tokens.dtype.name, x.level(2).shape
+    ((5, 4), 'uint8', (5, 1))
+    >>> bool((sample(g, 3, seed=1, start=2).tokens == x.tokens[2:]).all())
+    True
+    """
+    if not isinstance(grammar, Grammar):
+        raise TypeError(f"grammar must be a Grammar, got {type(grammar).__name__}")
+    P = _check_count("P", P)
+    start = _check_count("start", start)
+    _seed_key(seed)
+    if replace:
+        if start + P > _MAX_INDEX:
+            raise ValueError(f"start + P must satisfy start + P <= 2**62, got {start + P}")
+        return _sample_range(grammar, start, P, seed, latents)
+    if start != 0:
+        raise ValueError("start must be 0 when replace=False (draws depend on all earlier ones)")
+    return _sample_distinct(grammar, P, seed, latents)
+
+
+def _first_distinct(tokens: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    # Row indices of the first occurrence of every distinct row, in increasing order.
+    rows = np.ascontiguousarray(tokens)
+    as_void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first = np.unique(as_void, return_index=True)
+    return np.sort(first).astype(np.int64)
+
+
+def _sample_distinct(grammar: Grammar, P: int, seed: int, latents: bool) -> Sample:
+    p = grammar.params
+    if P > p.P_max:
+        raise ValueError(
+            f"P must satisfy P <= P_max = {p.P_max} when replace=False (there are only "
+            f"P_max distinct data), got P={P}"
+        )
+    if P > p.P_max // 2:
+        return _sample_by_enumeration(grammar, P, seed, latents)
+    # Keep the first P distinct strings of the with-replacement stream: each kept string is
+    # uniform over the trees not yet drawn (exact sampling without replacement). The result
+    # does not depend on how far we look ahead; expected draws stay below 2P.
+    n_draw = P + P // 4 + 64
+    while True:
+        toks = _sample_range(grammar, 0, n_draw, seed, False).tokens
+        first = _first_distinct(toks)
+        if len(first) >= P:
+            break
+        n_draw *= 2
+    first = first[:P]
+    if not latents:
+        return Sample(np.ascontiguousarray(toks[first]), None)
+    return _sample_at(grammar, first, seed, True)
+
+
+def _sample_by_enumeration(grammar: Grammar, P: int, seed: int, latents: bool) -> Sample:
+    # Small P_max (< 2P < 2**63): permute all tree indices and decode the first P.
+    p = grammar.params
+    rng = np.random.default_rng([int(seed), 0x5EED])
+    chosen = rng.permutation(p.P_max)[:P].astype(np.int64)
+    tokens = np.empty((P, p.string_length), dtype=p.dtype)
+    flat, base, views = _latent_buffers(grammar, P, latents)
+    _decode_kernel(
+        _packed_rules(grammar), p.L, p.s, p.m, p.n_c, chosen, tokens, flat, base, latents
+    )
+    return Sample(tokens, views)
+
+
+def iter_samples(
+    grammar: Grammar,
+    P: int,
+    seed: int,
+    *,
+    chunk_size: int = 65536,
+    latents: bool = False,
+) -> Iterator[Sample]:
+    """Stream ``P`` strings in chunks of at most ``chunk_size`` (with replacement).
+
+    Memory is bounded by one chunk whatever ``P``; concatenating the chunks gives exactly
+    ``sample(grammar, P, seed, latents=latents)``.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The rule tables.
+    P : int
+        Total number of strings.
+    seed : int
+        Data seed.
+    chunk_size : int
+        Strings per chunk, ``>= 1``.
+    latents : bool
+        Also return every latent level.
+
+    Yields
+    ------
+    Sample
+        Consecutive chunks (global rows ``k*chunk_size ...``).
+
+    Examples
+    --------
+    >>> from rhm_theory.model import RHMParams, random_grammar
+    >>> g = random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0)
+    >>> [len(c) for c in iter_samples(g, 10, seed=3, chunk_size=4)]
+    [4, 4, 2]
+    """
+    if not isinstance(grammar, Grammar):
+        raise TypeError(f"grammar must be a Grammar, got {type(grammar).__name__}")
+    P = _check_count("P", P)
+    chunk_size = _check_count("chunk_size", chunk_size)
+    _seed_key(seed)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must satisfy chunk_size >= 1, got {chunk_size}")
+    for start in range(0, P, chunk_size):
+        yield _sample_range(grammar, start, min(chunk_size, P - start), seed, latents)
