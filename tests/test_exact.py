@@ -146,3 +146,25 @@ def test_synonym_invariance_random_grammars(L: int, kind: str) -> None:
         np.testing.assert_allclose(
             phi, context_laws(g, level, kind).vectors[parents], atol=TOL, rtol=0
         )
+
+
+@given(tiny_grammars())
+@settings(max_examples=15, deadline=None)
+def test_token_correlation_matches_enumeration(g: Grammar) -> None:
+    from rhm_theory.exact import token_correlation
+
+    p = g.params
+    levels, w = enumerate_trees(g)
+    tokens = levels[0]
+    for level in range(1, p.L + 1):
+        acc, n = 0.0, 0
+        for k in range(p.nodes_at_level(level)):
+            for j1, j2 in itertools.combinations(range(p.s), 2):
+                i = k * p.s**level + j1 * p.s ** (level - 1)
+                jj = k * p.s**level + j2 * p.s ** (level - 1)
+                joint = np.zeros((p.v, p.v))
+                np.add.at(joint, (tokens[:, i], tokens[:, jj]), w)
+                conn = joint - np.outer(joint.sum(1), joint.sum(0))
+                acc += float((conn**2).mean())
+                n += 1
+        assert abs(token_correlation(g, level) - np.sqrt(acc / n)) <= TOL

@@ -12,6 +12,11 @@ from rhm_theory.exact.contexts import (
     pairwise_distances,
     separation_margins,
 )
+from rhm_theory.exact.correlations import (
+    node_marginals_at_level,
+    token_correlation,
+    token_correlations,
+)
 from rhm_theory.exact.transitions import (
     child_matrices,
     descendant_laws,
@@ -36,10 +41,13 @@ __all__ = [
     "joint_law",
     "level_weights",
     "margin_summary",
+    "node_marginals_at_level",
     "node_marginal",
     "pairwise_distances",
     "path_product",
     "root_to_level_sums",
     "separation_margins",
     "sibling_joint",
+    "token_correlation",
+    "token_correlations",
 ]
