@@ -1,0 +1,251 @@
+"""Streaming tuple x context co-occurrence counts, pooled exactly as the exact engine defines them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+from rhm_theory.exact.contexts import CONTEXT_KINDS, block_layout
+
+__all__ = ["ContextCounts", "MAX_COUNT_CELLS"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Refuse count tensors above this many cells (int64): 2**28 cells = 2 GiB.
+MAX_COUNT_CELLS = 2**28
+
+
+@nb.njit(cache=True)
+def _tuple_codes_kernel(
+    seq: npt.NDArray[Any], s: int, alphabet: int, codes: IntArray
+) -> None:
+    # codes[i, k] = code of the k-th s-tuple of row i, or -1 if a symbol is unknown.
+    n, width = codes.shape
+    for i in range(n):
+        for k in range(width):
+            c = 0
+            for j in range(s):
+                x = np.int64(seq[i, k * s + j])
+                if x < 0 or x >= alphabet:
+                    c = -1
+                    break
+                c = c * alphabet + x
+            codes[i, k] = c
+
+
+@nb.njit(cache=True)
+def _count_latent(
+    seq: npt.NDArray[Any], codes: IntArray, s: int, alphabet: int, counts: IntArray
+) -> None:
+    # Context of the tuple under node u = children of each sibling u' (cousin symbols).
+    n, width = codes.shape
+    for i in range(n):
+        for k in range(width):
+            c = codes[i, k]
+            if c < 0:
+                continue
+            j = k % s
+            first = k - j
+            slot = 0
+            for jp in range(s):
+                if jp == j:
+                    continue
+                base = (first + jp) * s
+                for r in range(s):
+                    x = np.int64(seq[i, base + r])
+                    if 0 <= x < alphabet:
+                        counts[j, c, slot * s + r, x] += 1
+                slot += 1
+
+
+@nb.njit(cache=True)
+def _count_token(
+    tokens: npt.NDArray[Any], codes: IntArray, s: int, span: int, counts: IntArray
+) -> None:
+    # Context = the `span = s**l` visible tokens under each sibling u'.
+    n, width = codes.shape
+    for i in range(n):
+        for k in range(width):
+            c = codes[i, k]
+            if c < 0:
+                continue
+            j = k % s
+            first = k - j
+            slot = 0
+            for jp in range(s):
+                if jp == j:
+                    continue
+                base = (first + jp) * span
+                for r in range(span):
+                    counts[j, c, slot * span + r, np.int64(tokens[i, base + r])] += 1
+                slot += 1
+
+
+@nb.njit(cache=True)
+def _count_label(labels: npt.NDArray[Any], codes: IntArray, s: int, counts: IntArray) -> None:
+    n, width = codes.shape
+    for i in range(n):
+        y = np.int64(labels[i])
+        for k in range(width):
+            c = codes[i, k]
+            if c >= 0:
+                counts[k % s, c, 0, y] += 1
+
+
+class ContextCounts:
+    """Accumulator of pooled tuple x context counts of one level, fed chunk by chunk.
+
+    For every level-``level`` node ``u`` (children tuple ``T`` at level ``level-1``,
+    within-parent position ``j``), adds one count per context variable, exactly as the
+    exact engine's :func:`rhm_theory.exact.context_laws` pools them. Tuples are indexed by
+    their code ``sum_j t_j * alphabet**(s-1-j)``; tuples with an unknown symbol (outside
+    ``[0, alphabet)``) are skipped, as are unknown latent-context symbols.
+
+    Parameters
+    ----------
+    s : int
+        Branching factor.
+    level : int
+        Level ``l >= 1`` of the node whose children tuple is counted.
+    kind : {"latent", "token", "label"}
+    alphabet : int
+        Number of symbols the level-``(l-1)`` sequences use (``v`` for tokens or ILC
+        cluster ids).
+    n_context : int
+        Vocabulary of the context variables (``v`` for latent/token, ``n_c`` for label).
+
+    Attributes
+    ----------
+    counts_ : ndarray of int64, shape (s, alphabet**s, n_blocks, n_context)
+    n_strings_ : int
+        Strings seen so far.
+    """
+
+    def __init__(self, s: int, level: int, kind: str, alphabet: int, n_context: int) -> None:
+        if kind not in CONTEXT_KINDS:
+            raise ValueError(f"kind must be one of {CONTEXT_KINDS}, got {kind!r}")
+        for name, val, lo in (("s", s, 2), ("level", level, 1), ("alphabet", alphabet, 1),
+                              ("n_context", n_context, 1)):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {val!r}")
+        self.s, self.level, self.kind = int(s), int(level), kind
+        self.alphabet, self.n_context = int(alphabet), int(n_context)
+        self.n_blocks = len(block_layout(self.s, self.level, kind))
+        shape = (self.s, self.alphabet**self.s, self.n_blocks, self.n_context)
+        cells = int(np.prod(shape, dtype=object))
+        if cells > MAX_COUNT_CELLS:
+            raise ValueError(
+                f"count tensor of shape {shape} has {cells} cells > MAX_COUNT_CELLS = "
+                f"{MAX_COUNT_CELLS}: reduce alphabet**s (alphabet={alphabet}, s={s}) or the "
+                f"context size"
+            )
+        self.counts_: IntArray = np.zeros(shape, dtype=np.int64)
+        self.n_strings_ = 0
+
+    def update(
+        self,
+        symbols: npt.NDArray[Any],
+        *,
+        tokens: npt.NDArray[Any] | None = None,
+        labels: npt.NDArray[Any] | None = None,
+    ) -> ContextCounts:
+        """Add the counts of one chunk.
+
+        Parameters
+        ----------
+        symbols : ndarray, shape (P, n_nodes * s)
+            The level-``(l-1)`` sequence of each string (tokens when ``level = 1``);
+            values outside ``[0, alphabet)`` mean *unknown*. ``n_nodes`` (the number of
+            level-``l`` nodes) must be a multiple of ``s``.
+        tokens : ndarray, shape (P, n_nodes * s**level), for ``kind="token"``
+        labels : ndarray, shape (P,), for ``kind="label"`` (root symbols)
+        """
+        seq = np.asarray(symbols)
+        if seq.ndim != 2 or seq.shape[1] % (self.s * self.s) != 0:
+            raise ValueError(
+                f"symbols must have shape (P, n_nodes*s) with n_nodes a multiple of s={self.s} "
+                f"(the nodes need parents), got {seq.shape}"
+            )
+        n, width = seq.shape[0], seq.shape[1] // self.s
+        codes = np.empty((n, width), dtype=np.int64)
+        _tuple_codes_kernel(_as_kernel_ints(seq), self.s, self.alphabet, codes)
+        if self.kind == "latent":
+            _count_latent(_as_kernel_ints(seq), codes, self.s, self.alphabet, self.counts_)
+        elif self.kind == "token":
+            span = self.s**self.level
+            if tokens is None:
+                raise ValueError("tokens are required for kind='token'")
+            tok = np.asarray(tokens)
+            if tok.shape != (n, width * span):
+                raise ValueError(
+                    f"tokens must have shape (P, n_nodes * s**level) = {(n, width * span)}, "
+                    f"got {tok.shape}"
+                )
+            if tok.size and (int(tok.min()) < 0 or int(tok.max()) >= self.n_context):
+                raise ValueError(f"tokens must lie in [0, n_context={self.n_context})")
+            _count_token(tok, codes, self.s, span, self.counts_)
+        else:
+            if labels is None:
+                raise ValueError("labels (root symbols) are required for kind='label'")
+            lab = np.asarray(labels)
+            if lab.shape != (n,):
+                raise ValueError(f"labels must have shape (P,) = ({n},), got {lab.shape}")
+            if lab.size and (int(lab.min()) < 0 or int(lab.max()) >= self.n_context):
+                raise ValueError(f"labels must lie in [0, n_context={self.n_context})")
+            _count_label(lab, codes, self.s, self.counts_)
+        self.n_strings_ += n
+        return self
+
+    # -- derived statistics -------------------------------------------------------------
+    def tuple_counts(self) -> IntArray:
+        """Occurrences of each tuple code at each position, shape ``(s, alphabet**s)``.
+
+        A tuple's occurrence count is the total of its first context block (every block
+        of one occurrence gets one count unless its context symbol is unknown; the label
+        block always does).
+        """
+        return np.asarray(self.counts_.sum(axis=3).max(axis=2))
+
+    def observed_codes(self) -> IntArray:
+        """Codes of the tuples seen at least once (at any position), sorted."""
+        return np.flatnonzero(self.counts_.sum(axis=(0, 2, 3)) > 0).astype(np.int64)
+
+    def block_marginals(self) -> FloatArray:
+        """Pooled empirical law of each context block, shape ``(s, n_blocks, n_context)``."""
+        marg = self.counts_.sum(axis=1).astype(np.float64)
+        tot = marg.sum(axis=-1, keepdims=True)
+        return np.divide(marg, tot, out=np.zeros_like(marg), where=tot > 0)
+
+    def conditional_laws(self, codes: IntArray | None = None) -> FloatArray:
+        """Empirical ``P(block | T = t)`` per position, ``(n_codes, s, n_blocks, n_context)``.
+
+        Blocks with no count (the tuple never seen at that position) hold the block
+        marginal, as in the exact engine.
+        """
+        sel = self.observed_codes() if codes is None else np.asarray(codes, dtype=np.int64)
+        c = np.transpose(self.counts_[:, sel], (1, 0, 2, 3)).astype(np.float64)
+        tot = c.sum(axis=-1, keepdims=True)
+        marg = self.block_marginals()[None]
+        return np.where(tot > 0, c / np.where(tot > 0, tot, 1.0), marg)
+
+    def vectors(self, codes: IntArray | None = None) -> tuple[IntArray, FloatArray]:
+        """Centred empirical context vectors of tuples: ``(codes, vectors)``.
+
+        ``vectors[i]`` is the concatenation over ``j`` and blocks of
+        ``P_hat(block | T = codes[i]) - P_hat(block)``, the estimator of ``psi_parent``.
+        """
+        sel = self.observed_codes() if codes is None else np.asarray(codes, dtype=np.int64)
+        laws = self.conditional_laws(sel) - self.block_marginals()[None]
+        return sel, laws.reshape(len(sel), -1)
+
+
+def _as_kernel_ints(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    # Kernels compare against [0, alphabet): unsigned inputs are fine as they are; other
+    # dtypes become int64 so that negative "unknown" markers stay negative.
+    if a.dtype.kind == "u":
+        return a
+    return a.astype(np.int64, copy=False)
