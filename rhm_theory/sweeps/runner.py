@@ -1,0 +1,239 @@
+"""Grid runner for ILC sweeps: cells, tidy rows (CSV/JSON), executors, resume, progress."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SweepCell", "make_grid", "run_cell", "run_sweep", "load_rows", "ROW_FIELDS"]
+
+METHODS = ("latent", "token", "label")
+
+#: Columns of a sweep row, in order (one row per cell and non-root level).
+ROW_FIELDS = (
+    "key", "method", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
+    "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
+    "min_accuracy", "all_exact", "seconds",
+)
+
+
+@dataclass(frozen=True)
+class SweepCell:
+    """One run: a grammar ``(v, m, s, L, n_c, grammar_seed, balanced)``, ``P`` training
+    strings drawn with ``data_seed``, and a method (ILC context kind)."""
+
+    method: str
+    v: int
+    m: int
+    s: int
+    L: int
+    P: int
+    grammar_seed: int = 0
+    data_seed: int = 0
+    n_c: int | None = None
+    balanced: bool = False
+    n_test: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.P < 1:
+            raise ValueError(f"P must satisfy P >= 1, got {self.P}")
+
+    @property
+    def key(self) -> str:
+        """Stable identifier used to skip finished cells on resume."""
+        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+def make_grid(
+    methods: Iterable[str],
+    vms: Iterable[tuple[int, int]],
+    Ls: Iterable[int],
+    P_of: Callable[[str, int, int, int, int], Iterable[int]],
+    grammar_seeds: Iterable[int],
+    *,
+    s: int = 2,
+    data_seed_offset: int = 1000,
+    balanced: bool = False,
+) -> list[SweepCell]:
+    """Cartesian grid; ``P_of(method, v, m, s, L)`` gives each configuration's P values.
+
+    The data seed of a cell is ``data_seed_offset + grammar_seed`` (separate from the
+    grammar seed; all P values of one grammar share the data stream's prefix).
+    """
+    cells = []
+    for method, (v, m), L, gs in itertools.product(methods, vms, Ls, grammar_seeds):
+        for P in P_of(method, v, m, s, L):
+            cells.append(SweepCell(method, v, m, s, L, int(P), gs, data_seed_offset + gs,
+                                   balanced=balanced))
+    return cells
+
+
+def run_cell(cell: SweepCell) -> list[dict[str, Any]]:
+    """Fit ILC for one cell (streaming the data) and score every non-root level."""
+    from rhm_theory.algorithms.ilc import IterativeLatentClustering
+    from rhm_theory.algorithms.metrics import score_levels
+    from rhm_theory.model.grammar import balanced_grammar, random_grammar
+    from rhm_theory.model.params import RHMParams
+    from rhm_theory.model.sampling import iter_samples
+
+    t0 = time.perf_counter()
+    params = RHMParams(cell.v, cell.m, cell.s, cell.L, cell.n_c)
+    make = balanced_grammar if cell.balanced else random_grammar
+    grammar = make(params, seed=cell.grammar_seed)
+    need_labels = cell.method == "label"
+    model = IterativeLatentClustering.from_params(params, context=cell.method)
+    model.fit(lambda: iter_samples(grammar, cell.P, cell.data_seed, chunk_size=32768,
+                                   latents=need_labels))
+    # Test strings come from a seed disjoint from every training seed.
+    scores = score_levels(model, grammar, n_test=cell.n_test, seed=cell.data_seed + 10**9)
+    seconds = time.perf_counter() - t0
+    base = asdict(cell)
+    base.pop("n_test")
+    base["n_c"] = params.n_c
+    min_acc = min(sc.accuracy for sc in scores)
+    all_exact = all(sc.exact_partition for sc in scores)
+    return [
+        {"key": cell.key, **base, **sc.to_dict(), "min_accuracy": min_acc,
+         "all_exact": all_exact, "seconds": seconds}
+        for sc in scores
+    ]
+
+
+def load_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Read the rows of a sweep (``rows.jsonl``); a corrupt line fails loudly."""
+    rows = []
+    p = Path(path)
+    if not p.exists():
+        return rows
+    with p.open() as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{p}: line {n} is not valid JSON ({exc.msg})") from None
+    return rows
+
+
+def _write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ROW_FIELDS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class _Progress:
+    """tqdm when installed, else a plain line on stderr every few cells."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled and total > 0
+        self.bar: Any = None
+        if self.enabled:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, desc="sweep", unit="cell", file=sys.stderr)
+            except ImportError:
+                self.bar = None
+
+    def update(self) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.done == self.total or self.done % max(1, self.total // 20) == 0:
+            print(f"sweep: {self.done}/{self.total} cells", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_sweep(
+    cells: Sequence[SweepCell],
+    *,
+    out_dir: str | Path | None = None,
+    executor: Executor | None = None,
+    max_workers: int | None = None,
+    progress: bool = True,
+    cell_runner: Callable[[SweepCell], list[dict[str, Any]]] = run_cell,
+) -> list[dict[str, Any]]:
+    """Run every cell and return all rows (finished rows of earlier runs included).
+
+    Parameters
+    ----------
+    cells : sequence of SweepCell
+    out_dir : path, optional
+        Rows are appended to ``out_dir/rows.jsonl`` as cells finish (so an interrupted
+        sweep resumes: cells whose key is already there are skipped) and written as
+        ``rows.csv`` and ``rows.json`` at the end.
+    executor : concurrent.futures.Executor, optional
+        Where cells run: any executor (a Dask ``Client.get_executor()`` works unchanged).
+        Default: a local ``ProcessPoolExecutor`` with ``max_workers`` (default: CPUs).
+    progress : bool
+        Show a progress bar (tqdm if installed) on stderr.
+    """
+    out = Path(out_dir) if out_dir is not None else None
+    rows: list[dict[str, Any]] = []
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        rows = load_rows(out / "rows.jsonl")
+    done = {r["key"] for r in rows}
+    todo = list({c.key: c for c in cells if c.key not in done}.values())
+    bar = _Progress(len(todo), progress)
+    sink = (out / "rows.jsonl").open("a") if out is not None else None
+
+    def collect(new: list[dict[str, Any]]) -> None:
+        rows.extend(new)
+        if sink is not None:
+            for r in new:
+                sink.write(json.dumps(r) + "\n")
+            sink.flush()
+        bar.update()
+
+    try:
+        if todo and executor is None and (max_workers or os.cpu_count() or 1) > 1:
+            workers = max_workers or os.cpu_count() or 1
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+                _drain(pool, todo, cell_runner, collect)
+        elif todo and executor is not None:
+            _drain(executor, todo, cell_runner, collect)
+        else:
+            for cell in todo:
+                collect(cell_runner(cell))
+    finally:
+        bar.close()
+        if sink is not None:
+            sink.close()
+    keys = {c.key for c in cells}
+    selected = [r for r in rows if r["key"] in keys]
+    if out is not None:
+        _write_csv(rows, out / "rows.csv")
+        (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    return selected
+
+
+def _drain(
+    pool: Executor,
+    todo: Sequence[SweepCell],
+    runner: Callable[[SweepCell], list[dict[str, Any]]],
+    collect: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    # Largest cells first: better load balance when a few cells dominate the cost.
+    order = sorted(todo, key=lambda c: -c.P * c.s**c.L)
+    futures = [pool.submit(runner, c) for c in order]
+    for fut in as_completed(futures):
+        collect(fut.result())

@@ -1,0 +1,164 @@
+"""Sample-complexity thresholds from sweep rows, their spread over seeds, and collapse quality."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "crossing_point",
+    "cell_thresholds",
+    "ThresholdSummary",
+    "summarize_thresholds",
+    "RESCALINGS",
+    "rescaling",
+    "collapse_quality",
+    "fit_growth_per_level",
+]
+
+
+def crossing_point(P: npt.ArrayLike, score: npt.ArrayLike, target: float = 0.95) -> float:
+    """Interpolated ``P`` at which ``score`` crosses ``target`` for good.
+
+    The threshold is the *last* upward crossing: after it every grid point is at or above
+    ``target`` (robust to non-monotone curves). Interpolation is linear in ``log P``
+    between the last point below and the next one. Returns ``nan`` if the last point is
+    below ``target`` (not reached in the grid) and the first grid ``P`` if every point is
+    above (only an upper bound).
+
+    >>> crossing_point([100, 200, 400], [0.1, 0.5, 1.0], target=0.75)
+    282.842712474619
+    """
+    p = np.asarray(P, dtype=np.float64)
+    y = np.asarray(score, dtype=np.float64)
+    if p.shape != y.shape or p.ndim != 1 or p.size == 0:
+        raise ValueError("P and score must be 1-D arrays of one non-zero length")
+    order = np.argsort(p)
+    p, y = p[order], y[order]
+    if y[-1] < target:
+        return math.nan
+    below = np.flatnonzero(y < target)
+    if below.size == 0:
+        return float(p[0])
+    i = int(below[-1])
+    lo, hi = math.log(p[i]), math.log(p[i + 1])
+    frac = (target - y[i]) / (y[i + 1] - y[i])
+    return float(math.exp(lo + frac * (hi - lo)))
+
+
+_GROUP = ("method", "v", "m", "s", "L", "n_c", "grammar_seed", "data_seed", "balanced")
+
+
+def cell_thresholds(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    metric: str = "min_accuracy",
+    target: float = 0.95,
+    level: int | None = None,
+) -> list[dict[str, Any]]:
+    """Threshold ``P*`` per configuration and seed pair, from sweep rows.
+
+    ``metric`` is a row column (``min_accuracy``: every non-root level; ``accuracy`` with
+    ``level`` set: one level; ``all_exact``: exact recovery of every level, as 0/1).
+    """
+    curves: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
+    for r in rows:
+        if metric != "min_accuracy" and metric != "all_exact" and level is None:
+            raise ValueError(f"metric={metric!r} is per level: pass level=")
+        if level is not None and r["level"] != level:
+            continue
+        if level is None and r["level"] != 1:  # per-cell metrics repeat on every level row
+            continue
+        key = tuple(r[k] for k in _GROUP)
+        curves[key][int(r["P"])] = float(r[metric])
+    out = []
+    for key, curve in sorted(curves.items(), key=lambda kv: str(kv[0])):
+        Ps = sorted(curve)
+        out.append({**dict(zip(_GROUP, key, strict=True)),
+                    "P_star": crossing_point(Ps, [curve[q] for q in Ps], target),
+                    "n_points": len(Ps), "metric": metric, "target": target,
+                    "level": level})
+    return out
+
+
+@dataclass(frozen=True)
+class ThresholdSummary:
+    """Threshold of one configuration over seeds: geometric mean and spread."""
+
+    method: str
+    v: int
+    m: int
+    s: int
+    L: int
+    P_star: float
+    log10_spread: float
+    n_seeds: int
+    n_missing: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for tables and JSON."""
+        return dict(self.__dict__)
+
+
+def summarize_thresholds(per_seed: Sequence[Mapping[str, Any]]) -> list[ThresholdSummary]:
+    """Geometric mean and std of ``log10 P*`` over seeds, per (method, v, m, s, L).
+
+    Seeds whose curve never crossed are counted in ``n_missing``; if any is missing the
+    summary's ``P_star`` is ``nan`` (never silently dropped).
+    """
+    groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for r in per_seed:
+        groups[(r["method"], r["v"], r["m"], r["s"], r["L"])].append(float(r["P_star"]))
+    out = []
+    for (method, v, m, s, L), vals in sorted(groups.items()):
+        arr = np.asarray(vals)
+        missing = int(np.isnan(arr).sum())
+        logs = np.log10(arr[~np.isnan(arr)])
+        gm = float(10 ** logs.mean()) if logs.size and not missing else math.nan
+        spread = float(logs.std()) if logs.size else math.nan
+        out.append(ThresholdSummary(method, v, m, s, L, gm, spread, len(vals), missing))
+    return out
+
+
+RESCALINGS: dict[str, Callable[[int, int, int, int], float]] = {
+    "v m^3": lambda v, m, s, L: float(v * m**3),
+    "v m^(L+1)": lambda v, m, s, L: float(v * m ** (L + 1)),
+    "v m^L": lambda v, m, s, L: float(v * m**L),
+}
+
+
+def rescaling(name: str) -> Callable[[int, int, int, int], float]:
+    """The rescaling ``(v, m, s, L) -> scale`` named ``name`` (see ``RESCALINGS``)."""
+    if name not in RESCALINGS:
+        raise ValueError(f"rescaling must be one of {sorted(RESCALINGS)}, got {name!r}")
+    return RESCALINGS[name]
+
+
+def collapse_quality(summaries: Sequence[ThresholdSummary], name: str) -> dict[str, float]:
+    """How well ``P* / scale`` collapses across configurations for a rescaling.
+
+    Returns the max/min ratio of the rescaled thresholds and the std of their log10
+    (0 = perfect collapse); ``nan`` if any threshold is missing.
+    """
+    f = rescaling(name)
+    vals = np.array([s.P_star / f(s.v, s.m, s.s, s.L) for s in summaries])
+    if vals.size == 0 or np.any(np.isnan(vals)):
+        return {"ratio": math.nan, "log10_std": math.nan, "n": float(vals.size)}
+    return {"ratio": float(vals.max() / vals.min()), "log10_std": float(np.log10(vals).std()),
+            "n": float(vals.size)}
+
+
+def fit_growth_per_level(Ls: Sequence[int], P_star: Sequence[float]) -> float:
+    """Least-squares growth factor of ``P*`` per added level: ``exp(slope of log P* vs L)``."""
+    x = np.asarray(Ls, dtype=np.float64)
+    y = np.log(np.asarray(P_star, dtype=np.float64))
+    if x.size < 2 or np.any(~np.isfinite(y)):
+        return math.nan
+    slope = np.polyfit(x, y, 1)[0]
+    return float(math.exp(slope))
