@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 
 from rhm_theory.exact import (
     context_laws,
-    descendant_laws,
     joint_law,
     level_weights,
     margin_summary,
     node_marginal,
     pairwise_distances,
-    root_to_level_sums,
+    tuple_context_vectors,
 )
 from rhm_theory.model import Grammar, RHMParams, random_grammar
 from tests._enumeration import brute_context_laws, enumerate_trees
@@ -73,7 +72,9 @@ def test_marginals_and_pair_laws_match_enumeration(g: Grammar) -> None:
     weights = level_weights(g)
     for level in range(p.L + 1):
         V = p.vocab(level)
-        counts = sum(np.bincount(levels[level][:, k], minlength=V) for k in range(p.nodes_at_level(level)))
+        counts = sum(
+            np.bincount(levels[level][:, k], minlength=V) for k in range(p.nodes_at_level(level))
+        )
         np.testing.assert_allclose(weights[level], counts * w, atol=TOL, rtol=0)
         for k in range(p.nodes_at_level(level)):
             emp = np.bincount(levels[level][:, k], minlength=V) * w
@@ -86,51 +87,6 @@ def test_marginals_and_pair_laws_match_enumeration(g: Grammar) -> None:
         np.testing.assert_allclose(joint_law(g, a, b), emp, atol=TOL, rtol=0)
 
 
-def _tuple_level_laws(g: Grammar, level: int, kind: str) -> np.ndarray:
-    """phi_t for every grammatical tuple t of level-(level-1) symbols, by explicit loops
-    over the rules of the parent, of u and of the sibling (never through psi_a)."""
-    p = g.params
-    s, m = p.s, p.m
-    V = p.vocab(level)
-    R_up, R = g.rules_of(level + 1), g.rules_of(level)
-    n_tuples = V * m
-    if kind == "label":
-        S = root_to_level_sums(g)[level + 1]
-        joint = np.zeros((s, 1, n_tuples, p.n_c))
-        for j in range(s):
-            for b in range(p.vocab(level + 1)):
-                for rho in range(m):
-                    a = R_up[b, rho, j]
-                    for tau in range(m):
-                        joint[j, 0, a * m + tau] += S[:, b] / p.n_c / m / m
-    else:
-        w = level_weights(g)[level + 1]
-        if kind == "latent":
-            K = np.zeros((V, s, p.v))
-            for a2 in range(V):
-                for sigma in range(m):
-                    for r in range(s):
-                        K[a2, r, R[a2, sigma, r]] += 1.0 / m
-        else:
-            K = descendant_laws(g, level, level)
-        per = K.shape[1]
-        joint = np.zeros((s, (s - 1) * per, n_tuples, p.v))
-        for j in range(s):
-            for slot, jp in enumerate([x for x in range(s) if x != j]):
-                for b in range(p.vocab(level + 1)):
-                    for rho in range(m):
-                        a, a2 = R_up[b, rho, j], R_up[b, rho, jp]
-                        for tau in range(m):
-                            joint[j, slot * per:(slot + 1) * per, a * m + tau] += (
-                                w[b] / m / m * K[a2]
-                            )
-    tot = joint[:, :1].sum(axis=-1, keepdims=True)  # weight of each tuple at position j
-    marg = joint.sum(axis=2) / joint.sum(axis=(2, 3))[..., None]
-    cond = np.where(tot > 0, joint / np.where(tot > 0, tot, 1.0), marg[:, :, None, :])
-    centred = cond - marg[:, :, None, :]
-    return np.transpose(centred, (2, 0, 1, 3)).reshape(n_tuples, -1)
-
-
 @pytest.mark.parametrize("L", [2, 5, 8])
 @pytest.mark.parametrize("kind", ["latent", "token", "label"])
 def test_synonym_invariance_random_grammars(L: int, kind: str) -> None:
@@ -138,7 +94,7 @@ def test_synonym_invariance_random_grammars(L: int, kind: str) -> None:
     p = RHMParams(v=6, m=3, s=2, L=L)
     g = random_grammar(p, seed=L)
     for level in range(1, L):
-        phi = _tuple_level_laws(g, level, kind)
+        phi = tuple_context_vectors(g, level, kind)
         parents = np.repeat(np.arange(p.vocab(level)), p.m)
         for a in range(p.vocab(level)):
             group = phi[parents == a]

@@ -27,6 +27,7 @@ from rhm_theory.exact.transitions import (
     root_to_level_sums,
     sibling_joint,
 )
+from rhm_theory.exact.tuples import tuple_context_vectors
 
 __all__ = [
     "CONTEXT_KINDS",
@@ -41,8 +42,8 @@ __all__ = [
     "joint_law",
     "level_weights",
     "margin_summary",
-    "node_marginals_at_level",
     "node_marginal",
+    "node_marginals_at_level",
     "pairwise_distances",
     "path_product",
     "root_to_level_sums",
@@ -50,4 +51,5 @@ __all__ = [
     "sibling_joint",
     "token_correlation",
     "token_correlations",
+    "tuple_context_vectors",
 ]

@@ -19,16 +19,16 @@ from rhm_theory.exact.transitions import (
 from rhm_theory.model.grammar import Grammar
 
 __all__ = [
-    "ContextKind",
     "CONTEXT_KINDS",
+    "ContextKind",
     "ContextLaws",
-    "context_laws",
-    "block_layout",
-    "context_vectors",
-    "separation_margins",
     "MarginSummary",
+    "block_layout",
+    "context_laws",
+    "context_vectors",
     "margin_summary",
     "pairwise_distances",
+    "separation_margins",
 ]
 
 FloatArray = npt.NDArray[np.float64]

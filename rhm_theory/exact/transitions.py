@@ -9,13 +9,13 @@ from rhm_theory.model.grammar import Grammar
 
 __all__ = [
     "child_matrices",
-    "sibling_joint",
-    "path_product",
-    "node_marginal",
+    "descendant_laws",
     "joint_law",
     "level_weights",
+    "node_marginal",
+    "path_product",
     "root_to_level_sums",
-    "descendant_laws",
+    "sibling_joint",
 ]
 
 FloatArray = npt.NDArray[np.float64]

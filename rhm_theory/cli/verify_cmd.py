@@ -1,0 +1,63 @@
+"""``rhm-theory verify``: run the claim checks and write a report; non-zero exit on failure."""
+
+from __future__ import annotations
+
+import argparse
+
+from rhm_theory.cli._output import format_table, print_json
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``verify`` command."""
+    p = sub.add_parser(
+        "verify",
+        help="check the theory's predictions on real runs (exit 1 if a check fails)",
+        description="Run every claim check of proofs_checks on a quick grid (default, "
+        "minutes on 2 cores) or the full grid (--full), print a table, write a report "
+        "folder (report.md, report.json, sweep/rows.*) and exit non-zero if a check fails.",
+    )
+    p.add_argument("--full", action="store_true", help="the large grid (hours on 2 cores)")
+    p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
+    p.add_argument("--only", nargs="+", metavar="CHECK", help="run only these checks")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: CPUs)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run sweep cells on a Dask scheduler (needs the dask extra)")
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON doc")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from proofs_checks import all_checks
+    from proofs_checks.verify import run_verification
+
+    if args.list:
+        for c in all_checks():
+            print(f"{c.name}: {c.claim}")
+        return 0
+    executor = None
+    client = None
+    if args.dask:
+        from distributed import Client
+
+        client = Client(args.dask)
+        executor = client.get_executor()
+    try:
+        results = run_verification("full" if args.full else "quick", out_dir=args.out,
+                                   only=args.only, executor=executor,
+                                   max_workers=args.workers, progress=not args.no_progress)
+    finally:
+        if client is not None:
+            client.close()
+    if args.json:
+        print_json({"passed": all(r.passed for r in results),
+                    "checks": [r.to_dict() for r in results]})
+    else:
+        rows = [{"check": r.name, "verdict": r.verdict, "prediction": r.prediction}
+                for r in results]
+        print(format_table(rows))
+        print(f"\nreport: {args.out}/report.md")
+    return 0 if all(r.passed for r in results) else 1
