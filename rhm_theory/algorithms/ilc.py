@@ -47,6 +47,63 @@ def _lift_kernel(seq: npt.NDArray[Any], s: int, alphabet: int, table: IntArray,
             out[i, k] = table[c] if c >= 0 else -1
 
 
+def _g_statistic(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """G-test of homogeneity of two count tables ``(..., n_categories)``: ``(G, df)``.
+
+    Each leading index is one block (one context variable): its two count rows are
+    compared; blocks where either side is empty carry no information.
+    """
+    a2 = a.reshape(-1, a.shape[-1])
+    b2 = b.reshape(-1, b.shape[-1])
+    na = a2.sum(axis=-1, keepdims=True)
+    nb = b2.sum(axis=-1, keepdims=True)
+    ok = ((na > 0) & (nb > 0))[:, 0]
+    if not ok.any():
+        return 0.0, 0.0
+    a2, b2, na, nb = a2[ok], b2[ok], na[ok], nb[ok]
+    tot = a2 + b2
+    ea = tot * na / (na + nb)
+    eb = tot * nb / (na + nb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(a2 > 0, a2 * np.log(a2 / ea), 0.0) + np.where(b2 > 0, b2 * np.log(b2 / eb),
+                                                                  0.0)
+    df = float(((tot > 0).sum(axis=-1) - 1).sum())
+    return 2.0 * float(g.sum()), df
+
+
+def _merge_indistinguishable(
+    counts: npt.NDArray[np.int64], labels: IntArray, factor: float
+) -> IntArray:
+    """Greedily merge the pair of clusters whose pooled counts are most alike (smallest G
+    statistic per degree of freedom) while it stays below ``factor``.
+
+    ``counts[t]`` has shape ``(s, n_blocks, n_context)``. Two tables are compared: the
+    context counts block by block, and how often the tuples occur at each within-parent
+    position. Under "same parent" both laws are identical (synonym invariance), so G/df
+    is about 1; two different symbols give G/df growing with the counts.
+    """
+    labels = labels.copy()
+    while True:
+        ids = np.unique(labels)
+        if len(ids) < 2:
+            return labels
+        pooled = [counts[labels == k].sum(axis=0).astype(np.float64) for k in ids]
+        # Occurrences per position: every occurrence adds one count to each block; use
+        # the largest block total (context symbols can be unknown at higher levels).
+        positions = [c.sum(axis=-1).max(axis=-1)[None, :] for c in pooled]
+        best, pair = np.inf, (0, 0)
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                g1, d1 = _g_statistic(pooled[x], pooled[y])
+                g2, d2 = _g_statistic(positions[x], positions[y])
+                score = (g1 + g2) / (d1 + d2) if d1 + d2 > 0 else np.inf
+                if score < best:
+                    best, pair = score, (x, y)
+        if best >= factor:
+            return labels
+        labels[labels == ids[pair[1]]] = ids[pair[0]]
+
+
 def lift(symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int) -> IntArray:
     """Replace every s-tuple of ``symbols`` by ``table[code]`` (``-1`` = unknown).
 
@@ -98,6 +155,12 @@ class IterativeLatentClustering:
         centre afterwards (1 = cluster every observed tuple).
     seed : int
         Seed of randomised clustering routines.
+    merge_factor : float
+        After clustering into ``v`` clusters, merge the two clusters with the most alike
+        pooled context counts while their G-test statistic of homogeneity per degree of
+        freedom is below ``merge_factor`` (about 1 when both hold one parent). This lets
+        ILC find fewer than ``v`` symbols when some are absent (random grammars can leave
+        a symbol unused) instead of splitting a true cluster. 0 disables it.
     chunk_size : int
         Rows per chunk when fitting from an in-memory array.
 
@@ -133,6 +196,7 @@ class IterativeLatentClustering:
         clustering: str | ClusteringRoutine = DEFAULT_CLUSTERING,
         min_count: int = 1,
         seed: int = 0,
+        merge_factor: float = 4.0,
         chunk_size: int = 65536,
     ) -> None:
         # Validate through RHMParams with the loosest m, so messages name the parameter.
@@ -143,6 +207,8 @@ class IterativeLatentClustering:
             raise ValueError(f"ILC needs a non-root latent level: L must satisfy L >= 2, got {L}")
         if min_count < 1:
             raise ValueError(f"min_count must satisfy min_count >= 1, got {min_count}")
+        if not merge_factor >= 0:
+            raise ValueError(f"merge_factor must satisfy merge_factor >= 0, got {merge_factor}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must satisfy chunk_size >= 1, got {chunk_size}")
         self.v, self.s, self.L = int(v), int(s), int(L)
@@ -151,6 +217,7 @@ class IterativeLatentClustering:
         self.clustering = clustering
         self.min_count = int(min_count)
         self.seed = int(seed)
+        self.merge_factor = float(merge_factor)
         self.chunk_size = int(chunk_size)
 
     @classmethod
@@ -252,6 +319,9 @@ class IterativeLatentClustering:
             ])
             d = ((vectors[~core][:, None, :] - centres[None]) ** 2).sum(axis=-1)
             labels[~core] = ids[np.argmin(d, axis=1)]
+        if self.merge_factor > 0:
+            per_tuple = np.transpose(acc.counts_[:, codes], (1, 0, 2, 3))
+            labels = _merge_indistinguishable(per_tuple, labels, self.merge_factor)
         table[codes] = labels
         return table
 

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from rhm_theory.algorithms.ilc import IterativeLatentClustering
+from rhm_theory.exact.transitions import level_weights
 from rhm_theory.model.grammar import Grammar, tuple_codes
 from rhm_theory.model.sampling import sample
 
@@ -102,7 +103,7 @@ def score_levels(
     * ``accuracy``: fraction of level-``l`` nodes whose label equals the true symbol under
       the best one-to-one relabelling of the contingency table (Hungarian).
     * ``exact_partition``: the learned tuple map, applied to the true grammatical tuples of
-      level ``l`` through the matched relabelling of level ``l-1``, groups tuples exactly
+      level ``l`` (of symbols with positive probability) through the matched relabelling of level ``l-1``, groups tuples exactly
       by parent (synonyms together, different parents apart, none unknown), and every lower
       level is exact too.
     * ``synonym_ari``: adjusted Rand index of that induced tuple partition against the
@@ -117,13 +118,16 @@ def score_levels(
     test = sample(grammar, n_test, seed, latents=True)
     predicted = model.transform(test.tokens)
     scores: list[LevelScore] = []
+    weights = level_weights(grammar)
     relabel = np.arange(p.v, dtype=np.int64)  # true -> predicted symbols of level l-1
     lower_exact = True
     for level in range(1, p.L):
         true = test.level(level).astype(np.int64)
         pred = predicted[level - 1]
         acc, mapping = matched_accuracy(pred, true, p.v)
-        rules = grammar.rules_of(level)
+        # Only symbols of positive probability: a random grammar can leave some unused.
+        present = weights[level] > 0
+        rules = grammar.rules_of(level)[present]
         tuples = relabel[rules.reshape(-1, p.s)]
         induced = model.level_maps_[level - 1][tuple_codes(tuples, p.v)]
         parents = np.repeat(np.arange(rules.shape[0]), p.m)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import multiprocessing as mp
 import os
 import sys
 import time
@@ -207,7 +208,11 @@ def run_sweep(
     try:
         if todo and executor is None and (max_workers or os.cpu_count() or 1) > 1:
             workers = max_workers or os.cpu_count() or 1
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            # Never fork a process whose numba kernels started OpenMP threads: workers come
+            # from a clean server process (forkserver) or a fresh interpreter (spawn).
+            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                                     mp_context=mp.get_context(method)) as pool:
                 _drain(pool, todo, cell_runner, collect)
         elif todo and executor is not None:
             _drain(executor, todo, cell_runner, collect)

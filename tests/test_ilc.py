@@ -1,0 +1,111 @@
+"""Iterative Latent Clustering: recovery above threshold, chance below, estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from rhm_theory.algorithms import (
+    UNKNOWN,
+    IterativeLatentClustering,
+    adjusted_rand_index,
+    lift,
+    matched_accuracy,
+    score_levels,
+)
+from rhm_theory.model import Grammar, RHMParams, random_grammar
+from rhm_theory.model.sampling import iter_samples, sample
+from rhm_theory.testing.strategies import separated_grammars
+
+
+@given(separated_grammars(0.5, min_v=3, max_v=16, max_m=4, max_L=5, s=2))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_recovers_every_level_at_100_vm3(g: Grammar) -> None:
+    """At P = 100 v m^3 every non-root level is recovered exactly (theorem's assumptions:
+    separated grammar; f < 1 so that contexts carry information)."""
+    p = g.params
+    assume(p.f < 1)
+    P = 100 * p.v * p.m**3
+    model = IterativeLatentClustering.from_params(p).fit(
+        lambda: iter_samples(g, P, seed=7, chunk_size=50_000))
+    scores = score_levels(model, g, n_test=1000, seed=99)
+    assert all(s.exact_partition for s in scores), [s.to_dict() for s in scores]
+    assert all(s.accuracy == 1.0 for s in scores)
+
+
+@given(separated_grammars(0.5, min_v=8, max_v=16, max_m=4, min_L=3, max_L=5, s=2))
+@settings(max_examples=10, deadline=None)
+def test_top_level_near_chance_at_vm_over_10(g: Grammar) -> None:
+    """At P = v m / 10 strings the top level is near chance: most test tuples were never
+    seen (they map to UNKNOWN, always wrong)."""
+    p = g.params
+    assume(p.m >= 2)
+    P = max(1, p.v * p.m // 10)
+    model = IterativeLatentClustering.from_params(p).fit(sample(g, P, seed=3).tokens)
+    top = score_levels(model, g, n_test=1000, seed=5)[-1]
+    # Chance for a v-symbol level under the best relabelling of a handful of clusters.
+    assert top.accuracy <= 4.0 / p.v + 0.1
+    assert not top.exact_partition
+
+
+def test_stream_and_array_fits_agree() -> None:
+    g = random_grammar(RHMParams(8, 2, 2, 4), seed=1)
+    data = sample(g, 4000, seed=2)
+    a = IterativeLatentClustering(8, 2, 4).fit(data.tokens)
+    b = IterativeLatentClustering(8, 2, 4).fit(lambda: iter_samples(g, 4000, 2, chunk_size=333))
+    for x, y in zip(a.level_maps_, b.level_maps_, strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_unseen_tuples_map_to_unknown() -> None:
+    g = random_grammar(RHMParams(8, 2, 2, 3), seed=4)
+    model = IterativeLatentClustering(8, 2, 3).fit(sample(g, 3, seed=1).tokens)
+    levels = model.transform(sample(g, 200, seed=2).tokens)
+    assert np.any(levels[0] == UNKNOWN)
+    assert np.all((levels[0] == UNKNOWN) | ((levels[0] >= 0) & (levels[0] < 8)))
+    # An unknown child makes the parent unknown, never a real symbol.
+    kids_unknown = np.any(levels[0].reshape(200, -1, 2) == UNKNOWN, axis=-1)
+    assert np.all(levels[1][kids_unknown] == UNKNOWN)
+
+
+@pytest.mark.parametrize("context", ["token", "label"])
+def test_baselines_recover_with_enough_data(context: str) -> None:
+    p = RHMParams(8, 2, 2, 3)
+    g = random_grammar(p, seed=0)
+    P = 200 * p.v * p.m ** (p.L + 1)
+    model = IterativeLatentClustering.from_params(p, context=context)
+    model.fit(lambda: iter_samples(g, P, seed=1, latents=context == "label"))
+    assert all(s.exact_partition for s in score_levels(model, g, n_test=500))
+
+
+def test_label_context_needs_labels() -> None:
+    g = random_grammar(RHMParams(8, 2, 2, 3), seed=0)
+    with pytest.raises(ValueError, match="labels"):
+        IterativeLatentClustering(8, 2, 3, context="label").fit(sample(g, 10, 0).tokens)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"context": "pixels"}, "context must be one of"), ({"min_count": 0}, "min_count"),
+     ({"merge_factor": -1.0}, "merge_factor"), ({"L": 1}, "L >= 2")],
+)
+def test_bad_arguments(kwargs: dict[str, object], match: str) -> None:
+    args: dict[str, object] = {"v": 8, "s": 2, "L": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        IterativeLatentClustering(**args)  # type: ignore[arg-type]
+
+
+def test_wrong_token_shape_and_range() -> None:
+    model = IterativeLatentClustering(4, 2, 3)
+    with pytest.raises(ValueError, match="shape"):
+        model.fit(np.zeros((5, 7), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"\[0, v\)"):
+        model.fit(np.full((5, 8), 4, dtype=np.uint8))
+
+
+def test_lift_and_metrics_by_hand() -> None:
+    assert lift(np.array([[1, 0, 0, 0]]), np.array([9, 8, 7, 6]), 2, 2).tolist() == [[7, 9]]
+    acc, mapping = matched_accuracy([2, 2, 0, 1], [0, 0, 1, 2], 3)
+    assert acc == 1.0 and mapping.tolist() == [2, 0, 1]
+    assert adjusted_rand_index([0, 0, 1, 1], [0, 1, 0, 1]) < 0

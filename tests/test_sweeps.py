@@ -1,0 +1,102 @@
+"""Sweep runner: executors (local processes, Dask), resume, tidy rows, thresholds."""
+
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rhm_theory.sweeps import ROW_FIELDS, SweepCell, load_rows, make_grid, run_sweep
+from rhm_theory.sweeps.thresholds import (
+    cell_thresholds,
+    collapse_quality,
+    crossing_point,
+    fit_growth_per_level,
+    summarize_thresholds,
+)
+
+CELLS = [SweepCell("latent", 6, 2, 2, 3, P, 0, 1) for P in (20, 200, 2000)]
+
+
+def test_rows_are_tidy_and_resume_skips_finished(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def runner(cell: SweepCell) -> list[dict[str, object]]:
+        from rhm_theory.sweeps.runner import run_cell
+
+        calls.append(cell.key)
+        return run_cell(cell)
+
+    rows = run_sweep(CELLS[:2], out_dir=tmp_path, max_workers=1, progress=False,
+                     cell_runner=runner)
+    assert len(rows) == 2 * 2  # two cells x two non-root levels
+    assert set(ROW_FIELDS) <= set(rows[0])
+    rows = run_sweep(CELLS, out_dir=tmp_path, max_workers=1, progress=False, cell_runner=runner)
+    assert len(calls) == 3  # the first two cells were not rerun
+    assert len(rows) == 6
+    assert (tmp_path / "rows.csv").read_text().splitlines()[0].split(",") == list(ROW_FIELDS)
+    assert len(json.loads((tmp_path / "rows.json").read_text())) == 6
+
+
+def test_process_and_thread_executors_give_the_same_rows(tmp_path: Path) -> None:
+    a = run_sweep(CELLS, max_workers=2, progress=False)
+    with ThreadPoolExecutor(2) as pool:
+        b = run_sweep(CELLS, executor=pool, progress=False)
+    key = lambda r: (r["P"], r["level"])  # noqa: E731
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    assert [strip(r) for r in sorted(a, key=key)] == [strip(r) for r in sorted(b, key=key)]
+
+
+def test_dask_executor_unchanged() -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        rows = run_sweep(CELLS[:2], executor=client.get_executor(), progress=False)
+    assert len(rows) == 4
+    assert {r["P"] for r in rows} == {20, 200}
+
+
+def test_corrupt_rows_file_fails_loudly(tmp_path: Path) -> None:
+    (tmp_path / "rows.jsonl").write_text('{"key": "x"}\n{not json\n')
+    with pytest.raises(ValueError, match="line 2"):
+        load_rows(tmp_path / "rows.jsonl")
+
+
+def test_make_grid_separates_seeds() -> None:
+    cells = make_grid(["latent"], [(8, 2)], [3, 4], lambda *a: [10, 100], [0, 1])
+    assert len(cells) == 2 * 2 * 2
+    assert all(c.data_seed != c.grammar_seed for c in cells)
+    with pytest.raises(ValueError, match="method"):
+        SweepCell("tokens", 8, 2, 2, 3, 10)
+
+
+def test_crossing_point_by_hand() -> None:
+    assert crossing_point([1, 10, 100], [0.0, 0.5, 1.0], 0.5) == pytest.approx(10.0)
+    assert crossing_point([1, 10, 100], [0.0, 0.96, 0.2], 0.95) != crossing_point(
+        [1, 10, 100], [0.0, 0.96, 0.99], 0.95)
+    assert math.isnan(crossing_point([1, 10], [0.1, 0.2], 0.95))
+    # Non-monotone: the last upward crossing counts.
+    assert crossing_point([1, 2, 4, 8], [0.2, 0.99, 0.5, 1.0], 0.95) > 4
+
+
+def test_thresholds_and_collapse_from_synthetic_rows() -> None:
+    rows = []
+    for L, scale in ((3, 100.0), (4, 400.0)):
+        for seed in (0, 1):
+            for P in (10, 100, 1000, 10000):
+                acc = 1.0 if P >= 2 * scale else 0.1
+                rows.append({"method": "token", "v": 4, "m": 4, "s": 2, "L": L, "n_c": 4,
+                             "grammar_seed": seed, "data_seed": seed, "balanced": False,
+                             "level": 1, "P": P, "min_accuracy": acc, "all_exact": acc == 1})
+    per_seed = cell_thresholds(rows)
+    summary = summarize_thresholds(per_seed)
+    assert [s.L for s in summary] == [3, 4]
+    growth = fit_growth_per_level([3, 4], [s.P_star for s in summary])
+    assert growth == pytest.approx(summary[1].P_star / summary[0].P_star)
+    q = collapse_quality(summary, "v m^(L+1)")
+    assert q["ratio"] >= 1.0 and np.isfinite(q["log10_std"])
