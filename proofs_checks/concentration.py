@@ -1,8 +1,7 @@
-"""Claim: empirical context vectors concentrate, squared error ~ v m / P, at the exact noise level."""
+"""Claim: empirical context vectors concentrate: squared error ~ v m / P, at the exact noise."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""Claims: ILC's threshold is constant in depth; the token and supervised baselines' grow by m per level."""
+"""Claims: ILC's threshold is flat in depth; the token and label baselines' grow by m a level."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rhm_theory.sweeps.thresholds import (
     summarize_thresholds,
 )
 
-__all__ = ["IlcDepthCheck", "BaselineDepthCheck", "thresholds_by_depth"]
+__all__ = ["BaselineDepthCheck", "IlcDepthCheck", "thresholds_by_depth"]
 
 TARGET = 0.95  # accuracy every non-root level must reach
 

@@ -1,4 +1,4 @@
-"""Claim: the exact finite-size prediction P* = noise / (Delta/2)^2 matches the measured ILC threshold."""
+"""Claim: the exact finite-size prediction noise / (Delta/2)^2 matches the ILC threshold."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import numpy as np
 from proofs_checks._framework import GridName
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["depth_cells", "DEPTHS", "VMS", "SEEDS", "scale_of"]
+__all__ = ["DEPTHS", "SEEDS", "VMS", "depth_cells", "scale_of"]
 
 #: Depths swept per method and grid.
 DEPTHS: dict[GridName, dict[str, list[int]]] = {
@@ -29,7 +29,7 @@ _LOG2_RANGE = {"latent": (-1.0, 5.0), "token": (-2.0, 5.0), "label": (-1.0, 6.0)
 
 def scale_of(method: str, v: int, m: int, L: int) -> float:
     """The reported sample-complexity scale of a method: v m^3, v m^(L+1), v m^L."""
-    return {"latent": v * m**3, "token": v * m ** (L + 1), "label": v * m**L}[method]
+    return float({"latent": v * m**3, "token": v * m ** (L + 1), "label": v * m**L}[method])
 
 
 def depth_cells(method: str, grid: GridName) -> list[SweepCell]:

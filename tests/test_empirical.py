@@ -43,7 +43,7 @@ def test_population_limit_equals_exact(g: Grammar, kind: str, data: st.DataObjec
     expected = laws.blocks[:, :, parents] * (laws.weights[:, parents] / p.m)[:, None, :, None]
     np.testing.assert_allclose(joint, np.transpose(expected, (2, 0, 1, 3)), atol=1e-12, rtol=0)
     # Vectors of observed tuples equal psi of their parent.
-    sel, vec = acc.vectors(codes)
+    _, vec = acc.vectors(codes)
     np.testing.assert_allclose(vec, laws.vectors[parents], atol=1e-12, rtol=0)
     np.testing.assert_allclose(acc.block_marginals(), laws.marginals, atol=1e-12, rtol=0)
 

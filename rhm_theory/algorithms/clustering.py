@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
-
 import numpy as np
 import numpy.typing as npt
 from scipy.cluster.hierarchy import fcluster, linkage
 
 __all__ = [
+    "CLUSTERING_ROUTINES",
+    "DEFAULT_CLUSTERING",
     "ClusteringRoutine",
     "average_linkage",
     "complete_linkage",
-    "kmeans_plus_plus",
-    "CLUSTERING_ROUTINES",
-    "DEFAULT_CLUSTERING",
     "get_clustering",
+    "kmeans_plus_plus",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-class ClusteringRoutine(Protocol):
-    """``routine(points, n_clusters, weights, seed) -> labels in [0, n_clusters)``."""
-
-    def __call__(
-        self, points: FloatArray, n_clusters: int, weights: FloatArray | None, seed: int
-    ) -> IntArray: ...
+#: ``routine(points, n_clusters, weights, seed) -> labels in [0, n_clusters)``.
+ClusteringRoutine = Callable[[FloatArray, int, "FloatArray | None", int], IntArray]
 
 
 def _validate(points: FloatArray, n_clusters: int) -> FloatArray:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Union
+from typing import Any
 
-import numba as nb
 import numpy as np
 import numpy.typing as npt
 
@@ -14,37 +13,21 @@ from rhm_theory.algorithms.clustering import (
     ClusteringRoutine,
     get_clustering,
 )
-from rhm_theory.empirical.counts import ContextCounts
+from rhm_theory.empirical.counts import ContextCounts, _tuple_codes_kernel
 from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample
 
-__all__ = ["IterativeLatentClustering", "UNKNOWN", "lift", "DataSource"]
+__all__ = ["UNKNOWN", "DataSource", "IterativeLatentClustering", "lift"]
 
 IntArray = npt.NDArray[np.int64]
 #: Predicted-symbol marker for tuples never seen in training (never a real cluster id).
 UNKNOWN = -1
 
-Chunk = Union[Sample, npt.NDArray[Any], tuple[npt.NDArray[Any], npt.NDArray[Any]]]
+Chunk = Sample | npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
 #: Training data: one array / Sample, or a zero-argument callable returning a fresh
 #: iterable of chunks (ILC makes one pass per level, so a stream must be re-iterable).
-DataSource = Union[Sample, npt.NDArray[Any], Callable[[], Iterable[Chunk]]]
-
-
-@nb.njit(cache=True)
-def _lift_kernel(seq: npt.NDArray[Any], s: int, alphabet: int, table: IntArray,
-                 out: IntArray) -> None:
-    n, width = out.shape
-    for i in range(n):
-        for k in range(width):
-            c = 0
-            for j in range(s):
-                x = np.int64(seq[i, k * s + j])
-                if x < 0 or x >= alphabet:
-                    c = -1
-                    break
-                c = c * alphabet + x
-            out[i, k] = table[c] if c >= 0 else -1
+DataSource = Sample | npt.NDArray[Any] | Callable[[], Iterable[Chunk]]
 
 
 def _g_statistic(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> tuple[float, float]:
@@ -115,9 +98,10 @@ def lift(symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int) -> I
         raise ValueError(f"symbols must have shape (P, k*s) with s={s}, got {seq.shape}")
     if table.shape != (alphabet**s,):
         raise ValueError(f"table must have shape (alphabet**s,) = ({alphabet**s},)")
-    out = np.empty((seq.shape[0], seq.shape[1] // s), dtype=np.int64)
+    codes = np.empty((seq.shape[0], seq.shape[1] // s), dtype=np.int64)
     src = seq if seq.dtype.kind == "u" else seq.astype(np.int64, copy=False)
-    _lift_kernel(src, s, alphabet, np.ascontiguousarray(table, dtype=np.int64), out)
+    _tuple_codes_kernel(src, s, alphabet, codes)
+    out: IntArray = np.where(codes >= 0, np.asarray(table, dtype=np.int64)[codes], UNKNOWN)
     return out
 
 

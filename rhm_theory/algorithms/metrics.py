@@ -15,9 +15,9 @@ from rhm_theory.model.grammar import Grammar, tuple_codes
 from rhm_theory.model.sampling import sample
 
 __all__ = [
-    "matched_accuracy",
-    "adjusted_rand_index",
     "LevelScore",
+    "adjusted_rand_index",
+    "matched_accuracy",
     "score_levels",
 ]
 
@@ -139,8 +139,9 @@ def score_levels(
             and np.all(per_parent == per_parent[:, :1])
             and len(np.unique(per_parent[:, 0])) == rules.shape[0]
         )
-        ari = adjusted_rand_index(np.where(induced >= 0, induced, -1 - np.arange(len(induced))),
-                                  parents)
+        # Unknown tuples each form their own singleton cluster.
+        singletons = -1 - np.arange(len(induced))
+        ari = adjusted_rand_index(np.where(induced >= 0, induced, singletons), parents)
         scores.append(
             LevelScore(level, acc, exact, ari, float(np.mean((pred < 0) | (pred >= p.v))))
         )

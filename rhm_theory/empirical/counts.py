@@ -1,4 +1,4 @@
-"""Streaming tuple x context co-occurrence counts, pooled exactly as the exact engine defines them."""
+"""Streaming tuple x context co-occurrence counts, pooled as the exact engine defines them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from rhm_theory.exact.contexts import CONTEXT_KINDS, block_layout
 
-__all__ = ["ContextCounts", "MAX_COUNT_CELLS"]
+__all__ = ["MAX_COUNT_CELLS", "ContextCounts"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -27,11 +27,11 @@ def _tuple_codes_kernel(
     n, width = codes.shape
     for i in range(n):
         for k in range(width):
-            c = 0
+            c = np.int64(0)
             for j in range(s):
                 x = np.int64(seq[i, k * s + j])
                 if x < 0 or x >= alphabet:
-                    c = -1
+                    c = np.int64(-1)
                     break
                 c = c * alphabet + x
             codes[i, k] = c
@@ -218,7 +218,7 @@ class ContextCounts:
         """Pooled empirical law of each context block, shape ``(s, n_blocks, n_context)``."""
         marg = self.counts_.sum(axis=1).astype(np.float64)
         tot = marg.sum(axis=-1, keepdims=True)
-        return np.divide(marg, tot, out=np.zeros_like(marg), where=tot > 0)
+        return np.asarray(np.divide(marg, tot, out=np.zeros_like(marg), where=tot > 0))
 
     def conditional_laws(self, codes: IntArray | None = None) -> FloatArray:
         """Empirical ``P(block | T = t)`` per position, ``(n_codes, s, n_blocks, n_context)``.

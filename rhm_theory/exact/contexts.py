@@ -39,7 +39,7 @@ CONTEXT_KINDS: tuple[ContextKind, ...] = ("latent", "token", "label")
 def _check_kind(kind: str) -> ContextKind:
     if kind not in CONTEXT_KINDS:
         raise ValueError(f"context must be one of {CONTEXT_KINDS}, got {kind!r}")
-    return kind  # type: ignore[return-value]
+    return kind
 
 
 def block_layout(s: int, level: int, kind: str) -> list[tuple[int, int]]:

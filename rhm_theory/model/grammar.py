@@ -12,11 +12,11 @@ import numpy.typing as npt
 from rhm_theory.model.params import RHMParams
 
 __all__ = [
-    "Grammar",
-    "random_grammar",
-    "balanced_grammar",
-    "tuple_codes",
     "DENSE_LOOKUP_MAX",
+    "Grammar",
+    "balanced_grammar",
+    "random_grammar",
+    "tuple_codes",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -194,7 +194,7 @@ class Grammar:
         """The ``m`` tuples (rows) that ``symbol`` of ``level`` produces."""
         table = self.rules_of(level)
         symbol = self._params.check_level(symbol, 0, table.shape[0] - 1, name="symbol")
-        return table[symbol]
+        return np.asarray(table[symbol])
 
     def is_balanced(self) -> bool:
         """Whether every level is exactly balanced (section 2 of THEORY.md).
@@ -336,9 +336,9 @@ def balanced_grammar(params: RHMParams, seed: int | np.random.Generator) -> Gram
         tuples = np.empty((n_lines, v, s), dtype=np.int64)
         tuples[:, :, 0] = x
         tuples[:, :, 1:] = (x[None, :, None] + offsets[:, None, :]) % v
-        tuples = tuples.reshape(-1, s)
+        flat = tuples.reshape(-1, s)
         for j in range(s):
-            tuples[:, j] = rng.permutation(v)[tuples[:, j]]
-        tuples = tuples[rng.permutation(len(tuples))]
-        tables.append(tuples.reshape(n_sym, m, s))
+            flat[:, j] = rng.permutation(v)[flat[:, j]]
+        flat = flat[rng.permutation(len(flat))]
+        tables.append(flat.reshape(n_sym, m, s))
     return Grammar(params, tables)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RHMParams", "symbol_dtype", "UNKNOWN_OF_DTYPE"]
+__all__ = ["UNKNOWN_OF_DTYPE", "RHMParams", "symbol_dtype"]
 
 #: Largest tuple code space ``v**s`` we accept: tuple codes are int64 in the kernels.
 _MAX_TUPLE_CODES = 2**62
@@ -35,7 +35,7 @@ def symbol_dtype(n_symbols: int) -> np.dtype[Any]:
     )
 
 
-def UNKNOWN_OF_DTYPE(dtype: np.dtype[Any]) -> int:  # noqa: N802 - reads as a constant
+def UNKNOWN_OF_DTYPE(dtype: np.dtype[Any]) -> int:
     """The reserved *unknown* marker of a symbol dtype: its largest value."""
     return int(np.iinfo(dtype).max)
 
@@ -123,7 +123,7 @@ class RHMParams:
     @property
     def f(self) -> float:
         """Fraction ``m / v**(s-1)`` of the ``v**s`` tuples that are grammatical."""
-        return self.m / self.v ** (self.s - 1)
+        return float(self.m / self.v ** (self.s - 1))
 
     @property
     def string_length(self) -> int:
@@ -133,12 +133,12 @@ class RHMParams:
     @property
     def n_internal_nodes(self) -> int:
         """Number of internal (non-leaf) nodes, ``(s**L - 1) / (s - 1)``."""
-        return (self.s**self.L - 1) // (self.s - 1)
+        return int((self.s**self.L - 1) // (self.s - 1))
 
     @property
     def P_max(self) -> int:
         """Number of distinct data, ``n_c * m**((s**L-1)/(s-1))``, as an exact Python int."""
-        return self.n_c * self.m**self.n_internal_nodes
+        return int(self.n_c * self.m**self.n_internal_nodes)
 
     @property
     def log_P_max(self) -> float:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SweepCell", "make_grid", "run_cell", "run_sweep", "load_rows", "ROW_FIELDS"]
+__all__ = ["ROW_FIELDS", "SweepCell", "load_rows", "make_grid", "run_cell", "run_sweep"]
 
 METHODS = ("latent", "token", "label")
 
@@ -113,7 +113,7 @@ def run_cell(cell: SweepCell) -> list[dict[str, Any]]:
 
 def load_rows(path: str | Path) -> list[dict[str, Any]]:
     """Read the rows of a sweep (``rows.jsonl``); a corrupt line fails loudly."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     p = Path(path)
     if not p.exists():
         return rows

@@ -12,14 +12,14 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "crossing_point",
-    "cell_thresholds",
-    "ThresholdSummary",
-    "summarize_thresholds",
     "RESCALINGS",
-    "rescaling",
+    "ThresholdSummary",
+    "cell_thresholds",
     "collapse_quality",
+    "crossing_point",
     "fit_growth_per_level",
+    "rescaling",
+    "summarize_thresholds",
 ]
 
 
