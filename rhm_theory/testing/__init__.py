@@ -1,0 +1,23 @@
+"""Testing support: Hypothesis strategies for RHM parameters and grammars."""
+
+from rhm_theory.testing.strategies import (
+    SEPARATION_C_MAX,
+    balanced_grammars,
+    balanced_params,
+    cyclic_grammar,
+    grammar_seeds,
+    grammars,
+    rhm_params,
+    separated_grammars,
+)
+
+__all__ = [
+    "SEPARATION_C_MAX",
+    "balanced_grammars",
+    "balanced_params",
+    "cyclic_grammar",
+    "grammar_seeds",
+    "grammars",
+    "rhm_params",
+    "separated_grammars",
+]

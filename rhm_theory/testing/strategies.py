@@ -1,0 +1,428 @@
+"""Hypothesis strategies for RHM parameters and grammars (random, balanced, separated).
+
+Every strategy builds valid values directly (no ``.filter`` or ``assume``): constrained
+parameters are drawn from their valid ranges in dependency order, and the only loop (in
+:func:`separated_grammars`) is a bounded, deterministic re-seeding with a guaranteed fallback.
+Size caps are keyword arguments; the defaults keep every exact computation well under a
+millisecond.
+
+Examples
+--------
+>>> from hypothesis import given, settings
+>>> @given(balanced_grammars(max_v=4, max_L=3))
+... @settings(max_examples=5, deadline=None)
+... def check(g):
+...     assert g.is_balanced()
+>>> check()
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from rhm_theory.assumptions import is_separated, separation_requirement
+from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
+from rhm_theory.model.params import RHMParams
+
+__all__ = [
+    "SEPARATION_C_MAX",
+    "balanced_grammars",
+    "balanced_params",
+    "cyclic_grammar",
+    "grammar_seeds",
+    "grammars",
+    "rhm_params",
+    "separated_grammars",
+]
+
+#: Largest ``c_sep`` :func:`separated_grammars` accepts: the margin its fallback is proven to
+#: reach (``Delta_l >= 2 / m`` for :func:`cyclic_grammar` with ``n_c = v``, ``s = 2``).
+SEPARATION_C_MAX = 2.0
+
+_SEED_MAX = 2**32 - 1
+
+
+def grammar_seeds() -> st.SearchStrategy[int]:
+    """Grammar seeds: integers in ``[0, 2**32 - 1]``."""
+    return st.integers(0, _SEED_MAX)
+
+
+def _cap(name: str, value: int, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise InvalidArgument(f"{name} must satisfy {name} >= {minimum}, got {name}={value}")
+    return value
+
+
+def _s_strategy(s: int | st.SearchStrategy[int] | None) -> st.SearchStrategy[int]:
+    if s is None:
+        return st.sampled_from((2, 3))
+    if isinstance(s, st.SearchStrategy):
+        return s
+    return st.just(_cap("s", s, 2))
+
+
+def _check_s(s: int) -> int:
+    if isinstance(s, bool) or not isinstance(s, int) or s < 2:
+        raise InvalidArgument(f"the s strategy must produce integers >= 2, got {s!r}")
+    return s
+
+
+def _check_caps(min_v: int, max_v: int, max_m: int, min_L: int, max_L: int) -> None:
+    _cap("min_v", min_v, 2)
+    _cap("max_v", max_v, min_v)
+    _cap("max_m", max_m, 1)
+    _cap("min_L", min_L, 1)
+    _cap("max_L", max_L, min_L)
+
+
+def rhm_params(
+    *,
+    min_v: int = 2,
+    max_v: int = 8,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int = 4,
+    min_L: int = 1,
+    max_L: int = 4,
+    max_n_c: int | None = None,
+) -> st.SearchStrategy[RHMParams]:
+    """Valid :class:`RHMParams`, drawn in dependency order.
+
+    ``v`` in ``[min_v, max_v]``, then ``s``, then ``m`` in ``[1, min(max_m, v**(s-1))]``,
+    then ``n_c`` in ``[1, min(max_n_c or v, v**s // m)]``, and ``L`` in ``[min_L, max_L]``.
+    Every draw satisfies the unambiguity constraints by construction.
+
+    Parameters
+    ----------
+    min_v, max_v : int, default 2, 8
+        Range of the vocabulary size, ``2 <= min_v <= max_v``.
+    s : int or SearchStrategy of int, optional
+        Branching factor: a fixed int, a strategy, or ``None`` for ``{2, 3}``.
+    max_m : int, default 4
+        Cap on the number of rules per symbol.
+    min_L, max_L : int, default 1, 4
+        Range of the depth.
+    max_n_c : int, optional
+        Cap on the number of root symbols; defaults to ``v`` (so ``n_c <= v``).
+
+    Returns
+    -------
+    SearchStrategy of RHMParams
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> find(rhm_params(max_v=4, s=2), lambda p: p.m == 3)  # the simplest draw with m = 3
+    RHMParams(v=3, m=3, s=2, L=1, n_c=1)
+    """
+    _check_caps(min_v, max_v, max_m, min_L, max_L)
+    if max_n_c is not None:
+        _cap("max_n_c", max_n_c, 1)
+    s_st = _s_strategy(s)
+
+    @st.composite
+    def draw_params(draw: st.DrawFn) -> RHMParams:
+        v = draw(st.integers(min_v, max_v))
+        s_val = _check_s(draw(s_st))
+        m = draw(st.integers(1, min(max_m, v ** (s_val - 1))))
+        n_c = draw(st.integers(1, min(v if max_n_c is None else max_n_c, v**s_val // m)))
+        L = draw(st.integers(min_L, max_L))
+        return RHMParams(v=v, m=m, s=s_val, L=L, n_c=n_c)
+
+    return draw_params()
+
+
+def grammars(
+    params: st.SearchStrategy[RHMParams] | None = None,
+    *,
+    seeds: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[Grammar]:
+    """Random grammars (:func:`~rhm_theory.model.grammar.random_grammar`) with drawn seeds.
+
+    Parameters
+    ----------
+    params : SearchStrategy of RHMParams, optional
+        Defaults to :func:`rhm_params` with its default caps.
+    seeds : SearchStrategy of int, optional
+        Grammar seeds; defaults to :func:`grammar_seeds`.
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> find(grammars(rhm_params(max_v=4, max_L=2)), lambda g: g.params.L == 2)
+    Grammar(v=2, m=1, s=2, L=2, n_c=1)
+    """
+    params_st = rhm_params() if params is None else params
+    seeds_st = grammar_seeds() if seeds is None else seeds
+    return st.builds(random_grammar, params_st, seeds_st)
+
+
+@lru_cache(maxsize=256)
+def _balanced_choices(
+    s: int, min_v: int, max_v: int, max_m: int, max_n_c: int | None
+) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """For each ``v`` with a balanced option, the ``m`` values that admit a valid ``n_c``.
+
+    ``v | n_c * m`` iff ``n_c`` is a multiple of ``q = v / gcd(v, m)``; a multiple must fit
+    under ``min(max_n_c or v, v**s // m)``.
+    """
+    out = []
+    for v in range(min_v, max_v + 1):
+        ms = tuple(
+            m
+            for m in range(1, min(max_m, v ** (s - 1)) + 1)
+            if v // math.gcd(v, m) <= min(v if max_n_c is None else max_n_c, v**s // m)
+        )
+        if ms:
+            out.append((v, ms))
+    return tuple(out)
+
+
+def balanced_params(
+    *,
+    min_v: int = 2,
+    max_v: int = 8,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int = 4,
+    min_L: int = 1,
+    max_L: int = 4,
+    max_n_c: int | None = None,
+) -> st.SearchStrategy[RHMParams]:
+    """Parameters that admit an exactly balanced grammar: ``v`` divides ``n_c * m``.
+
+    Drawn directly: ``s``, then ``v`` among the values with a valid ``(m, n_c)``, then ``m``
+    among those for which a multiple of ``q = v / gcd(v, m)`` fits under
+    ``min(max_n_c or v, v**s // m)``, then ``n_c = q * k`` with ``k`` drawn from the fitting
+    multiples. With the default ``max_n_c`` (``v``) every ``v`` and ``m`` qualifies.
+
+    Parameters
+    ----------
+    min_v, max_v, s, max_m, min_L, max_L, max_n_c
+        As in :func:`rhm_params`.
+
+    Returns
+    -------
+    SearchStrategy of RHMParams
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        When drawing, if no ``(v, m, n_c)`` under the caps is balanceable for the drawn ``s``.
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> find(balanced_params(max_v=6), lambda p: p.n_c < p.v)  # v | n_c * m needs m = 2
+    RHMParams(v=2, m=2, s=2, L=1, n_c=1)
+    """
+    _check_caps(min_v, max_v, max_m, min_L, max_L)
+    if max_n_c is not None:
+        _cap("max_n_c", max_n_c, 1)
+    s_st = _s_strategy(s)
+
+    @st.composite
+    def draw_params(draw: st.DrawFn) -> RHMParams:
+        s_val = _check_s(draw(s_st))
+        choices = _balanced_choices(s_val, min_v, max_v, max_m, max_n_c)
+        if not choices:
+            raise InvalidArgument(
+                f"no balanceable (v, m, n_c) with v in [{min_v}, {max_v}], m <= {max_m}, "
+                f"n_c <= {max_n_c} for s={s_val}: v must divide n_c*m"
+            )
+        v, ms = draw(st.sampled_from(choices))
+        m = draw(st.sampled_from(ms))
+        q = v // math.gcd(v, m)
+        n_c = q * draw(st.integers(1, min(v if max_n_c is None else max_n_c, v**s_val // m) // q))
+        L = draw(st.integers(min_L, max_L))
+        return RHMParams(v=v, m=m, s=s_val, L=L, n_c=n_c)
+
+    return draw_params()
+
+
+def balanced_grammars(
+    *,
+    min_v: int = 2,
+    max_v: int = 8,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int = 4,
+    min_L: int = 1,
+    max_L: int = 4,
+    max_n_c: int | None = None,
+    seeds: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[Grammar]:
+    """Exactly balanced grammars (:func:`~rhm_theory.model.grammar.balanced_grammar`).
+
+    Parameters come from :func:`balanced_params` (``v | n_c * m`` by construction), so every
+    node marginal is exactly uniform.
+
+    Parameters
+    ----------
+    min_v, max_v, s, max_m, min_L, max_L, max_n_c
+        As in :func:`rhm_params`.
+    seeds : SearchStrategy of int, optional
+        Grammar seeds; defaults to :func:`grammar_seeds`.
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> find(balanced_grammars(max_v=4), lambda g: g.params.m > 1).is_balanced()
+    True
+    """
+    params_st = balanced_params(
+        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
+    )
+    seeds_st = grammar_seeds() if seeds is None else seeds
+    return st.builds(balanced_grammar, params_st, seeds_st)
+
+
+def cyclic_grammar(params: RHMParams) -> Grammar:
+    """Deterministic *cyclic* grammar: symbol ``c`` owns the tuples ``(x, x + o) mod v``.
+
+    Order the ``v**s`` tuples in *lines*: tuple ``t`` is ``(x, x + o_1, ..., x + o_{s-1})
+    mod v`` with ``x = t % v`` and ``(o_1, ..., o_{s-1})`` the base-``v`` digits of
+    ``t // v``. Symbol ``c`` of a level with ``V`` symbols owns tuples ``t = c + V*k`` for
+    ``k = 0..m-1``. With ``V = v`` this is ``c -> {(c, c, ..., c, c + k)}``: the first child
+    names the parent, the last is a shift. The ``n_c * m`` root tuples fill
+    ``n_c * m / v`` whole lines when ``v | n_c * m``, so the grammar is then exactly balanced.
+
+    Separation (latent context). With ``n_c = v`` and ``s = 2``: a node holding ``a`` at
+    position 0 has parent ``a`` and sibling ``a + K`` (``K`` uniform in ``[0, m)``), whose
+    first child is itself, so the first cousin block is uniform on ``a + [0, m)``; at position
+    1 it is uniform on ``a - [0, m)``. Two distinct cyclic intervals of length ``m < v``
+    differ in at least 2 points, so each of these two blocks adds ``>= 2 / m**2`` to
+    ``||psi_a - psi_a'||**2``: ``Delta_l >= 2 / m >= 2 sqrt(1 - f) / m`` at every level
+    (``m = v`` gives ``f = 1`` and a zero requirement). For ``n_c < v`` or ``s = 3`` the
+    margin is large in practice but not proven: :func:`separated_grammars` checks it.
+
+    Parameters
+    ----------
+    params : RHMParams
+
+    Returns
+    -------
+    Grammar
+
+    Examples
+    --------
+    >>> g = cyclic_grammar(RHMParams(v=4, m=2, s=2, L=2))
+    >>> g.rules_of(1)[1].tolist()  # symbol 1: (1, 1) and (1, 2)
+    [[1, 1], [1, 2]]
+    >>> from rhm_theory.assumptions import separation_margins
+    >>> bool(separation_margins(g)[0] >= 2 / 2)
+    True
+    """
+    v, m, s = params.v, params.m, params.s
+    tables = []
+    for level in range(1, params.L + 1):
+        n_sym = params.vocab(level)
+        t = np.arange(n_sym, dtype=np.int64)[:, None] + n_sym * np.arange(m, dtype=np.int64)
+        x = t % v
+        offsets = np.stack(np.unravel_index(t // v, (v,) * (s - 1)), axis=-1)  # (n_sym, m, s-1)
+        tables.append(np.concatenate([x[..., None], (x[..., None] + offsets) % v], axis=-1))
+    return Grammar(params, tables)
+
+
+def separated_grammars(
+    c_sep: float = 1.0,
+    *,
+    balanced: bool = False,
+    min_v: int = 2,
+    max_v: int = 8,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int = 4,
+    min_L: int = 2,
+    max_L: int = 4,
+    max_n_c: int | None = None,
+    max_reseeds: int = 4,
+    seeds: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[Grammar]:
+    """Grammars meeting ``Delta_l >= c_sep * sqrt(1-f) / m`` at every level (latent context).
+
+    Construction, in order; the first candidate that is separated is returned:
+
+    1. the drawn family (:func:`~rhm_theory.model.grammar.random_grammar`, or
+       :func:`~rhm_theory.model.grammar.balanced_grammar` if ``balanced``) with the drawn
+       seed, then deterministically re-seeded with ``seed + 1, ..., seed + max_reseeds - 1``
+       (random grammars with ``m >= 4`` reach ``Delta m / sqrt(1-f) >= 0.8`` in every case
+       measured; ``m = 2`` misses in a few percent of draws, with exactly ``Delta = 0``);
+    2. :func:`cyclic_grammar` with the same parameters (margin ``>= 1.3`` in units of
+       ``sqrt(1-f)/m`` for ``v <= 64``, ``n_c <= v``, ``s <= 3`` as measured);
+    3. :func:`cyclic_grammar` with ``n_c = v`` (possibly above ``max_n_c``), which is
+       provably separated for ``c_sep <= 2`` when ``s = 2`` (see its docstring).
+
+    The returned grammar is asserted separated inside the strategy, so a violation can never
+    reach a test. Root sizes stay ``n_c <= v``: with ``n_c * m = v**s`` every root tuple is
+    grammatical, the children of the root are independent of each other and ``Delta_{L-1} = 0``
+    for every grammar.
+
+    Parameters
+    ----------
+    c_sep : float, default 1.0
+        Separation constant, ``0 < c_sep <= SEPARATION_C_MAX``.
+    balanced : bool, default False
+        Draw balanced parameters and grammars (the fallbacks are then balanced too).
+    min_v, max_v, s, max_m, max_L, max_n_c
+        As in :func:`rhm_params` (``max_n_c`` is also capped at ``v``).
+    min_L : int, default 2
+        Minimum depth (``L = 1`` has no level to separate).
+    max_reseeds : int, default 4
+        Number of grammars of the drawn family tried before the fallbacks, ``>= 1``.
+    seeds : SearchStrategy of int, optional
+        Grammar seeds; defaults to :func:`grammar_seeds`.
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> from rhm_theory.assumptions import is_separated
+    >>> is_separated(find(separated_grammars(1.0, max_v=6), lambda g: g.params.m == 3), 1.0)
+    True
+    """
+    if not (math.isfinite(c_sep) and 0 < c_sep <= SEPARATION_C_MAX):
+        raise InvalidArgument(
+            f"c_sep must satisfy 0 < c_sep <= {SEPARATION_C_MAX}, got c_sep={c_sep}"
+        )
+    _cap("max_reseeds", max_reseeds, 1)
+    params_st = (balanced_params if balanced else rhm_params)(
+        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
+    )
+    seeds_st = grammar_seeds() if seeds is None else seeds
+    family = balanced_grammar if balanced else random_grammar
+
+    @st.composite
+    def draw_grammar(draw: st.DrawFn) -> Grammar:
+        p = draw(params_st)
+        if p.n_c > p.v:  # max_n_c above v: clamp to the separable range (n_c = v is valid)
+            p = RHMParams(v=p.v, m=p.m, s=p.s, L=p.L, n_c=p.v)
+        seed = draw(seeds_st)
+        candidates = (family(p, (seed + k) % (_SEED_MAX + 1)) for k in range(max_reseeds))
+        for g in candidates:
+            if is_separated(g, c_sep):
+                return g
+        g = cyclic_grammar(p)
+        if not is_separated(g, c_sep):
+            g = cyclic_grammar(RHMParams(v=p.v, m=p.m, s=p.s, L=p.L, n_c=p.v))
+        need = separation_requirement(g.params, c_sep)
+        assert is_separated(g, c_sep), (
+            f"separated_grammars produced a grammar violating Delta_l >= {need:.6g}: {g!r}"
+        )
+        return g
+
+    return draw_grammar()

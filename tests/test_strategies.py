@@ -1,0 +1,147 @@
+"""The public Hypothesis strategies build valid values directly, within their caps."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from rhm_theory.assumptions import (
+    balance_deviation,
+    is_separated,
+    separation_margins,
+    separation_requirement,
+)
+from rhm_theory.model import Grammar, RHMParams
+from rhm_theory.testing import (
+    SEPARATION_C_MAX,
+    balanced_grammars,
+    balanced_params,
+    cyclic_grammar,
+    grammars,
+    rhm_params,
+    separated_grammars,
+)
+from rhm_theory.testing import strategies as strategies_module
+
+
+def _assert_valid(p: RHMParams) -> None:
+    assert RHMParams(p.v, p.m, p.s, p.L, p.n_c) == p  # re-validates every constraint
+    assert 1 <= p.m <= p.v ** (p.s - 1) and 1 <= p.n_c and p.n_c * p.m <= p.v**p.s
+
+
+@given(rhm_params())
+@settings(max_examples=100, deadline=None)
+def test_rhm_params_default_caps(p: RHMParams) -> None:
+    _assert_valid(p)
+    assert 2 <= p.v <= 8 and p.s in (2, 3) and p.m <= 4 and 1 <= p.L <= 4 and p.n_c <= p.v
+
+
+@given(rhm_params(min_v=3, max_v=5, s=st.integers(2, 4), max_m=30, min_L=2, max_L=3,
+                  max_n_c=40))
+@settings(max_examples=100, deadline=None)
+def test_rhm_params_custom_caps(p: RHMParams) -> None:
+    _assert_valid(p)
+    assert 3 <= p.v <= 5 and 2 <= p.s <= 4 and p.m <= 30 and 2 <= p.L <= 3 and p.n_c <= 40
+
+
+@given(rhm_params(max_v=3, s=2, max_m=9, max_n_c=9))
+@settings(max_examples=60, deadline=None)
+def test_rhm_params_reach_the_unambiguity_limits(p: RHMParams) -> None:
+    _assert_valid(p)
+    assert p.m <= p.v and p.n_c <= p.v**2 // p.m  # m = v, n_c*m = v**2 are reachable
+
+
+def test_rhm_params_reject_bad_caps() -> None:
+    for kwargs in ({"max_v": 1}, {"min_v": 5, "max_v": 4}, {"max_m": 0}, {"min_L": 0},
+                   {"max_L": 0}, {"max_n_c": 0}, {"s": 1}):
+        with pytest.raises(InvalidArgument):
+            rhm_params(**kwargs)
+
+
+@given(grammars())
+@settings(max_examples=60, deadline=None)
+def test_grammars_are_valid(g: Grammar) -> None:
+    _assert_valid(g.params)
+    assert Grammar(g.params, g.rules) == g  # the constructor re-validates the tables
+
+
+@given(balanced_params(max_v=12, max_m=6, max_n_c=3))
+@settings(max_examples=80, deadline=None)
+def test_balanced_params_divide(p: RHMParams) -> None:
+    _assert_valid(p)
+    assert (p.n_c * p.m) % p.v == 0 and p.n_c <= 3 and p.m <= 6
+
+
+def test_balanced_params_without_a_balanceable_choice() -> None:
+    # v >= 5 needs v | n_c*m with n_c = 1 and m <= 2: impossible.
+    strategy = balanced_params(min_v=5, max_v=6, s=2, max_m=2, max_n_c=1)
+    with pytest.raises(InvalidArgument, match="balanceable"):
+        @given(strategy)
+        @settings(max_examples=1, deadline=None)
+        def draw(p: RHMParams) -> None:
+            pass
+
+        draw()
+
+
+@given(balanced_grammars(max_v=8, max_m=4, max_L=4))
+@settings(max_examples=60, deadline=None)
+def test_balanced_grammars_are_exactly_balanced(g: Grammar) -> None:
+    assert g.is_balanced()
+    assert balance_deviation(g) <= 1e-12
+
+
+@pytest.mark.parametrize("c_sep", [0.5, 1.0, SEPARATION_C_MAX])
+@pytest.mark.parametrize("balanced", [False, True])
+def test_separated_grammars_meet_the_margin(c_sep: float, balanced: bool) -> None:
+    @given(separated_grammars(c_sep, balanced=balanced, max_v=8, max_m=4, max_L=4))
+    @settings(max_examples=40, deadline=None)
+    def check(g: Grammar) -> None:
+        need = separation_requirement(g.params, c_sep)
+        assert np.all(separation_margins(g) >= need)
+        assert is_separated(g, c_sep)
+        assert g.params.L >= 2 and g.params.n_c <= g.params.v
+        if balanced:
+            assert balance_deviation(g) <= 1e-12
+
+    check()
+
+
+@given(separated_grammars(1.0, max_v=4, s=2, max_m=4, max_n_c=16, max_reseeds=1))
+@settings(max_examples=40, deadline=None)
+def test_separated_grammars_with_large_root_caps(g: Grammar) -> None:
+    # n_c above v cannot always be separated (n_c*m = v**s gives Delta_{L-1} = 0): clamped.
+    assert g.params.n_c <= g.params.v and is_separated(g, 1.0)
+
+
+def test_separated_grammars_reject_bad_arguments() -> None:
+    for c_sep in (0.0, -1.0, SEPARATION_C_MAX * 1.01, math.inf, math.nan):
+        with pytest.raises(InvalidArgument):
+            separated_grammars(c_sep)
+    with pytest.raises(InvalidArgument):
+        separated_grammars(1.0, max_reseeds=0)
+
+
+@pytest.mark.parametrize("s", [2, 3])
+def test_cyclic_grammar_margin_bound(s: int) -> None:
+    """Proven for s = 2 (n_c = v, m < v): Delta_l >= 2/m at every level; holds for s = 3."""
+    for v in range(2, 13 if s == 2 else 7):
+        for m in range(1, min(v ** (s - 1) - 1, 12) + 1):
+            p = RHMParams(v, m, s, 3)
+            g = cyclic_grammar(p)
+            assert g.is_balanced()
+            assert np.all(separation_margins(g) >= 2.0 / m - 1e-12)
+            assert is_separated(g, SEPARATION_C_MAX)
+    full = cyclic_grammar(RHMParams(4, 4, 2, 3))  # m = v: f = 1, nothing to separate
+    assert is_separated(full, SEPARATION_C_MAX)
+
+
+def test_strategies_never_filter() -> None:
+    source = inspect.getsource(strategies_module)
+    assert ".filter(" not in source and "assume(" not in source
