@@ -13,7 +13,7 @@ from rhm_theory.algorithms.clustering import (
     ClusteringRoutine,
     get_clustering,
 )
-from rhm_theory.empirical.counts import ContextCounts, _tuple_codes_kernel
+from rhm_theory.empirical.counts import ContextCounts, _lift_kernel
 from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample
@@ -87,8 +87,12 @@ def _merge_indistinguishable(
         labels[labels == ids[pair[1]]] = ids[pair[0]]
 
 
-def lift(symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int) -> IntArray:
+def lift(
+    symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int
+) -> npt.NDArray[np.signedinteger[Any]]:
     """Replace every s-tuple of ``symbols`` by ``table[code]`` (``-1`` = unknown).
+
+    The result is int16 (int32 for alphabets of ``2**15`` symbols or more).
 
     >>> lift(np.array([[0, 1, 1, 1]]), np.array([5, 6, 7, 8]), s=2, alphabet=2).tolist()
     [[6, 8]]
@@ -98,10 +102,11 @@ def lift(symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int) -> I
         raise ValueError(f"symbols must have shape (P, k*s) with s={s}, got {seq.shape}")
     if table.shape != (alphabet**s,):
         raise ValueError(f"table must have shape (alphabet**s,) = ({alphabet**s},)")
-    codes = np.empty((seq.shape[0], seq.shape[1] // s), dtype=np.int64)
-    src = seq if seq.dtype.kind == "u" else seq.astype(np.int64, copy=False)
-    _tuple_codes_kernel(src, s, alphabet, codes)
-    out: IntArray = np.where(codes >= 0, np.asarray(table, dtype=np.int64)[codes], UNKNOWN)
+    # Lifted symbols are cluster ids < alphabet or UNKNOWN = -1: a narrow signed dtype.
+    dtype = np.int16 if alphabet < 2**15 else np.int32
+    out = np.empty((seq.shape[0], seq.shape[1] // s), dtype=dtype)
+    src = seq if seq.dtype.kind in "ui" else seq.astype(np.int64, copy=False)
+    _lift_kernel(src, s, alphabet, np.ascontiguousarray(table, dtype=np.int64), out)
     return out
 
 
@@ -309,16 +314,16 @@ class IterativeLatentClustering:
         table[codes] = labels
         return table
 
-    def transform(self, tokens: npt.NDArray[Any]) -> tuple[IntArray, ...]:
+    def transform(self, tokens: npt.NDArray[Any]) -> tuple[npt.NDArray[np.signedinteger[Any]], ...]:
         """Lift strings to every recovered level: ``(level_1, ..., level_{L-1})``.
 
-        ``level_l`` has shape ``(P, s**(L-l))`` with cluster ids or ``UNKNOWN``.
+        ``level_l`` has shape ``(P, s**(L-l))`` with cluster ids or ``UNKNOWN`` (int16).
         """
         if not hasattr(self, "level_maps_"):
             raise RuntimeError("call fit() before transform()")
         tok = np.asarray(tokens)
         self._check_tokens(tok)
-        out: list[IntArray] = []
+        out: list[npt.NDArray[np.signedinteger[Any]]] = []
         seq: npt.NDArray[Any] = tok
         for table in self.level_maps_:
             seq = lift(seq, table, self.s, self.v)

@@ -103,9 +103,9 @@ def score_levels(
     * ``accuracy``: fraction of level-``l`` nodes whose label equals the true symbol under
       the best one-to-one relabelling of the contingency table (Hungarian).
     * ``exact_partition``: the learned tuple map, applied to the true grammatical tuples of
-      level ``l`` (of symbols with positive probability) through the matched relabelling of level ``l-1``, groups tuples exactly
-      by parent (synonyms together, different parents apart, none unknown), and every lower
-      level is exact too.
+      level ``l`` (of symbols with positive probability) through the matched relabelling
+      of level ``l-1``, groups tuples exactly by parent (synonyms together, different
+      parents apart, none unknown), and every lower level is exact too.
     * ``synonym_ari``: adjusted Rand index of that induced tuple partition against the
       true parents (1 = perfect synonym clustering).
     """

@@ -19,22 +19,38 @@ FloatArray = npt.NDArray[np.float64]
 MAX_COUNT_CELLS = 2**28
 
 
+@nb.njit(cache=True, inline="always")
+def _code_at(seq: npt.NDArray[Any], i: int, k: int, s: int, alphabet: int) -> np.int64:
+    # Code of the k-th s-tuple of row i, or -1 if one of its symbols is unknown.
+    c = np.int64(0)
+    for j in range(s):
+        x = np.int64(seq[i, k * s + j])
+        if x < 0 or x >= alphabet:
+            return np.int64(-1)
+        c = c * alphabet + x
+    return c
+
+
 @nb.njit(cache=True)
 def _tuple_codes_kernel(
     seq: npt.NDArray[Any], s: int, alphabet: int, codes: IntArray
 ) -> None:
-    # codes[i, k] = code of the k-th s-tuple of row i, or -1 if a symbol is unknown.
     n, width = codes.shape
     for i in range(n):
         for k in range(width):
-            c = np.int64(0)
-            for j in range(s):
-                x = np.int64(seq[i, k * s + j])
-                if x < 0 or x >= alphabet:
-                    c = np.int64(-1)
-                    break
-                c = c * alphabet + x
-            codes[i, k] = c
+            codes[i, k] = _code_at(seq, i, k, s, alphabet)
+
+
+@nb.njit(cache=True)
+def _lift_kernel(
+    seq: npt.NDArray[Any], s: int, alphabet: int, table: IntArray, out: npt.NDArray[Any]
+) -> None:
+    # out[i, k] = table[code of tuple k], or -1 for an unknown symbol: one fused pass.
+    n, width = out.shape
+    for i in range(n):
+        for k in range(width):
+            c = _code_at(seq, i, k, s, alphabet)
+            out[i, k] = table[c] if c >= 0 else -1
 
 
 @nb.njit(cache=True)
@@ -244,8 +260,8 @@ class ContextCounts:
 
 
 def _as_kernel_ints(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    # Kernels compare against [0, alphabet): unsigned inputs are fine as they are; other
-    # dtypes become int64 so that negative "unknown" markers stay negative.
-    if a.dtype.kind == "u":
+    # Kernels compare against [0, alphabet): integer inputs are fine as they are (negative
+    # "unknown" markers stay negative); other dtypes become int64.
+    if a.dtype.kind in "ui":
         return a
     return a.astype(np.int64, copy=False)
