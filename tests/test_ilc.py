@@ -15,9 +15,9 @@ from rhm_theory.algorithms import (
     matched_accuracy,
     score_levels,
 )
+from rhm_theory.assumptions import is_separated
 from rhm_theory.model import Grammar, RHMParams, random_grammar
 from rhm_theory.model.sampling import iter_samples, sample
-from rhm_theory.assumptions import is_separated
 from rhm_theory.testing.strategies import cyclic_grammar, separated_grammars
 
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 #: One module per command group; each defines ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (

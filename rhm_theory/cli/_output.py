@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_table", "print_json", "jsonable"]
+__all__ = ["format_table", "jsonable", "print_json"]
 
 
 def jsonable(obj: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from rhm_theory.cli._output import format_table, print_json
 
-__all__ = ["register", "exact_report"]
+__all__ = ["exact_report", "register"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,13 +1,54 @@
 """The Random Hierarchy Model: parameters, grammars, parsing, tree geometry and sampling."""
 
 from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar, tuple_codes
+from rhm_theory.model.grammar_io import (
+    GrammarFileError,
+    grammar_from_dict,
+    grammar_to_dict,
+    load_grammar,
+    save_grammar,
+)
 from rhm_theory.model.params import RHMParams, symbol_dtype
+from rhm_theory.model.parsing import is_grammatical, parse
+from rhm_theory.model.sampling import Sample, iter_samples, sample
+from rhm_theory.model.tree import (
+    children,
+    cousin_positions,
+    derivation_tree,
+    lca,
+    lca_level,
+    leaves_under,
+    parent,
+    position_in_parent,
+    siblings,
+    tree_distance,
+)
 
 __all__ = [
     "Grammar",
+    "GrammarFileError",
     "RHMParams",
+    "Sample",
     "balanced_grammar",
+    "children",
+    "cousin_positions",
+    "derivation_tree",
+    "grammar_from_dict",
+    "grammar_to_dict",
+    "is_grammatical",
+    "iter_samples",
+    "lca",
+    "lca_level",
+    "leaves_under",
+    "load_grammar",
+    "parent",
+    "parse",
+    "position_in_parent",
     "random_grammar",
+    "sample",
+    "save_grammar",
+    "siblings",
     "symbol_dtype",
+    "tree_distance",
     "tuple_codes",
 ]

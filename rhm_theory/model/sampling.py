@@ -1,29 +1,4 @@
-"""Reproducible, chunked numba sampler of RHM strings (and their latent trees).
-
-Random-number scheme (version 2; every string is a pure function of ``(seed, index)``):
-
-- ``key = mix64(seed ^ 0x5851F42D4C957F2D)`` with ``mix64`` the splitmix64 finaliser.
-- String ``i`` owns the splitmix64 stream started at
-  ``state_i = mix64(key ^ mix64(i * GAMMA + 1))``; its ``t``-th word (``t = 1, 2, ...``) is
-  ``w_t = mix64(state_i + t * GAMMA)`` with ``GAMMA = 0x9E3779B97F4A7C15``.
-- Root symbol: Lemire's exact bounded draw in ``[0, n_c)`` from the low 32 bits of ``w_1``.
-- Rule choices, one per internal node in breadth-first order (root first, then each level
-  left to right), from ``w_2, w_3, ...``:
-
-  * ``m`` a power of two: ``log2(m)`` bits per node, taken from the low end of the current
-    word; a fresh word starts when fewer than ``log2(m)`` bits remain;
-  * otherwise: one exact Lemire draw per node from the low, then the high 32-bit half of
-    each word.
-  * ``m == 1`` consumes nothing.
-
-  A Lemire rejection (probability below ``n / 2**32``) redraws from a side stream seeded
-  by the state, so it never shifts the words of later nodes.
-
-Without replacement, the kept strings are the first ``P`` distinct ones in index order
-(exact uniform sampling without replacement), or, when ``P > P_max / 2``, the first ``P``
-entries of a seeded permutation of all ``P_max`` tree indices (decoded in mixed radix:
-root in base ``n_c``, then one base-``m`` digit per internal node in breadth-first order).
-"""
+"""Reproducible, chunked numba sampler of RHM strings (and their latent trees)."""
 
 from __future__ import annotations
 
@@ -36,8 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.model.grammar import Grammar
+from rhm_theory.model.parsing import parse
 
-__all__ = ["Sample", "sample", "iter_samples", "string_keys", "RNG_SCHEME_VERSION"]
+__all__ = ["RNG_SCHEME_VERSION", "Sample", "iter_samples", "sample", "string_keys"]
 
 #: Version of the documented bit-stream (bump whenever sampled bytes change).
 RNG_SCHEME_VERSION = 2
@@ -46,6 +22,8 @@ _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MASK32 = np.uint64(0xFFFFFFFF)
 #: Largest P for one in-memory call; larger runs must stream with :func:`iter_samples`.
 _MAX_INDEX = 2**62
+#: Below this many output symbols per call the kernel runs single-threaded.
+_SERIAL_BELOW = 2**16
 
 
 @dataclass(frozen=True)
@@ -68,7 +46,9 @@ class Sample:
     @property
     def labels(self) -> npt.NDArray[Any]:
         """Root symbols, shape ``(P,)`` (requires latents)."""
-        return self.level(len(self.levels) if self.levels is not None else 0)[:, 0]
+        if self.levels is None:
+            raise ValueError("this sample holds no latents: sample with latents=True")
+        return self.levels[-1][:, 0]
 
     def level(self, level: int) -> npt.NDArray[Any]:
         """Symbols of ``level`` (0 = tokens); levels above 0 require latents."""
@@ -117,52 +97,118 @@ def _bounded32(x: np.uint64, n: np.uint64, state: np.uint64) -> np.int64:
 
 
 @nb.njit(cache=True, inline="always")
-def _expand_row(
+def _root_state(key: np.uint64, index: np.int64, n_c: int) -> tuple[np.uint64, np.int64]:
+    # Stream state after the root draw (word 1), and the root symbol.
+    state = _string_state(key, index) + _GAMMA
+    return state, _bounded32(_mix64(state) & _MASK32, np.uint64(n_c), state)
+
+
+@nb.njit(cache=True, inline="always")
+def _copy_latents(
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    base: np.int64,
+    width: np.uint64,
+    stride: np.uint64,
+) -> None:
+    p = np.uint64(0)
+    for k in range(width):
+        lat[base + k] = row[p]
+        p += stride
+
+
+# Row expanders. A tree is expanded in place in its output row: a depth-d node k lives at
+# the position of its leftmost leaf, k * s**(L-d); its child 0 overwrites it once the
+# symbol is read. No heap buffer and no copy; the row stays in L1 cache. Indices are
+# unsigned so that numba emits no negative-index wraparound code in the hot loop, and
+# s == 2 has its own loop because a runtime-length inner loop (vectorised by LLVM for
+# nothing) costs about 3x.
+@nb.njit(cache=True, inline="always")
+def _row_pow2_s2(
     rules: npt.NDArray[Any],
     n_levels: int,
-    s: int,
+    width_tab: int,
     m: int,
-    n_c: int,
-    key: np.uint64,
-    index: np.int64,
     log2m: int,
+    state: np.uint64,
     row: npt.NDArray[Any],
     lat: npt.NDArray[Any],
     lat_base: npt.NDArray[np.int64],
     i: int,
     want_latents: bool,
 ) -> None:
-    # Expand one tree in place in its output row: a depth-d node k lives at the position of
-    # its leftmost leaf, k * s**(L-d); its child 0 overwrites it after the symbol is read.
-    # No heap buffer and no copy; the row (s**L symbols) stays in L1 cache.
-    state = _string_state(key, index)
-    state += _GAMMA
-    row[0] = _bounded32(_mix64(state) & _MASK32, np.uint64(n_c), state)
+    bits_left = 0
+    spare = np.uint64(0)
+    mask = np.uint64(m - 1)
+    ul2 = np.uint64(log2m)
+    um = np.uint64(m)
+    stride = np.uint64(row.shape[0])
+    width = np.uint64(1)
+    for depth in range(n_levels):
+        level = n_levels - depth
+        if want_latents:
+            _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
+        child = stride >> np.uint64(1)
+        lbase = np.uint64((level - 1) * width_tab)
+        p = np.uint64(0)
+        for _ in range(width):
+            a = np.uint64(row[p])
+            if bits_left < log2m:  # never true when m == 1 (log2m == 0): no words used
+                state += _GAMMA
+                spare = _mix64(state)
+                bits_left = 64
+            r = spare & mask
+            spare >>= ul2
+            bits_left -= log2m
+            q = ((lbase + a) * um + r) << np.uint64(1)
+            row[p] = rules[q]
+            row[p + child] = rules[q + np.uint64(1)]
+            p += stride
+        stride = child
+        width <<= np.uint64(1)
+
+
+@nb.njit(cache=True, inline="always")
+def _row_general(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    log2m: int,
+    state: np.uint64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    # Any s; m a power of two (log2m bits per node, log2m == 0 for m == 1) or not
+    # (log2m < 0: one Lemire draw per node from successive 32-bit halves).
     bits_left = 0
     spare = np.uint64(0)
     have_half = False
-    mask = np.uint64(m - 1)
-    ul2 = np.uint64(log2m)
-    stride = row.shape[0]
-    width = 1
+    mask = np.uint64(m - 1) if log2m >= 0 else np.uint64(0)
+    ul2 = np.uint64(max(log2m, 0))
+    um = np.uint64(m)
+    us = np.uint64(s)
+    stride = np.uint64(row.shape[0])
+    width = np.uint64(1)
     for depth in range(n_levels):
-        level = n_levels - depth  # level of the parents being expanded
-        child = stride // s
+        level = n_levels - depth
         if want_latents:
-            base = lat_base[level] + i * width
-            for k in range(width):
-                lat[base + k] = row[k * stride]
+            _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
+        child = stride // us
+        lbase = np.uint64((level - 1) * width_tab)
+        p = np.uint64(0)
         for k in range(width):
-            p = k * stride
-            a = row[p]
-            if m == 1:
-                r = 0
-            elif log2m > 0:
+            a = np.uint64(row[p])
+            if log2m >= 0:
                 if bits_left < log2m:
                     state += _GAMMA
                     spare = _mix64(state)
                     bits_left = 64
-                r = np.int64(spare & mask)
+                r = spare & mask
                 spare >>= ul2
                 bits_left -= log2m
             else:
@@ -174,53 +220,67 @@ def _expand_row(
                 else:
                     x = spare >> np.uint64(32)
                     have_half = False
-                r = _bounded32(x, np.uint64(m), state + np.uint64(k + 1) * _GAMMA)
-            for j in range(s):
-                row[p + j * child] = rules[level - 1, a, r, j]
+                r = np.uint64(_bounded32(x, um, state + np.uint64(k + 1) * _GAMMA))
+            q = ((lbase + a) * um + r) * us
+            c = p
+            for _ in range(s):
+                row[c] = rules[q]
+                q += np.uint64(1)
+                c += child
+            p += stride
         stride = child
-        width *= s
+        width *= us
+
+
+@nb.njit(cache=True, inline="always")
+def _expand_one(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    log2m: int,
+    key: np.uint64,
+    index: np.int64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    state, root = _root_state(key, index, n_c)
+    row[0] = root
+    if s == 2 and log2m >= 0:
+        _row_pow2_s2(
+            rules, n_levels, width_tab, m, log2m, state, row, lat, lat_base, i, want_latents
+        )
+    else:
+        _row_general(
+            rules, n_levels, width_tab, s, m, log2m, state, row, lat, lat_base, i,
+            want_latents,
+        )  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True)
 def _sample_range_kernel(
     rules: npt.NDArray[Any],
     n_levels: int,
+    width_tab: int,
     s: int,
     m: int,
     n_c: int,
+    log2m: int,
     key: np.uint64,
     start: np.int64,
-    log2m: int,
     tokens: npt.NDArray[Any],
     lat: npt.NDArray[Any],
     lat_base: npt.NDArray[np.int64],
     want_latents: bool,
 ) -> None:
     for i in nb.prange(tokens.shape[0]):
-        _expand_row(
-            rules, n_levels, s, m, n_c, key, start + i, log2m,
-            tokens[i], lat, lat_base, i, want_latents,
-        )  # fmt: skip
-
-
-@nb.njit(cache=True, parallel=True)
-def _sample_at_kernel(
-    rules: npt.NDArray[Any],
-    n_levels: int,
-    s: int,
-    m: int,
-    n_c: int,
-    key: np.uint64,
-    indices: npt.NDArray[np.int64],
-    log2m: int,
-    tokens: npt.NDArray[Any],
-    lat: npt.NDArray[Any],
-    lat_base: npt.NDArray[np.int64],
-    want_latents: bool,
-) -> None:
-    for i in nb.prange(tokens.shape[0]):
-        _expand_row(
-            rules, n_levels, s, m, n_c, key, indices[i], log2m,
+        _expand_one(
+            rules, n_levels, width_tab, s, m, n_c, log2m, key, start + i,
             tokens[i], lat, lat_base, i, want_latents,
         )  # fmt: skip
 
@@ -229,40 +289,40 @@ def _sample_at_kernel(
 def _decode_kernel(
     rules: npt.NDArray[Any],
     n_levels: int,
+    width_tab: int,
     s: int,
     m: int,
     n_c: int,
     codes: npt.NDArray[np.int64],
     tokens: npt.NDArray[Any],
-    lat: npt.NDArray[Any],
-    lat_base: npt.NDArray[np.int64],
-    want_latents: bool,
 ) -> None:
     # Tree index in mixed radix: root symbol (base n_c), then one rule (base m) per
-    # internal node in breadth-first order; same in-place expansion as _expand_row.
+    # internal node in breadth-first order; same in-place expansion as the samplers.
+    us = np.uint64(s)
     for i in range(codes.shape[0]):
         row = tokens[i]
         c = codes[i]
         row[0] = c % n_c
         c //= n_c
-        stride = row.shape[0]
-        width = 1
+        stride = np.uint64(row.shape[0])
+        width = np.uint64(1)
         for depth in range(n_levels):
-            level = n_levels - depth
-            child = stride // s
-            if want_latents:
-                base = lat_base[level] + i * width
-                for k in range(width):
-                    lat[base + k] = row[k * stride]
-            for k in range(width):
-                p = k * stride
-                a = row[p]
-                r = c % m
+            lbase = np.uint64((n_levels - depth - 1) * width_tab)
+            child = stride // us
+            p = np.uint64(0)
+            for _ in range(width):
+                a = np.uint64(row[p])
+                r = np.uint64(c % m)
                 c //= m
-                for j in range(s):
-                    row[p + j * child] = rules[level - 1, a, r, j]
+                q = ((lbase + a) * np.uint64(m) + r) * us
+                cp = p
+                for _ in range(s):
+                    row[cp] = rules[q]
+                    q += np.uint64(1)
+                    cp += child
+                p += stride
             stride = child
-            width *= s
+            width *= us
 
 
 # -- Python side -----------------------------------------------------------------------------
@@ -288,8 +348,8 @@ _PACK_CACHE: dict[int, tuple[Grammar, npt.NDArray[Any]]] = {}
 
 
 def _packed_rules(grammar: Grammar) -> npt.NDArray[Any]:
-    # All levels in one (L, max(v, n_c), m, s) table in the output dtype (small: stays in
-    # cache, and no int64 -> symbol conversion in the inner loop).
+    # All levels in one flat (L, max(v, n_c), m, s) table in the output dtype (small: stays
+    # in cache, and no int64 -> symbol conversion in the inner loop).
     hit = _PACK_CACHE.get(id(grammar))
     if hit is not None and hit[0] is grammar:
         return hit[1]
@@ -298,10 +358,11 @@ def _packed_rules(grammar: Grammar) -> npt.NDArray[Any]:
     for level in range(1, p.L + 1):
         table = grammar.rules_of(level)
         packed[level - 1, : table.shape[0]] = table
+    flat = packed.ravel()
     if len(_PACK_CACHE) > 64:
         _PACK_CACHE.clear()
-    _PACK_CACHE[id(grammar)] = (grammar, packed)
-    return packed
+    _PACK_CACHE[id(grammar)] = (grammar, flat)
+    return flat
 
 
 def _latent_buffers(
@@ -325,7 +386,8 @@ def _latent_buffers(
 
 
 def _log2m(m: int) -> int:
-    return m.bit_length() - 1 if m & (m - 1) == 0 else 0
+    # log2(m) for a power of two (0 for m == 1), -1 otherwise (Lemire draws).
+    return m.bit_length() - 1 if m & (m - 1) == 0 else -1
 
 
 def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool) -> Sample:
@@ -333,28 +395,22 @@ def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool
     key = _seed_key(seed)
     tokens = np.empty((n, p.string_length), dtype=p.dtype)
     flat, base, views = _latent_buffers(grammar, n, latents)
-    if n:
+    if not n:
+        return Sample(tokens, views)
+    # Small batches run on the calling thread only: waking the pool costs far more than
+    # the work (milliseconds when the cores are busy). Bytes do not depend on threads.
+    serial = n * (p.string_length + p.n_internal_nodes * latents) < _SERIAL_BELOW
+    threads = nb.get_num_threads()
+    if serial:
+        nb.set_num_threads(1)
+    try:
         _sample_range_kernel(
-            _packed_rules(grammar), p.L, p.s, p.m, p.n_c, key, np.int64(start),
-            _log2m(p.m), tokens, flat, base, latents,
+            _packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, _log2m(p.m),
+            key, np.int64(start), tokens, flat, base, latents,
         )  # fmt: skip
-    return Sample(tokens, views)
-
-
-def _sample_at(
-    grammar: Grammar, indices: npt.NDArray[np.int64], seed: int, latents: bool
-) -> Sample:
-    p = grammar.params
-    key = _seed_key(seed)
-    n = int(indices.shape[0])
-    tokens = np.empty((n, p.string_length), dtype=p.dtype)
-    flat, base, views = _latent_buffers(grammar, n, latents)
-    if n:
-        _sample_at_kernel(
-            _packed_rules(grammar), p.L, p.s, p.m, p.n_c, key,
-            np.ascontiguousarray(indices, dtype=np.int64), _log2m(p.m),
-            tokens, flat, base, latents,
-        )  # fmt: skip
+    finally:
+        if serial:
+            nb.set_num_threads(threads)
     return Sample(tokens, views)
 
 
@@ -413,6 +469,30 @@ def sample(
     ValueError
         If a count or the seed is out of range, or ``P > P_max`` without replacement.
 
+    Notes
+    -----
+    Random-number scheme (:data:`RNG_SCHEME_VERSION` 2); every string is a pure function
+    of ``(seed, index)``:
+
+    - ``key = mix64(seed ^ 0x5851F42D4C957F2D)``, ``mix64`` the splitmix64 finaliser.
+    - String ``i`` owns the splitmix64 stream started at
+      ``state_i = mix64(key ^ mix64(i * GAMMA + 1))``; its ``t``-th word (``t >= 1``) is
+      ``w_t = mix64(state_i + t * GAMMA)``, ``GAMMA = 0x9E3779B97F4A7C15``.
+    - Root: Lemire's exact bounded draw in ``[0, n_c)`` from the low 32 bits of ``w_1``.
+    - Rule choices, one per internal node in breadth-first order (root first, then each
+      level left to right), from ``w_2, w_3, ...``: for ``m`` a power of two, ``log2(m)``
+      bits per node from the low end of the current word, a fresh word starting when fewer
+      than ``log2(m)`` bits remain (``m == 1`` consumes nothing); otherwise one exact
+      Lemire draw per node from the low, then the high 32-bit half of each word.
+    - A Lemire rejection (probability below ``n / 2**32``) redraws from a side stream
+      seeded by the state, so it never shifts the words of later nodes.
+
+    Without replacement the result is the first ``P`` distinct strings of the stream in
+    index order, or, when ``P > P_max / 2``, the first ``P`` entries of a permutation of
+    all ``P_max`` tree indices drawn by ``numpy.random.default_rng([seed, 0x5EED])`` and
+    decoded in mixed radix (root in base ``n_c``, then one base-``m`` digit per internal
+    node in breadth-first order). Latents are then recovered by :func:`parse`.
+
     Examples
     --------
     >>> from rhm_theory.model import RHMParams, random_grammar
@@ -464,10 +544,7 @@ def _sample_distinct(grammar: Grammar, P: int, seed: int, latents: bool) -> Samp
         if len(first) >= P:
             break
         n_draw *= 2
-    first = first[:P]
-    if not latents:
-        return Sample(np.ascontiguousarray(toks[first]), None)
-    return _sample_at(grammar, first, seed, True)
+    return _with_latents(grammar, np.ascontiguousarray(toks[first[:P]]), latents)
 
 
 def _sample_by_enumeration(grammar: Grammar, P: int, seed: int, latents: bool) -> Sample:
@@ -476,11 +553,13 @@ def _sample_by_enumeration(grammar: Grammar, P: int, seed: int, latents: bool) -
     rng = np.random.default_rng([int(seed), 0x5EED])
     chosen = rng.permutation(p.P_max)[:P].astype(np.int64)
     tokens = np.empty((P, p.string_length), dtype=p.dtype)
-    flat, base, views = _latent_buffers(grammar, P, latents)
-    _decode_kernel(
-        _packed_rules(grammar), p.L, p.s, p.m, p.n_c, chosen, tokens, flat, base, latents
-    )
-    return Sample(tokens, views)
+    _decode_kernel(_packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, chosen, tokens)
+    return _with_latents(grammar, tokens, latents)
+
+
+def _with_latents(grammar: Grammar, tokens: npt.NDArray[Any], latents: bool) -> Sample:
+    # Rules are unambiguous, so parsing the strings recovers their latent trees exactly.
+    return Sample(tokens, parse(grammar, tokens) if latents else None)
 
 
 def iter_samples(
@@ -509,10 +588,11 @@ def iter_samples(
     latents : bool
         Also return every latent level.
 
-    Yields
-    ------
-    Sample
-        Consecutive chunks (global rows ``k*chunk_size ...``).
+    Returns
+    -------
+    Iterator of Sample
+        Consecutive chunks (global rows ``k*chunk_size ...``); arguments are validated
+        on the call, before the first chunk is drawn.
 
     Examples
     --------
@@ -528,5 +608,12 @@ def iter_samples(
     _seed_key(seed)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must satisfy chunk_size >= 1, got {chunk_size}")
+    # Validate eagerly (here), then hand back a lazy generator.
+    return _iter_chunks(grammar, P, seed, chunk_size, latents)
+
+
+def _iter_chunks(
+    grammar: Grammar, P: int, seed: int, chunk_size: int, latents: bool
+) -> Iterator[Sample]:
     for start in range(0, P, chunk_size):
         yield _sample_range(grammar, start, min(chunk_size, P - start), seed, latents)
