@@ -8,48 +8,11 @@ from typing import Any
 import numpy as np
 
 from proofs_checks._framework import CheckResult, GridName
-from rhm_theory.empirical import ContextCounts
-from rhm_theory.exact import context_laws
-from rhm_theory.model import RHMParams, random_grammar, tuple_codes
-from rhm_theory.model.sampling import iter_samples
+from rhm_theory.empirical import context_vector_error_curves
+from rhm_theory.model import RHMParams
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["ConcentrationCheck", "context_vector_errors"]
-
-
-def context_vector_errors(
-    params: RHMParams, grammar_seed: int, Ps: Sequence[int], data_seeds: Sequence[int],
-    level: int = 1, kind: str = "latent",
-) -> list[dict[str, float]]:
-    """Mean over grammatical tuples of ``||phi_hat_t - psi_parent||^2``, measured and predicted.
-
-    The prediction is exact: ``sum_j noise[j, a] / (P weights[j, a] / m)`` averaged over
-    tuples, with ``noise`` the per-occurrence block variance from the context laws.
-    """
-    g = random_grammar(params, seed=grammar_seed)
-    p = params
-    laws = context_laws(g, level, kind)
-    codes = tuple_codes(g.rules_of(level).reshape(-1, p.s), p.v)
-    parents = np.repeat(np.arange(p.vocab(level)), p.m)
-    noise = laws.noise_per_occurrence()  # (s, V)
-    per_string = laws.weights / p.m  # expected occurrences of each tuple per string
-    out = []
-    for P in Ps:
-        errs = []
-        for ds in data_seeds:
-            acc = ContextCounts(p.s, level, kind, p.v, p.n_c if kind == "label" else p.v)
-            for chunk in iter_samples(g, P, ds, chunk_size=65536, latents=kind == "label"):
-                lower = chunk.tokens if level == 1 else chunk.level(level - 1)
-                acc.update(lower, tokens=chunk.tokens,
-                           labels=chunk.labels if kind == "label" else None)
-            # Centre with the exact marginals: the estimation error of the laws themselves.
-            laws_hat = acc.conditional_laws(codes)
-            exact = np.transpose(laws.blocks[:, :, parents], (2, 0, 1, 3))
-            errs.append(((laws_hat - exact) ** 2).sum(axis=(1, 2, 3)).mean())
-        predicted = float(np.mean(
-            (noise[:, parents] / (P * per_string[:, parents])).sum(axis=0)))
-        out.append({"P": float(P), "measured": float(np.mean(errs)), "predicted": predicted})
-    return out
+__all__ = ["ConcentrationCheck"]
 
 
 class ConcentrationCheck:
@@ -70,13 +33,15 @@ class ConcentrationCheck:
         Ps = [2000, 8000, 32000, 128000] if grid == "quick" else [2000, 8000, 32000, 128000,
                                                                    512000]
         seeds = [1, 2, 3] if grid == "quick" else [1, 2, 3, 4, 5, 6]
-        res = context_vector_errors(params, 0, Ps, seeds)
-        x = np.log([r["P"] for r in res])
-        y = np.log([r["measured"] for r in res])
-        slope = float(np.polyfit(x, y, 1)[0])
-        ratios = [r["measured"] / r["predicted"] for r in res]
+        (curve,) = context_vector_error_curves(
+            (params.v, params.m, params.s, params.L), 0, Ps, seeds, kinds=("latent",),
+            levels=(1,))
+        slope = float(np.polyfit(np.log(curve.P), np.log(curve.measured), 1)[0])
+        ratios = [float(x) for x in curve.measured / curve.predicted]
         # v m / P scaling constant: measured error * P / (v m), to report.
-        const = [r["measured"] * r["P"] / (params.v * params.m) for r in res]
+        const = [float(x) for x in curve.measured * curve.P / (params.v * params.m)]
+        res = [{"P": float(P), "measured": float(a), "predicted": float(b)}
+               for P, a, b in zip(curve.P, curve.measured, curve.predicted, strict=True)]
         lo, hi = self.slope_band
         rlo, rhi = self.ratio_band
         return CheckResult(

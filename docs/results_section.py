@@ -1,0 +1,132 @@
+"""Render a ``rhm-theory verify`` report.json as a Markdown section of docs/results.md."""
+
+# Usage:
+#   python docs/results_section.py REPORT_DIR_OR_JSON --title "Quick grid" \
+#       --command "rhm-theory verify --out /tmp/quick-report --workers 1" \
+#       --machine "2-core x86-64 Linux, Python 3.11" [--wall "3 min 46 s"]
+#
+# Every number printed is copied from the JSON (formatted to 4 significant digits), so the
+# results page never holds a number the run did not produce.
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["fmt", "load_report", "main", "render_section"]
+
+
+def fmt(value: Any) -> str:
+    """A JSON value as short text: floats to 4 significant digits, dicts as ``k: v`` lists.
+
+    >>> fmt(0.123456), fmt({"3": 11.516, "4": 9.3578}), fmt([1.0, 2.5]), fmt(None)
+    ('0.1235', '3: 11.52, 4: 9.358', '[1, 2.5]', 'n/a')
+    """
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {fmt(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """The ``report.json`` of a report folder (or the file itself)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "report.json"
+    data = json.loads(p.read_text())
+    if not isinstance(data, dict) or "checks" not in data:
+        raise ValueError(f"{p} is not a rhm-theory verify report")
+    return data
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_section(report: Mapping[str, Any], *, title: str, command: str, machine: str,
+                   wall: str | None = None) -> str:
+    """The Markdown section: how it ran, one summary table, then one block per check.
+
+    Parameters
+    ----------
+    report : mapping
+        The parsed ``report.json``.
+    title : str
+        Section heading.
+    command : str
+        The command that produced the report.
+    machine : str
+        A description of the machine.
+    wall : str, optional
+        Wall-clock time measured outside the run (the report has its own ``seconds``).
+
+    Returns
+    -------
+    str
+    """
+    checks: Sequence[Mapping[str, Any]] = report["checks"]
+    n_pass = sum(c["verdict"] == "PASS" for c in checks)
+    m = report.get("machine", {})
+    lines = [f"## {title}", "", "```bash", command, "```", "",
+             f"- machine: {machine} (reported by the run: {m.get('platform', '?')}, "
+             f"Python {m.get('python', '?')})",
+             f"- grid: `{report.get('grid', '?')}`, {report.get('n_sweep_cells', '?')} sweep "
+             f"cells; {fmt(report.get('seconds'))} s in total, of which sweep "
+             f"{fmt(report.get('sweep_seconds'))} s"
+             + (f"; wall clock measured outside: {wall}" if wall else ""),
+             f"- verdict: **{n_pass}/{len(checks)} checks pass**", "",
+             "| check | verdict | measured | predicted | tolerance |", "|---|---|---|---|---|"]
+    for c in checks:
+        lines.append(f"| `{c['name']}` | {c['verdict']} | {_cell(fmt(c['measured']))} | "
+                     f"{_cell(fmt(c['predicted']))} | {_cell(str(c['tolerance']))} |")
+    lines.append("")
+    for c in checks:
+        lines += [f"### `{c['name']}`: {c['verdict']}", "",
+                  f"- claim: {c['claim']}", f"- source: {c['source']}",
+                  f"- prediction: {c['prediction']}"]
+        for key, value in c["measured"].items():
+            lines.append(f"- measured `{key}`: {fmt(value)}")
+        details = c.get("details") or {}
+        for key, value in details.items():
+            if isinstance(value, list) and value and isinstance(value[0], Mapping):
+                cols = list(value[0].keys())
+                lines += ["", f"{key}:", "", "| " + " | ".join(cols) + " |",
+                          "|" + "---|" * len(cols)]
+                lines += ["| " + " | ".join(fmt(r.get(k)) for k in cols) + " |" for r in value]
+                lines.append("")
+            else:
+                lines.append(f"- {key}: {fmt(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the section for a report; returns the exit status."""
+    ap = argparse.ArgumentParser(prog="python docs/results_section.py", description=__doc__)
+    ap.add_argument("report", help="report folder of `rhm-theory verify`, or its report.json")
+    ap.add_argument("--title", default="Results")
+    ap.add_argument("--command", required=True, help="the command that made the report")
+    ap.add_argument("--machine", required=True, help="the machine it ran on")
+    ap.add_argument("--wall", default=None, help="wall-clock time measured outside the run")
+    args = ap.parse_args(argv)
+    print(render_section(load_report(args.report), title=args.title, command=args.command,
+                         machine=args.machine, wall=args.wall))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Measured against exact squared error of empirical context vectors, as P grows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ErrorCurve", "context_vector_error_curves"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ErrorCurve:
+    """Squared error of empirical context vectors against ``P``: measured and exact.
+
+    Attributes
+    ----------
+    v, m, s, L, grammar_seed : int
+        The random grammar.
+    level : int
+        Level whose children tuples' context vectors are estimated.
+    kind : str
+        Context kind.
+    P : ndarray of float64
+        Numbers of strings.
+    measured : ndarray of float64
+        Mean over grammatical tuples (of symbols present at the level) of
+        ``||phi_hat_t - phi_t||^2``, averaged over the data seeds; ``phi_hat`` is the
+        empirical conditional law of the context blocks
+        (:class:`rhm_theory.empirical.ContextCounts`) and ``phi_t`` the exact one
+        (:func:`rhm_theory.exact.context_laws`).
+    predicted : ndarray of float64
+        The exact expected error ``mean_t sum_j noise[j, a] / (P w[j, a] / m)``
+        (:meth:`rhm_theory.exact.ContextLaws.noise_per_occurrence`), over the positions
+        ``j`` where the tuple occurs.
+    n_data_seeds : int
+    """
+
+    v: int
+    m: int
+    s: int
+    L: int
+    grammar_seed: int
+    level: int
+    kind: str
+    P: FloatArray
+    measured: FloatArray
+    predicted: FloatArray
+    n_data_seeds: int
+
+
+def context_vector_error_curves(
+    params: tuple[int, int, int, int],
+    grammar_seed: int,
+    Ps: Sequence[int],
+    data_seeds: Sequence[int],
+    *,
+    kinds: Sequence[str] = ("latent", "token", "label"),
+    levels: Sequence[int] | None = None,
+    chunk_size: int = 65536,
+) -> list[ErrorCurve]:
+    """Measured and exact squared error of tuple context vectors, per kind and level.
+
+    Every (kind, level) pair of one grammar is counted from the same strings: the data
+    seeds give the same corpora for every curve. Blocks of positions where a tuple never
+    occurs (zero probability) are left out of both the measurement and the prediction.
+
+    Parameters
+    ----------
+    params : (v, m, s, L)
+        Grammar parameters (``L >= 2``).
+    grammar_seed : int
+        Seed of :func:`rhm_theory.model.random_grammar`.
+    Ps : sequence of int
+        Numbers of strings (each corpus is the first ``P`` strings of its data seed).
+    data_seeds : sequence of int
+        Data seeds; the measured error is their mean.
+    kinds : sequence of str
+        Context kinds.
+    levels : sequence of int, optional
+        Levels (default: ``1..L-1``).
+    chunk_size : int
+        Strings per sampled chunk.
+
+    Returns
+    -------
+    list of ErrorCurve
+        One per (kind, level), in the order of ``kinds`` then ``levels``.
+    """
+    from rhm_theory.empirical import ContextCounts
+    from rhm_theory.exact import context_laws
+    from rhm_theory.model import RHMParams, random_grammar, tuple_codes
+
+    v, m, s, L = params
+    p = RHMParams(v, m, s, L)
+    g = random_grammar(p, seed=grammar_seed)
+    lv = list(range(1, L)) if levels is None else [p.check_level(x, 1, L - 1) for x in levels]
+    Ps_sorted = sorted(int(P) for P in Ps)
+    if not Ps_sorted or Ps_sorted[0] < 1:
+        raise ValueError(f"Ps must be positive integers, got {list(Ps)}")
+    pairs = [(kind, level) for kind in kinds for level in lv]
+    setup = {}
+    for kind, level in pairs:
+        laws = context_laws(g, level, kind)
+        present = laws.weights.sum(axis=0) > 0
+        parents_all = np.repeat(np.arange(p.vocab(level)), m)
+        keep = present[parents_all]
+        codes = tuple_codes(g.rules_of(level).reshape(-1, s), v)[keep]
+        parents = parents_all[keep]
+        occurs = laws.weights[:, parents] > 0  # (s, n_tuples): positions where t occurs
+        exact = np.transpose(laws.blocks[:, :, parents], (2, 0, 1, 3))  # (n_t, s, k, c)
+        noise = laws.noise_per_occurrence()[:, parents]
+        per_string = laws.weights[:, parents] / m
+        setup[(kind, level)] = (codes, occurs, exact, noise, per_string)
+    measured: dict[tuple[str, int], list[list[float]]] = {k: [] for k in pairs}
+    need_latents = L > 2 or "label" in kinds
+    for ds in data_seeds:
+        accs = {(kind, level): ContextCounts(s, level, kind, v, p.n_c if kind == "label" else v)
+                for kind, level in pairs}
+        done = 0
+        errs: dict[tuple[str, int], list[float]] = {k: [] for k in pairs}
+        for P in Ps_sorted:
+            # Corpora are nested: the first P strings of the stream, counted incrementally.
+            for chunk in _chunks_from(g, done, P, ds, chunk_size, need_latents):
+                for (kind, level), acc in accs.items():
+                    lower = chunk.tokens if level == 1 else chunk.level(level - 1)
+                    acc.update(lower, tokens=chunk.tokens,
+                               labels=chunk.labels if kind == "label" else None)
+            done = P
+            for key, acc in accs.items():
+                codes, occurs, exact, _, _ = setup[key]
+                hat = acc.conditional_laws(codes)
+                sq = ((hat - exact) ** 2).sum(axis=(2, 3))  # (n_t, s)
+                errs[key].append(float(np.where(occurs.T, sq, 0.0).sum(axis=1).mean()))
+        for key in pairs:
+            measured[key].append(errs[key])
+    out = []
+    for kind, level in pairs:
+        _, occurs, _, noise, per_string = setup[(kind, level)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef = np.where(occurs, noise / np.where(occurs, per_string, 1.0), 0.0).sum(axis=0)
+        predicted = np.array([float(coef.mean()) / P for P in Ps_sorted])
+        out.append(ErrorCurve(v, m, s, L, grammar_seed, level, kind,
+                              np.asarray(Ps_sorted, dtype=np.float64),
+                              np.asarray(measured[(kind, level)]).mean(axis=0),
+                              predicted, len(data_seeds)))
+    return out
+
+
+def _chunks_from(grammar: Any, start: int, stop: int, seed: int, chunk_size: int,
+                 latents: bool) -> Iterable[Any]:
+    """Strings ``start..stop-1`` of the data stream ``seed``, in chunks (with latents)."""
+    from rhm_theory.model.sampling import sample
+
+    for lo in range(start, stop, chunk_size):
+        yield sample(grammar, min(chunk_size, stop - lo), seed, latents=latents, start=lo)
