@@ -54,35 +54,13 @@ def _lift_kernel(
 
 
 @nb.njit(cache=True)
-def _count_latent(
-    seq: npt.NDArray[Any], codes: IntArray, s: int, alphabet: int, counts: IntArray
+def _count_cousins(
+    context: npt.NDArray[Any], codes: IntArray, s: int, span: int, n_context: int,
+    counts: IntArray,
 ) -> None:
-    # Context of the tuple under node u = children of each sibling u' (cousin symbols).
-    n, width = codes.shape
-    for i in range(n):
-        for k in range(width):
-            c = codes[i, k]
-            if c < 0:
-                continue
-            j = k % s
-            first = k - j
-            slot = 0
-            for jp in range(s):
-                if jp == j:
-                    continue
-                base = (first + jp) * s
-                for r in range(s):
-                    x = np.int64(seq[i, base + r])
-                    if 0 <= x < alphabet:
-                        counts[j, c, slot * s + r, x] += 1
-                slot += 1
-
-
-@nb.njit(cache=True)
-def _count_token(
-    tokens: npt.NDArray[Any], codes: IntArray, s: int, span: int, counts: IntArray
-) -> None:
-    # Context = the `span = s**l` visible tokens under each sibling u'.
+    # For the tuple under node u, count the `span` context symbols under each sibling u':
+    # its children (latent context, span = s) or its leaves (token context, span = s**l).
+    # Unknown context symbols (outside [0, n_context)) are skipped.
     n, width = codes.shape
     for i in range(n):
         for k in range(width):
@@ -97,7 +75,9 @@ def _count_token(
                     continue
                 base = (first + jp) * span
                 for r in range(span):
-                    counts[j, c, slot * span + r, np.int64(tokens[i, base + r])] += 1
+                    x = np.int64(context[i, base + r])
+                    if 0 <= x < n_context:
+                        counts[j, c, slot * span + r, x] += 1
                 slot += 1
 
 
@@ -190,7 +170,8 @@ class ContextCounts:
         codes = np.empty((n, width), dtype=np.int64)
         _tuple_codes_kernel(_as_kernel_ints(seq), self.s, self.alphabet, codes)
         if self.kind == "latent":
-            _count_latent(_as_kernel_ints(seq), codes, self.s, self.alphabet, self.counts_)
+            _count_cousins(_as_kernel_ints(seq), codes, self.s, self.s, self.alphabet,
+                           self.counts_)
         elif self.kind == "token":
             span = self.s**self.level
             if tokens is None:
@@ -203,7 +184,7 @@ class ContextCounts:
                 )
             if tok.size and (int(tok.min()) < 0 or int(tok.max()) >= self.n_context):
                 raise ValueError(f"tokens must lie in [0, n_context={self.n_context})")
-            _count_token(tok, codes, self.s, span, self.counts_)
+            _count_cousins(tok, codes, self.s, span, self.n_context, self.counts_)
         else:
             if labels is None:
                 raise ValueError("labels (root symbols) are required for kind='label'")
