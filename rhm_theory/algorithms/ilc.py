@@ -54,35 +54,51 @@ def _g_statistic(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> tupl
     return 2.0 * float(g.sum()), df
 
 
+def _g_per_df(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
+    """G/df of two pooled tables ``(s, n_blocks, n_context)``: contexts and positions."""
+    g1, d1 = _g_statistic(a, b)
+    # Occurrences per position: every occurrence adds one count to each block; use the
+    # largest block total (context symbols can be unknown at higher levels).
+    g2, d2 = _g_statistic(a.sum(axis=-1).max(axis=-1)[None, :],
+                          b.sum(axis=-1).max(axis=-1)[None, :])
+    return (g1 + g2) / (d1 + d2) if d1 + d2 > 0 else np.inf
+
+
 def _merge_indistinguishable(
     counts: npt.NDArray[np.int64], labels: IntArray, factor: float
 ) -> IntArray:
     """Greedily merge the pair of clusters whose pooled counts are most alike (smallest G
-    statistic per degree of freedom) while it stays below ``factor``.
+    statistic per degree of freedom) while it stays below ``factor`` times the null level.
 
-    ``counts[t]`` has shape ``(s, n_blocks, n_context)``. Two tables are compared: the
-    context counts block by block, and how often the tuples occur at each within-parent
-    position. Under "same parent" both laws are identical (synonym invariance), so G/df
-    is about 1; two different symbols give G/df growing with the counts.
+    ``counts[t]`` has shape ``(s, n_blocks, n_context)``. Under "same parent" the laws are
+    identical (synonym invariance), so G/df stays of order one whatever the sample size,
+    while two different symbols give G/df growing with the counts. The null level is
+    calibrated on the data: the median G/df of each tuple against the rest of its own
+    cluster (at least 1), which absorbs the over-dispersion of pooled, correlated counts.
     """
     labels = labels.copy()
+    tables = counts.astype(np.float64)
+    null = []
+    for k in np.unique(labels):
+        members = np.flatnonzero(labels == k)
+        if len(members) < 2:
+            continue
+        total = tables[members].sum(axis=0)
+        null.extend(_g_per_df(tables[t], total - tables[t]) for t in members)
+    finite_null = [x for x in null if np.isfinite(x)]
+    threshold = factor * max(1.0, float(np.median(finite_null)) if finite_null else 1.0)
     while True:
         ids = np.unique(labels)
         if len(ids) < 2:
             return labels
-        pooled = [counts[labels == k].sum(axis=0).astype(np.float64) for k in ids]
-        # Occurrences per position: every occurrence adds one count to each block; use
-        # the largest block total (context symbols can be unknown at higher levels).
-        positions = [c.sum(axis=-1).max(axis=-1)[None, :] for c in pooled]
+        pooled = [tables[labels == k].sum(axis=0) for k in ids]
         best, pair = np.inf, (0, 0)
         for x in range(len(ids)):
             for y in range(x + 1, len(ids)):
-                g1, d1 = _g_statistic(pooled[x], pooled[y])
-                g2, d2 = _g_statistic(positions[x], positions[y])
-                score = (g1 + g2) / (d1 + d2) if d1 + d2 > 0 else np.inf
+                score = _g_per_df(pooled[x], pooled[y])
                 if score < best:
                     best, pair = score, (x, y)
-        if best >= factor:
+        if best >= threshold:
             return labels
         labels[labels == ids[pair[1]]] = ids[pair[0]]
 
