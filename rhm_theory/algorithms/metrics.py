@@ -29,7 +29,9 @@ def matched_accuracy(
 ) -> tuple[float, IntArray]:
     """Fraction of nodes right under the best one-to-one relabelling (Hungarian).
 
-    Predictions outside ``[0, n_symbols)`` (unknown) are always wrong.
+    ``true`` holds symbols in ``[0, n_symbols)``. Predictions are cluster ids or codes
+    (possibly more codes than symbols: each symbol is matched to at most one code);
+    negative predictions (unknown) are always wrong.
 
     Returns
     -------
@@ -47,8 +49,9 @@ def matched_accuracy(
         raise ValueError(f"predicted and true must have one shape, got {pred.shape}, {tru.shape}")
     if tru.size == 0:
         raise ValueError("true must not be empty")
-    ok = (pred >= 0) & (pred < n_symbols)
-    table = np.zeros((n_symbols, n_symbols), dtype=np.int64)
+    ok = pred >= 0
+    n_codes = max(n_symbols, int(pred.max()) + 1 if ok.any() else 0)
+    table = np.zeros((n_symbols, n_codes), dtype=np.int64)
     np.add.at(table, (tru[ok], pred[ok]), 1)
     rows, cols = linear_sum_assignment(table, maximize=True)
     mapping = np.empty(n_symbols, dtype=np.int64)

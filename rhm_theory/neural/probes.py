@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F
-from scipy.optimize import linear_sum_assignment
 
+from rhm_theory.algorithms.metrics import matched_accuracy as _matched_accuracy
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.sampling import Sample
 from rhm_theory.neural.data import to_device
@@ -279,11 +279,7 @@ def matched_accuracy(predicted: npt.ArrayLike, true: npt.ArrayLike) -> float:
     >>> matched_accuracy([1, 1, 0, 0, 2], [0, 0, 1, 1, 1])
     0.8
     """
-    pr = np.asarray(predicted, dtype=np.int64).reshape(-1)
     tr = np.asarray(true, dtype=np.int64).reshape(-1)
-    if pr.shape != tr.shape or pr.size == 0:
+    if tr.size == 0:
         raise ValueError("predicted and true must be non-empty and of equal size")
-    table = np.zeros((int(pr.max()) + 1, int(tr.max()) + 1), dtype=np.int64)
-    np.add.at(table, (pr, tr), 1)
-    rows, cols = linear_sum_assignment(table, maximize=True)
-    return float(table[rows, cols].sum() / pr.size)
+    return _matched_accuracy(predicted, tr, int(tr.max()) + 1)[0]
