@@ -16,8 +16,8 @@ from proofs_checks.theorem_bound import TheoremBoundCheck
 __all__ = ["CheckResult", "ClaimCheck", "GridName", "all_checks"]
 
 
-def all_checks() -> list[ClaimCheck]:
-    """Every claim check, in report order."""
+def all_checks(device: str = "auto") -> list[ClaimCheck]:
+    """Every claim check, in report order (``device``: where the neural check trains)."""
     checks: list[ClaimCheck] = [
         SynonymInvarianceCheck(),
         MarginScalingCheck(),
@@ -28,10 +28,10 @@ def all_checks() -> list[ClaimCheck]:
         TheoremBoundCheck(),
         FiniteSizePredictionCheck(),
     ]
-    try:
+    from rhm_theory.neural import torch_available
+
+    if torch_available():  # the neural claim needs the `torch` extra
         from proofs_checks.neural_scaling import NeuralScalingCheck
-    except ImportError:  # module absent: the neural claim is not checked
-        pass
-    else:
-        checks.append(NeuralScalingCheck())
+
+        checks.append(NeuralScalingCheck(device))
     return checks

@@ -27,13 +27,14 @@ def run_verification(
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: bool = True,
+    device: str = "auto",
 ) -> list[CheckResult]:
     """Run the checks: one sweep for the union of their cells, then each evaluation.
 
     The sweep's rows go to ``out_dir/sweep`` (so a rerun resumes), the report to
     ``out_dir/report.md`` and ``out_dir/report.json``.
     """
-    selected = list(checks) if checks is not None else all_checks()
+    selected = list(checks) if checks is not None else all_checks(device)
     if only:
         names = {c.name for c in selected}
         unknown = set(only) - names

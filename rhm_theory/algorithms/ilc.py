@@ -78,7 +78,7 @@ def _merge_indistinguishable(
     """
     labels = labels.copy()
     tables = counts.astype(np.float64)
-    null = []
+    null: list[float] = []
     for k in np.unique(labels):
         members = np.flatnonzero(labels == k)
         if len(members) < 2:

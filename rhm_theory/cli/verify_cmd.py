@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, default=None, help="processes (default: CPUs)")
     p.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run sweep cells on a Dask scheduler (needs the dask extra)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="where the neural check trains (default: cuda if available)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as one JSON doc")
@@ -51,7 +53,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         results = run_verification("full" if args.full else "quick", out_dir=args.out,
                                    only=args.only, executor=executor,
-                                   max_workers=args.workers, progress=not args.no_progress)
+                                   max_workers=args.workers, progress=not args.no_progress,
+                                   device=args.device)
     finally:
         if client is not None:
             client.close()
