@@ -9,8 +9,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rhm_theory.model import RHMParams  # noqa: E402
-from rhm_theory.neural.data2vec import Data2VecConfig  # noqa: E402
-from rhm_theory.neural.experiments import EvalConfig, probe_thresholds, run_neural  # noqa: E402
+from rhm_theory.neural.data2vec import Data2Vec, Data2VecConfig  # noqa: E402
+from rhm_theory.neural.experiments import (  # noqa: E402
+    EvalConfig,
+    RunResult,
+    probe_split,
+    probe_thresholds,
+    run_neural,
+)
+from rhm_theory.neural.probes import FeatureFn, root_probe, synonymic_sensitivity  # noqa: E402
 from rhm_theory.neural.slc import SLCConfig  # noqa: E402
 from rhm_theory.neural.training import TrainConfig  # noqa: E402
 
@@ -35,21 +42,53 @@ def _value(rows: list[dict[str, Any]], metric: str, level: int, layer: int | Non
     return float(hits[-1])
 
 
+def _result(method: str, steps: int, config: Any, lr: float = 1e-3) -> RunResult:
+    return run_neural(method, PARAMS, P=None, train_config=TrainConfig(steps=steps, seed=0, lr=lr),
+                      model_config=config, batch_size=64, device="cpu", eval_config=EVAL)
+
+
 def _run(method: str, steps: int, config: Any, lr: float = 1e-3) -> list[dict[str, Any]]:
-    res = run_neural(method, PARAMS, P=None, train_config=TrainConfig(steps=steps, seed=0, lr=lr),
-                     model_config=config, batch_size=64, device="cpu", eval_config=EVAL)
-    return res.rows
+    return _result(method, steps, config, lr).rows
 
 
-def test_data2vec_root_probe_beats_chance_and_untrained_features() -> None:
-    config = Data2VecConfig(depth=2, width=32, heads=4, tau_steps=500)  # EMA 0.999 -> 0.9999
-    untrained = _run("data2vec", 0, config)
-    trained = _run("data2vec", 1000, config, lr=3e-3)
-    root, root0 = _value(trained, "root_probe", 3), _value(untrained, "root_probe", 3)
+def _sensitivity(res: RunResult, features: FeatureFn, level: int = 1) -> float:
+    """PRX ``S(top, level)``: flattened top-layer features of the probe test strings."""
+    _, test = probe_split(res.grammar, EVAL.n_probe_train, EVAL.n_probe_test, EVAL.seed)
+    sens = synonymic_sensitivity(features, res.grammar, test, device="cpu", seed=EVAL.seed,
+                                 levels=[level], pool="flatten")
+    return float(sens[-1, 0])
+
+
+def _d2v(res: RunResult) -> Data2Vec:
+    assert isinstance(res.model, Data2Vec)
+    return res.model
+
+
+def _root_probe(res: RunResult, features: FeatureFn) -> float:
+    train, test = probe_split(res.grammar, EVAL.n_probe_train, EVAL.n_probe_test, EVAL.seed)
+    return root_probe(features, train, test, device="cpu", steps=EVAL.probe_steps,
+                      seed=EVAL.seed, pool=EVAL.pool).test_accuracy
+
+
+def test_data2vec_root_probe_beats_chance_and_context_becomes_synonym_invariant() -> None:
+    # Whole level-1 tuples are masked (aligned spans of s = 2, 25% of the tuples); the probes
+    # read the context representation: block outputs at each tuple with that tuple masked.
+    config = Data2VecConfig(depth=2, width=32, heads=4, tau_steps=500,  # EMA 0.999 -> 0.9999
+                            mask_span=2, mask_align=True, mask_ratio=0.25,
+                            probe_features="context")
+    untrained = _result("data2vec", 0, config)
+    trained = _result("data2vec", 1000, config, lr=3e-3)
+    root, root0 = (_value(r.rows, "root_probe", 3) for r in (trained, untrained))
     assert root > 2.5 * CHANCE, root
     assert root > root0 + 0.08, (root, root0)
-    # Lower levels are easier: the level-1 probe is near perfect.
-    assert _value(trained, "latent_probe", 1) > 0.9
+    # PRX sensitivity (flattened features) of the top layer to level-1 synonym swaps.
+    s, s0 = (_sensitivity(r, r.model.features) for r in (trained, untrained))
+    assert s < 0.6, s
+    assert s0 > 0.9, s0  # an untrained network is not invariant
+    # The plain top layer (unmasked strings) also carries the root.
+    std, std0 = (_root_probe(r, _d2v(r).layer_features) for r in (trained, untrained))
+    assert std > 2.5 * CHANCE, std
+    assert std > std0 + 0.08, (std, std0)
 
 
 def test_slc_recovers_the_top_level_and_becomes_synonym_invariant() -> None:

@@ -25,6 +25,7 @@ __all__ = [
 
 _POS_EMB = ("learned", "sinusoidal", "none")
 _TARGET_NORM = ("instance", "layer", "none")
+_PROBE_FEATURES = ("layers", "context")
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,16 @@ class Data2VecConfig:
         Fraction of positions masked in ``(0, 1]``.
     mask_span : int
         Length of the masked spans (1 = single tokens).
+    mask_align : bool
+        Spans start at multiples of ``mask_span`` (non-overlapping blocks; with
+        ``mask_span = s`` every masked span is a whole level-1 tuple).
     loss_beta : float
         0 for the squared error; > 0 for data2vec's smooth-L1 loss with this ``beta``.
+    probe_features : {"layers", "context"}
+        What :meth:`Data2Vec.features` returns to the probes: ``"layers"`` the layer outputs
+        on the unmasked string; ``"context"`` every block's output at the positions of each
+        level-1 tuple computed with that tuple masked (the student's representation of a
+        node from its context alone; see :meth:`Data2Vec.context_features`).
     """
 
     depth: int = 2
@@ -66,7 +75,9 @@ class Data2VecConfig:
     tau_steps: int = 1000
     mask_ratio: float = 0.5
     mask_span: int = 1
+    mask_align: bool = False
     loss_beta: float = 0.0
+    probe_features: str = "layers"
 
     def __post_init__(self) -> None:
         for name in ("depth", "width", "heads", "mlp_ratio", "top_k", "mask_span"):
@@ -82,6 +93,10 @@ class Data2VecConfig:
             raise ValueError(f"target_norm must be one of {_TARGET_NORM}, got {self.target_norm!r}")
         if not 0.0 < self.mask_ratio <= 1.0:
             raise ValueError(f"mask_ratio must lie in (0, 1], got {self.mask_ratio}")
+        if self.probe_features not in _PROBE_FEATURES:
+            raise ValueError(
+                f"probe_features must be one of {_PROBE_FEATURES}, got {self.probe_features!r}"
+            )
         if self.loss_beta < 0:
             raise ValueError(f"loss_beta must be >= 0, got {self.loss_beta}")
 
@@ -184,6 +199,7 @@ def make_mask(
     span: int,
     generator: torch.Generator | None = None,
     device: torch.device | str = "cpu",
+    align: bool = False,
 ) -> torch.Tensor:
     """Random boolean mask ``(batch, length)``.
 
@@ -191,12 +207,25 @@ def make_mask(
     ``span > 1``: ``max(1, round(ratio * length / span))`` distinct span starts per string,
     each masking ``span`` consecutive positions (clipped at the end; spans may overlap, so
     the masked fraction is at most about ``ratio``).
+    ``align=True``: the string is cut into ``length // span`` blocks (``span`` must divide
+    ``length``) and exactly ``max(1, round(ratio * length / span))`` distinct blocks are
+    masked.
     """
     if not 0.0 < ratio <= 1.0:
         raise ValueError(f"ratio must lie in (0, 1], got {ratio}")
     if span < 1:
         raise ValueError(f"span must be >= 1, got {span}")
     dev = torch.device(device)
+    if align:
+        if length % span != 0:
+            raise ValueError(f"aligned spans need span | length, got {span} and {length}")
+        n_blocks = length // span
+        n_masked = min(n_blocks, max(1, round(ratio * n_blocks)))
+        noise_b = torch.rand(batch, n_blocks, generator=generator, device=dev)
+        chosen = noise_b.argsort(dim=1)[:, :n_masked]
+        blocks = torch.zeros(batch, n_blocks, dtype=torch.bool, device=dev)
+        blocks.scatter_(1, chosen, True)
+        return blocks.repeat_interleave(span, dim=1)
     span = min(span, length)
     n_starts_max = length - span + 1
     n = max(1, round(ratio * length / span))
@@ -311,7 +340,7 @@ class Data2Vec(nn.Module):
         """
         b, t = tokens.shape
         c = self.config
-        mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, tokens.device)
+        mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, tokens.device, c.mask_align)
         target = self.targets(tokens)
         loss = masked_regression_loss(self.predict(tokens, mask), target, mask, c.loss_beta)
         return loss, {"target_var": float(target.var().item())}
@@ -325,6 +354,37 @@ class Data2Vec(nn.Module):
 
     @torch.no_grad()
     def features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        """What the probes see: :meth:`layer_features` or :meth:`context_features`.
+
+        Chosen by ``config.probe_features`` (``"layers"`` by default).
+        """
+        if self.config.probe_features == "context":
+            return self.context_features(tokens)
+        return self.layer_features(tokens)
+
+    @torch.no_grad()
+    def layer_features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
         """Student layer outputs on unmasked strings, ``[embedding, block 1, ...]``."""
         out: list[torch.Tensor] = self.student(one_hot(tokens, self.params.v), None)
         return out
+
+    @torch.no_grad()
+    def context_features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        """Student representations of every level-1 node from its context alone.
+
+        For each level-1 tuple (``s`` consecutive positions) the student encodes the string
+        with that tuple masked; block ``k``'s outputs at the tuple's positions are kept. The
+        embedding layer is that of the unmasked string. Shapes as :meth:`layer_features`:
+        ``[embedding, block 1, ..., block depth]``, each ``(B, T, width)``.
+        """
+        b, t = tokens.shape
+        s = self.params.s
+        x = one_hot(tokens, self.params.v)
+        outs = self.student(x, None)
+        ctx = [torch.empty_like(h) for h in outs[1:]]
+        for start in range(0, t, s):
+            mask = torch.zeros(b, t, dtype=torch.bool, device=tokens.device)
+            mask[:, start : start + s] = True
+            for k, h in enumerate(self.student(x, mask)[1:]):
+                ctx[k][:, start : start + s] = h[:, start : start + s]
+        return [outs[0], *ctx]
