@@ -11,11 +11,15 @@ from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = ["NeuralScalingCheck"]
 
+#: Recovery criterion: chance + half the way from chance to 1.
+ACCURACY_FRACTION = 0.5
 #: Small CPU configuration (about two minutes on 2 cores): one depth, so it checks the
 #: order of magnitude of the top-level threshold, not its depth dependence.
-QUICK_GRID: dict[str, Any] = {"Ls": (3,), "ms": (2,), "Ps": (32, 64, 128, 256, 512, 1024)}
+QUICK_GRID: dict[str, Any] = {"Ls": (3,), "ms": (2,), "Ps": (32, 64, 128, 256, 512, 1024),
+                              "accuracy_fractions": (ACCURACY_FRACTION,)}
 #: Full grid (a CUDA device): depths 3 and 4, so the depth dependence is measured.
-FULL_GRID: dict[str, Any] = {"Ls": (3, 4), "ms": (2, 3, 4)}
+FULL_GRID: dict[str, Any] = {"Ls": (3, 4), "ms": (2, 3, 4),
+                             "accuracy_fractions": (ACCURACY_FRACTION,)}
 
 
 class NeuralScalingCheck:
