@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proofs_checks._framework import CheckResult, GridName, finite
-from proofs_checks.grids import depth_cells, scale_of
+from proofs_checks.grids import depth_cells
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.sweeps.thresholds import (
     cell_thresholds,
     fit_growth_per_level,
+    method_scale,
     summarize_thresholds,
 )
 
@@ -45,7 +46,7 @@ class IlcDepthCheck:
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         by_L = thresholds_by_depth(rows, "latent", 16, 4)
-        rescaled = {L: P / scale_of("latent", 16, 4, L) for L, P in by_L.items()}
+        rescaled = {L: P / method_scale("latent", 16, 4, 2, L) for L, P in by_L.items()}
         vals = list(rescaled.values())
         ok = bool(vals) and all(finite(x) for x in vals)
         ratio = max(vals) / min(vals) if ok else math.nan

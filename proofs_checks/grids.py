@@ -11,8 +11,9 @@ from rhm_theory.assumptions import separation_margins
 from rhm_theory.bounds.predictions import predicted_tree_threshold
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
+from rhm_theory.sweeps.thresholds import method_scale
 
-__all__ = ["DEPTHS", "SEEDS", "VMS", "depth_cells", "has_positive_margins", "scale_of"]
+__all__ = ["DEPTHS", "SEEDS", "VMS", "depth_cells", "has_positive_margins"]
 
 #: Depths swept per method and grid.
 DEPTHS: dict[GridName, dict[str, list[int]]] = {
@@ -32,11 +33,6 @@ SEEDS: dict[GridName, list[int]] = {"quick": [0, 1, 2], "full": [0, 1, 2, 3, 4]}
 _LOG2_RANGE = {"latent": (-1.0, 5.0), "token": (-2.0, 5.0), "label": (-1.0, 6.0)}
 
 
-def scale_of(method: str, v: int, m: int, L: int) -> float:
-    """The reported sample-complexity scale of a method: v m^3, v m^(L+1), v m^L."""
-    return float({"latent": v * m**3, "token": v * m ** (L + 1), "label": v * m**L}[method])
-
-
 #: Upper end of the grid extended to cover 4x a grammar's exact predicted threshold, but
 #: never beyond this (log2 of P / scale).
 _LOG2_CAP = 9.0
@@ -50,7 +46,7 @@ def _log2_top(method: str, v: int, m: int, L: int, seed: int, hi: float) -> floa
     pred = predicted_tree_threshold(random_grammar(RHMParams(v, m, 2, L), seed), "latent")
     if not math.isfinite(pred):  # Delta = 0: no sample size suffices; keep the grid
         return hi
-    need = math.ceil(2 * math.log2(4 * pred / scale_of(method, v, m, L))) / 2
+    need = math.ceil(2 * math.log2(4 * pred / method_scale(method, v, m, 2, L))) / 2
     return float(min(max(hi, need), _LOG2_CAP))
 
 
@@ -73,6 +69,6 @@ def depth_cells(method: str, grid: GridName) -> list[SweepCell]:
             for seed in SEEDS[grid]:
                 top = _log2_top(method, v, m, L, seed, hi)
                 for c in 2.0 ** np.arange(lo, top + 1e-9, 0.5):
-                    P = max(1, round(c * scale_of(method, v, m, L)))
+                    P = max(1, round(c * method_scale(method, v, m, 2, L)))
                     cells.append(SweepCell(method, v, m, 2, L, P, seed, 1000 + seed))
     return cells

@@ -51,11 +51,13 @@ class NeuralScalingCheck:
         out = scaling_experiment("slc", full=full, device=self.device,
                                  grid=FULL_GRID if full else QUICK_GRID)
         top: dict[tuple[int, int], list[float]] = {}
+        rescaled: dict[str, list[float]] = {}
         for r in out:
             if r.get("metric") == "threshold:recovery" and r.get("level") == r["L"] - 1:
+                # Rescale by the run's own v m^3 (the threshold rows carry it).
                 top.setdefault((int(r["m"]), int(r["L"])), []).append(float(r["value"]))
-        v = 16 if full else 8  # the v of scaling_grid(full)
-        rescaled = {f"m={m},L={L}": [p / (v * m**3) for p in ps] for (m, L), ps in top.items()}
+                rescaled.setdefault(f"m={r['m']},L={r['L']}", []).append(
+                    float(r["value"]) / float(r["v_m3"]))
         measured: dict[str, Any] = {"top_level_P_star_over_vm3": rescaled}
         if not full:
             vals = [x for xs in rescaled.values() for x in xs]

@@ -19,10 +19,11 @@ import numpy.typing as npt
 from rhm_theory.empirical.errors import ErrorCurve, context_vector_error_curves
 from rhm_theory.sweeps.runner import load_rows
 from rhm_theory.sweeps.thresholds import (
-    RESCALINGS,
+    METHOD_RESCALING,
     ThresholdSummary,
     cell_thresholds,
     fit_growth_per_level,
+    method_scale,
     summarize_thresholds,
 )
 
@@ -43,32 +44,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Rescaling (a key of :data:`rhm_theory.sweeps.thresholds.RESCALINGS`) predicted per method.
-METHOD_RESCALING: dict[str, str] = {"latent": "v m^3", "token": "v m^(L+1)", "label": "v m^L"}
-
-
-def method_scale(method: str, v: int, m: int, s: int, L: int) -> float:
-    """Reported sample-complexity scale of a method: ``v m^3``, ``v m^(L+1)`` or ``v m^L``.
-
-    Parameters
-    ----------
-    method : {"latent", "token", "label"}
-        ILC context kind (own latents, token-level SSL, supervised).
-    v, m, s, L : int
-        Grammar parameters.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> method_scale("latent", 16, 4, 2, 5), method_scale("label", 16, 4, 2, 3)
-    (1024.0, 1024.0)
-    """
-    if method not in METHOD_RESCALING:
-        raise ValueError(f"method must be one of {sorted(METHOD_RESCALING)}, got {method!r}")
-    return RESCALINGS[METHOD_RESCALING[method]](v, m, s, L)
 
 
 def load_sweep_rows(path: str | Path) -> list[dict[str, Any]]:

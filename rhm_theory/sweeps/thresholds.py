@@ -12,12 +12,14 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "METHOD_RESCALING",
     "RESCALINGS",
     "ThresholdSummary",
     "cell_thresholds",
     "collapse_quality",
     "crossing_point",
     "fit_growth_per_level",
+    "method_scale",
     "rescaling",
     "summarize_thresholds",
 ]
@@ -131,6 +133,34 @@ RESCALINGS: dict[str, Callable[[int, int, int, int], float]] = {
     "v m^(L+1)": lambda v, m, s, L: float(v * m ** (L + 1)),
     "v m^L": lambda v, m, s, L: float(v * m**L),
 }
+
+
+#: Rescaling (a key of :data:`RESCALINGS`) predicted per method.
+METHOD_RESCALING: dict[str, str] = {"latent": "v m^3", "token": "v m^(L+1)", "label": "v m^L"}
+
+
+def method_scale(method: str, v: int, m: int, s: int, L: int) -> float:
+    """Reported sample-complexity scale of a method: ``v m^3``, ``v m^(L+1)`` or ``v m^L``.
+
+    Parameters
+    ----------
+    method : {"latent", "token", "label"}
+        ILC context kind (own latents, token-level SSL, supervised).
+    v, m, s, L : int
+        Grammar parameters.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> method_scale("latent", 16, 4, 2, 5), method_scale("label", 16, 4, 2, 3)
+    (1024.0, 1024.0)
+    """
+    if method not in METHOD_RESCALING:
+        raise ValueError(f"method must be one of {sorted(METHOD_RESCALING)}, got {method!r}")
+    return RESCALINGS[METHOD_RESCALING[method]](v, m, s, L)
 
 
 def rescaling(name: str) -> Callable[[int, int, int, int], float]:
