@@ -12,7 +12,7 @@ from typing import Any
 
 from proofs_checks import all_checks
 from proofs_checks._framework import CheckResult, ClaimCheck, GridName
-from rhm_theory.cli._output import jsonable
+from rhm_theory.io import jsonable
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
 __all__ = ["run_verification", "write_report"]

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["format_table", "jsonable", "print_json"]
+from rhm_theory.io import jsonable
 
-
-def jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays and non-finite floats into plain JSON values."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    return obj
+__all__ = ["format_table", "print_json"]
 
 
 def print_json(data: Any) -> None:

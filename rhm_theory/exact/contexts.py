@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +16,7 @@ from rhm_theory.exact.transitions import (
     sibling_joint,
 )
 from rhm_theory.model.grammar import Grammar
+from rhm_theory.validation import CONTEXT_KINDS, ContextKind, check_context
 
 __all__ = [
     "CONTEXT_KINDS",
@@ -32,14 +32,10 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-ContextKind = Literal["latent", "token", "label"]
-CONTEXT_KINDS: tuple[ContextKind, ...] = ("latent", "token", "label")
 
 
 def _check_kind(kind: str) -> ContextKind:
-    if kind not in CONTEXT_KINDS:
-        raise ValueError(f"context must be one of {CONTEXT_KINDS}, got {kind!r}")
-    return kind
+    return check_context(kind)
 
 
 def block_layout(s: int, level: int, kind: str) -> list[tuple[int, int]]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from rhm_theory.validation import check_int
 
 __all__ = ["UNKNOWN_OF_DTYPE", "RHMParams", "symbol_dtype"]
 
@@ -38,15 +39,6 @@ def symbol_dtype(n_symbols: int) -> np.dtype[Any]:
 def UNKNOWN_OF_DTYPE(dtype: np.dtype[Any]) -> int:
     """The reserved *unknown* marker of a symbol dtype: its largest value."""
     return int(np.iinfo(dtype).max)
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    ivalue = int(value)
-    if ivalue < minimum:
-        raise ValueError(f"{name} must satisfy {name} >= {minimum}, got {name}={ivalue}")
-    return ivalue
 
 
 @dataclass(frozen=True, init=False)
@@ -88,11 +80,11 @@ class RHMParams:
     n_c: int
 
     def __init__(self, v: int, m: int, s: int, L: int, n_c: int | None = None) -> None:
-        v = _check_int("v", v, 2)
-        m = _check_int("m", m, 1)
-        s = _check_int("s", s, 2)
-        L = _check_int("L", L, 1)
-        n_c = _check_int("n_c", v if n_c is None else n_c, 1)
+        v = check_int("v", v, minimum=2)
+        m = check_int("m", m, minimum=1)
+        s = check_int("s", s, minimum=2)
+        L = check_int("L", L, minimum=1)
+        n_c = check_int("n_c", v if n_c is None else n_c, minimum=1)
         if v**s >= _MAX_TUPLE_CODES:
             raise ValueError(
                 f"v**s must be < 2**62 so that tuple codes fit int64, got v={v}, s={s} "
@@ -172,11 +164,7 @@ class RHMParams:
 
     def check_level(self, level: int, lo: int, hi: int, name: str = "level") -> int:
         """Validate ``lo <= level <= hi`` and return it as an int."""
-        if isinstance(level, bool) or not isinstance(level, numbers.Integral):
-            raise TypeError(f"{name} must be an integer, got {level!r}")
-        if not lo <= int(level) <= hi:
-            raise ValueError(f"{name} must satisfy {lo} <= {name} <= {hi}, got {name}={level}")
-        return int(level)
+        return check_int(name, level, minimum=lo, maximum=hi)
 
     def to_dict(self) -> dict[str, int]:
         """Plain dict ``{v, m, s, L, n_c}``."""
