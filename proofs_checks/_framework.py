@@ -5,18 +5,86 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal, Protocol
 
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["CheckResult", "ClaimCheck", "GridName", "finite"]
+__all__ = [
+    "Alternative",
+    "CheckResult",
+    "ClaimCheck",
+    "GridName",
+    "NegativeControl",
+    "Verdict",
+    "finite",
+]
 
 GridName = Literal["quick", "full"]
 
 
+class Verdict(str, Enum):
+    """Outcome of a claim check (THEORY.md section 10).
+
+    - ``PASS``: the prediction holds within the tolerance fixed in code before the run, and
+      every named competitor is rejected on the same rows.
+    - ``FAIL``: the prediction is violated (or a competitor fits at least as well and the
+      claim is rejected).
+    - ``INCONCLUSIVE``: the grid cannot tell the claim from a competitor (neither rejected).
+    - ``EXPLORATORY``: no tolerance fixed in advance; numbers reported, no verdict claimed.
+    """
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    EXPLORATORY = "EXPLORATORY"
+
+    @classmethod
+    def of(cls, ok: bool) -> Verdict:
+        """``PASS`` if ``ok`` else ``FAIL`` (for checks without competitors)."""
+        return cls.PASS if ok else cls.FAIL
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A competing hypothesis tested on the same rows as the claim."""
+
+    name: str
+    rejected: bool
+    score: float = math.nan
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form for the JSON report."""
+        return {"name": self.name, "rejected": self.rejected, "score": self.score,
+                "details": dict(self.details)}
+
+
+@dataclass(frozen=True)
+class NegativeControl:
+    """The same check applied where its claim is false: its verdict must be ``FAIL``."""
+
+    description: str
+    verdict: Verdict
+    measured: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed_as_expected(self) -> bool:
+        """Whether the control did its job (a control that passes is a useless check)."""
+        return self.verdict is Verdict.FAIL
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form for the JSON report."""
+        return {"description": self.description, "verdict": self.verdict.value,
+                "failed_as_expected": self.failed_as_expected, "measured": dict(self.measured)}
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """Measured against predicted for one claim, with the tolerance and the verdict."""
+    """Measured against predicted for one claim: tolerance, competitors, control, verdict."""
 
     name: str
     claim: str
@@ -25,13 +93,15 @@ class CheckResult:
     measured: Mapping[str, Any]
     predicted: Mapping[str, Any]
     tolerance: str
-    passed: bool
+    verdict: Verdict
     details: Mapping[str, Any] = field(default_factory=dict)
+    alternatives: tuple[Alternative, ...] = ()
+    negative_control: NegativeControl | None = None
 
     @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
+    def passed(self) -> bool:
+        """Whether the verdict is ``PASS``."""
+        return self.verdict is Verdict.PASS
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for the JSON report."""
@@ -39,7 +109,11 @@ class CheckResult:
             "name": self.name, "claim": self.claim, "source": self.source,
             "prediction": self.prediction, "measured": dict(self.measured),
             "predicted": dict(self.predicted), "tolerance": self.tolerance,
-            "verdict": self.verdict, "details": dict(self.details),
+            "verdict": self.verdict.value,
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "negative_control": (None if self.negative_control is None
+                                 else self.negative_control.to_dict()),
+            "details": dict(self.details),
         }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName
+from proofs_checks._framework import CheckResult, GridName, Verdict
 from rhm_theory.empirical import context_vector_error_curves
 from rhm_theory.model import RHMParams
 from rhm_theory.sweeps.runner import SweepCell
@@ -52,7 +52,7 @@ class ConcentrationCheck:
             predicted={"slope": -1.0, "measured_over_exact_noise": 1.0},
             tolerance=f"slope in [{lo}, {hi}], ratio in [{rlo}, {rhi}] "
                       f"(mean over {len(seeds)} data seeds)",
-            passed=lo <= slope <= hi and all(rlo <= r <= rhi for r in ratios),
+            verdict=Verdict.of(lo <= slope <= hi and all(rlo <= r <= rhi for r in ratios)),
             details={"params": params.to_dict(), "level": 1, "context": "latent",
                      "rows": res},
         )

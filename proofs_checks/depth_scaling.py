@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import CheckResult, GridName, finite
+from proofs_checks._framework import CheckResult, GridName, Verdict, finite
 from proofs_checks.grids import depth_cells
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.sweeps.thresholds import (
@@ -57,7 +57,7 @@ class IlcDepthCheck:
             predicted={"max_over_min": self.max_ratio},
             tolerance=f"factor {self.max_ratio} (accuracy target {TARGET} on every level, "
                       "geometric mean over grammar seeds)",
-            passed=ok and ratio <= self.max_ratio,
+            verdict=Verdict.of(ok and ratio <= self.max_ratio),
             details={"P_star_by_L": by_L},
         )
 
@@ -94,5 +94,5 @@ class BaselineDepthCheck:
                       "P_star_by_L": by_L},
             predicted={"growth_factor_per_level": m, "exponent_of_m": 1.0},
             tolerance=f"exponent within [{lo}, {hi}]; least-squares fit of log P* on L",
-            passed=finite(exponent) and lo <= exponent <= hi,
+            verdict=Verdict.of(finite(exponent) and lo <= exponent <= hi),
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName, finite
+from proofs_checks._framework import CheckResult, GridName, Verdict, finite
 from proofs_checks.depth_scaling import TARGET
 from proofs_checks.grids import VMS, depth_cells
 from rhm_theory.bounds.predictions import predicted_tree_threshold
@@ -69,6 +69,6 @@ class FiniteSizePredictionCheck:
                       "zero_margin_never_recovered": unrecoverable_agree},
             predicted={"ratio": f"in [1/{f:g}, {f:g}]", "median": f"in [{mlo}, {mhi}]"},
             tolerance=f"every ratio within a factor {f:g}; median in [{mlo}, {mhi}]",
-            passed=ok and 1 / f <= lo and hi <= f and mlo <= median <= mhi,
+            verdict=Verdict.of(ok and 1 / f <= lo and hi <= f and mlo <= median <= mhi),
             details={"per_grammar": records},
         )

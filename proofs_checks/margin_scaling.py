@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName
+from proofs_checks._framework import CheckResult, GridName, Verdict
 from rhm_theory.exact import context_laws, margin_summary
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
@@ -66,7 +66,7 @@ class MarginScalingCheck:
                       "fitted_exponent_m": float(coef[1]), "fitted_exponent_v": float(coef[2])},
             predicted={"band_ratio": f"<= {self.max_band}"},
             tolerance=f"band ratio <= {self.max_band} (raw margins vary far more)",
-            passed=band[1] / band[0] <= self.max_band,
+            verdict=Verdict.of(band[1] / band[0] <= self.max_band),
             details={"grid": "v in {8,16,32,64}, m in {2,4,8}, m < v, s=2, L=3, "
                              f"seeds {list(seeds)}"},
         )

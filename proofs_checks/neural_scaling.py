@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import CheckResult, GridName, finite
+from proofs_checks._framework import CheckResult, GridName, Verdict, finite
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = ["NeuralScalingCheck"]
@@ -68,7 +68,7 @@ class NeuralScalingCheck:
                            " (L = 3: does not separate v m^3 from v m^(L+1) = m v m^3)",
                 measured=measured, predicted={"P_star_over_vm3": f"<= {self.max_rescaled}"},
                 tolerance="recovery threshold: chance + half the way to 1 (probe_thresholds)",
-                passed=ok, details={"grid": QUICK_GRID, "device": self.device})
+                verdict=Verdict.of(ok), details={"grid": QUICK_GRID, "device": self.device})
         exponents = {}
         for m in sorted({m for m, _ in top}):
             Ls = sorted(L for mm, L in top if mm == m)
@@ -90,4 +90,4 @@ class NeuralScalingCheck:
                        "(own latents: e = 0; tokens: e = 1)",
             measured=measured, predicted={"growth_exponent_of_m_per_level": 0.0},
             tolerance="e < 0.5 for every m (closer to the own-latent prediction)",
-            passed=ok, details={"grid": FULL_GRID, "device": self.device})
+            verdict=Verdict.of(ok), details={"grid": FULL_GRID, "device": self.device})

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName
+from proofs_checks._framework import CheckResult, GridName, Verdict
 from rhm_theory.exact import CONTEXT_KINDS, context_laws, tuple_context_vectors
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
@@ -51,6 +51,6 @@ class SynonymInvarianceCheck:
                       "max_abs_phi_minus_psi": worst_gap, "level_kind_pairs": n_checked},
             predicted={"max_within_parent_spread": 0.0},
             tolerance=f"<= {self.tol} (machine precision)",
-            passed=worst_spread <= self.tol and worst_gap <= self.tol,
+            verdict=Verdict.of(worst_spread <= self.tol and worst_gap <= self.tol),
             details={"grammars": f"random, v=8, m=3, s=2, L in {list(depths)}, 2 seeds each"},
         )

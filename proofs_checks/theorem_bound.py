@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import CheckResult, GridName, finite
+from proofs_checks._framework import CheckResult, GridName, Verdict, finite
 from proofs_checks.depth_scaling import thresholds_by_depth
 from proofs_checks.grids import VMS, depth_cells, has_positive_margins
 from rhm_theory.bounds import theorem_bound
@@ -67,5 +67,5 @@ class TheoremBoundCheck:
             predicted={"max_growth_over_log_factor": f"<= {self.slack}"},
             tolerance=f"factor {self.slack} over the bound's log L growth (delta={DELTA}); "
                       "C_fit = smallest C for which the bound holds on the whole grid",
-            passed=ok and bool(per_config) and worst <= self.slack,
+            verdict=Verdict.of(ok and bool(per_config) and worst <= self.slack),
         )
