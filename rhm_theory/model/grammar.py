@@ -96,6 +96,25 @@ class Grammar:
         """Rule table of ``level`` (1..L), shape ``(vocab(level), m, s)``."""
         return self._rules[self._params.check_level(level, 1, self._params.L) - 1]
 
+    def rule_probs_of(self, level: int) -> npt.NDArray[np.float64]:
+        """Rule probabilities ``w_a(r)`` of ``level`` (1..L), shape ``(vocab(level), m)``.
+
+        Row ``a`` is the law of the rule that symbol ``a`` picks; uniform (``1/m``) in the
+        RHM of the paper.
+
+        >>> g = random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0)
+        >>> g.rule_probs_of(1)[0].tolist()
+        [0.5, 0.5]
+        """
+        p = self._params
+        level = p.check_level(level, 1, p.L)
+        return np.full((p.vocab(level), p.m), 1.0 / p.m)
+
+    @property
+    def root_probs(self) -> npt.NDArray[np.float64]:
+        """Prior of the root symbol, shape ``(n_c,)``; uniform in the RHM of the paper."""
+        return np.full(self._params.n_c, 1.0 / self._params.n_c)
+
     def __repr__(self) -> str:
         p = self._params
         return f"Grammar(v={p.v}, m={p.m}, s={p.s}, L={p.L}, n_c={p.n_c})"
