@@ -11,6 +11,7 @@ from rhm_theory.model.grammar_io import (
 from rhm_theory.model.params import RHMParams, symbol_dtype
 from rhm_theory.model.parsing import is_grammatical, parse
 from rhm_theory.model.sampling import Sample, iter_samples, sample
+from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarFamily, GrammarSpec
 from rhm_theory.model.tree import (
     children,
     cousin_positions,
@@ -25,8 +26,11 @@ from rhm_theory.model.tree import (
 )
 
 __all__ = [
+    "GRAMMAR_FAMILIES",
     "Grammar",
+    "GrammarFamily",
     "GrammarFileError",
+    "GrammarSpec",
     "RHMParams",
     "Sample",
     "balanced_grammar",
