@@ -408,9 +408,9 @@ def test_bad_inputs_raise_value_error_naming_parameter(
     [
         (f_fraction, (True, 1, 2), r"^v must be real"),
         (f_fraction, ("8", 1, 2), r"^v must be real"),
-        (P_max, (8.0, 2, 2, 3), r"^v must be a scalar integer"),
-        (P_max, (8, 2, 2, np.array([3])), r"^L must be a scalar integer"),
-        (sample_complexities, (8, 2, 2, 3.0), r"^L must be a scalar integer"),
+        (P_max, (8.0, 2, 2, 3), r"^v must be an integer"),
+        (P_max, (8, 2, 2, np.array([3])), r"^L must be an integer"),
+        (sample_complexities, (8, 2, 2, 3.0), r"^L must be an integer"),
     ],
 )
 def test_wrong_types_raise_type_error(

@@ -17,13 +17,14 @@
 from __future__ import annotations
 
 import math
-import numbers
 import reprlib
 from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
+
+from rhm_theory.validation import check_int
 
 __all__ = [
     "FloatOrArray",
@@ -140,15 +141,6 @@ def _ret(x: npt.ArrayLike) -> FloatOrArray:
     return float(arr) if arr.ndim == 0 else arr
 
 
-def _scalar_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a scalar integer, got {value!r} ({type(value).__name__})")
-    ivalue = int(value)
-    if ivalue < minimum:
-        raise ValueError(f"{name} must satisfy {name} >= {minimum}, got {name}={ivalue}")
-    return ivalue
-
-
 # -- RHM basics (THEORY.md section 1) ---------------------------------------------------------
 def f_fraction(v: npt.ArrayLike, m: npt.ArrayLike, s: npt.ArrayLike) -> FloatOrArray:
     r"""Fraction of the ``v**s`` s-tuples that are grammatical at one level.
@@ -258,11 +250,11 @@ def P_max(v: int, m: int, s: int, L: int, n_c: int | None = None) -> int:
     >>> P_max(4, 4, 2, 5, n_c=2)  # 2 * 4**31
     9223372036854775808
     """
-    v = _scalar_int("v", v, 2)
-    m = _scalar_int("m", m, 1)
-    s = _scalar_int("s", s, 2)
-    L = _scalar_int("L", L, 1)
-    n_c = v if n_c is None else _scalar_int("n_c", n_c, 1)
+    v = check_int("v", v, minimum=2)
+    m = check_int("m", m, minimum=1)
+    s = check_int("s", s, minimum=2)
+    L = check_int("L", L, minimum=1)
+    n_c = v if n_c is None else check_int("n_c", n_c, minimum=1)
     if m > v ** (s - 1):
         raise ValueError(
             f"m must satisfy m <= v**(s-1) (unambiguous rules), got m={m}, v={v}, s={s}"
@@ -833,10 +825,7 @@ def annealed_map_fixed_points(
     for name, value in (("v", v), ("m", m), ("s", s)):
         if np.ndim(value) != 0:
             raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
-    if isinstance(grid_size, bool) or not isinstance(grid_size, numbers.Integral):
-        raise TypeError(f"grid_size must be an integer, got {grid_size!r}")
-    if grid_size < 3:
-        raise ValueError(f"grid_size must satisfy grid_size >= 3, got grid_size={grid_size}")
+    grid_size = check_int("grid_size", grid_size, minimum=3)
     va, ma, sa = _vms(v, m, s)
     fv, cv, sv = float(_f(va, ma, sa)), float(_c_coef(va, ma, sa)), float(sa)
 
@@ -906,9 +895,10 @@ def sample_complexities(
     >>> table["latent_sample_complexity"], table["token_ssl_level_2"], table["P_max"]
     (64.0, 128.0, 1024.0)
     """
-    v, m, s = _scalar_int("v", v, 2), _scalar_int("m", m, 1), _scalar_int("s", s, 2)
-    n_levels = _scalar_int("L", L, 1)
-    n_c = None if n_c is None else _scalar_int("n_c", n_c, 1)
+    v, m = check_int("v", v, minimum=2), check_int("m", m, minimum=1)
+    s = check_int("s", s, minimum=2)
+    n_levels = check_int("L", L, minimum=1)
+    n_c = None if n_c is None else check_int("n_c", n_c, minimum=1)
     for name, value in (("delta", delta), ("C", C)):
         if np.ndim(value) != 0:
             raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numbers
 from typing import Any, overload
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
@@ -433,6 +432,8 @@ def derivation_tree(grammar: Grammar, data: npt.ArrayLike | Sample, row: int | N
         levels = list(parse(grammar, tokens))
     if int(levels[-1][0]) == p.unknown:
         raise ValueError("tokens are not grammatical: the string has no derivation tree")
+    import networkx as nx  # lazy: only this function needs it, and it is slow to import
+
     graph = nx.DiGraph()
     all_levels = [tokens, *levels]
     for lv, symbols in enumerate(all_levels):
