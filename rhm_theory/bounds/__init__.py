@@ -30,6 +30,7 @@ from rhm_theory.bounds.predictions import (
     threshold_prediction,
     threshold_prediction_from_laws,
 )
+from rhm_theory.bounds.report import bounds_report, grammar_predictions
 
 __all__ = [
     "FloatOrArray",
@@ -38,7 +39,9 @@ __all__ = [
     "annealed_map",
     "annealed_map_derivative_at_one",
     "annealed_map_fixed_points",
+    "bounds_report",
     "f_fraction",
+    "grammar_predictions",
     "latent_sample_complexity",
     "log_P_max",
     "next_token_threshold",

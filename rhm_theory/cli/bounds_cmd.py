@@ -8,7 +8,7 @@ from typing import Any
 
 from rhm_theory.cli._output import format_table, print_json
 
-__all__ = ["bounds_report", "grammar_predictions", "register"]
+__all__ = ["register"]
 
 _PARAM_FLAGS = ("v", "m", "s", "L", "n_c")
 
@@ -40,99 +40,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_run)
 
 
-def grammar_predictions(grammar: Any) -> dict[str, Any]:
-    """Exact predictions and margins of every level ``1..L-1`` and context kind.
-
-    Parameters
-    ----------
-    grammar : Grammar
-
-    Returns
-    -------
-    dict
-        ``{"levels": [row, ...], "tree_threshold": {context: P*}}``; each row holds
-        ``level, context, predicted_threshold, margin_min, margin_mean, margin_max,
-        n_symbols, error_coefficient, rarest_symbol``. ``tree_threshold`` is the max over
-        levels (``inf`` if a margin is 0; absent when ``L = 1``).
-    """
-    from rhm_theory.bounds.predictions import threshold_prediction_from_laws
-    from rhm_theory.exact import CONTEXT_KINDS, context_laws, margin_summary
-
-    p = grammar.params
-    rows: list[dict[str, Any]] = []
-    tree: dict[str, float] = {}
-    for kind in CONTEXT_KINDS:
-        for level in range(1, p.L):
-            laws = context_laws(grammar, level, kind)
-            pred = threshold_prediction_from_laws(laws, p.m)
-            summ = margin_summary(laws)
-            rows.append({
-                "level": level,
-                "context": kind,
-                "predicted_threshold": pred.threshold,
-                "margin_min": summ.margin_min,
-                "margin_mean": summ.margin_mean,
-                "margin_max": summ.margin_max,
-                "n_symbols": summ.n_symbols,
-                "error_coefficient": pred.error_coefficient,
-                "rarest_symbol": pred.rarest_symbol,
-            })
-            tree[kind] = max(tree.get(kind, 0.0), pred.threshold)
-    return {"levels": rows, "tree_threshold": tree}
-
-
-def bounds_report(
-    v: int,
-    m: int,
-    s: int,
-    L: int,
-    n_c: int | None = None,
-    delta: float = 0.1,
-    C: float = 1.0,
-    grammar: Any = None,
-) -> dict[str, Any]:
-    """The JSON document of ``rhm-theory bounds``.
-
-    Parameters
-    ----------
-    v, m, s, L, n_c : int
-        RHM parameters (``n_c`` defaults to ``v``).
-    delta, C : float
-        Failure probability and constant of the theorem bound.
-    grammar : Grammar, optional
-        If given (its parameters must be ``v, m, s, L, n_c``), adds ``"exact"``: the output of
-        :func:`grammar_predictions`.
-
-    Returns
-    -------
-    dict
-        ``{"params", "delta", "C", "formulas"[, "exact"]}``.
-
-    Examples
-    --------
-    >>> doc = bounds_report(8, 2, 2, 3)
-    >>> doc["formulas"]["latent_sample_complexity"], "exact" in doc
-    (64.0, False)
-    """
-    from rhm_theory.bounds import sample_complexities
-    from rhm_theory.model.params import RHMParams
-
-    params = RHMParams(v=v, m=m, s=s, L=L, n_c=n_c)  # validates
-    doc: dict[str, Any] = {
-        "params": params.to_dict(),
-        "delta": delta,
-        "C": C,
-        "formulas": sample_complexities(v, m, s, L, n_c=params.n_c, delta=delta, C=C),
-    }
-    if grammar is not None:
-        if grammar.params != params:
-            raise ValueError(
-                f"grammar parameters {grammar.params.to_dict()} differ from {params.to_dict()}"
-            )
-        doc["exact"] = grammar_predictions(grammar)
-    return doc
-
-
 def _resolve_params(
     args: argparse.Namespace, grammar: Any
 ) -> tuple[int, int, int, int, int | None]:
@@ -161,8 +68,12 @@ def _run(args: argparse.Namespace) -> int:
         from rhm_theory.model.grammar_io import load_grammar
 
         grammar = load_grammar(args.grammar)
+    from rhm_theory.bounds.report import bounds_report
+    from rhm_theory.model.params import RHMParams
+
     v, m, s, L, n_c = _resolve_params(args, grammar)
-    report = bounds_report(v, m, s, L, n_c, args.delta, args.C, grammar)
+    report = bounds_report(RHMParams(v, m, s, L, n_c), delta=args.delta, C=args.C,
+                           grammar=grammar)
     if args.json:
         print_json(report)
         return 0
