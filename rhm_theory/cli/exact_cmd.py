@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from rhm_theory.cli._output import format_table, print_json
 
-__all__ = ["exact_report", "register"]
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,30 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_run)
 
 
-def exact_report(grammar: Any, contexts: tuple[str, ...]) -> dict[str, Any]:
-    """The JSON document of ``rhm-theory exact`` for a loaded grammar."""
-    from rhm_theory.exact import context_laws, margin_summary, token_correlations
-
-    p = grammar.params
-    levels = []
-    for kind in contexts:
-        for level in range(1, p.L):
-            levels.append(margin_summary(context_laws(grammar, level, kind)).to_dict())
-    corr = token_correlations(grammar)
-    return {
-        "params": p.to_dict(),
-        "f": p.f,
-        "P_max": str(p.P_max),
-        "log_P_max": p.log_P_max,
-        "balanced": grammar.is_balanced(),
-        "levels": levels,
-        "token_correlation": [
-            {"lca_level": lv, "correlation": float(c)} for lv, c in enumerate(corr, start=1)
-        ],
-    }
-
-
 def _run(args: argparse.Namespace) -> int:
+    from rhm_theory.exact.report import exact_report
     from rhm_theory.model.grammar_io import load_grammar
 
     grammar = load_grammar(args.grammar)

@@ -7,39 +7,12 @@ import sys
 from typing import Any
 
 from rhm_theory.cli._output import format_table, print_json
-from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
+from rhm_theory.model.grammar import balanced_grammar, random_grammar
 from rhm_theory.model.grammar_io import GrammarFileError, load_grammar, save_grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.model.summary import grammar_summary
 
-__all__ = ["cmd_check", "cmd_make", "cmd_show", "grammar_summary", "register"]
-
-
-def grammar_summary(grammar: Grammar) -> dict[str, Any]:
-    """Key facts of a grammar: parameters, balance, ``f``, ``P_max`` (exact and log), rules.
-
-    Parameters
-    ----------
-    grammar : Grammar
-        The grammar.
-
-    Returns
-    -------
-    dict
-        ``v, m, s, L, n_c, balanced, f, P_max`` (exact int), ``log_P_max`` (natural log),
-        ``n_rules`` (all levels) and ``string_length``.
-    """
-    p = grammar.params
-    out: dict[str, Any] = dict(p.to_dict())
-    out.update(
-        balanced=grammar.is_balanced(),
-        f=p.f,
-        P_max=p.P_max,
-        log_P_max=p.log_P_max,
-        n_rules=sum(p.n_rules(level) for level in range(1, p.L + 1)),
-        string_length=p.string_length,
-        dtype=p.dtype.name,
-    )
-    return out
+__all__ = ["cmd_check", "cmd_make", "cmd_show", "register"]
 
 
 def _p_max_text(value: int) -> str:

@@ -17,6 +17,7 @@ from rhm_theory.exact.correlations import (
     token_correlation,
     token_correlations,
 )
+from rhm_theory.exact.report import exact_report
 from rhm_theory.exact.transitions import (
     child_matrices,
     descendant_laws,
@@ -39,6 +40,7 @@ __all__ = [
     "context_laws",
     "context_vectors",
     "descendant_laws",
+    "exact_report",
     "joint_law",
     "level_weights",
     "margin_summary",

@@ -10,8 +10,10 @@ from rhm_theory.model.grammar_io import (
 )
 from rhm_theory.model.params import RHMParams, symbol_dtype
 from rhm_theory.model.parsing import is_grammatical, parse
+from rhm_theory.model.sample_io import write_sample_npz
 from rhm_theory.model.sampling import Sample, iter_samples, sample
 from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarFamily, GrammarSpec
+from rhm_theory.model.summary import grammar_summary
 from rhm_theory.model.tree import (
     children,
     cousin_positions,
@@ -38,6 +40,7 @@ __all__ = [
     "cousin_positions",
     "derivation_tree",
     "grammar_from_dict",
+    "grammar_summary",
     "grammar_to_dict",
     "is_grammatical",
     "iter_samples",
@@ -55,4 +58,5 @@ __all__ = [
     "symbol_dtype",
     "tree_distance",
     "tuple_codes",
+    "write_sample_npz",
 ]
