@@ -57,11 +57,12 @@ def test_doctests() -> None:
 
 
 def test_all_exports_exist() -> None:
-    from rhm_theory.bounds import predictions
+    from rhm_theory.bounds import predictions, report
 
-    assert sorted(bounds.__all__) == sorted(formulas.__all__ + predictions.__all__)
+    modules = (formulas, predictions, report)
+    assert sorted(bounds.__all__) == sorted(n for mod in modules for n in mod.__all__)
     for name in bounds.__all__:
-        source = formulas if name in formulas.__all__ else predictions
+        source = next(mod for mod in modules if name in mod.__all__)
         assert getattr(bounds, name) is getattr(source, name)
 
 

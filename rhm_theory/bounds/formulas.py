@@ -126,6 +126,16 @@ def _vms(
     return va, ma, sa
 
 
+def _vms_level(
+    v: npt.ArrayLike, m: npt.ArrayLike, s: npt.ArrayLike, level: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Validated ``(v, m, s)`` as in :func:`_vms` and a level ``>= 1``, all broadcastable."""
+    va, ma, sa = _vms(v, m, s)
+    la = _at_least("level", level, 1)
+    _broadcastable(v=va, m=ma, s=sa, level=la)
+    return va, ma, sa, la
+
+
 def _f(v: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:
     with np.errstate(over="ignore"):
         return np.asarray(m / v ** (s - 1), dtype=np.float64)
@@ -537,9 +547,7 @@ def token_correlation_magnitude(
     >>> token_correlation_magnitude(4, 2, 2, 1)  # sqrt(0.5 / (64 * 2)) = 1/16
     0.0625
     """
-    va, ma, sa = _vms(v, m, s)
-    la = _at_least("level", level, 1)
-    _broadcastable(v=va, m=ma, s=sa, level=la)
+    va, ma, sa, la = _vms_level(v, m, s, level)
     with np.errstate(over="ignore"):
         return _ret(np.sqrt(_one_minus_f(va, ma, sa) / (va**3 * ma ** (2 * la - 1))))
 
@@ -601,9 +609,7 @@ def next_token_threshold(
     >>> next_token_threshold(4, 2, 2, 1)  # 4 * 2 / 0.5
     16.0
     """
-    va, ma, sa = _vms(v, m, s)
-    la = _at_least("level", level, 1)
-    _broadcastable(v=va, m=ma, s=sa, level=la)
+    va, ma, sa, la = _vms_level(v, m, s, level)
     with np.errstate(over="ignore", divide="ignore"):
         return _ret(va * ma ** (2 * la - 1) / _one_minus_f(va, ma, sa))
 
@@ -634,9 +640,7 @@ def plateau_loss(
     >>> round(plateau_loss(4, 2, 2, 1), 6)  # log 2 + 4 * 0.5
     2.693147
     """
-    va, ma, sa = _vms(v, m, s)
-    la = _at_least("level", level, 1)
-    _broadcastable(v=va, m=ma, s=sa, level=la)
+    va, ma, sa, la = _vms_level(v, m, s, level)
     f = _f(va, ma, sa)
     with np.errstate(divide="ignore"):
         return _ret(-np.log(_one_minus_f(va, ma, sa)) + va * f**la)
@@ -668,9 +672,7 @@ def tuple_token_correlation_variance(
     >>> tuple_token_correlation_variance(4, 2, 2, 1)  # 0.5 / (64 * 4) = 1/512
     0.001953125
     """
-    va, ma, sa = _vms(v, m, s)
-    la = _at_least("level", level, 1)
-    _broadcastable(v=va, m=ma, s=sa, level=la)
+    va, ma, sa, la = _vms_level(v, m, s, level)
     with np.errstate(over="ignore"):
         return _ret(_one_minus_f(va, ma, sa) / (va**3 * ma ** (2 * la)))
 
