@@ -6,6 +6,7 @@ from rhm_theory.inference.bp import (
     iter_belief_propagation,
     packed_grammar,
     prepare_evidence,
+    sample_posterior,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "iter_belief_propagation",
     "packed_grammar",
     "prepare_evidence",
+    "sample_posterior",
 ]

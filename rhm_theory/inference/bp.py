@@ -13,7 +13,14 @@ import numpy.typing as npt
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
-from rhm_theory.validation import check_array, check_float, check_int, check_probabilities
+from rhm_theory.model.sampling import Sample
+from rhm_theory.validation import (
+    check_array,
+    check_float,
+    check_int,
+    check_probabilities,
+    check_seed,
+)
 
 __all__ = [
     "Posterior",
@@ -21,6 +28,7 @@ __all__ = [
     "iter_belief_propagation",
     "packed_grammar",
     "prepare_evidence",
+    "sample_posterior",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -321,6 +329,130 @@ def _bp_kernel(
                     src = off[level] + k * width
                     for a in range(n_sym):
                         out[i, dst + k * n_sym + a] = post[src + a] if logz > -np.inf else np.nan
+
+
+
+# Counter-based random numbers for posterior sampling (splitmix64, as the model sampler).
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_SALT = np.uint64(0xB5AD4ECEDA1CE2A9)
+
+
+@nb.njit(cache=True, inline="always")
+def _mix64(z: np.uint64) -> np.uint64:
+    # splitmix64 finaliser: a bijective avalanche hash of a 64-bit word.
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(cache=True, inline="always")
+def _uniform(state: np.uint64, t: int) -> float:
+    # t-th word of the string's stream as a double in [0, 1) (53 bits).
+    w = _mix64(state + np.uint64(t) * _GAMMA)
+    return float(w >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _pick(weights: FloatArray, base: int, count: int, u: float) -> int:
+    # Index in [0, count) drawn with probability weights[base + i] / sum (inverse CDF).
+    tot = 0.0
+    for i in range(count):
+        tot += weights[base + i]
+    target = u * tot
+    acc = 0.0
+    last = -1
+    for i in range(count):
+        wi = weights[base + i]
+        if wi > 0.0:
+            last = i
+            acc += wi
+            if target < acc:
+                return i
+    return last  # rounding left target at the total: the last positive entry
+
+
+@nb.njit(cache=True, parallel=True)
+def _sample_kernel(
+    rules: npt.NDArray[np.int64],
+    weights: FloatArray,
+    vocab: npt.NDArray[np.int64],
+    prior: FloatArray,
+    s: int,
+    L: int,
+    m: int,
+    width: int,
+    off: npt.NDArray[np.int64],
+    tokens: npt.NDArray[Any],
+    soft: FloatArray,
+    use_soft: bool,
+    mask: npt.NDArray[np.bool_],
+    use_mask: bool,
+    noise: float,
+    key: np.uint64,
+    start: np.int64,
+    unknown: int,
+    out_tokens: npt.NDArray[Any],
+    out_latents: npt.NDArray[Any],
+    lat_off: npt.NDArray[np.int64],
+) -> None:
+    n = out_tokens.shape[0]
+    v = vocab[0]
+    n_leaves = off[1] // width
+    total = off[L + 1]
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in nb.prange(n_blocks):
+        lam = np.zeros(total, dtype=np.float64)
+        rootw = np.empty(vocab[L], dtype=np.float64)
+        tbuf = np.empty(m, dtype=np.float64)
+        sym = np.empty(off[L + 1] // width, dtype=np.int64)
+        for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            logz = _leaf_evidence(
+                tokens, soft, use_soft, mask, use_mask, noise, v, i, lam, n_leaves, width
+            )
+            if logz > -np.inf:
+                logz = _upward(rules, weights, vocab, s, L, m, width, off, lam)
+            ok = logz > -np.inf
+            if ok:
+                for a in range(vocab[L]):
+                    rootw[a] = prior[a] * lam[off[L] + a]
+            state = _mix64(key ^ _mix64(np.uint64(start + i) * _GAMMA + np.uint64(1)))
+            # Node index of (level, k) in sym: level offsets in node units.
+            root_idx = off[L] // width
+            r0 = _pick(rootw, 0, vocab[L], _uniform(state, 1)) if ok else -1
+            if r0 < 0:
+                ok = False
+            if not ok:
+                for pos in range(n_leaves):
+                    out_tokens[i, pos] = unknown
+                for c in range(out_latents.shape[1]):
+                    out_latents[i, c] = unknown
+                continue
+            sym[root_idx] = r0
+            t = 2
+            n_nodes = 1
+            for level in range(L, 0, -1):
+                node0 = off[level] // width
+                child0 = off[level - 1] // width
+                for k in range(n_nodes):
+                    a = sym[node0 + k]
+                    c0 = off[level - 1] + k * s * width
+                    for r in range(m):
+                        w = weights[level - 1, a, r]
+                        for j in range(s):
+                            w *= lam[c0 + rules[level - 1, a, r, j]]
+                        tbuf[r] = w
+                    r = _pick(tbuf, 0, m, _uniform(state, t))
+                    t += 1
+                    for j in range(s):
+                        sym[child0 + k * s + j] = rules[level - 1, a, r, j] - j * width
+                n_nodes *= s
+            for pos in range(n_leaves):
+                out_tokens[i, pos] = sym[pos]
+            for level in range(1, L + 1):
+                node0 = off[level] // width
+                nodes = (off[level + 1] - off[level]) // width
+                for k in range(nodes):
+                    out_latents[i, lat_off[level] + k] = sym[node0 + k]
 
 
 # -- Python API ---------------------------------------------------------------------------------
@@ -649,3 +781,97 @@ def _iter_chunks(
         log_ev = np.empty(hi - lo, dtype=np.float64)
         _run_chunk(packed, off, ev, lo, hi, want, out_off, out, log_ev)
         yield Posterior(p, _views(p, want, out_off, out), log_ev)
+
+
+def _seed_key(seed: int) -> np.uint64:
+    # Salted differently from the model sampler, so a data seed and a posterior-sampling
+    # seed with the same value give unrelated streams.
+    with np.errstate(over="ignore"):
+        return np.uint64(_mix64(np.uint64(seed) ^ _SALT))
+
+
+def sample_posterior(
+    grammar: Grammar,
+    tokens: npt.ArrayLike,
+    seed: int,
+    mask: npt.ArrayLike | None = None,
+    noise: float = 0.0,
+    *,
+    start: int = 0,
+    chunk_size: int = 4096,
+) -> Sample:
+    """Draw one tree per string from its exact posterior (fill hidden tokens and latents).
+
+    The upward BP messages give, for each node, the law of its rule given its symbol and the
+    evidence below it; drawing the root from its posterior and then each node's rule top-down
+    samples the whole tree exactly. Row ``i`` is a pure function of ``(seed, start + i)`` and
+    of its evidence: the same seed gives the same bytes whatever the chunking or the threads.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The grammar.
+    tokens, mask, noise
+        The evidence, as in :func:`belief_propagation`.
+    seed : int
+        Sampling seed, ``0 <= seed < 2**64``.
+    start : int, default 0
+        Global index of the first row (for streaming a large batch in pieces).
+    chunk_size : int, default 4096
+        Strings per kernel call (memory bound; does not change the result).
+
+    Returns
+    -------
+    Sample
+        ``tokens`` (the sampled clean tokens: observed ones are kept unless noise or soft
+        evidence leaves them uncertain) and ``levels`` (every latent level). Rows whose
+        evidence is impossible hold the unknown marker ``params.unknown``.
+
+    Notes
+    -----
+    Random-number scheme: ``key = mix64(seed ^ 0xB5AD4ECEDA1CE2A9)``, string ``i`` owns
+    ``state_i = mix64(key ^ mix64(i * GAMMA + 1))`` and its words
+    ``w_t = mix64(state_i + t * GAMMA)``; ``w_1`` draws the root, then one word per internal
+    node in breadth-first order (root first, then each level left to right) draws its rule
+    by inverse CDF on ``(w_t >> 11) / 2**53``.
+
+    Examples
+    --------
+    >>> from rhm_theory.model import Grammar, RHMParams
+    >>> g = Grammar(RHMParams(v=2, m=2, s=2, L=1), [[[[0, 1], [1, 1]], [[1, 0], [0, 0]]]])
+    >>> draw = sample_posterior(g, [[1, 0]] * 4, seed=0, mask=[[False, True]] * 4)
+    >>> bool(((draw.tokens[:, 0] == 1) & (draw.labels == 1 - draw.tokens[:, 1])).all())
+    True
+    """
+    ev = prepare_evidence(grammar, tokens, mask, noise)
+    seed = check_seed("seed", seed)
+    start = check_int("start", start, minimum=0, maximum=2**62 - 1)
+    rows = check_int("chunk_size", chunk_size, minimum=1)
+    p = grammar.params
+    packed = packed_grammar(grammar)
+    off = _level_offsets(p, packed.width)
+    lat_off = np.zeros(p.L + 1, dtype=np.int64)
+    for level in range(2, p.L + 1):
+        lat_off[level] = lat_off[level - 1] + p.nodes_at_level(level - 1)
+    n = ev.n
+    out_tokens = np.empty((n, p.string_length), dtype=p.dtype)
+    latents = np.empty((n, p.n_internal_nodes), dtype=p.dtype)
+    key = _seed_key(seed)
+    dummy_soft = np.zeros((1, 1, 1), dtype=np.float64)
+    dummy_tok = np.zeros((1, 1), dtype=np.uint8)
+    dummy_mask = np.zeros((1, 1), dtype=np.bool_)
+    for lo in range(0, n, rows):
+        hi = min(n, lo + rows)
+        toks = dummy_tok if ev.tokens is None else np.ascontiguousarray(ev.tokens[lo:hi])
+        soft = dummy_soft if ev.soft is None else ev.soft[lo:hi]
+        msk = dummy_mask if ev.mask is None else np.ascontiguousarray(ev.mask[lo:hi])
+        _sample_kernel(
+            packed.rules, packed.weights, packed.vocab, packed.prior, p.s, p.L, p.m,
+            packed.width, off, toks, soft, ev.soft is not None, msk, ev.mask is not None,
+            ev.noise, key, np.int64(start + lo), p.unknown, out_tokens[lo:hi],
+            latents[lo:hi], lat_off,
+        )  # fmt: skip
+    levels = tuple(
+        latents[:, lat_off[lv] : lat_off[lv] + p.nodes_at_level(lv)] for lv in range(1, p.L + 1)
+    )
+    return Sample(out_tokens, levels)
