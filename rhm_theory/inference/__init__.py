@@ -1,5 +1,13 @@
 """Exact Bayes-optimal inference on the RHM: belief propagation, posterior sampling, baselines."""
 
+from rhm_theory.inference.baselines import (
+    BayesBaselines,
+    LevelScore,
+    bayes_baselines,
+    bayes_latent_baseline,
+    bayes_masked_token_baseline,
+    bayes_root_baseline,
+)
 from rhm_theory.inference.bp import (
     Posterior,
     belief_propagation,
@@ -8,12 +16,21 @@ from rhm_theory.inference.bp import (
     prepare_evidence,
     sample_posterior,
 )
+from rhm_theory.inference.corruption import noisy_channel, random_mask
 
 __all__ = [
+    "BayesBaselines",
+    "LevelScore",
     "Posterior",
+    "bayes_baselines",
+    "bayes_latent_baseline",
+    "bayes_masked_token_baseline",
+    "bayes_root_baseline",
     "belief_propagation",
     "iter_belief_propagation",
+    "noisy_channel",
     "packed_grammar",
     "prepare_evidence",
+    "random_mask",
     "sample_posterior",
 ]
