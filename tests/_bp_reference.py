@@ -100,7 +100,7 @@ def leaf_evidence(
         if noise:
             e = (1.0 - noise) * e + noise / p.v * e.sum(axis=-1, keepdims=True)
     else:
-        e = np.zeros(arr.shape + (p.v,))
+        e = np.zeros((*arr.shape, p.v))
         for b in range(p.v):
             e[..., b] = (arr == b) * (1.0 - noise) + noise / p.v
     if mask is not None:

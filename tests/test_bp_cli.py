@@ -19,7 +19,9 @@ def grammar_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_bp_json_matches_the_library(grammar_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bp_json_matches_the_library(
+    grammar_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["bp", str(grammar_file), "--n", "300", "--seed", "1", "--noise", "0.4",
                  "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

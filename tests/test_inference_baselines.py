@@ -32,7 +32,8 @@ def test_random_mask_counts_blocks_and_reproducibility() -> None:
     assert (m.sum(axis=1) == 5).all()  # round(0.3 * 16)
     t = random_mask(g, 200, 0.5, seed=1, block_level=2)
     blocks = t.reshape(200, 4, 4)
-    assert (blocks.all(axis=2) | ~blocks.any(axis=2)).all() and (blocks.all(axis=2).sum(1) == 2).all()
+    assert (blocks.all(axis=2) | ~blocks.any(axis=2)).all()
+    assert (blocks.all(axis=2).sum(1) == 2).all()
     np.testing.assert_array_equal(random_mask(g, 300, 0.3, seed=1, start=200), m[200:])
     # Every position is hidden with probability 5/16 (uniform subsets).
     freq = m.mean(axis=0)
@@ -100,7 +101,8 @@ def test_masked_token_and_latent_wrappers() -> None:
     lat = bayes_latent_baseline(g, 400, seed=6, mask_frac=0.25, block_level=1)
     root = bayes_root_baseline(g, 400, seed=6, mask_frac=0.25, block_level=1)
     # Same numbers; chunk sizes differ with the levels asked, so sums may differ in the ulps.
-    for a, b in [(tok, full.masked_tokens), (root, full.root), *zip(lat, full.levels[1:])]:
+    pairs = [(tok, full.masked_tokens), (root, full.root), *zip(lat, full.levels[1:], strict=True)]
+    for a, b in pairs:
         assert b is not None and a.accuracy == b.accuracy and a.n_scored == b.n_scored
         assert a.cross_entropy == pytest.approx(b.cross_entropy, rel=1e-12)
     # Hidden tokens are harder than the average token, and chunking changes nothing.

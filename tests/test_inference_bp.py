@@ -125,7 +125,7 @@ def test_no_underflow_on_deep_trees() -> None:
     assert np.all(np.isfinite(noisy.log_evidence)) and np.all(np.isfinite(noisy.root))
 
 
-@pytest.mark.parametrize("g", FIXED + [random_grammar(RHMParams(v=16, m=4, s=2, L=4), seed=3)],
+@pytest.mark.parametrize("g", [*FIXED, random_grammar(RHMParams(v=16, m=4, s=2, L=4), seed=3)],
                          ids=repr)
 def test_observed_strings_give_the_parse(g: Grammar) -> None:
     p = g.params

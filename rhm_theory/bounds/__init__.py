@@ -35,8 +35,8 @@ from rhm_theory.bounds.predictions import (
 )
 
 __all__ = [
-    "FloatOrArray",
     "LEAF_MESSAGES",
+    "FloatOrArray",
     "P_max",
     "ThresholdPrediction",
     "annealed_map",

@@ -26,8 +26,8 @@ import numpy.typing as npt
 from scipy.optimize import brentq
 
 __all__ = [
-    "FloatOrArray",
     "LEAF_MESSAGES",
+    "FloatOrArray",
     "P_max",
     "annealed_map",
     "annealed_map_derivative_at_one",
