@@ -192,13 +192,13 @@ def _upward(
             for a in range(n_sym):
                 acc = 0.0
                 for r in range(m):
-                    w = weights[level - 1, a, r]
-                    if s == 2:
-                        w *= lam[c0 + rules[level - 1, a, r, 0]]
-                        w *= lam[c0 + rules[level - 1, a, r, 1]]
-                    else:
-                        for j in range(s):
-                            w *= lam[c0 + rules[level - 1, a, r, j]]
+                    # Messages of observed or sparse evidence are mostly zeros: skip the
+                    # other children's gathers once the product is 0.
+                    w = weights[level - 1, a, r] * lam[c0 + rules[level - 1, a, r, 0]]
+                    if w == 0.0:
+                        continue
+                    for j in range(1, s):
+                        w *= lam[c0 + rules[level - 1, a, r, j]]
                     acc += w
                 lam[node + a] = acc
                 z += acc
@@ -255,9 +255,10 @@ def _downward(
                 # Rule posterior given the subtree: t(a, r) / sum_r t(a, r).
                 tsum = 0.0
                 for r in range(m):
-                    w = weights[level - 1, a, r]
-                    for j in range(s):
-                        w *= lam[c0 + rules[level - 1, a, r, j]]
+                    w = weights[level - 1, a, r] * lam[c0 + rules[level - 1, a, r, 0]]
+                    if w != 0.0:
+                        for j in range(1, s):
+                            w *= lam[c0 + rules[level - 1, a, r, j]]
                     tbuf[r] = w
                     tsum += w
                 if not tsum > 0.0:
