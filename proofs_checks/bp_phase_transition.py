@@ -48,7 +48,7 @@ from rhm_theory.inference import bayes_root_baseline
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["BPPhaseTransitionCheck", "crossover_verdict"]
+__all__ = ["BPPhaseTransitionCheck", "crossover_verdict", "root_accuracy_table"]
 
 #: Grammar of the claim: s f = 1/2 (F'(1) = 0.476).
 CLAIM_VMS = (16, 4, 2)
