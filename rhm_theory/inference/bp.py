@@ -47,7 +47,10 @@ class PackedGrammar:
     ``rules[l-1, a, r, j]`` is the level-``(l-1)`` symbol at position ``j`` of rule ``r`` of
     symbol ``a`` *plus* ``j * width`` (the offset of child ``j``'s message in a node's block);
     ``weights[l-1, a, r]`` is ``w_a(r)`` (0 for padding rows); ``vocab[l]`` the vocabulary of
-    level ``l``; ``prior`` the root law. ``width = max(v, n_c)``.
+    level ``l``; ``prior`` the root law. ``width = max(v, n_c)``. ``inv_ptr[l-1]`` and
+    ``inv_pair[l-1]`` index the rules by their first child (CSR): the pairs ``a * m + r``
+    whose rule starts with symbol ``b`` are ``inv_pair[l-1, inv_ptr[l-1, b]:inv_ptr[l-1, b+1]]``,
+    so the upward pass visits only rules whose first child has a non-zero message.
     """
 
     params: RHMParams
@@ -56,6 +59,8 @@ class PackedGrammar:
     vocab: npt.NDArray[np.int64]
     prior: FloatArray
     width: int
+    inv_ptr: npt.NDArray[np.int64]
+    inv_pair: npt.NDArray[np.int64]
 
 
 def packed_grammar(grammar: Grammar) -> PackedGrammar:
@@ -96,7 +101,15 @@ def packed_grammar(grammar: Grammar) -> PackedGrammar:
         )
     prior = check_probabilities("root_probs", grammar.root_probs, shape=(p.n_c,))
     vocab = np.array([p.vocab(lv) for lv in range(p.L + 1)], dtype=np.int64)
-    return PackedGrammar(p, rules, weights, vocab, np.ascontiguousarray(prior), width)
+    inv_ptr = np.zeros((p.L, p.v + 1), dtype=np.int64)
+    inv_pair = np.zeros((p.L, width * p.m), dtype=np.int64)
+    for level in range(1, p.L + 1):
+        first = np.asarray(grammar.rules_of(level), dtype=np.int64)[:, :, 0].ravel()
+        order = np.argsort(first, kind="stable")
+        inv_pair[level - 1, : first.size] = order
+        inv_ptr[level - 1, 1:] = np.cumsum(np.bincount(first, minlength=p.v))
+    return PackedGrammar(p, rules, weights, vocab, np.ascontiguousarray(prior), width, inv_ptr,
+                         inv_pair)
 
 
 def _level_offsets(p: RHMParams, width: int) -> npt.NDArray[np.int64]:
@@ -167,6 +180,8 @@ def _upward(
     rules: npt.NDArray[np.int64],
     weights: FloatArray,
     vocab: npt.NDArray[np.int64],
+    inv_ptr: npt.NDArray[np.int64],
+    inv_pair: npt.NDArray[np.int64],
     s: int,
     L: int,
     m: int,
@@ -177,6 +192,7 @@ def _upward(
     # Upward pass over levels 1..L from normalised leaf messages; returns the sum of the logs
     # of the normalisers (-inf once a node has no support).
     logz = 0.0
+    v = vocab[0]
     n_nodes = 1
     for _ in range(L):
         n_nodes *= s
@@ -188,20 +204,25 @@ def _upward(
         for k in range(n_nodes):
             c0 = child_base + k * s * width
             node = base + k * width
-            z = 0.0
             for a in range(n_sym):
-                acc = 0.0
-                for r in range(m):
-                    # Messages of observed or sparse evidence are mostly zeros: skip the
-                    # other children's gathers once the product is 0.
-                    w = weights[level - 1, a, r] * lam[c0 + rules[level - 1, a, r, 0]]
-                    if w == 0.0:
-                        continue
+                lam[node + a] = 0.0
+            # Visit only the rules whose first child has a non-zero message: messages of
+            # observed or partly hidden strings are sparse (one-hot once parsed).
+            for b0 in range(v):
+                x0 = lam[c0 + b0]
+                if x0 == 0.0:
+                    continue
+                for t in range(inv_ptr[level - 1, b0], inv_ptr[level - 1, b0 + 1]):
+                    pair = inv_pair[level - 1, t]
+                    a = pair // m
+                    r = pair - a * m
+                    w = weights[level - 1, a, r] * x0
                     for j in range(1, s):
                         w *= lam[c0 + rules[level - 1, a, r, j]]
-                    acc += w
-                lam[node + a] = acc
-                z += acc
+                    lam[node + a] += w
+            z = 0.0
+            for a in range(n_sym):
+                z += lam[node + a]
             if not z > 0.0:
                 return -np.inf
             inv = 1.0 / z
@@ -278,6 +299,8 @@ def _bp_kernel(
     rules: npt.NDArray[np.int64],
     weights: FloatArray,
     vocab: npt.NDArray[np.int64],
+    inv_ptr: npt.NDArray[np.int64],
+    inv_pair: npt.NDArray[np.int64],
     prior: FloatArray,
     s: int,
     L: int,
@@ -313,7 +336,7 @@ def _bp_kernel(
                 tokens, soft, use_soft, mask, use_mask, noise, v, i, lam, n_leaves, width
             )
             if logz > -np.inf:
-                logz += _upward(rules, weights, vocab, s, L, m, width, off, lam)
+                logz += _upward(rules, weights, vocab, inv_ptr, inv_pair, s, L, m, width, off, lam)
             if logz > -np.inf:
                 logz += _downward(
                     rules, weights, vocab, prior, s, L, m, width, off, lam, post,
@@ -377,6 +400,8 @@ def _sample_kernel(
     rules: npt.NDArray[np.int64],
     weights: FloatArray,
     vocab: npt.NDArray[np.int64],
+    inv_ptr: npt.NDArray[np.int64],
+    inv_pair: npt.NDArray[np.int64],
     prior: FloatArray,
     s: int,
     L: int,
@@ -411,7 +436,7 @@ def _sample_kernel(
                 tokens, soft, use_soft, mask, use_mask, noise, v, i, lam, n_leaves, width
             )
             if logz > -np.inf:
-                logz = _upward(rules, weights, vocab, s, L, m, width, off, lam)
+                logz = _upward(rules, weights, vocab, inv_ptr, inv_pair, s, L, m, width, off, lam)
             ok = logz > -np.inf
             if ok:
                 for a in range(vocab[L]):
@@ -633,7 +658,8 @@ def _run_chunk(
     soft = dummy_soft if ev.soft is None else ev.soft[lo:hi]
     mask = dummy_mask if ev.mask is None else np.ascontiguousarray(ev.mask[lo:hi])
     _bp_kernel(
-        packed.rules, packed.weights, packed.vocab, packed.prior, p.s, p.L, p.m,
+        packed.rules, packed.weights, packed.vocab, packed.inv_ptr, packed.inv_pair,
+        packed.prior, p.s, p.L, p.m,
         packed.width, off, toks, soft, ev.soft is not None, mask, ev.mask is not None,
         ev.noise, want, out_off, out, log_evidence,
     )  # fmt: skip
@@ -867,7 +893,8 @@ def sample_posterior(
         soft = dummy_soft if ev.soft is None else ev.soft[lo:hi]
         msk = dummy_mask if ev.mask is None else np.ascontiguousarray(ev.mask[lo:hi])
         _sample_kernel(
-            packed.rules, packed.weights, packed.vocab, packed.prior, p.s, p.L, p.m,
+            packed.rules, packed.weights, packed.vocab, packed.inv_ptr, packed.inv_pair,
+            packed.prior, p.s, p.L, p.m,
             packed.width, off, toks, soft, ev.soft is not None, msk, ev.mask is not None,
             ev.noise, key, np.int64(start + lo), p.unknown, out_tokens[lo:hi],
             latents[lo:hi], lat_off,
