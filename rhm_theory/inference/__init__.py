@@ -2,7 +2,7 @@
 
 from rhm_theory.inference.baselines import (
     BayesBaselines,
-    LevelScore,
+    BayesScore,
     bayes_baselines,
     bayes_latent_baseline,
     bayes_masked_token_baseline,
@@ -20,7 +20,7 @@ from rhm_theory.inference.corruption import noisy_channel, random_mask
 
 __all__ = [
     "BayesBaselines",
-    "LevelScore",
+    "BayesScore",
     "Posterior",
     "bayes_baselines",
     "bayes_latent_baseline",

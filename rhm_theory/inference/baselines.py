@@ -20,7 +20,7 @@ from rhm_theory.validation import check_float, check_int, check_seed
 
 __all__ = [
     "BayesBaselines",
-    "LevelScore",
+    "BayesScore",
     "bayes_baselines",
     "bayes_latent_baseline",
     "bayes_masked_token_baseline",
@@ -32,7 +32,7 @@ _CHUNK_FLOATS = 2**22
 
 
 @dataclass(frozen=True)
-class LevelScore:
+class BayesScore:
     """Score of the exact posterior on a set of nodes against the true symbols.
 
     Attributes
@@ -69,10 +69,10 @@ class BayesBaselines:
         The corruption.
     block_level : int
         Level of the masked blocks (0: tokens, 1: s-tuples, ...).
-    levels : tuple of LevelScore or None
+    levels : tuple of BayesScore or None
         ``levels[l]`` for ``l = 0..L`` (level 0 over all tokens, level ``L`` the root);
         ``None`` for levels not computed.
-    masked_tokens : LevelScore
+    masked_tokens : BayesScore
         Tokens hidden by the mask only (NaN scores without a mask).
     mean_log_evidence : float
         Mean log-probability of the observed (masked / noisy) strings.
@@ -86,8 +86,8 @@ class BayesBaselines:
     mask_frac: float
     block_level: int
     noise: float
-    levels: tuple[LevelScore | None, ...]
-    masked_tokens: LevelScore
+    levels: tuple[BayesScore | None, ...]
+    masked_tokens: BayesScore
     mean_log_evidence: float
     seconds: float
 
@@ -97,7 +97,7 @@ class BayesBaselines:
         return self.n / self.seconds if self.seconds > 0 else math.inf
 
     @property
-    def root(self) -> LevelScore:
+    def root(self) -> BayesScore:
         """Score of the root classifier."""
         score = self.levels[self.params.L]
         assert score is not None
@@ -234,13 +234,13 @@ def bayes_baselines(
             h, c, k = _score(post.level(0)[mask], chunk.tokens[mask])
             m_hit, m_ce, m_count = m_hit + h, m_ce + c, m_count + k
         start += rows
-    scores: list[LevelScore | None] = [None] * (p.L + 1)
+    scores: list[BayesScore | None] = [None] * (p.L + 1)
     for lv in wanted:
-        scores[lv] = LevelScore(hits[lv] / counts[lv], ces[lv] / counts[lv], counts[lv])
+        scores[lv] = BayesScore(hits[lv] / counts[lv], ces[lv] / counts[lv], counts[lv])
     masked = (
-        LevelScore(m_hit / m_count, m_ce / m_count, m_count)
+        BayesScore(m_hit / m_count, m_ce / m_count, m_count)
         if m_count
-        else LevelScore(math.nan, math.nan, 0)
+        else BayesScore(math.nan, math.nan, 0)
     )
     return BayesBaselines(p, n, seed, mask_frac, block_level, noise, tuple(scores), masked,
                           log_ev / n, seconds)
@@ -254,7 +254,7 @@ def bayes_masked_token_baseline(
     *,
     block_level: int = 0,
     chunk_size: int | None = None,
-) -> LevelScore:
+) -> BayesScore:
     """Bayes-optimal masked-token prediction: accuracy and cross-entropy at hidden positions.
 
     The ceiling of any masked-language model (BERT-style, data2vec) trained on the grammar's
@@ -274,7 +274,7 @@ def bayes_masked_token_baseline(
 
     Returns
     -------
-    LevelScore
+    BayesScore
         Over the hidden tokens.
 
     Examples
@@ -301,7 +301,7 @@ def bayes_root_baseline(
     block_level: int = 0,
     noise: float = 0.0,
     chunk_size: int | None = None,
-) -> LevelScore:
+) -> BayesScore:
     """Bayes-optimal root classification from masked and/or noisy strings.
 
     The ceiling of any root probe or supervised classifier at the same corruption. Only the
@@ -319,7 +319,7 @@ def bayes_root_baseline(
 
     Returns
     -------
-    LevelScore
+    BayesScore
         Over the ``n`` roots.
 
     Examples
@@ -345,7 +345,7 @@ def bayes_latent_baseline(
     block_level: int = 0,
     noise: float = 0.0,
     chunk_size: int | None = None,
-) -> tuple[LevelScore, ...]:
+) -> tuple[BayesScore, ...]:
     """Bayes-optimal latent recovery per level from masked and/or noisy strings.
 
     Parameters
@@ -360,7 +360,7 @@ def bayes_latent_baseline(
 
     Returns
     -------
-    tuple of LevelScore
+    tuple of BayesScore
         Entry ``l - 1`` scores level ``l = 1..L`` (the last is the root).
 
     Examples
