@@ -23,6 +23,8 @@ from rhm_theory.validation import (
 )
 
 __all__ = [
+    "Evidence",
+    "PackedGrammar",
     "Posterior",
     "belief_propagation",
     "iter_belief_propagation",
