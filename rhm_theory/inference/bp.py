@@ -49,10 +49,11 @@ class PackedGrammar:
     ``rules[l-1, a, r, j]`` is the level-``(l-1)`` symbol at position ``j`` of rule ``r`` of
     symbol ``a`` *plus* ``j * width`` (the offset of child ``j``'s message in a node's block);
     ``weights[l-1, a, r]`` is ``w_a(r)`` (0 for padding rows); ``vocab[l]`` the vocabulary of
-    level ``l``; ``prior`` the root law. ``width = max(v, n_c)``. ``inv_ptr[l-1]`` and
-    ``inv_pair[l-1]`` index the rules by their first child (CSR): the pairs ``a * m + r``
-    whose rule starts with symbol ``b`` are ``inv_pair[l-1, inv_ptr[l-1, b]:inv_ptr[l-1, b+1]]``,
-    so the upward pass visits only rules whose first child has a non-zero message.
+    level ``l``; ``prior`` the root law. ``width = max(v, n_c)``. ``inv_ptr[l-1, j]`` and
+    ``inv_pair[l-1, j]`` index the rules by their child at position ``j`` (CSR): the pairs
+    ``a * m + r`` whose rule has symbol ``b`` at ``j`` are
+    ``inv_pair[l-1, j, inv_ptr[l-1, j, b]:inv_ptr[l-1, j, b+1]]``, so the upward pass visits
+    only rules whose sparsest child has a non-zero message.
     """
 
     params: RHMParams
@@ -103,13 +104,14 @@ def packed_grammar(grammar: Grammar) -> PackedGrammar:
         )
     prior = check_probabilities("root_probs", grammar.root_probs, shape=(p.n_c,))
     vocab = np.array([p.vocab(lv) for lv in range(p.L + 1)], dtype=np.int64)
-    inv_ptr = np.zeros((p.L, p.v + 1), dtype=np.int64)
-    inv_pair = np.zeros((p.L, width * p.m), dtype=np.int64)
+    inv_ptr = np.zeros((p.L, p.s, p.v + 1), dtype=np.int64)
+    inv_pair = np.zeros((p.L, p.s, width * p.m), dtype=np.int64)
     for level in range(1, p.L + 1):
-        first = np.asarray(grammar.rules_of(level), dtype=np.int64)[:, :, 0].ravel()
-        order = np.argsort(first, kind="stable")
-        inv_pair[level - 1, : first.size] = order
-        inv_ptr[level - 1, 1:] = np.cumsum(np.bincount(first, minlength=p.v))
+        table = np.asarray(grammar.rules_of(level), dtype=np.int64)
+        for j in range(p.s):
+            col = table[:, :, j].ravel()
+            inv_pair[level - 1, j, : col.size] = np.argsort(col, kind="stable")
+            inv_ptr[level - 1, j, 1:] = np.cumsum(np.bincount(col, minlength=p.v))
     return PackedGrammar(p, rules, weights, vocab, np.ascontiguousarray(prior), width, inv_ptr,
                          inv_pair)
 
@@ -208,18 +210,29 @@ def _upward(
             node = base + k * width
             for a in range(n_sym):
                 lam[node + a] = 0.0
-            # Visit only the rules whose first child has a non-zero message: messages of
-            # observed or partly hidden strings are sparse (one-hot once parsed).
+            # Visit only the rules whose sparsest child has a non-zero message there: messages
+            # of observed or partly hidden strings are sparse (one-hot once parsed).
+            jstar = 0
+            best = v + 1
+            for j in range(s):
+                nnz = 0
+                for b in range(v):
+                    if lam[c0 + j * width + b] != 0.0:
+                        nnz += 1
+                if nnz < best:
+                    best = nnz
+                    jstar = j
+            cj = c0 + jstar * width
             for b0 in range(v):
-                x0 = lam[c0 + b0]
+                x0 = lam[cj + b0]
                 if x0 == 0.0:
                     continue
-                for t in range(inv_ptr[level - 1, b0], inv_ptr[level - 1, b0 + 1]):
-                    pair = inv_pair[level - 1, t]
+                for t in range(inv_ptr[level - 1, jstar, b0], inv_ptr[level - 1, jstar, b0 + 1]):
+                    pair = inv_pair[level - 1, jstar, t]
                     a = pair // m
                     r = pair - a * m
-                    w = weights[level - 1, a, r] * x0
-                    for j in range(1, s):
+                    w = weights[level - 1, a, r]
+                    for j in range(s):  # in rule order: the same product whatever jstar
                         w *= lam[c0 + rules[level - 1, a, r, j]]
                     lam[node + a] += w
             z = 0.0
