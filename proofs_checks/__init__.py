@@ -6,6 +6,7 @@ Run them all with ``rhm-theory verify`` (quick grid) or ``rhm-theory verify --fu
 from __future__ import annotations
 
 from proofs_checks._framework import CheckResult, ClaimCheck, GridName
+from proofs_checks.bp_phase_transition import BPPhaseTransitionCheck
 from proofs_checks.concentration import ConcentrationCheck
 from proofs_checks.depth_scaling import BaselineDepthCheck, IlcDepthCheck
 from proofs_checks.finite_size import FiniteSizePredictionCheck
@@ -27,6 +28,7 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
         BaselineDepthCheck("label"),
         TheoremBoundCheck(),
         FiniteSizePredictionCheck(),
+        BPPhaseTransitionCheck(),
     ]
     from rhm_theory.neural import torch_available
 

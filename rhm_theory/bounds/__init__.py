@@ -1,11 +1,14 @@
 """Analytic sample-complexity bounds and correlation scalings of the Random Hierarchy Model."""
 
 from rhm_theory.bounds.formulas import (
+    LEAF_MESSAGES,
     FloatOrArray,
     P_max,
     annealed_map,
     annealed_map_derivative_at_one,
     annealed_map_fixed_points,
+    annealed_map_repulsive_fixed_point,
+    annealed_noise_threshold,
     f_fraction,
     latent_sample_complexity,
     log_P_max,
@@ -33,12 +36,15 @@ from rhm_theory.bounds.predictions import (
 from rhm_theory.bounds.report import bounds_report, grammar_predictions
 
 __all__ = [
+    "LEAF_MESSAGES",
     "FloatOrArray",
     "P_max",
     "ThresholdPrediction",
     "annealed_map",
     "annealed_map_derivative_at_one",
     "annealed_map_fixed_points",
+    "annealed_map_repulsive_fixed_point",
+    "annealed_noise_threshold",
     "bounds_report",
     "f_fraction",
     "grammar_predictions",

@@ -27,11 +27,14 @@ from scipy.optimize import brentq
 from rhm_theory.validation import check_int
 
 __all__ = [
+    "LEAF_MESSAGES",
     "FloatOrArray",
     "P_max",
     "annealed_map",
     "annealed_map_derivative_at_one",
     "annealed_map_fixed_points",
+    "annealed_map_repulsive_fixed_point",
+    "annealed_noise_threshold",
     "f_fraction",
     "latent_sample_complexity",
     "log_P_max",
@@ -940,3 +943,96 @@ def sample_complexities(
     out["annealed_map_n_fixed_points"] = float(fixed.size)
     out["annealed_map_smallest_fixed_point"] = float(fixed[0])
     return out
+
+
+# -- PNAS 2025 noisy-leaf threshold, THEORY.md sections 7 and 8 ---------------------------------
+#: Leaf-message conventions of :func:`annealed_noise_threshold`.
+LEAF_MESSAGES = ("mean", "observed")
+
+
+def annealed_map_repulsive_fixed_point(v: float, m: float, s: float) -> float:
+    r"""Repulsive fixed point :math:`p^*` of :func:`annealed_map` (the recoverability threshold).
+
+    When :math:`F'(1) < 1` (:func:`annealed_map_derivative_at_one`, about ``s f < 1``), ``p = 1``
+    is attracting and the largest fixed point below 1 separates its basin from that of the
+    low (uninformative) fixed point: messages starting above :math:`p^*` flow to 1 with depth,
+    below it they flow down. When :math:`F'(1) \ge 1` there is no such point (NaN).
+    Source: PNAS 2025 (Sclocchi, Favero & Wyart); THEORY.md sections 7 and 8.
+
+    Parameters
+    ----------
+    v, m, s : float
+        Scalars, constrained as in :func:`f_fraction`.
+
+    Returns
+    -------
+    float
+        :math:`p^*`, or NaN when ``p = 1`` is not attracting.
+
+    Examples
+    --------
+    >>> round(annealed_map_repulsive_fixed_point(8, 2, 2), 6)  # fixed points 1/9, 1/5, 1
+    0.2
+    >>> annealed_map_repulsive_fixed_point(4, 3, 2)  # F'(1) = 27/22 > 1: no transition
+    nan
+    """
+    if float(annealed_map_derivative_at_one(v, m, s)) >= 1.0:
+        return math.nan
+    fixed = annealed_map_fixed_points(v, m, s)
+    below = fixed[fixed < 1.0]
+    return float(below[-1]) if below.size else math.nan
+
+
+def annealed_noise_threshold(v: float, m: float, s: float, *, leaf_message: str = "mean") -> float:
+    r"""Noise level :math:`\epsilon^*` below which the root is recoverable in deep trees.
+
+    Leaves pass through the :math:`\epsilon`-noisy channel (kept with probability
+    :math:`1-\epsilon`, else a uniform symbol); BP's normalised leaf message is
+    :math:`(1-\epsilon)\,\delta_x + \epsilon/v`. The annealed map tracks the weight ``p`` of
+    the true symbol, so :math:`\epsilon^*` solves :math:`p_0(\epsilon^*) = p^*`
+    (:func:`annealed_map_repulsive_fixed_point`). With
+    :math:`x = \epsilon (v-1)/v` the probability that a token is wrong:
+
+    - ``leaf_message="mean"`` (default, convention): the leaf message averaged over the
+      channel, as the map averages over the grammar, :math:`p_0 = (1-x)^2 + x^2/(v-1)`, so
+      :math:`\epsilon^* = 1 - \sqrt{1 - v (1 - p^*)/(v-1)}`;
+    - ``leaf_message="observed"``: the weight on the true symbol when it was observed,
+      :math:`p_0 = 1 - x`, so :math:`\epsilon^* = v (1 - p^*)/(v-1)` (capped at 1).
+
+    Source: PNAS 2025 (Sclocchi, Favero & Wyart); THEORY.md sections 7 and 8.
+
+    Parameters
+    ----------
+    v, m, s : float
+        Scalars, constrained as in :func:`f_fraction`.
+    leaf_message : {"mean", "observed"}
+        Which leaf weight starts the map.
+
+    Returns
+    -------
+    float
+        :math:`\epsilon^* \in (0, 1]`; 1 when even pure noise starts above :math:`p^*`
+        (``p* <= 1/v`` for ``"mean"``); NaN when there is no transition
+        (:math:`F'(1) \ge 1`).
+
+    Examples
+    --------
+    >>> round(annealed_noise_threshold(8, 2, 2), 6)  # p* = 1/5: 1 - sqrt(1 - 8/7 * 4/5)
+    0.70723
+    >>> round(annealed_noise_threshold(8, 2, 2, leaf_message="observed"), 6)  # 8/7 * 4/5
+    0.914286
+    >>> annealed_noise_threshold(4, 3, 2)
+    nan
+    """
+    if leaf_message not in LEAF_MESSAGES:
+        raise ValueError(f"leaf_message must be one of {LEAF_MESSAGES}, got {leaf_message!r}")
+    p_star = annealed_map_repulsive_fixed_point(v, m, s)
+    if math.isnan(p_star):
+        return math.nan
+    vf = float(v)
+    wrong = vf * (1.0 - p_star) / (vf - 1.0)  # x* * v/(v-1) for "observed"
+    if leaf_message == "observed":
+        return min(1.0, wrong)
+    if wrong >= 1.0:  # p* <= 1/v: every eps < 1 starts above p*
+        return 1.0
+    return 1.0 - math.sqrt(1.0 - wrong)
