@@ -13,7 +13,14 @@ import numpy.typing as npt
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.parsing import parse
 
-__all__ = ["RNG_SCHEME_VERSION", "Sample", "iter_samples", "sample", "string_keys"]
+__all__ = [
+    "RNG_SCHEME_VERSION",
+    "Sample",
+    "alias_table",
+    "iter_samples",
+    "sample",
+    "string_keys",
+]
 
 #: Version of the documented bit-stream (bump whenever sampled bytes change).
 RNG_SCHEME_VERSION = 2
@@ -262,6 +269,100 @@ def _expand_one(
         )  # fmt: skip
 
 
+# Weighted grammars (THEORY.md section 9): one 64-bit word per node. The low half picks a
+# column of the symbol's alias table (multiply-shift), the high half accepts the column or
+# takes its alias (Walker/Vose). Thresholds are multiples of 2**-32, so each probability is
+# represented within 2**-32 and the multiply-shift column is biased by at most m / 2**32.
+@nb.njit(cache=True, inline="always")
+def _alias_draw(
+    word: np.uint64, n: np.uint64, thr: npt.NDArray[np.uint64], alias: npt.NDArray[np.int64],
+    base: np.uint64,
+) -> np.uint64:
+    col = ((word & _MASK32) * n) >> np.uint64(32)
+    if (word >> np.uint64(32)) < thr[base + col]:
+        return col
+    return np.uint64(alias[base + col])
+
+
+@nb.njit(cache=True, inline="always")
+def _expand_one_weighted(
+    rules: npt.NDArray[Any],
+    thr: npt.NDArray[np.uint64],
+    alias: npt.NDArray[np.int64],
+    root_thr: npt.NDArray[np.uint64],
+    root_alias: npt.NDArray[np.int64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    index: np.int64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    state = _string_state(key, index) + _GAMMA
+    row[0] = _alias_draw(_mix64(state), np.uint64(n_c), root_thr, root_alias, np.uint64(0))
+    um = np.uint64(m)
+    us = np.uint64(s)
+    stride = np.uint64(row.shape[0])
+    width = np.uint64(1)
+    for depth in range(n_levels):
+        level = n_levels - depth
+        if want_latents:
+            _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
+        child = stride // us
+        lbase = np.uint64((level - 1) * width_tab)
+        p = np.uint64(0)
+        for _ in range(width):
+            a = np.uint64(row[p])
+            state += _GAMMA
+            base = (lbase + a) * um
+            r = _alias_draw(_mix64(state), um, thr, alias, base)
+            q = (base + r) * us
+            if s == 2:  # unrolled: a runtime-length inner loop costs about 3x here
+                row[p] = rules[q]
+                row[p + child] = rules[q + np.uint64(1)]
+            else:
+                c = p
+                for _ in range(s):
+                    row[c] = rules[q]
+                    q += np.uint64(1)
+                    c += child
+            p += stride
+        stride = child
+        width *= us
+
+
+@nb.njit(cache=True, parallel=True)
+def _sample_weighted_kernel(
+    rules: npt.NDArray[Any],
+    thr: npt.NDArray[np.uint64],
+    alias: npt.NDArray[np.int64],
+    root_thr: npt.NDArray[np.uint64],
+    root_alias: npt.NDArray[np.int64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    start: np.int64,
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    for i in nb.prange(tokens.shape[0]):
+        _expand_one_weighted(
+            rules, thr, alias, root_thr, root_alias, n_levels, width_tab, s, m, n_c, key,
+            start + i, tokens[i], lat, lat_base, i, want_latents,
+        )  # fmt: skip
+
+
 @nb.njit(cache=True, parallel=True)
 def _sample_range_kernel(
     rules: npt.NDArray[Any],
@@ -365,6 +466,57 @@ def _packed_rules(grammar: Grammar) -> npt.NDArray[Any]:
     return flat
 
 
+def alias_table(probs: npt.ArrayLike) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Walker/Vose alias table of one law, thresholds in units of ``2**-32``.
+
+    Column ``r`` (drawn uniformly) is kept when a uniform 32-bit word is below
+    ``thresholds[r]``, else replaced by ``aliases[r]``; the law of the result is ``probs``
+    up to ``2**-32`` per entry.
+
+    >>> thr, ali = alias_table([0.5, 0.25, 0.25])
+    >>> (thr / 2**32).tolist(), ali.tolist()  # column 0 always kept; 1, 2 fall back to 0
+    ([1.0, 0.75, 0.75], [0, 0, 0])
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    n = p.size
+    scaled = p * n / p.sum()
+    thr = np.full(n, 1.0)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        lo, hi = small.pop(), large.pop()
+        thr[lo], alias[lo] = scaled[lo], hi
+        scaled[hi] -= 1.0 - scaled[lo]
+        (small if scaled[hi] < 1.0 else large).append(hi)
+    # Leftovers are 1 up to rounding: always kept.
+    out = np.minimum(np.round(thr * 2.0**32), 2.0**32).astype(np.uint64)
+    return out, alias
+
+
+_ALIAS_CACHE: dict[int, tuple[Grammar, tuple[npt.NDArray[Any], ...]]] = {}
+
+
+def _alias_tables(grammar: Grammar) -> tuple[npt.NDArray[Any], ...]:
+    # Flat (L, max(v, n_c), m) alias tables in the rule table's layout, and the root's.
+    hit = _ALIAS_CACHE.get(id(grammar))
+    if hit is not None and hit[0] is grammar:
+        return hit[1]
+    p = grammar.params
+    width = max(p.v, p.n_c)
+    thr = np.zeros((p.L, width, p.m), dtype=np.uint64)
+    alias = np.zeros((p.L, width, p.m), dtype=np.int64)
+    for level in range(1, p.L + 1):
+        for a, row in enumerate(grammar.rule_probs_of(level)):
+            thr[level - 1, a], alias[level - 1, a] = alias_table(row)
+    root_thr, root_alias = alias_table(grammar.root_probs)
+    out = (thr.ravel(), alias.ravel(), root_thr, root_alias)
+    if len(_ALIAS_CACHE) > 64:
+        _ALIAS_CACHE.clear()
+    _ALIAS_CACHE[id(grammar)] = (grammar, out)
+    return out
+
+
 def _latent_buffers(
     grammar: Grammar, n: int, latents: bool
 ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64], tuple[npt.NDArray[Any], ...] | None]:
@@ -404,10 +556,18 @@ def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool
     if serial:
         nb.set_num_threads(1)
     try:
-        _sample_range_kernel(
-            _packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, _log2m(p.m),
-            key, np.int64(start), tokens, flat, base, latents,
-        )  # fmt: skip
+        if grammar.is_uniform:
+            _sample_range_kernel(
+                _packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, _log2m(p.m),
+                key, np.int64(start), tokens, flat, base, latents,
+            )  # fmt: skip
+        else:
+            thr, alias, root_thr, root_alias = _alias_tables(grammar)
+            _sample_weighted_kernel(
+                _packed_rules(grammar), thr, alias, root_thr, root_alias, p.L,
+                max(p.v, p.n_c), p.s, p.m, p.n_c, key, np.int64(start), tokens, flat, base,
+                latents,
+            )  # fmt: skip
     finally:
         if serial:
             nb.set_num_threads(threads)
@@ -435,9 +595,11 @@ def sample(
 
     String ``i`` (global index ``start + i``) is a deterministic function of
     ``(seed, start + i)`` alone: the same seed gives the same bytes whatever the chunking
-    or the number of threads. Root symbol uniform over ``n_c``, each internal node picks
-    one of its symbol's ``m`` rules uniformly (exact integer draws, no modulo bias). The
-    bit-stream is documented in the module docstring (:data:`RNG_SCHEME_VERSION`).
+    or the number of threads. The root symbol is drawn from ``grammar.root_probs`` and each
+    internal node picks one of its symbol's ``m`` rules with probability
+    ``grammar.rule_probs_of(level)[a, r]``. Uniform grammars (the paper's RHM) use exact
+    integer draws (no modulo bias); the bit-stream is documented in the Notes
+    (:data:`RNG_SCHEME_VERSION`).
 
     Parameters
     ----------
@@ -452,7 +614,7 @@ def sample(
     replace : bool
         ``False`` draws ``P`` *distinct* data (exactly uniform without replacement, since
         every tree has probability ``1/P_max`` and a string determines its tree);
-        requires ``P <= P_max``.
+        requires ``P <= P_max`` and a uniform, unambiguous grammar.
     start : int
         Index of the first string (with replacement only); ``sample(g, P, seed, start=k)``
         equals rows ``k..k+P-1`` of a larger call.
@@ -467,7 +629,9 @@ def sample(
     TypeError
         If ``grammar`` is not a Grammar or a count/seed is not an integer.
     ValueError
-        If a count or the seed is out of range, or ``P > P_max`` without replacement.
+        If a count or the seed is out of range, or ``P > P_max`` without replacement, or
+        ``replace=False`` for a weighted or ambiguous grammar (trees are then not
+        equally likely, or a string does not determine its tree).
 
     Notes
     -----
@@ -486,6 +650,12 @@ def sample(
       Lemire draw per node from the low, then the high 32-bit half of each word.
     - A Lemire rejection (probability below ``n / 2**32``) redraws from a side stream
       seeded by the state, so it never shifts the words of later nodes.
+    - Weighted grammars (any rule row or the root prior not exactly uniform) use one word
+      per draw instead: the root from ``w_1``, then node ``k`` (breadth-first) from
+      ``w_(k+2)``. A word picks column ``c = (low32 * n) >> 32`` of the law's Walker alias
+      table (:func:`alias_table`) and keeps it if ``high32 < threshold[c]``, else takes
+      ``alias[c]``. Each probability is represented within ``2**-32``; uniform grammars
+      never take this path, so their bytes are those of the uniform scheme.
 
     Without replacement the result is the first ``P`` distinct strings of the stream in
     index order, or, when ``P > P_max / 2``, the first ``P`` entries of a permutation of
@@ -514,6 +684,11 @@ def sample(
         return _sample_range(grammar, start, P, seed, latents)
     if start != 0:
         raise ValueError("start must be 0 when replace=False (draws depend on all earlier ones)")
+    if not grammar.is_uniform or grammar.is_ambiguous:
+        raise ValueError(
+            "replace=False needs a uniform, unambiguous grammar (equally likely trees, one "
+            "tree per string); sample with replace=True"
+        )
     return _sample_distinct(grammar, P, seed, latents)
 
 
