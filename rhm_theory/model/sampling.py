@@ -271,26 +271,27 @@ def _expand_one(
 
 # Weighted grammars (THEORY.md section 9): one 64-bit word per node. The low half picks a
 # column of the symbol's alias table (multiply-shift), the high half accepts the column or
-# takes its alias (Walker/Vose). Thresholds are multiples of 2**-32, so each probability is
-# represented within 2**-32 and the multiply-shift column is biased by at most m / 2**32.
+# takes its alias (Walker/Vose). Thresholds are multiples of 2**-31 and the multiply-shift
+# column is biased by at most m / 2**32, so each probability is represented within 2**-30.
 @nb.njit(cache=True, inline="always")
 def _alias_draw(
-    word: np.uint64, n: np.uint64, thr: npt.NDArray[np.uint64], alias: npt.NDArray[np.int64],
-    base: np.uint64,
+    word: np.uint64, n: np.uint64, table: npt.NDArray[np.uint64], base: np.uint64
 ) -> np.uint64:
+    # table[c] packs the keep-threshold (low 32 bits, at most 2**31) and the alias (high 32
+    # bits): one load per draw, and a branchless select (the keep/alias outcome is random,
+    # so a branch would be mispredicted often).
     col = ((word & _MASK32) * n) >> np.uint64(32)
-    if (word >> np.uint64(32)) < thr[base + col]:
-        return col
-    return np.uint64(alias[base + col])
+    entry = table[base + col]
+    keep = np.uint64((word >> np.uint64(33)) < (entry & _MASK32))
+    return keep * col + (np.uint64(1) - keep) * (entry >> np.uint64(32))
 
 
 @nb.njit(cache=True, inline="always")
 def _expand_one_weighted(
     rules: npt.NDArray[Any],
-    thr: npt.NDArray[np.uint64],
-    alias: npt.NDArray[np.int64],
-    root_thr: npt.NDArray[np.uint64],
-    root_alias: npt.NDArray[np.int64],
+    table: npt.NDArray[np.uint64],
+    kids: npt.NDArray[np.uint64],
+    root_table: npt.NDArray[np.uint64],
     n_levels: int,
     width_tab: int,
     s: int,
@@ -305,7 +306,73 @@ def _expand_one_weighted(
     want_latents: bool,
 ) -> None:
     state = _string_state(key, index) + _GAMMA
-    row[0] = _alias_draw(_mix64(state), np.uint64(n_c), root_thr, root_alias, np.uint64(0))
+    row[0] = _alias_draw(_mix64(state), np.uint64(n_c), root_table, np.uint64(0))
+    if kids.shape[0] > 0:
+        _row_weighted_s2(kids, n_levels, width_tab, m, state, row, lat, lat_base, i,
+                         want_latents)
+    else:
+        _row_weighted(rules, table, n_levels, width_tab, s, m, state, row, lat, lat_base, i,
+                      want_latents)
+
+
+@nb.njit(cache=True, inline="always")
+def _row_weighted_s2(
+    kids: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    m: int,
+    state: np.uint64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    # s == 2 with 8-bit symbols: the same draws as _row_weighted (same bytes), from a table
+    # whose entries also hold the children of both candidate rules (see _alias_tables).
+    um = np.uint64(m)
+    stride = np.uint64(row.shape[0])
+    width = np.uint64(1)
+    for depth in range(n_levels):
+        level = n_levels - depth
+        if want_latents:
+            _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
+        child = stride >> np.uint64(1)
+        lbase = np.uint64((level - 1) * width_tab)
+        p = np.uint64(0)
+        for _ in range(width):
+            state += _GAMMA
+            word = _mix64(state)
+            base = (lbase + np.uint64(row[p])) * um
+            entry = kids[base + (((word & _MASK32) * um) >> np.uint64(32))]
+            # Same draw as _alias_draw; the entry holds the two children of the kept rule
+            # (bits 32-47) and of its alias (48-63): no dependent load of the rule table.
+            if (word >> np.uint64(33)) < (entry & _MASK32):
+                pair = entry >> np.uint64(32)
+            else:
+                pair = entry >> np.uint64(48)
+            row[p] = pair & np.uint64(0xFF)
+            row[p + child] = (pair >> np.uint64(8)) & np.uint64(0xFF)
+            p += stride
+        stride = child
+        width <<= np.uint64(1)
+
+
+@nb.njit(cache=True, inline="always")
+def _row_weighted(
+    rules: npt.NDArray[Any],
+    table: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    state: np.uint64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
     um = np.uint64(m)
     us = np.uint64(s)
     stride = np.uint64(row.shape[0])
@@ -318,20 +385,14 @@ def _expand_one_weighted(
         lbase = np.uint64((level - 1) * width_tab)
         p = np.uint64(0)
         for _ in range(width):
-            a = np.uint64(row[p])
             state += _GAMMA
-            base = (lbase + a) * um
-            r = _alias_draw(_mix64(state), um, thr, alias, base)
-            q = (base + r) * us
-            if s == 2:  # unrolled: a runtime-length inner loop costs about 3x here
-                row[p] = rules[q]
-                row[p + child] = rules[q + np.uint64(1)]
-            else:
-                c = p
-                for _ in range(s):
-                    row[c] = rules[q]
-                    q += np.uint64(1)
-                    c += child
+            base = (lbase + np.uint64(row[p])) * um
+            q = (base + _alias_draw(_mix64(state), um, table, base)) * us
+            c = p
+            for _ in range(s):
+                row[c] = rules[q]
+                q += np.uint64(1)
+                c += child
             p += stride
         stride = child
         width *= us
@@ -340,10 +401,9 @@ def _expand_one_weighted(
 @nb.njit(cache=True, parallel=True)
 def _sample_weighted_kernel(
     rules: npt.NDArray[Any],
-    thr: npt.NDArray[np.uint64],
-    alias: npt.NDArray[np.int64],
-    root_thr: npt.NDArray[np.uint64],
-    root_alias: npt.NDArray[np.int64],
+    table: npt.NDArray[np.uint64],
+    kids: npt.NDArray[np.uint64],
+    root_table: npt.NDArray[np.uint64],
     n_levels: int,
     width_tab: int,
     s: int,
@@ -358,7 +418,7 @@ def _sample_weighted_kernel(
 ) -> None:
     for i in nb.prange(tokens.shape[0]):
         _expand_one_weighted(
-            rules, thr, alias, root_thr, root_alias, n_levels, width_tab, s, m, n_c, key,
+            rules, table, kids, root_table, n_levels, width_tab, s, m, n_c, key,
             start + i, tokens[i], lat, lat_base, i, want_latents,
         )  # fmt: skip
 
@@ -494,23 +554,37 @@ def alias_table(probs: npt.ArrayLike) -> tuple[npt.NDArray[np.uint64], npt.NDArr
     return out, alias
 
 
-_ALIAS_CACHE: dict[int, tuple[Grammar, tuple[npt.NDArray[Any], ...]]] = {}
+_ALIAS_CACHE: dict[int, tuple[Grammar, tuple[npt.NDArray[np.uint64], ...]]] = {}
 
 
-def _alias_tables(grammar: Grammar) -> tuple[npt.NDArray[Any], ...]:
-    # Flat (L, max(v, n_c), m) alias tables in the rule table's layout, and the root's.
+def _pack_alias(probs: npt.ArrayLike) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    # Entries threshold >> 1 (31-bit precision; 2**31 = always keep) | alias << 32.
+    thr, alias = alias_table(probs)
+    return (thr >> np.uint64(1)) | (alias.astype(np.uint64) << np.uint64(32)), alias
+
+
+def _alias_tables(grammar: Grammar) -> tuple[npt.NDArray[np.uint64], ...]:
+    # Packed alias entries in the rule table's (L, max(v, n_c), m) layout, the same with the
+    # children of the kept and the alias rule (s == 2 and 8-bit symbols only; else empty),
+    # and the root's entries.
     hit = _ALIAS_CACHE.get(id(grammar))
     if hit is not None and hit[0] is grammar:
         return hit[1]
     p = grammar.params
-    width = max(p.v, p.n_c)
-    thr = np.zeros((p.L, width, p.m), dtype=np.uint64)
-    alias = np.zeros((p.L, width, p.m), dtype=np.int64)
+    table = np.zeros((p.L, max(p.v, p.n_c), p.m), dtype=np.uint64)
+    with_kids = p.s == 2 and p.dtype.itemsize == 1
+    kids = np.zeros(table.shape if with_kids else (0, 0, 0), dtype=np.uint64)
     for level in range(1, p.L + 1):
+        rules = grammar.rules_of(level).astype(np.uint64)
         for a, row in enumerate(grammar.rule_probs_of(level)):
-            thr[level - 1, a], alias[level - 1, a] = alias_table(row)
-    root_thr, root_alias = alias_table(grammar.root_probs)
-    out = (thr.ravel(), alias.ravel(), root_thr, root_alias)
+            entry, alias = _pack_alias(row)
+            table[level - 1, a] = entry
+            if with_kids:
+                kept = rules[a, :, 0] | (rules[a, :, 1] << np.uint64(8))
+                alt = rules[a, alias, 0] | (rules[a, alias, 1] << np.uint64(8))
+                low = entry & np.uint64(0xFFFFFFFF)
+                kids[level - 1, a] = low | (kept << np.uint64(32)) | (alt << np.uint64(48))
+    out = (table.ravel(), kids.ravel(), _pack_alias(grammar.root_probs)[0])
     if len(_ALIAS_CACHE) > 64:
         _ALIAS_CACHE.clear()
     _ALIAS_CACHE[id(grammar)] = (grammar, out)
@@ -562,9 +636,9 @@ def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool
                 key, np.int64(start), tokens, flat, base, latents,
             )  # fmt: skip
         else:
-            thr, alias, root_thr, root_alias = _alias_tables(grammar)
+            table, kids, root_table = _alias_tables(grammar)
             _sample_weighted_kernel(
-                _packed_rules(grammar), thr, alias, root_thr, root_alias, p.L,
+                _packed_rules(grammar), table, kids, root_table, p.L,
                 max(p.v, p.n_c), p.s, p.m, p.n_c, key, np.int64(start), tokens, flat, base,
                 latents,
             )  # fmt: skip
@@ -653,9 +727,9 @@ def sample(
     - Weighted grammars (any rule row or the root prior not exactly uniform) use one word
       per draw instead: the root from ``w_1``, then node ``k`` (breadth-first) from
       ``w_(k+2)``. A word picks column ``c = (low32 * n) >> 32`` of the law's Walker alias
-      table (:func:`alias_table`) and keeps it if ``high32 < threshold[c]``, else takes
-      ``alias[c]``. Each probability is represented within ``2**-32``; uniform grammars
-      never take this path, so their bytes are those of the uniform scheme.
+      table (:func:`alias_table`) and keeps it if ``(w >> 33) < threshold[c] >> 1``, else
+      takes ``alias[c]``. Each probability is represented within ``2**-30``; uniform
+      grammars never take this path, so their bytes are those of the uniform scheme.
 
     Without replacement the result is the first ``P`` distinct strings of the stream in
     index order, or, when ``P > P_max / 2``, the first ``P`` entries of a permutation of
