@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.parsing import parse
+from rhm_theory.validation import check_int, check_seed
 
 __all__ = [
     "RNG_SCHEME_VERSION",
@@ -488,10 +489,7 @@ def _decode_kernel(
 
 # -- Python side -----------------------------------------------------------------------------
 def _seed_key(seed: int) -> np.uint64:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-    if not 0 <= int(seed) < 2**64:
-        raise ValueError(f"seed must satisfy 0 <= seed < 2**64, got {seed}")
+    seed = check_seed("seed", seed)
     # Hash the seed so that nearby seeds give unrelated streams.
     return np.uint64(int(_mix64(np.uint64(int(seed)) ^ np.uint64(0x5851F42D4C957F2D))))
 
@@ -649,11 +647,8 @@ def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not 0 <= int(value) < _MAX_INDEX:
-        raise ValueError(f"{name} must satisfy 0 <= {name} < 2**62, got {value}")
-    return int(value)
+    # Counts and indices stay below 2**62 so that start + P never overflows int64.
+    return check_int(name, value, minimum=0, maximum=_MAX_INDEX - 1)
 
 
 def sample(
@@ -853,10 +848,8 @@ def iter_samples(
     if not isinstance(grammar, Grammar):
         raise TypeError(f"grammar must be a Grammar, got {type(grammar).__name__}")
     P = _check_count("P", P)
-    chunk_size = _check_count("chunk_size", chunk_size)
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=_MAX_INDEX - 1)
     _seed_key(seed)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must satisfy chunk_size >= 1, got {chunk_size}")
     # Validate eagerly (here), then hand back a lazy generator.
     return _iter_chunks(grammar, P, seed, chunk_size, latents)
 
