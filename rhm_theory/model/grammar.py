@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.model.params import RHMParams
-from rhm_theory.validation import check_float, check_probabilities
+from rhm_theory.validation import check_float, check_probabilities, check_seed
 
 __all__ = [
     "AMBIGUOUS",
@@ -456,11 +456,7 @@ def _validated_table(
 def _generator(seed: int | np.random.Generator | None, name: str) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be an int or a numpy Generator, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{name} must satisfy {name} >= 0, got {seed}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_seed(name, seed))
 
 
 def random_grammar(
