@@ -44,8 +44,9 @@ def balance_deviation(grammar: Grammar) -> float:
 
     ``max over levels l = 0..L-1, nodes k, symbols a of |P(node_k = a) - 1/v|``, the root
     drawn from the grammar's prior (uniform in the paper's RHM; a non-uniform prior or rule
-    weights generally unbalance the marginals even when the rule tables are balanced). Marginals are propagated level by level from the root; rows that
-    are exactly equal are merged first, so an exactly balanced grammar costs one row per level.
+    weights generally unbalance the marginals even when the rule tables are balanced).
+    Marginals are propagated level by level from the root; rows that are exactly equal are
+    merged first, so an exactly balanced grammar costs one row per level.
 
     Parameters
     ----------

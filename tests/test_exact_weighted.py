@@ -136,7 +136,8 @@ def test_tuple_vectors_condition_on_the_tuple(
         sibs = [p.s * (k // p.s) + jp for jp in range(p.s) if jp != j]
         for slot, u2 in enumerate(sibs):
             for r in range(per_sib):
-                c = below[:, p.s * u2 + r] if context == "latent" else levels[0][:, u2 * per_sib + r]
+                c = (below[:, p.s * u2 + r] if context == "latent"
+                     else levels[0][:, u2 * per_sib + r])
                 np.add.at(joint[j, slot * per_sib + r], (t, c), prob)
     marg = joint.sum(axis=2)
     marg = marg / marg.sum(axis=-1, keepdims=True)

@@ -294,7 +294,7 @@ def test_parse_reports_ambiguity_honestly() -> None:
     # Every parent of a shared tuple is listed (what BP needs).
     for c in shared:
         assert len(set(parents[codes == c].tolist())) >= 2
-    with pytest.raises(ValueError, match="several parents .* belief propagation"):
+    with pytest.raises(ValueError, match=r"several parents .* belief propagation"):
         parse(g, x.tokens)
     with pytest.raises(ValueError, match="unambiguous grammar"):
         is_grammatical(g, x.tokens)

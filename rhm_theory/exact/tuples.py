@@ -73,9 +73,10 @@ def tuple_context_vectors(grammar: Grammar, level: int, context: str = "latent")
                             )
     # Condition on the tuple: pool the rows that hold the same tuple (several parents).
     _, inverse = np.unique(tuple_codes(R.reshape(-1, s), p.v), return_inverse=True)
-    pooled = np.zeros(joint.shape[:2] + (int(inverse.max()) + 1,) + joint.shape[3:])
-    np.add.at(pooled, (slice(None), slice(None), inverse.ravel()), joint)
-    joint = pooled[:, :, inverse.ravel()]
+    inv = np.asarray(inverse, dtype=np.int64).ravel()
+    pooled = np.zeros((*joint.shape[:2], int(inv.max()) + 1, *joint.shape[3:]))
+    np.add.at(pooled, (slice(None), slice(None), inv), joint)  # type: ignore[arg-type]
+    joint = pooled[:, :, inv]
     tot = joint.sum(axis=-1, keepdims=True)
     marg = pooled.sum(axis=2)
     marg = marg / marg.sum(axis=-1, keepdims=True)

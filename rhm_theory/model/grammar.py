@@ -519,7 +519,7 @@ def _share_slots(
     # The first k slots of a random permutation borrow the tuple of a kept slot of another
     # symbol; donors are tried in a random order, skipping tuples the borrower already has.
     n = n_sym * m
-    k = int(round(eps * n))
+    k = round(eps * n)
     if k == 0 or n_sym < 2:
         return codes
     out = codes.copy()

@@ -284,7 +284,8 @@ def _alias_draw(
     col = ((word & _MASK32) * n) >> np.uint64(32)
     entry = table[base + col]
     keep = np.uint64((word >> np.uint64(33)) < (entry & _MASK32))
-    return keep * col + (np.uint64(1) - keep) * (entry >> np.uint64(32))
+    out: np.uint64 = keep * col + (np.uint64(1) - keep) * (entry >> np.uint64(32))
+    return out
 
 
 @nb.njit(cache=True, inline="always")
