@@ -208,7 +208,7 @@ def dumps_grammar(grammar: Grammar) -> str:
     >>> lines = text.splitlines()
     >>> lines[0][-45:]
     '"n_c": 2, "allow_ambiguous": false, "rules": ['
-    >>> print("\n".join(lines[1:]))
+    >>> print(*lines[1:], sep=chr(10))
     [
     [[0,1]],
     [[1,1]]
