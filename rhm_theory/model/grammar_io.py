@@ -206,7 +206,7 @@ def dumps_grammar(grammar: Grammar) -> str:
     >>> text = dumps_grammar(Grammar(RHMParams(v=2, m=1, s=2, L=1, n_c=2),
     ...                                  [[[[0, 1]], [[1, 1]]]]))
     >>> lines = text.splitlines()
-    >>> lines[0][-45:]
+    >>> lines[0][-46:]
     '"n_c": 2, "allow_ambiguous": false, "rules": ['
     >>> print(*lines[1:], sep=chr(10))
     [
