@@ -36,9 +36,9 @@ def exact_report(grammar: Any, contexts: tuple[str, ...]) -> dict[str, Any]:
 
     p = grammar.params
     levels = []
-    for kind in contexts:
+    for context in contexts:
         for level in range(1, p.L):
-            levels.append(margin_summary(context_laws(grammar, level, kind)).to_dict())
+            levels.append(margin_summary(context_laws(grammar, level, context)).to_dict())
     corr = token_correlations(grammar)
     return {
         "params": p.to_dict(),
@@ -46,6 +46,8 @@ def exact_report(grammar: Any, contexts: tuple[str, ...]) -> dict[str, Any]:
         "P_max": str(p.P_max),
         "log_P_max": p.log_P_max,
         "balanced": grammar.is_balanced(),
+        "uniform_weights": grammar.is_uniform,
+        "ambiguous": grammar.is_ambiguous,
         "levels": levels,
         "token_correlation": [
             {"lca_level": lv, "correlation": float(c)} for lv, c in enumerate(corr, start=1)

@@ -130,9 +130,7 @@ def parse_rule_probs(spec: str, params: RHMParams, seed: int) -> list[FloatArray
             wseed = int(args[1]) if len(args) == 2 else seed
             return lognormal_rule_probs(params, float(args[0]), wseed, levels)
     except ValueError as exc:
-        if "must" in str(exc):
-            raise
-        raise ValueError(f"rule_probs spec {spec!r} has a malformed number: {exc}") from None
+        raise ValueError(f"rule_probs spec {spec!r}: {exc}") from None
     raise ValueError(
         "rule_probs must be 'uniform', 'zipf:A[@levels]' or "
         f"'lognormal:SIGMA[:SEED][@levels]', got {spec!r}"
@@ -157,9 +155,7 @@ def parse_root_probs(spec: str, params: RHMParams) -> FloatArray | None:
         if kind == "explicit" and len(args) == 1:
             return np.array([float(x) for x in args[0].split(",")])
     except ValueError as exc:
-        if "must" in str(exc):
-            raise
-        raise ValueError(f"root_probs spec {spec!r} has a malformed number: {exc}") from None
+        raise ValueError(f"root_probs spec {spec!r}: {exc}") from None
     raise ValueError(
         f"root_probs must be 'uniform', 'zipf:A' or 'explicit:p0,p1,...', got {spec!r}"
     )
