@@ -132,7 +132,9 @@ def test_make_weighted_ambiguous_s3(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert g.rule_probs_of(1)[0].tolist() == [1 / 3] * 3  # zipf at level 2 only
     assert g.rule_probs_of(2)[0, 0] == pytest.approx(1 / (1 + 2**-2 + 3**-2))
     checked = _json(capsys, ["grammar", "check", str(gfile), "--json"])
-    assert checked["valid"] and checked["min_rule_prob"] == pytest.approx(3**-2 / (1 + 2**-2 + 3**-2))
+    assert checked["valid"] and checked["min_rule_prob"] == pytest.approx(
+        3**-2 / (1 + 2**-2 + 3**-2)
+    )
     npz = tmp_path / "d.npz"
     assert main(["sample", str(gfile), "--n", "50", "--seed", "1", "--out", str(npz)]) == 0
     with np.load(npz) as data:
