@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
         "--figures", action="store_true",
-        help="also write explore_thresholds.png and explore_ratio.png (needs the plot extra)",
+        help="also write the explore_*.png figures into OUT/figures (needs the plot extra)",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the summary as one JSON document")
     p.set_defaults(func=_run)

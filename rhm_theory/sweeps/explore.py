@@ -430,8 +430,9 @@ def run_explore(
 
 
 def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
-    """Figures of the map (needs the ``plot`` extra): ``P*`` against ``L`` per axis, and the
-    measured/predicted ratio per axis. Returns the written PNG paths."""
+    """Figures of the map (needs the ``plot`` extra): ``P*`` against ``L`` per axis, the
+    measured/predicted ratio per axis, and the best accuracy against the ambiguity.
+    Returns the written PNG paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -439,7 +440,9 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary = report["summary"]
+    # A summary read back from summary.json holds None where the run had NaN.
+    summary = [{k: (math.nan if v is None else v) for k, v in r.items()}
+               for r in report["summary"]]  # fmt: skip
     axes_present = [a for a in AXES if any(r["axis"] == a for r in summary) and a != "baseline"]
     fig, panels = plt.subplots(1, len(axes_present), figsize=(3.3 * len(axes_present), 3.0),
                                squeeze=False)  # fmt: skip
@@ -482,5 +485,24 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     fig.tight_layout()
     paths.append(out / "explore_ratio.png")
     fig.savefig(paths[1], dpi=110)
+    plt.close(fig)
+
+    # Ambiguity caps the accuracy itself: best accuracy reached in the grid against eps.
+    fig = plt.figure(figsize=(5.0, 3.2))
+    ax3: Any = fig.add_subplot(1, 1, 1)
+    recs = [r for r in summary if r["axis"] in ("baseline", "ambiguity")]
+    for (method, style), L in ((m, L) for m in (("latent", "-o"), ("token", "--s"))
+                               for L in sorted({r["L"] for r in recs})):  # fmt: skip
+        pts = sorted((r["value"], r["best_accuracy"]) for r in recs
+                     if r["method"] == method and r["L"] == L)  # fmt: skip
+        ax3.plot([p[0] for p in pts], [p[1] for p in pts], style, ms=4,
+                 label=f"{method}, L={L}")  # fmt: skip
+    ax3.axhline(TARGET, color="grey", lw=0.5)
+    ax3.set_xlabel("ambiguity eps (fraction of shared right-hand sides)")
+    ax3.set_ylabel("best min-over-levels accuracy")
+    ax3.legend(fontsize=6)
+    fig.tight_layout()
+    paths.append(out / "explore_ambiguity.png")
+    fig.savefig(paths[2], dpi=110)
     plt.close(fig)
     return paths
