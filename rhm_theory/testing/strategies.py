@@ -30,6 +30,7 @@ from hypothesis.errors import InvalidArgument
 from rhm_theory.assumptions import is_separated, separation_requirement
 from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.validation import check_int
 
 __all__ = [
     "SEPARATION_C_MAX",
@@ -57,11 +58,11 @@ def grammar_seeds() -> st.SearchStrategy[int]:
 
 
 def _cap(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise InvalidArgument(f"{name} must satisfy {name} >= {minimum}, got {name}={value}")
-    return value
+    # The shared validator's message, as Hypothesis's own exception type for bad arguments.
+    try:
+        return check_int(name, value, minimum=minimum)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 def _s_strategy(s: int | st.SearchStrategy[int] | None) -> st.SearchStrategy[int]:
@@ -73,9 +74,7 @@ def _s_strategy(s: int | st.SearchStrategy[int] | None) -> st.SearchStrategy[int
 
 
 def _check_s(s: int) -> int:
-    if isinstance(s, bool) or not isinstance(s, int) or s < 2:
-        raise InvalidArgument(f"the s strategy must produce integers >= 2, got {s!r}")
-    return s
+    return _cap("the s strategy's value", s, 2)
 
 
 def _check_caps(min_v: int, max_v: int, max_m: int, min_L: int, max_L: int) -> None:
