@@ -119,3 +119,24 @@ def test_without_replacement_refused_for_weighted_or_ambiguous() -> None:
     for spec in WEIGHTED:
         with pytest.raises(ValueError, match="replace=False needs a uniform, unambiguous"):
             sample(spec.build(), 5, seed=0, replace=False)
+
+
+@pytest.mark.parametrize("L", [1, 2, 5])
+def test_s2_fast_path_gives_the_general_path_bytes(L: int) -> None:
+    """The s = 2, 8-bit kernel (children packed in the alias entries, two nodes per word)
+    draws exactly what the general weighted kernel draws."""
+    from rhm_theory.model import sampling as S
+
+    g = GrammarSpec(RHMParams(v=6, m=3, s=2, L=L), seed=1, rule_probs="zipf:1",
+                    root_probs="zipf:1").build()  # fmt: skip
+    fast = sample(g, 700, seed=3, latents=True)
+    table, kids, root = S._alias_tables(g)
+    assert kids.size  # the fast path is the one that ran
+    S._ALIAS_CACHE[id(g)] = (g, (table, np.zeros(0, dtype=np.uint64), root))
+    try:
+        general = sample(g, 700, seed=3, latents=True)
+    finally:
+        S._ALIAS_CACHE.pop(id(g))
+    assert np.array_equal(fast.tokens, general.tokens)
+    assert fast.levels is not None and general.levels is not None
+    assert all(np.array_equal(a, b) for a, b in zip(fast.levels, general.levels, strict=True))

@@ -270,22 +270,38 @@ def _expand_one(
         )  # fmt: skip
 
 
-# Weighted grammars (THEORY.md section 9): one 64-bit word per node. The low half picks a
-# column of the symbol's alias table (multiply-shift), the high half accepts the column or
-# takes its alias (Walker/Vose). Thresholds are multiples of 2**-31 and the multiply-shift
-# column is biased by at most m / 2**32, so each probability is represented within 2**-30.
+# Weighted grammars (THEORY.md section 9): one 32-bit half-word per draw (low half of each
+# word first). The product x * n of the half x with the law's size n gives the column of
+# the alias table (high 32 bits) and, in its low 32 bits, a fraction that accepts the column
+# or takes its alias (Walker/Vose). Given the column, the fraction is uniform on a grid of
+# step n / 2**32, and thresholds are multiples of 2**-31, so each probability is represented
+# within about n * 2**-31.
 @nb.njit(cache=True, inline="always")
 def _alias_draw(
-    word: np.uint64, n: np.uint64, table: npt.NDArray[np.uint64], base: np.uint64
+    x: np.uint64, n: np.uint64, table: npt.NDArray[np.uint64], base: np.uint64
 ) -> np.uint64:
     # table[c] packs the keep-threshold (low 32 bits, at most 2**31) and the alias (high 32
     # bits): one load per draw, and a branchless select (the keep/alias outcome is random,
     # so a branch would be mispredicted often).
-    col = ((word & _MASK32) * n) >> np.uint64(32)
+    prod = x * n
+    col = prod >> np.uint64(32)
     entry = table[base + col]
-    keep = np.uint64((word >> np.uint64(33)) < (entry & _MASK32))
+    keep = np.uint64(((prod & _MASK32) >> np.uint64(1)) < (entry & _MASK32))
     out: np.uint64 = keep * col + (np.uint64(1) - keep) * (entry >> np.uint64(32))
     return out
+
+
+@nb.njit(cache=True, inline="always")
+def _next_half(
+    state: np.uint64, spare: np.uint64, have: bool
+) -> tuple[np.uint64, np.uint64, bool, np.uint64]:
+    # The next 32-bit half of the string's word stream: the high half of the current word
+    # if it is unused, else the low half of a fresh word.
+    if have:
+        return state, spare, False, spare >> np.uint64(32)
+    state += _GAMMA
+    spare = _mix64(state)
+    return state, spare, True, spare & _MASK32
 
 
 @nb.njit(cache=True, inline="always")
@@ -307,14 +323,30 @@ def _expand_one_weighted(
     i: int,
     want_latents: bool,
 ) -> None:
+    # Root from the low half of word 1; the nodes continue with its high half.
     state = _string_state(key, index) + _GAMMA
-    row[0] = _alias_draw(_mix64(state), np.uint64(n_c), root_table, np.uint64(0))
+    spare = _mix64(state)
+    row[0] = _alias_draw(spare & _MASK32, np.uint64(n_c), root_table, np.uint64(0))
     if kids.shape[0] > 0:
-        _row_weighted_s2(kids, n_levels, width_tab, m, state, row, lat, lat_base, i,
-                         want_latents)
+        _row_weighted_s2(
+            kids, n_levels, width_tab, m, state, spare, row, lat, lat_base, i, want_latents
+        )
     else:
-        _row_weighted(rules, table, n_levels, width_tab, s, m, state, row, lat, lat_base, i,
-                      want_latents)
+        _row_weighted(
+            rules,
+            table,
+            n_levels,
+            width_tab,
+            s,
+            m,
+            state,
+            spare,
+            row,
+            lat,
+            lat_base,
+            i,
+            want_latents,
+        )
 
 
 @nb.njit(cache=True, inline="always")
@@ -324,6 +356,7 @@ def _row_weighted_s2(
     width_tab: int,
     m: int,
     state: np.uint64,
+    spare: np.uint64,
     row: npt.NDArray[Any],
     lat: npt.NDArray[Any],
     lat_base: npt.NDArray[np.int64],
@@ -331,7 +364,9 @@ def _row_weighted_s2(
     want_latents: bool,
 ) -> None:
     # s == 2 with 8-bit symbols: the same draws as _row_weighted (same bytes), from a table
-    # whose entries also hold the children of both candidate rules (see _alias_tables).
+    # whose entries also hold the children of both candidate rules (see _alias_tables). The
+    # root node takes the high half of word 1; every deeper level has an even width, so its
+    # nodes pair up with the two halves of one fresh word (no per-node branch).
     um = np.uint64(m)
     stride = np.uint64(row.shape[0])
     width = np.uint64(1)
@@ -341,23 +376,41 @@ def _row_weighted_s2(
             _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
         child = stride >> np.uint64(1)
         lbase = np.uint64((level - 1) * width_tab)
-        p = np.uint64(0)
-        for _ in range(width):
-            state += _GAMMA
-            word = _mix64(state)
-            base = (lbase + np.uint64(row[p])) * um
-            entry = kids[base + (((word & _MASK32) * um) >> np.uint64(32))]
-            # Same draw as _alias_draw; the entry holds the two children of the kept rule
-            # (bits 32-47) and of its alias (48-63): no dependent load of the rule table.
-            if (word >> np.uint64(33)) < (entry & _MASK32):
-                pair = entry >> np.uint64(32)
-            else:
-                pair = entry >> np.uint64(48)
-            row[p] = pair & np.uint64(0xFF)
-            row[p + child] = (pair >> np.uint64(8)) & np.uint64(0xFF)
-            p += stride
+        if depth == 0:
+            _weighted_node_s2(kids, lbase, um, spare >> np.uint64(32), row, np.uint64(0), child)
+        else:
+            p = np.uint64(0)
+            for _ in range(width >> np.uint64(1)):
+                state += _GAMMA
+                word = _mix64(state)
+                _weighted_node_s2(kids, lbase, um, word & _MASK32, row, p, child)
+                _weighted_node_s2(kids, lbase, um, word >> np.uint64(32), row, p + stride, child)
+                p += stride << np.uint64(1)
         stride = child
         width <<= np.uint64(1)
+
+
+@nb.njit(cache=True, inline="always")
+def _weighted_node_s2(
+    kids: npt.NDArray[np.uint64],
+    lbase: np.uint64,
+    um: np.uint64,
+    x: np.uint64,
+    row: npt.NDArray[Any],
+    p: np.uint64,
+    child: np.uint64,
+) -> None:
+    # Same draw as _alias_draw; the entry holds the two children of the kept rule (bits
+    # 32-47) and of its alias (48-63): no dependent load of the rule table.
+    base = (lbase + np.uint64(row[p])) * um
+    prod = x * um
+    entry = kids[base + (prod >> np.uint64(32))]
+    if ((prod & _MASK32) >> np.uint64(1)) < (entry & _MASK32):
+        pair = entry >> np.uint64(32)
+    else:
+        pair = entry >> np.uint64(48)
+    row[p] = pair & np.uint64(0xFF)
+    row[p + child] = (pair >> np.uint64(8)) & np.uint64(0xFF)
 
 
 @nb.njit(cache=True, inline="always")
@@ -369,12 +422,14 @@ def _row_weighted(
     s: int,
     m: int,
     state: np.uint64,
+    spare: np.uint64,
     row: npt.NDArray[Any],
     lat: npt.NDArray[Any],
     lat_base: npt.NDArray[np.int64],
     i: int,
     want_latents: bool,
 ) -> None:
+    have = True  # the high half of word 1 is still unused
     um = np.uint64(m)
     us = np.uint64(s)
     stride = np.uint64(row.shape[0])
@@ -387,9 +442,9 @@ def _row_weighted(
         lbase = np.uint64((level - 1) * width_tab)
         p = np.uint64(0)
         for _ in range(width):
-            state += _GAMMA
+            state, spare, have, x = _next_half(state, spare, have)
             base = (lbase + np.uint64(row[p])) * um
-            q = (base + _alias_draw(_mix64(state), um, table, base)) * us
+            q = (base + _alias_draw(x, um, table, base)) * us
             c = p
             for _ in range(s):
                 row[c] = rules[q]
@@ -720,12 +775,14 @@ def sample(
       Lemire draw per node from the low, then the high 32-bit half of each word.
     - A Lemire rejection (probability below ``n / 2**32``) redraws from a side stream
       seeded by the state, so it never shifts the words of later nodes.
-    - Weighted grammars (any rule row or the root prior not exactly uniform) use one word
-      per draw instead: the root from ``w_1``, then node ``k`` (breadth-first) from
-      ``w_(k+2)``. A word picks column ``c = (low32 * n) >> 32`` of the law's Walker alias
-      table (:func:`alias_table`) and keeps it if ``(w >> 33) < threshold[c] >> 1``, else
-      takes ``alias[c]``. Each probability is represented within ``2**-30``; uniform
-      grammars never take this path, so their bytes are those of the uniform scheme.
+    - Weighted grammars (any rule row or the root prior not exactly uniform) use one 32-bit
+      half-word per draw instead: the root from the low half of ``w_1``, then the nodes in
+      breadth-first order from the high half of ``w_1``, the low and high halves of
+      ``w_2``, and so on. A half ``x`` and a law of size ``n`` (its Walker alias table,
+      :func:`alias_table`) give ``prod = x * n``: column ``c = prod >> 32``, kept if
+      ``(prod mod 2**32) >> 1 < threshold[c] >> 1``, else ``alias[c]``. Each probability
+      is represented within about ``n * 2**-31``; uniform grammars never take this path,
+      so their bytes are those of the uniform scheme.
 
     Without replacement the result is the first ``P`` distinct strings of the stream in
     index order, or, when ``P > P_max / 2``, the first ``P`` entries of a permutation of
