@@ -1,4 +1,4 @@
-"""Benchmark of the numba RHM sampler against a plain-NumPy level-by-level gather sampler."""
+"""Benchmark of the numba RHM sampler against a plain-NumPy gather sampler, uniform and weighted."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from rhm_theory.model import RHMParams, random_grammar
+from rhm_theory.model import RHMParams, random_grammar, zipf_probs, zipf_rule_probs
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.sampling import iter_samples, sample
 
@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         help="stream sizes (default 1e6 1e7 1e8; --quick: 1e6 1e7)",
     )  # fmt: skip
     ap.add_argument("--quick", action="store_true", help="smaller streaming sizes")
+    ap.add_argument(
+        "--zipf", type=float, default=1.0,
+        help="Zipf exponent a of the weighted grammar (rules and root) in the weighted race",
+    )  # fmt: skip
     args = ap.parse_args(argv)
 
     params = RHMParams(v=args.v, m=args.m, s=args.s, L=args.L)
@@ -181,6 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"speed-up numba / numpy (tokens/s): {tok_nb / tok_np:.1f}x")
     peak = nb_res["tracemalloc_MiB"] or 0.0
     print(f"numba peak / output: {peak / out_mib:.2f} (tracemalloc)")
+
+    # Weighted grammar (THEORY.md section 9): same rules, Zipf rule weights and root prior,
+    # sampled through the alias-table kernel. Same P, same process, interleaved repeats.
+    weighted = grammar.with_probs(
+        rule_probs=zipf_rule_probs(params, args.zipf), root_probs=zipf_probs(params.n_c, args.zipf)
+    )
+    sample(weighted, 16, seed=0)
+    uni_t, w_t = [], []
+    for _ in range(args.repeats):
+        uni_t.append(float(measure(lambda: sample(grammar, P, seed=2))["seconds"] or 0.0))
+        w_t.append(float(measure(lambda: sample(weighted, P, seed=2))["seconds"] or 0.0))
+    ratio = min(w_t) / min(uni_t)
+    print(f"\nweighted (zipf:{args.zipf} rules and root) vs uniform, P={P}, best of "
+          f"{args.repeats}: {min(w_t):.3f} s vs {min(uni_t):.3f} s; ratio {ratio:.2f}x "
+          f"(target <= 1.5x)")
 
     sizes = args.stream
     if sizes is None:

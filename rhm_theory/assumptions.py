@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from rhm_theory.exact.contexts import CONTEXT_KINDS, context_laws, margin_summary
+from rhm_theory.exact.contexts import context_laws, margin_summary
 from rhm_theory.exact.transitions import child_matrices
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.validation import check_choice, check_context, check_float, check_int, check_seed
 
 __all__ = [
     "PLACEMENTS",
@@ -41,9 +42,11 @@ PLACEMENTS: tuple[str, ...] = ("random", "boundary", "adversarial")
 def balance_deviation(grammar: Grammar) -> float:
     """Largest deviation of any node marginal from uniform, over every node of every level.
 
-    ``max over levels l = 0..L-1, nodes k, symbols a of |P(node_k = a) - 1/v|`` (the root is
-    uniform by definition). Marginals are propagated level by level from the root; rows that
-    are exactly equal are merged first, so an exactly balanced grammar costs one row per level.
+    ``max over levels l = 0..L-1, nodes k, symbols a of |P(node_k = a) - 1/v|``, the root
+    drawn from the grammar's prior (uniform in the paper's RHM; a non-uniform prior or rule
+    weights generally unbalance the marginals even when the rule tables are balanced).
+    Marginals are propagated level by level from the root; rows that are exactly equal are
+    merged first, so an exactly balanced grammar costs one row per level.
 
     Parameters
     ----------
@@ -64,7 +67,7 @@ def balance_deviation(grammar: Grammar) -> float:
     0.5
     """
     p = grammar.params
-    rows = np.full((1, p.n_c), 1.0 / p.n_c)
+    rows = grammar.root_probs[None, :]
     worst = 0.0
     for level in range(p.L, 0, -1):
         M = child_matrices(grammar, level)  # (s, V_level, v)
@@ -97,8 +100,7 @@ def is_balanced(grammar: Grammar, tol: float = 1e-12) -> bool:
     >>> is_balanced(balanced_grammar(RHMParams(v=4, m=2, s=2, L=3), seed=0))
     True
     """
-    if not tol >= 0:
-        raise ValueError(f"tol must satisfy tol >= 0, got tol={tol}")
+    tol = check_float("tol", tol, minimum=0.0)
     return balance_deviation(grammar) <= tol
 
 
@@ -124,8 +126,7 @@ def separation_margins(grammar: Grammar, context: str = "latent") -> FloatArray:
     >>> separation_margins(g) ** 2  # 4 one-hot blocks, each ||e_0 - e_1||**2 = 2
     array([8.])
     """
-    if context not in CONTEXT_KINDS:
-        raise ValueError(f"context must be one of {CONTEXT_KINDS}, got {context!r}")
+    context = check_context(context)
     return np.array(
         [
             margin_summary(context_laws(grammar, level, context)).margin_min
@@ -153,8 +154,7 @@ def separation_requirement(params: RHMParams, c_sep: float) -> float:
     >>> round(separation_requirement(RHMParams(v=4, m=2, s=2, L=3), 1.0), 6)  # sqrt(1/2) / 2
     0.353553
     """
-    if not (math.isfinite(c_sep) and c_sep >= 0):
-        raise ValueError(f"c_sep must satisfy 0 <= c_sep < inf, got c_sep={c_sep}")
+    c_sep = check_float("c_sep", c_sep, minimum=0.0)
     return c_sep * math.sqrt(max(1.0 - params.f, 0.0)) / params.m
 
 
@@ -285,7 +285,8 @@ def _instance(
         dirs = toward[truth] * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)[:, None]
         radii = np.full(n, radius)
     else:
-        raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
+        check_choice("placement", placement, PLACEMENTS)
+        raise AssertionError("unreachable: check_choice raised")
     norms = np.sqrt((dirs**2).sum(axis=1, keepdims=True))
     dirs = dirs / np.where(norms > 0, norms, 1.0)
     points = centres[truth] + radii[:, None] * dirs
@@ -347,21 +348,16 @@ def check_stable_clustering(
     >>> report.passed, len(report.failures)
     (False, 6)
     """
-    if n_trials < 1:
-        raise ValueError(f"n_trials must satisfy n_trials >= 1, got n_trials={n_trials}")
-    if not dims or min(dims) < 1:
-        raise ValueError(f"dims must be a non-empty sequence of integers >= 1, got {dims!r}")
-    if not n_clusters or min(n_clusters) < 2:
-        raise ValueError(
-            f"n_clusters must be a non-empty sequence of integers >= 2, got {n_clusters!r}"
-        )
+    n_trials = check_int("n_trials", n_trials, minimum=1)
+    seed = check_seed("seed", seed)
+    if not dims or not n_clusters:
+        raise ValueError("dims and n_clusters must be non-empty sequences of integers")
+    dims = [check_int("dims", d, minimum=1) for d in dims]
+    n_clusters = [check_int("n_clusters", k, minimum=2) for k in n_clusters]
     lo, hi = points_per_cluster
-    if not 1 <= lo <= hi:
-        raise ValueError(
-            f"points_per_cluster must satisfy 1 <= lo <= hi, got {points_per_cluster!r}"
-        )
-    if not (math.isfinite(delta) and delta > 0):
-        raise ValueError(f"delta must satisfy 0 < delta < inf, got delta={delta}")
+    lo = check_int("points_per_cluster[0]", lo, minimum=1)
+    hi = check_int("points_per_cluster[1]", hi, minimum=lo)
+    delta = check_float("delta", delta, minimum=0.0, include_minimum=False)
     rng = np.random.default_rng(seed)
     failures: list[StableClusteringFailure] = []
     for trial in range(n_trials):

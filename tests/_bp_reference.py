@@ -16,49 +16,24 @@ from rhm_theory.model import Grammar, RHMParams
 FloatArray = npt.NDArray[np.float64]
 
 
-class ExplicitGrammar(Grammar):
-    """A grammar with explicit rule weights and root prior, optionally ambiguous.
-
-    Skips the unambiguity check of :class:`Grammar` (ambiguous grammars are what the other
-    engineer's generalisation will allow), so BP can be tested on them already.
-    """
-
-    def __init__(
-        self,
-        params: RHMParams,
-        rules: Sequence[npt.ArrayLike],
-        rule_probs: Sequence[npt.ArrayLike] | None = None,
-        root_probs: npt.ArrayLike | None = None,
-    ) -> None:
-        self._params = params
-        self._rules = tuple(np.asarray(r, dtype=np.int64) for r in rules)
-        self._w = (
-            tuple(np.full((params.vocab(lv), params.m), 1.0 / params.m)
-                  for lv in range(1, params.L + 1))
-            if rule_probs is None
-            else tuple(np.asarray(w, dtype=np.float64) for w in rule_probs)
-        )
-        self._root = (
-            np.full(params.n_c, 1.0 / params.n_c)
-            if root_probs is None
-            else np.asarray(root_probs, dtype=np.float64)
-        )
-
-    def rule_probs_of(self, level: int) -> FloatArray:
-        return self._w[level - 1]
-
-    @property
-    def root_probs(self) -> FloatArray:
-        return self._root
+def explicit_grammar(
+    params: RHMParams,
+    rules: Sequence[npt.ArrayLike],
+    rule_probs: Sequence[npt.ArrayLike] | None = None,
+    root_probs: npt.ArrayLike | None = None,
+) -> Grammar:
+    """A grammar with explicit rule weights and root prior, ambiguity allowed."""
+    return Grammar(params, rules, rule_probs=rule_probs, root_probs=root_probs,
+                   allow_ambiguous=True)
 
 
-def weighted_version(grammar: Grammar, seed: int) -> ExplicitGrammar:
+def weighted_version(grammar: Grammar, seed: int) -> Grammar:
     """``grammar`` with random Dirichlet rule weights and root prior (some weights tiny)."""
     p = grammar.params
     rng = np.random.default_rng(seed)
     w = [rng.dirichlet(np.full(p.m, 0.7), size=p.vocab(lv)) for lv in range(1, p.L + 1)]
     root = rng.dirichlet(np.full(p.n_c, 0.7))
-    return ExplicitGrammar(p, [grammar.rules_of(lv) for lv in range(1, p.L + 1)], w, root)
+    return explicit_grammar(p, [grammar.rules_of(lv) for lv in range(1, p.L + 1)], w, root)
 
 
 def enumerate_weighted_trees(grammar: Grammar) -> tuple[list[npt.NDArray[np.int64]], FloatArray]:

@@ -1,7 +1,8 @@
 """Brute-force enumeration of every tree of a tiny grammar (the exact engine's referee).
 
 Independent of the library's sampler and exact engine: plain numpy over all P_max trees,
-each of probability 1/P_max.
+each of probability 1/P_max (uniform grammars) or root prior times the product of its rule
+weights (weighted grammars, :func:`enumerate_trees_weighted`).
 """
 
 from __future__ import annotations
@@ -33,13 +34,32 @@ def enumerate_trees(grammar: Grammar) -> tuple[list[npt.NDArray[np.int64]], floa
     return levels, 1.0 / n_trees
 
 
+def enumerate_trees_weighted(
+    grammar: Grammar,
+) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.float64]]:
+    """All trees and the probability of each: root prior times its rules' weights."""
+    p = grammar.params
+    levels, _ = enumerate_trees(grammar)
+    prob = grammar.root_probs[levels[p.L][:, 0]].copy()
+    for level in range(p.L, 0, -1):
+        parents = levels[level]
+        kids = levels[level - 1].reshape(parents.shape[0], parents.shape[1], p.s)
+        table = grammar.rules_of(level)  # (V, m, s)
+        # Recover each node's rule index from its children (distinct within a parent).
+        match = (table[parents] == kids[:, :, None, :]).all(axis=-1)  # (P, width, m)
+        assert (match.sum(axis=-1) == 1).all()
+        rule = match.argmax(axis=-1)
+        prob *= grammar.rule_probs_of(level)[parents, rule].prod(axis=1)
+    return levels, prob
+
+
 def brute_context_laws(
     grammar: Grammar, level: int, kind: str
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Pooled ``joint[j, k, a, c]`` and ``weights[j, a]`` by direct counting over all trees."""
     p = grammar.params
     s = p.s
-    levels, w = enumerate_trees(grammar)
+    levels, w = enumerate_trees_weighted(grammar)
     V = p.vocab(level)
     if kind == "latent":
         per_sib, n_ctx = s, p.v

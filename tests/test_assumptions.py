@@ -26,8 +26,7 @@ from rhm_theory.assumptions import (
     separation_margins,
     separation_requirement,
 )
-from rhm_theory.exact import context_laws, margin_summary, node_marginal
-from rhm_theory.exact import separation_margins as pairwise_margins
+from rhm_theory.exact import context_laws, margin_summary, node_marginal, pairwise_margins
 from rhm_theory.model import Grammar, RHMParams, random_grammar
 from rhm_theory.testing import balanced_grammars, grammars, rhm_params
 

@@ -118,3 +118,52 @@ def test_sample_refuses_too_many_distinct(
     cmd = ["sample", str(gfile), "--n", "3", "--seed", "0", "--out", str(npz), "--no-replace"]
     assert main(cmd) == 2
     assert "P <= P_max = 2" in capsys.readouterr().err
+
+
+def test_make_weighted_ambiguous_s3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gfile = tmp_path / "w.json"
+    argv = ["grammar", "make", "--v", "5", "--m", "3", "--s", "3", "--L", "2", "--seed", "2",
+            "--rule-probs", "zipf:1@2", "--root-probs", "explicit:0.6,0.1,0.1,0.1,0.1",
+            "--ambiguity", "0.2", "--out", str(gfile), "--json"]  # fmt: skip
+    made = _json(capsys, argv)
+    assert made["ambiguous"] is True and made["uniform_weights"] is False
+    g = load_grammar(gfile)
+    assert g.root_probs.tolist() == [0.6, 0.1, 0.1, 0.1, 0.1]
+    assert g.rule_probs_of(1)[0].tolist() == [1 / 3] * 3  # zipf at level 2 only
+    assert g.rule_probs_of(2)[0, 0] == pytest.approx(1 / (1 + 2**-2 + 3**-2))
+    checked = _json(capsys, ["grammar", "check", str(gfile), "--json"])
+    assert checked["valid"] and checked["min_rule_prob"] == pytest.approx(
+        3**-2 / (1 + 2**-2 + 3**-2)
+    )
+    npz = tmp_path / "d.npz"
+    assert main(["sample", str(gfile), "--n", "50", "--seed", "1", "--out", str(npz)]) == 0
+    with np.load(npz) as data:
+        assert np.array_equal(data["tokens"], sample(g, 50, seed=1).tokens)
+    capsys.readouterr()
+    exact = _json(capsys, ["exact", str(gfile), "--json"])
+    assert exact["ambiguous"] is True and exact["uniform_weights"] is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--rule-probs", "zipf:-1"], r"rule_probs spec 'zipf:-1': a must satisfy"),
+        (["--rule-probs", "pareto"], r"rule_probs must be 'uniform'"),
+        (["--root-probs", "explicit:0.5,0.6,0,0"], r"root_probs must have rows summing to 1"),
+        (["--root-probs", "explicit:-1,1,0.5,0.5"], r"root_probs must be non-negative"),
+        (["--root-probs", "explicit:1,0"], r"root_probs must have shape \(4\)"),
+        (["--ambiguity", "0.7"], r"ambiguity must satisfy 0.0 <= ambiguity <= 0.5"),
+        (["--ambiguity", "nan"], r"ambiguity must satisfy"),
+        (["--ambiguity", "0.1", "--balanced"], r"ambiguity > 0 needs family='random'"),
+    ],
+)
+def test_bad_weight_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], match: str
+) -> None:
+    argv = ["grammar", "make", "--v", "4", "--m", "2", "--s", "2", "--L", "2", "--seed", "0",
+            "--out", str(tmp_path / "g.json"), *extra]  # fmt: skip
+    assert main(argv) == 2
+    import re
+
+    assert re.search(match, capsys.readouterr().err)
+    assert not (tmp_path / "g.json").exists()

@@ -50,10 +50,12 @@ def test_file_is_compact(tmp_path: Path) -> None:
     save_grammar(g, path)
     text = path.read_text()
     lines = text.splitlines()
-    # One line per symbol's rules plus two bracket lines per level and the header.
-    assert len(lines) == sum(p.vocab(lv) for lv in range(1, 9)) + 2 * 8 + 2
-    assert len(text) < 30 * sum(p.n_rules(lv) for lv in range(1, 9))
-    assert lines[0].startswith('{"format": "rhm-grammar", "version": 1, "v": 32')
+    # One line per symbol's rules (and weights) plus two bracket lines per level, the
+    # header, two section openers and the root prior.
+    n_sym = sum(p.vocab(lv) for lv in range(1, 9))
+    assert len(lines) == 2 * (n_sym + 2 * 8 + 2) + 1
+    assert len(text) < 60 * sum(p.n_rules(lv) for lv in range(1, 9))
+    assert lines[0].startswith('{"format": "rhm-grammar", "version": 2, "v": 32')
 
 
 def _good(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
@@ -83,7 +85,34 @@ def _rule(level: int, a: int, r: int, value: list[int]) -> Callable[[dict[str, A
 CORRUPTIONS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("format", _set("format", "other"), r"'format' must be 'rhm-grammar', got 'other'"),
     ("no-format", _drop("format"), r"'format' must be 'rhm-grammar', got None"),
-    ("version", _set("version", 2), r"unsupported 'version' 2"),
+    ("version", _set("version", 3), r"unsupported 'version' 3"),
+    ("version-bool", _set("version", True), r"unsupported 'version' True"),
+    ("missing-probs", _drop("rule_probs"), r"missing key\(s\) \['rule_probs'\]"),
+    ("missing-root", _drop("root_probs"), r"missing key\(s\) \['root_probs'\]"),
+    ("probs-type", _set("rule_probs", "uniform"), r"'rule_probs' must be a list of L=2"),
+    ("ambiguous-type", _set("allow_ambiguous", 1), r"'allow_ambiguous' must be true or false"),
+    (
+        "probs-negative",
+        lambda d: d["rule_probs"][0].__setitem__(0, [1.5, -0.5]),
+        r"rule_probs of level 1 must be non-negative",
+    ),
+    (
+        "probs-sum",
+        lambda d: d["rule_probs"][1].__setitem__(1, [0.5, 0.6]),
+        r"rule_probs of level 2 must have rows summing to 1 within 1e-09; row 1",
+    ),
+    (
+        "probs-shape",
+        lambda d: d["rule_probs"][0].pop(),
+        r"rule_probs of level 1 must have shape \(3, 2\)",
+    ),
+    (
+        "probs-string",
+        lambda d: d["rule_probs"][0].__setitem__(0, ["0.5", 0.5]),
+        r"rule_probs of level 1 must hold numbers only",
+    ),
+    ("root-sum", _set("root_probs", [0.5, 0.6]), r"root_probs must have rows summing to 1"),
+    ("root-shape", _set("root_probs", [1.0]), r"root_probs must have shape \(2\)"),
     ("missing-m", _drop("m"), r"missing key\(s\) \['m'\]"),
     ("missing-rules", _drop("rules"), r"missing key\(s\) \['rules'\]"),
     ("float-param", _set("v", 3.0), r"'v' must be an integer, got 3\.0"),
@@ -159,3 +188,44 @@ def test_dict_errors_without_path_and_type_checks() -> None:
         grammar_from_dict({"format": "x"})
     with pytest.raises(TypeError, match=r"grammar must be a Grammar"):
         grammar_to_dict("not a grammar")  # type: ignore[arg-type]
+
+
+def test_version_1_file_loads_with_uniform_weights(tmp_path: Path) -> None:
+    g = random_grammar(RHMParams(v=3, m=2, s=2, L=2, n_c=2), seed=0)
+    d = grammar_to_dict(g)
+    for key in ("rule_probs", "root_probs", "allow_ambiguous"):
+        d.pop(key)
+    d["version"] = 1
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(d))
+    assert load_grammar(path) == g
+
+
+def test_weighted_ambiguous_round_trip(tmp_path: Path) -> None:
+    from rhm_theory.model import GrammarSpec
+
+    spec = GrammarSpec(
+        RHMParams(v=5, m=3, s=3, L=2), seed=4, rule_probs="lognormal:1.3",
+        root_probs="zipf:0.5", ambiguity=0.2,
+    )
+    g = spec.build()
+    assert g.is_ambiguous and not g.is_uniform
+    path = tmp_path / "w.json"
+    save_grammar(g, path)
+    back = load_grammar(path)
+    assert back == g and hash(back) == hash(g)
+    # Bit-exact floats (Python's repr round trip), not merely close ones.
+    for a, b in zip(back.rule_probs, g.rule_probs, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_ambiguous_file_must_say_so(tmp_path: Path) -> None:
+    from rhm_theory.model import GrammarSpec
+
+    g = GrammarSpec(RHMParams(v=5, m=3, s=2, L=2), seed=1, ambiguity=0.2).build()
+    d = grammar_to_dict(g)
+    d["allow_ambiguous"] = False
+    path = tmp_path / "amb.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(GrammarFileError, match=r"ambiguous: tuple .* produced by symbols"):
+        load_grammar(path)

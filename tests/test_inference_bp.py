@@ -14,9 +14,9 @@ from rhm_theory.inference import belief_propagation, iter_belief_propagation, sa
 from rhm_theory.model import Grammar, RHMParams, parse, random_grammar, sample
 from rhm_theory.testing.strategies import cyclic_grammar, grammars, rhm_params
 from tests._bp_reference import (
-    ExplicitGrammar,
     brute_posteriors,
     enumerate_weighted_trees,
+    explicit_grammar,
     leaf_evidence,
     weighted_version,
 )
@@ -80,7 +80,7 @@ def test_ambiguous_weighted_grammar() -> None:
         [[[0, 1], [2, 2]], [[1, 0], [0, 2]], [[1, 1], [0, 0]]],
     ]
     w = [[[0.7, 0.3], [0.5, 0.5], [0.1, 0.9]], [[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]]]
-    g = ExplicitGrammar(p, rules, w, [0.5, 0.3, 0.2])
+    g = explicit_grammar(p, rules, w, [0.5, 0.3, 0.2])
     for tokens, mask, noise in _evidence_cases(g, 6, seed=4):
         _assert_matches(g, tokens, mask, noise)
     # Ambiguity is real here: an observed string leaves its level-1 latents uncertain.
@@ -209,9 +209,8 @@ def test_grammar_type_and_bad_weights_are_refused() -> None:
     with pytest.raises(TypeError, match="grammar must be a Grammar"):
         belief_propagation("g", np.zeros((1, 4), np.uint8))  # type: ignore[arg-type]
     p = G.params
-    bad = ExplicitGrammar(p, list(G.rules), [np.full((4, 2), 0.6)] * 2)
-    with pytest.raises(ValueError, match="rule_probs_of"):
-        belief_propagation(bad, np.zeros((1, 4), np.uint8))
+    with pytest.raises(ValueError, match="rule_probs"):  # refused before BP can see them
+        explicit_grammar(p, list(G.rules), [np.full((4, 2), 0.6)] * 2)
 
 
 def test_unknown_marker_counts_as_hidden() -> None:

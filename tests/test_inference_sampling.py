@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from rhm_theory.inference import sample_posterior
-from rhm_theory.model import RHMParams, random_grammar, sample
+from rhm_theory.model import Grammar, RHMParams, random_grammar, sample
 from tests._bp_reference import (
-    ExplicitGrammar,
     brute_posteriors,
     enumerate_weighted_trees,
+    explicit_grammar,
     leaf_evidence,
     weighted_version,
 )
@@ -32,7 +32,7 @@ def _tree_keys(levels: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.asarray(lv, dtype=np.int64) for lv in levels], axis=1)
 
 
-def _check_tree_frequencies(g: ExplicitGrammar, tokens: np.ndarray, mask: np.ndarray | None,
+def _check_tree_frequencies(g: Grammar, tokens: np.ndarray, mask: np.ndarray | None,
                             noise: float, n_draws: int, seed: int) -> None:
     p = g.params
     _, _, tree_post = brute_posteriors(g, leaf_evidence(g, tokens[None], None if mask is None
@@ -74,7 +74,7 @@ def test_tree_frequencies_match_exact_posterior_ambiguous() -> None:
         [[[0, 1], [2, 2]], [[1, 0], [0, 2]], [[1, 1], [0, 0]]],
     ]
     w = [[[0.7, 0.3], [0.5, 0.5], [0.1, 0.9]], [[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]]]
-    g = ExplicitGrammar(p, rules, w, [0.5, 0.3, 0.2])
+    g = explicit_grammar(p, rules, w, [0.5, 0.3, 0.2])
     _check_tree_frequencies(g, np.array([0, 1, 1, 1]), np.array([False, False, True, False]),
                             0.0, 20000, seed=7)
 

@@ -105,17 +105,19 @@ def test_corrupted_token_marks_its_whole_path_unknown() -> None:
         (np.zeros((2, 8), dtype=np.uint8), r"tokens must have shape \(P, s\*\*L\) or \(s\*\*L,\)"),
         (np.zeros((2, 2, 16), dtype=np.uint8), r"s\*\*L = 16, got shape \(2, 2, 16\)"),
         (np.zeros(15, dtype=np.uint8), r"got shape \(15,\)"),
-        (np.zeros((2, 16)), r"tokens must hold integer symbols, got dtype float64"),
-        (np.zeros((2, 16), dtype=bool), r"integer symbols, got dtype bool"),
+        (np.zeros((2, 16)), r"tokens must have an integer dtype .*, got float64"),
+        (np.zeros((2, 16), dtype=bool), r"tokens must have an integer dtype .*, got bool"),
         (np.full((2, 16), 8), r"symbols in \[0, v\) = \[0, 8\) or the unknown marker 255, found 8"),
         (np.full((2, 16), -1), r"found -1"),
     ],
 )
 def test_parse_rejects_bad_tokens(tokens: np.ndarray, match: str) -> None:
     g = random_grammar(RHMParams(v=8, m=2, s=2, L=4), seed=0)
-    with pytest.raises(ValueError, match=match):
+    # A wrong dtype is a TypeError, a wrong shape or value a ValueError (shared validators).
+    exc = TypeError if "dtype" in match else ValueError
+    with pytest.raises(exc, match=match):
         parse(g, tokens)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(exc, match=match):
         is_grammatical(g, tokens)
 
 
@@ -204,9 +206,9 @@ def test_siblings_and_cousins_by_definition() -> None:
     ("call", "exc", "match"),
     [
         (lambda: lca_level(-1, 2, 2), ValueError, r"i must hold leaf positions >= 0"),
-        (lambda: lca_level(1.5, 2, 2), TypeError, r"i must hold integer leaf positions"),
+        (lambda: lca_level(1.5, 2, 2), TypeError, r"i must have an integer dtype"),
         (lambda: lca_level(1, 2, 1), ValueError, r"s must satisfy s >= 2"),
-        (lambda: tree_distance(0, [True], 2), TypeError, r"j must hold integer"),
+        (lambda: tree_distance(0, [True], 2), TypeError, r"j must have an integer dtype"),
         (lambda: lca((0, 1), (1,), 2), TypeError, r"node_b must be a \(level, index\) pair"),
         (lambda: lca((0, 9), (0, 1), 2, L=3), ValueError, r"node_a: index must satisfy"),
         (lambda: lca((4, 0), (0, 1), 2, L=3), ValueError, r"0 <= level <= L=3"),
@@ -276,3 +278,69 @@ def test_grammar_type_in_parse_module() -> None:
     # A Grammar built by hand parses as documented.
     g = Grammar(RHMParams(v=2, m=1, s=2, L=1, n_c=2), [[[[0, 1]], [[1, 1]]]])
     assert [lv.tolist() for lv in parse(g, [[0, 1], [1, 0]])] == [[[0], [255]]]
+
+
+# -- ambiguous grammars and s = 3 ------------------------------------------------------------
+def test_parse_reports_ambiguity_honestly() -> None:
+    from rhm_theory.model import AMBIGUOUS, sample
+
+    g = random_grammar(RHMParams(v=6, m=3, s=3, L=2), seed=2, ambiguity=0.3)
+    assert g.is_ambiguous
+    x = sample(g, 400, seed=1, latents=True)
+    assert x.levels is not None
+    codes, parents = g.grammatical_codes(1)
+    shared = np.unique(codes[np.flatnonzero(np.diff(codes) == 0)])
+    assert shared.size and (g.parent_codes(1, shared) == AMBIGUOUS).all()
+    # Every parent of a shared tuple is listed (what BP needs).
+    for c in shared:
+        assert len(set(parents[codes == c].tolist())) >= 2
+    with pytest.raises(ValueError, match=r"several parents .* belief propagation"):
+        parse(g, x.tokens)
+    with pytest.raises(ValueError, match="unambiguous grammar"):
+        is_grammatical(g, x.tokens)
+    levels = parse(g, x.tokens, on_ambiguous="unknown")
+    # Unknown exactly where a node's children tuple is shared (or below an unknown one);
+    # elsewhere the parse equals the generator's latents.
+    lv1 = levels[0]
+    tup = x.tokens.reshape(len(x), -1, 3).astype(np.int64)
+    amb_node = np.isin(tup @ np.array([36, 6, 1]), shared)
+    assert (lv1[amb_node] == g.params.unknown).all()
+    assert np.array_equal(lv1[~amb_node], x.level(1)[~amb_node])
+    with pytest.raises(ValueError, match="on_ambiguous must be one of"):
+        parse(g, x.tokens, on_ambiguous="guess")
+    with pytest.raises(ValueError, match="several parents"):
+        g.parent_of(1, [tuple(int(d) for d in np.unravel_index(int(shared[0]), (6, 6, 6)))])
+
+
+def test_unambiguous_default_and_explicit_ambiguity() -> None:
+    from rhm_theory.model import Grammar
+
+    p = RHMParams(v=2, m=1, s=3, L=1, n_c=2)
+    with pytest.raises(ValueError, match="ambiguous: tuple \\(0, 1, 1\\) is produced by"):
+        Grammar(p, [[[[0, 1, 1]], [[0, 1, 1]]]])
+    g = Grammar(p, [[[[0, 1, 1]], [[0, 1, 1]]]], allow_ambiguous=True)
+    assert g.is_ambiguous
+    assert not Grammar(p, [[[[0, 1, 1]], [[1, 1, 1]]]], allow_ambiguous=True).is_ambiguous
+    with pytest.raises(ValueError, match="symbol 0 lists the tuple \\(0, 0, 1\\) twice"):
+        Grammar(RHMParams(v=2, m=2, s=3, L=1, n_c=2),
+                [[[[0, 0, 1], [0, 0, 1]], [[1, 1, 1], [1, 0, 1]]]], allow_ambiguous=True)
+    for eps, exc in ((-0.1, ValueError), (0.6, ValueError), (float("nan"), ValueError),
+                     ("0.1", TypeError)):
+        with pytest.raises(exc, match="ambiguity"):
+            random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0, ambiguity=eps)  # type: ignore[arg-type]
+
+
+def test_derivation_tree_s3_and_lazy_networkx() -> None:
+    import subprocess
+    import sys
+
+    g = random_grammar(RHMParams(v=3, m=2, s=3, L=2), seed=0)
+    from rhm_theory.model import sample
+
+    x = sample(g, 3, seed=0, latents=True)
+    t = derivation_tree(g, x, row=1)
+    assert t.number_of_nodes() == 9 + 3 + 1 and t.number_of_edges() == 12
+    code = "import sys, rhm_theory, rhm_theory.model; print('networkx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert out.stdout.strip() == "False"

@@ -159,13 +159,13 @@ def test_sample_accessors_and_empty() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        (dict(P=-1), ValueError, r"P must satisfy 0 <= P < 2\*\*62"),
+        (dict(P=-1), ValueError, r"P must satisfy 0 <= P <= 4611686018427387903"),
         (dict(P=2**62), ValueError, r"P must satisfy"),
-        (dict(P=2.0), TypeError, r"P must be an int"),
-        (dict(P=True), TypeError, r"P must be an int"),
-        (dict(seed=-1), ValueError, r"seed must satisfy 0 <= seed < 2\*\*64"),
+        (dict(P=2.0), TypeError, r"P must be an integer"),
+        (dict(P=True), TypeError, r"P must be an integer"),
+        (dict(seed=-1), ValueError, r"seed must satisfy 0 <= seed <= 18446744073709551615"),
         (dict(seed=2**64), ValueError, r"seed must satisfy"),
-        (dict(seed=1.0), TypeError, r"seed must be a non-negative int"),
+        (dict(seed=1.0), TypeError, r"seed must be an integer"),
         (dict(start=-3), ValueError, r"start must satisfy"),
         (dict(start=2, replace=False), ValueError, r"start must be 0 when replace=False"),
         (dict(P=2**61, start=2**61 + 1), ValueError, r"start \+ P must satisfy"),
@@ -181,7 +181,7 @@ def test_bad_sample_args(kwargs: dict, exc: type, match: str) -> None:
 
 def test_bad_iter_args_fail_on_call() -> None:
     g = _grammar(CONFIGS[0])
-    with pytest.raises(ValueError, match=r"chunk_size must satisfy chunk_size >= 1"):
+    with pytest.raises(ValueError, match=r"chunk_size must satisfy 1 <= chunk_size"):
         iter_samples(g, 10, seed=0, chunk_size=0)
     with pytest.raises(TypeError, match=r"grammar must be a Grammar"):
         iter_samples("g", 10, seed=0)  # type: ignore[arg-type]

@@ -20,12 +20,14 @@ from rhm_theory.assumptions import (
 from rhm_theory.model import Grammar, RHMParams
 from rhm_theory.testing import (
     SEPARATION_C_MAX,
+    ambiguous_grammars,
     balanced_grammars,
     balanced_params,
     cyclic_grammar,
     grammars,
     rhm_params,
     separated_grammars,
+    weighted_grammars,
 )
 from rhm_theory.testing import strategies as strategies_module
 
@@ -145,3 +147,24 @@ def test_cyclic_grammar_margin_bound(s: int) -> None:
 def test_strategies_never_filter() -> None:
     source = inspect.getsource(strategies_module)
     assert ".filter(" not in source and "assume(" not in source
+
+
+@given(weighted_grammars(rhm_params(max_v=4, max_L=3)))
+@settings(max_examples=25, deadline=None)
+def test_new_families_are_valid(g: Grammar) -> None:
+    p = g.params
+    for level in range(1, p.L + 1):
+        w = g.rule_probs_of(level)
+        assert w.shape == (p.vocab(level), p.m) and (w >= 0).all()
+        assert np.abs(w.sum(axis=1) - 1).max() <= 1e-12
+    assert not g.is_ambiguous
+
+
+@given(ambiguous_grammars())
+@settings(max_examples=25, deadline=None)
+def test_ambiguous_grammars_are_ambiguous(g: Grammar) -> None:
+    assert g.is_ambiguous and g.allow_ambiguous
+    for level in range(1, g.params.L + 1):
+        table = g.rules_of(level)
+        for a in range(table.shape[0]):  # tuples distinct within a parent
+            assert len({tuple(t) for t in table[a].tolist()}) == g.params.m

@@ -5,21 +5,27 @@
 #
 #   * signal: the separation margin Delta_l = min_{a != a'} ||psi_a - psi_a'|| of level l for
 #     the chosen context kind (rhm_theory.exact.margin_summary);
-#   * noise: a tuple t with parent a fills the within-parent position j of a level-l node
-#     weights[j, a] / m times per string in expectation (pooled over the equivalent nodes; the
-#     m rules of a are equally likely). One occurrence draws every context block once, so the
+#   * noise: a tuple t = rule r of parent a fills the within-parent position j of a level-l
+#     node weights[j, a] * w_a(r) times per string in expectation (pooled over the equivalent
+#     nodes; w_a(r) = 1/m in the paper's uniform RHM). One occurrence draws every context
+#     block once, so the
 #     estimated block laws of position j have expected squared error noise[j, a] / n after n
 #     occurrences, with noise[j, a] = sum over blocks of (1 - ||p_block||^2)
 #     (ContextLaws.noise_per_occurrence). The vector of t concatenates the positions j, so
 #
-#         error_t(P) = sum_{j : weights[j, a] > 0} noise[j, a] / (P * weights[j, a] / m)
-#                    = c_a / P,      c_a = m * sum_j noise[j, a] / weights[j, a].
+#         error_t(P) = sum_{j : weights[j, a] > 0} noise[j, a] / (P * weights[j, a] * w_a(r))
+#                    = c_t / P,      c_t = sum_j noise[j, a] / weights[j, a] / w_a(r).
 #
-#   * threshold: the P at which error_t(P) = (Delta_l / 2)^2 for the rarest tuple (largest c_a):
+#   * threshold: the P at which error_t(P) = (Delta_l / 2)^2 for the rarest tuple (largest
+#     c_t, i.e. the smallest positive rule weight of the worst symbol):
 #
-#         P*_l = max_{a present} c_a / (Delta_l / 2)^2.
+#         P*_l = max_{t present} c_t / (Delta_l / 2)^2.
 #
-# Positions where a never occurs (weights[j, a] = 0) carry no estimate and are left out.
+# Positions where a never occurs (weights[j, a] = 0) and rules of weight 0 (never emitted)
+# carry no estimate and are left out. For uniform weights c_t = c_a = m * sum_j ... as in the
+# paper's RHM (computed with the factor m itself, so uniform numbers are unchanged). In an
+# ambiguous grammar a shared tuple pools the occurrences of its parents; the per-parent
+# c_t used here is then an upper bound on its noise (EXPLORATORY there).
 
 from __future__ import annotations
 
@@ -29,13 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rhm_theory.exact.contexts import (
-    CONTEXT_KINDS,
     ContextKind,
     ContextLaws,
     context_laws,
     margin_summary,
 )
 from rhm_theory.model.grammar import Grammar
+from rhm_theory.validation import check_context, check_int
 
 __all__ = [
     "ThresholdPrediction",
@@ -66,7 +72,9 @@ class ThresholdPrediction:
         ``c_a`` of the rarest tuple: the expected squared error of its context vector is
         ``c_a / P`` after ``P`` strings.
     rarest_symbol : int
-        Parent symbol ``a`` of the rarest tuple (largest ``c_a``).
+        Parent symbol ``a`` of the rarest tuple (largest ``c_t``).
+    rarest_rule_prob : float
+        The rule weight ``w_a(r)`` of the rarest tuple (``1/m`` for uniform grammars).
     """
 
     level: int
@@ -75,6 +83,7 @@ class ThresholdPrediction:
     margin: float
     error_coefficient: float
     rarest_symbol: int
+    rarest_rule_prob: float = math.nan
 
     def to_dict(self) -> dict[str, float | int | str]:
         """Plain-dict record (the ``bounds`` CLI row format)."""
@@ -131,18 +140,20 @@ def threshold_prediction(
     ('label', True)
     """
     laws = context_laws(grammar, level, context)
-    return threshold_prediction_from_laws(laws, grammar.params.m)
+    return threshold_prediction_from_laws(laws)
 
 
-def threshold_prediction_from_laws(laws: ContextLaws, m: int) -> ThresholdPrediction:
+def threshold_prediction_from_laws(laws: ContextLaws, m: int | None = None) -> ThresholdPrediction:
     """:func:`threshold_prediction` from already computed exact context laws.
 
     Parameters
     ----------
     laws : ContextLaws
-        Output of :func:`~rhm_theory.exact.contexts.context_laws`.
-    m : int
-        Number of rules per symbol of the grammar the laws come from.
+        Output of :func:`~rhm_theory.exact.contexts.context_laws` (it carries the rule
+        weights of its level).
+    m : int, optional
+        Number of rules per symbol; only checked against the laws (kept for callers that
+        pass it).
 
     Returns
     -------
@@ -156,13 +167,19 @@ def threshold_prediction_from_laws(laws: ContextLaws, m: int) -> ThresholdPredic
     >>> threshold_prediction_from_laws(laws, 2) == threshold_prediction(g, 1, "latent")
     True
     """
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise ValueError(f"m must be an integer with m >= 1, got m={m!r}")
+    W = laws.rule_probs
+    n_rules = W.shape[1]
+    if m is not None and check_int("m", m, minimum=1) != n_rules:
+        raise ValueError(f"m must equal the laws' number of rules {n_rules}, got m={m}")
     margin = margin_summary(laws).margin_min
     w = laws.weights
     noise = laws.noise_per_occurrence()
     ratio = np.divide(noise, w, out=np.zeros_like(noise), where=w > 0)
-    coeff = m * ratio.sum(axis=0)  # (V,): c_a; zero for absent symbols
+    # 1 / w_a(r) of the rarest emitted rule of each symbol; exactly m for a uniform row.
+    w_min = np.where(W > 0, W, np.inf).min(axis=1)
+    uniform = np.all(W == 1.0 / n_rules, axis=1)
+    inv = np.where(uniform, float(n_rules), 1.0 / w_min)
+    coeff = inv * ratio.sum(axis=0)  # (V,): c of each symbol's rarest tuple; 0 if absent
     present = np.flatnonzero(laws.present)
     rarest = int(present[np.argmax(coeff[present])])
     c = float(coeff[rarest])
@@ -172,7 +189,9 @@ def threshold_prediction_from_laws(laws: ContextLaws, m: int) -> ThresholdPredic
         threshold = 0.0
     else:
         threshold = c / (margin / 2.0) ** 2
-    return ThresholdPrediction(laws.level, laws.kind, threshold, margin, c, rarest)
+    return ThresholdPrediction(
+        laws.level, laws.context, threshold, margin, c, rarest, float(w_min[rarest])
+    )
 
 
 def predicted_threshold(grammar: Grammar, level: int, context: str = "latent") -> float:
@@ -233,7 +252,7 @@ def predicted_thresholds(grammar: Grammar, context: str = "latent") -> list[floa
     >>> len(predicted_thresholds(random_grammar(RHMParams(v=8, m=2, s=2, L=4), seed=0)))
     3
     """
-    _check_context(context)
+    check_context(context)
     return [
         predicted_threshold(grammar, level, context) for level in range(1, grammar.params.L)
     ]
@@ -272,7 +291,3 @@ def predicted_tree_threshold(grammar: Grammar, context: str = "latent") -> float
         )
     return max(predicted_thresholds(grammar, context))
 
-
-def _check_context(context: str) -> None:
-    if context not in CONTEXT_KINDS:
-        raise ValueError(f"context must be one of {CONTEXT_KINDS}, got {context!r}")

@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from rhm_theory.cli._output import format_table, print_json
-from rhm_theory.model.grammar import balanced_grammar, random_grammar
 from rhm_theory.model.grammar_io import GrammarFileError, load_grammar, save_grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.model.spec import GrammarSpec
 from rhm_theory.model.summary import grammar_summary
 
 __all__ = ["cmd_check", "cmd_make", "cmd_show", "register"]
@@ -25,17 +25,24 @@ def _summary_table(summary: dict[str, Any]) -> str:
     for key, value in summary.items():
         if key == "P_max":
             value = _p_max_text(value)
-        elif key == "balanced":
+        elif key in ("balanced", "uniform_weights", "ambiguous"):
             value = "yes" if value else "no"
         rows.append({"quantity": key, "value": value})
     return format_table(rows, ["quantity", "value"])
 
 
 def cmd_make(args: argparse.Namespace) -> int:
-    """Build a random (or exactly balanced) grammar and save it."""
+    """Build a random (or exactly balanced) grammar, optionally weighted/ambiguous, and save it."""
     params = RHMParams(v=args.v, m=args.m, s=args.s, L=args.L, n_c=args.n_c)
-    maker = balanced_grammar if args.balanced else random_grammar
-    grammar = maker(params, seed=args.seed)
+    spec = GrammarSpec(
+        params,
+        "balanced" if args.balanced else "random",
+        args.seed,
+        rule_probs=args.rule_probs,
+        root_probs=args.root_probs,
+        ambiguity=args.ambiguity,
+    )
+    grammar = spec.build()
     save_grammar(grammar, args.out)
     summary = {"file": str(args.out), **grammar_summary(grammar)}
     if args.json:
@@ -123,6 +130,20 @@ def register(subparsers: Any) -> None:
     make.add_argument("--n-c", dest="n_c", type=int, default=None, help="root symbols (v)")
     make.add_argument("--balanced", action="store_true", help="exactly balanced grammar")
     make.add_argument("--seed", type=_positive, required=True, help="grammar seed")
+    make.add_argument(
+        "--rule-probs", default="uniform", metavar="SPEC",
+        help="rule weights: uniform (default), zipf:A[@LEVELS] (w(r) ~ r^-(1+A), LEVELS "
+        "like 1,3), lognormal:SIGMA[:SEED][@LEVELS] (seed: the grammar seed)",
+    )
+    make.add_argument(
+        "--root-probs", default="uniform", metavar="SPEC",
+        help="root prior: uniform (default), zipf:A or explicit:p0,p1,...",
+    )
+    make.add_argument(
+        "--ambiguity", type=float, default=0.0, metavar="EPS",
+        help="fraction of right-hand sides shared with another parent, 0 <= EPS <= 0.5 "
+        "(default 0: unambiguous; random grammars only)",
+    )  # fmt: skip
     make.add_argument("--out", required=True, help="output JSON file")
     make.add_argument("--json", action="store_true", help="print one JSON document")
     make.set_defaults(func=cmd_make)

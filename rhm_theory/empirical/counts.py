@@ -8,7 +8,8 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from rhm_theory.exact.contexts import CONTEXT_KINDS, block_layout
+from rhm_theory.exact.contexts import block_layout
+from rhm_theory.validation import check_array, check_context, check_int
 
 __all__ = ["MAX_COUNT_CELLS", "ContextCounts"]
 
@@ -107,7 +108,7 @@ class ContextCounts:
         Branching factor.
     level : int
         Level ``l >= 1`` of the node whose children tuple is counted.
-    kind : {"latent", "token", "label"}
+    context : {"latent", "token", "label"}
     alphabet : int
         Number of symbols the level-``(l-1)`` sequences use (``v`` for tokens or ILC
         cluster ids).
@@ -121,16 +122,15 @@ class ContextCounts:
         Strings seen so far.
     """
 
-    def __init__(self, s: int, level: int, kind: str, alphabet: int, n_context: int) -> None:
-        if kind not in CONTEXT_KINDS:
-            raise ValueError(f"kind must be one of {CONTEXT_KINDS}, got {kind!r}")
-        for name, val, lo in (("s", s, 2), ("level", level, 1), ("alphabet", alphabet, 1),
-                              ("n_context", n_context, 1)):
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {val!r}")
-        self.s, self.level, self.kind = int(s), int(level), kind
-        self.alphabet, self.n_context = int(alphabet), int(n_context)
-        self.n_blocks = len(block_layout(self.s, self.level, kind))
+    def __init__(
+        self, s: int, level: int, context: str, alphabet: int, n_context: int
+    ) -> None:
+        self.context = check_context(context)
+        self.s = check_int("s", s, minimum=2)
+        self.level = check_int("level", level, minimum=1)
+        self.alphabet = check_int("alphabet", alphabet, minimum=1)
+        self.n_context = check_int("n_context", n_context, minimum=1)
+        self.n_blocks = len(block_layout(self.s, self.level, self.context))
         shape = (self.s, self.alphabet**self.s, self.n_blocks, self.n_context)
         cells = int(np.prod(shape, dtype=object))
         if cells > MAX_COUNT_CELLS:
@@ -157,40 +157,33 @@ class ContextCounts:
             The level-``(l-1)`` sequence of each string (tokens when ``level = 1``);
             values outside ``[0, alphabet)`` mean *unknown*. ``n_nodes`` (the number of
             level-``l`` nodes) must be a multiple of ``s``.
-        tokens : ndarray, shape (P, n_nodes * s**level), for ``kind="token"``
-        labels : ndarray, shape (P,), for ``kind="label"`` (root symbols)
+        tokens : ndarray, shape (P, n_nodes * s**level), for ``context="token"``
+        labels : ndarray, shape (P,), for ``context="label"`` (root symbols)
         """
-        seq = np.asarray(symbols)
-        if seq.ndim != 2 or seq.shape[1] % (self.s * self.s) != 0:
+        seq = check_array("symbols", symbols, ndim=2, kinds="iu")
+        if seq.shape[1] % (self.s * self.s) != 0:
             raise ValueError(
                 f"symbols must have shape (P, n_nodes*s) with n_nodes a multiple of s={self.s} "
                 f"(the nodes need parents), got {seq.shape}"
             )
         n, width = seq.shape[0], seq.shape[1] // self.s
         codes = np.empty((n, width), dtype=np.int64)
-        _tuple_codes_kernel(_as_kernel_ints(seq), self.s, self.alphabet, codes)
-        if self.kind == "latent":
-            _count_cousins(_as_kernel_ints(seq), codes, self.s, self.s, self.alphabet,
+        _tuple_codes_kernel(seq, self.s, self.alphabet, codes)
+        if self.context == "latent":
+            _count_cousins(seq, codes, self.s, self.s, self.alphabet,
                            self.counts_)
-        elif self.kind == "token":
+        elif self.context == "token":
             span = self.s**self.level
             if tokens is None:
-                raise ValueError("tokens are required for kind='token'")
-            tok = np.asarray(tokens)
-            if tok.shape != (n, width * span):
-                raise ValueError(
-                    f"tokens must have shape (P, n_nodes * s**level) = {(n, width * span)}, "
-                    f"got {tok.shape}"
-                )
+                raise ValueError("tokens are required for context='token'")
+            tok = check_array("tokens", tokens, shape=(n, width * span), kinds="iu")
             if tok.size and (int(tok.min()) < 0 or int(tok.max()) >= self.n_context):
                 raise ValueError(f"tokens must lie in [0, n_context={self.n_context})")
             _count_cousins(tok, codes, self.s, span, self.n_context, self.counts_)
         else:
             if labels is None:
-                raise ValueError("labels (root symbols) are required for kind='label'")
-            lab = np.asarray(labels)
-            if lab.shape != (n,):
-                raise ValueError(f"labels must have shape (P,) = ({n},), got {lab.shape}")
+                raise ValueError("labels (root symbols) are required for context='label'")
+            lab = check_array("labels", labels, shape=(n,), kinds="iu")
             if lab.size and (int(lab.min()) < 0 or int(lab.max()) >= self.n_context):
                 raise ValueError(f"labels must lie in [0, n_context={self.n_context})")
             _count_label(lab, codes, self.s, self.counts_)
@@ -239,10 +232,3 @@ class ContextCounts:
         laws = self.conditional_laws(sel) - self.block_marginals()[None]
         return sel, laws.reshape(len(sel), -1)
 
-
-def _as_kernel_ints(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    # Kernels compare against [0, alphabet): integer inputs are fine as they are (negative
-    # "unknown" markers stay negative); other dtypes become int64.
-    if a.dtype.kind in "ui":
-        return a
-    return a.astype(np.int64, copy=False)

@@ -35,7 +35,7 @@ class ErrorCurve:
         (:class:`rhm_theory.empirical.ContextCounts`) and ``phi_t`` the exact one
         (:func:`rhm_theory.exact.context_laws`).
     predicted : ndarray of float64
-        The exact expected error ``mean_t sum_j noise[j, a] / (P w[j, a] / m)``
+        The exact expected error ``mean_t sum_j noise[j, a] / (P w[j, a] w_a(r))``
         (:meth:`rhm_theory.exact.ContextLaws.noise_per_occurrence`), over the positions
         ``j`` where the tuple occurs.
     n_data_seeds : int
@@ -63,6 +63,7 @@ def context_vector_error_curves(
     kinds: Sequence[str] = ("latent", "token", "label"),
     levels: Sequence[int] | None = None,
     chunk_size: int = 65536,
+    grammar: Any = None,
 ) -> list[ErrorCurve]:
     """Measured and exact squared error of tuple context vectors, per kind and level.
 
@@ -86,6 +87,11 @@ def context_vector_error_curves(
         Levels (default: ``1..L-1``).
     chunk_size : int
         Strings per sampled chunk.
+    grammar : Grammar, optional
+        Use this grammar (e.g. a weighted one) instead of ``random_grammar(params,
+        grammar_seed)``; its parameters must match ``params``. A tuple ``t = (a, r)`` then
+        occurs ``w[j, a] * w_a(r)`` times per string; rules of weight 0 are left out.
+        Ambiguous grammars are refused (the law given a shared tuple is not its parent's).
 
     Returns
     -------
@@ -98,7 +104,12 @@ def context_vector_error_curves(
 
     v, m, s, L = params
     p = RHMParams(v, m, s, L)
-    g = random_grammar(p, seed=grammar_seed)
+    g = random_grammar(p, seed=grammar_seed) if grammar is None else grammar
+    if g.params != p:
+        raise ValueError(f"grammar must have the parameters {p}, got {g.params}")
+    if g.is_ambiguous:
+        raise ValueError("grammar must be unambiguous (the law given a shared tuple mixes "
+                         "its parents' laws)")
     lv = list(range(1, L)) if levels is None else [p.check_level(x, 1, L - 1) for x in levels]
     Ps_sorted = sorted(int(P) for P in Ps)
     if not Ps_sorted or Ps_sorted[0] < 1:
@@ -109,13 +120,16 @@ def context_vector_error_curves(
         laws = context_laws(g, level, kind)
         present = laws.weights.sum(axis=0) > 0
         parents_all = np.repeat(np.arange(p.vocab(level)), m)
-        keep = present[parents_all]
+        rule_w = g.rule_probs_of(level).ravel()
+        keep = present[parents_all] & (rule_w > 0)
         codes = tuple_codes(g.rules_of(level).reshape(-1, s), v)[keep]
         parents = parents_all[keep]
         occurs = laws.weights[:, parents] > 0  # (s, n_tuples): positions where t occurs
         exact = np.transpose(laws.blocks[:, :, parents], (2, 0, 1, 3))  # (n_t, s, k, c)
         noise = laws.noise_per_occurrence()[:, parents]
-        per_string = laws.weights[:, parents] / m
+        # Uniform rows divide by m (the unchanged numbers of the paper's RHM).
+        per_string = (laws.weights[:, parents] / m if g.is_uniform
+                      else laws.weights[:, parents] * rule_w[keep])
         setup[(kind, level)] = (codes, occurs, exact, noise, per_string)
     measured: dict[tuple[str, int], list[list[float]]] = {k: [] for k in pairs}
     need_latents = L > 2 or "label" in kinds

@@ -10,7 +10,7 @@ from rhm_theory.exact.contexts import (
     context_vectors,
     margin_summary,
     pairwise_distances,
-    separation_margins,
+    pairwise_margins,
 )
 from rhm_theory.exact.correlations import (
     node_marginals_at_level,
@@ -47,9 +47,9 @@ __all__ = [
     "node_marginal",
     "node_marginals_at_level",
     "pairwise_distances",
+    "pairwise_margins",
     "path_product",
     "root_to_level_sums",
-    "separation_margins",
     "sibling_joint",
     "token_correlation",
     "token_correlations",

@@ -28,17 +28,13 @@ __all__ = [
     "context_vectors",
     "margin_summary",
     "pairwise_distances",
-    "separation_margins",
+    "pairwise_margins",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def _check_kind(kind: str) -> ContextKind:
-    return check_context(kind)
-
-
-def block_layout(s: int, level: int, kind: str) -> list[tuple[int, int]]:
+def block_layout(s: int, level: int, context: str) -> list[tuple[int, int]]:
     """Context blocks of one within-parent position ``j``, as ``(sibling slot, r)`` pairs.
 
     For the latent and token contexts, the blocks of position ``j`` are the siblings
@@ -51,10 +47,10 @@ def block_layout(s: int, level: int, kind: str) -> list[tuple[int, int]]:
     >>> len(block_layout(3, 2, "token"))  # 2 siblings x 9 tokens each
     18
     """
-    kind = _check_kind(kind)
-    if kind == "label":
+    context = check_context(context)
+    if context == "label":
         return [(0, 0)]
-    per_sibling = s if kind == "latent" else s**level
+    per_sibling = s if context == "latent" else s**level
     return [(slot, r) for slot in range(s - 1) for r in range(per_sibling)]
 
 
@@ -75,22 +71,26 @@ class ContextLaws:
     ----------
     level : int
         Level ``l`` of the node ``u`` (``1 <= l <= L-1``); its children tuple is at ``l-1``.
-    kind : {"latent", "token", "label"}
+    context : {"latent", "token", "label"}
     blocks : ndarray, shape (s, n_blocks, vocab(l), n_context)
         ``blocks[j, k, a]`` is the law of context block ``k`` (see :func:`block_layout`)
         given ``u = a`` at position ``j``; rows with zero weight hold the block marginal.
     weights : ndarray, shape (s, vocab(l))
         ``weights[j, a]`` = expected number per string of position-``j`` level-``l`` nodes
-        holding ``a``. A tuple ``t`` of parent ``a`` occurs ``weights[j, a] / m`` times.
+        holding ``a``. The tuple of rule ``r`` of ``a`` occurs
+        ``weights[j, a] * rule_probs[a, r]`` times (``weights[j, a] / m`` when uniform).
     marginals : ndarray, shape (s, n_blocks, n_context)
         Pooled law of each context block at position ``j``.
+    rule_probs : ndarray, shape (vocab(l), m)
+        The rule weights ``w_a(r)`` of level ``l`` (which tuple the node's symbol emits).
     """
 
     level: int
-    kind: ContextKind
+    context: ContextKind
     blocks: FloatArray
     weights: FloatArray
     marginals: FloatArray
+    rule_probs: FloatArray
 
     @property
     def n_blocks(self) -> int:
@@ -122,15 +122,21 @@ class ContextLaws:
         return np.asarray((1.0 - (self.blocks**2).sum(axis=-1)).sum(axis=1))
 
 
-def context_laws(grammar: Grammar, level: int, kind: str = "latent") -> ContextLaws:
+def context_laws(grammar: Grammar, level: int, context: str = "latent") -> ContextLaws:
     """Exact pooled tuple -> context laws of ``level`` for one context kind.
+
+    Rule weights and the root prior of the grammar enter through the child matrices and
+    the node weights. In an ambiguous grammar the laws are still indexed by the parent
+    symbol ``a`` (the law given the *node*); a tuple with several parents then has a context
+    law that mixes theirs, so synonym invariance fails for it (see
+    :func:`~rhm_theory.exact.tuples.tuple_context_vectors`).
 
     Parameters
     ----------
     grammar : Grammar
     level : int
         ``1 <= level <= L-1``: the level of the node whose children tuple is clustered.
-    kind : {"latent", "token", "label"}
+    context : {"latent", "token", "label"}
         ``latent``: the level-``(l-1)`` children of every sibling (cousin tuples);
         ``token``: the visible tokens under every sibling; ``label``: the root symbol.
 
@@ -145,7 +151,7 @@ def context_laws(grammar: Grammar, level: int, kind: str = "latent") -> ContextL
     4.0
     """
     p = grammar.params
-    kind = _check_kind(kind)
+    kind = check_context(context)
     if p.L < 2:
         raise ValueError(f"context laws need a parent above the node: L must satisfy L >= 2, "
                          f"got L={p.L}")
@@ -156,7 +162,7 @@ def context_laws(grammar: Grammar, level: int, kind: str = "latent") -> ContextL
         S_parent = root_to_level_sums(grammar)[level + 1]  # (n_c, V_{l+1})
         M = child_matrices(grammar, level + 1)  # (s, V_{l+1}, V)
         # joint[j, c, a] = pooled P(root = c, u = a) summed over position-j nodes
-        joint = np.einsum("cb,jba->jca", S_parent, M) / p.n_c
+        joint = np.einsum("c,cb,jba->jca", grammar.root_probs, S_parent, M)
         weights = joint.sum(axis=1)  # (s, V)
         raw = np.transpose(joint, (0, 2, 1))[:, None, :, :]  # (s, 1, V, n_c)
     else:
@@ -186,12 +192,14 @@ def context_laws(grammar: Grammar, level: int, kind: str = "latent") -> ContextL
     marginals = np.divide(marg, tot, out=np.zeros_like(marg), where=tot > 0)
     w = weights[:, None, :, None]
     blocks = np.where(w > 0, raw / np.where(w > 0, w, 1.0), marginals[:, :, None, :])
-    return ContextLaws(level, kind, np.asarray(blocks), weights, marginals)
+    return ContextLaws(
+        level, kind, np.asarray(blocks), weights, marginals, grammar.rule_probs_of(level)
+    )
 
 
-def context_vectors(grammar: Grammar, level: int, kind: str = "latent") -> FloatArray:
+def context_vectors(grammar: Grammar, level: int, context: str = "latent") -> FloatArray:
     """Centred exact context vectors ``psi_a`` of ``level`` (see :class:`ContextLaws`)."""
-    return context_laws(grammar, level, kind).vectors
+    return context_laws(grammar, level, context).vectors
 
 
 def pairwise_distances(vectors: FloatArray) -> FloatArray:
@@ -206,10 +214,11 @@ def pairwise_distances(vectors: FloatArray) -> FloatArray:
     return out
 
 
-def separation_margins(laws: ContextLaws) -> FloatArray:
+def pairwise_margins(laws: ContextLaws) -> FloatArray:
     """Pairwise margin matrix ``||psi_a - psi_a'||`` over the symbols of positive probability.
 
-    Absent symbols' rows and columns are NaN; the diagonal is 0.
+    Absent symbols' rows and columns are NaN; the diagonal is 0. (The per-level minima are
+    :func:`rhm_theory.assumptions.separation_margins`.)
     """
     d = pairwise_distances(laws.vectors)
     absent = ~laws.present
@@ -223,7 +232,7 @@ class MarginSummary:
     """Summary of the separation of one level and context kind."""
 
     level: int
-    kind: ContextKind
+    context: ContextKind
     margin_min: float
     margin_mean: float
     margin_max: float
@@ -233,7 +242,7 @@ class MarginSummary:
         """Plain-dict record (the ``exact`` CLI row format)."""
         return {
             "level": self.level,
-            "context": self.kind,
+            "context": self.context,
             "margin_min": self.margin_min,
             "margin_mean": self.margin_mean,
             "margin_max": self.margin_max,
@@ -246,15 +255,15 @@ def margin_summary(laws: ContextLaws) -> MarginSummary:
 
     With fewer than two present symbols the margins are ``inf`` (nothing to separate).
     """
-    d = separation_margins(laws)
+    d = pairwise_margins(laws)
     present = np.flatnonzero(laws.present)
     iu = np.triu_indices(len(present), k=1)
     pairs = d[np.ix_(present, present)][iu]
     if pairs.size == 0:
-        return MarginSummary(laws.level, laws.kind, np.inf, np.inf, np.inf, len(present))
+        return MarginSummary(laws.level, laws.context, np.inf, np.inf, np.inf, len(present))
     return MarginSummary(
         laws.level,
-        laws.kind,
+        laws.context,
         float(pairs.min()),
         float(pairs.mean()),
         float(pairs.max()),

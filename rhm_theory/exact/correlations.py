@@ -17,7 +17,7 @@ def node_marginals_at_level(grammar: Grammar, level: int) -> FloatArray:
     """Exact marginals of every level-``level`` node, shape ``(s**(L-level), vocab(level))``."""
     p = grammar.params
     level = p.check_level(level, 0, p.L)
-    pi = np.full((1, p.n_c), 1.0 / p.n_c)
+    pi = grammar.root_probs[None, :]
     for lev in range(p.L, level, -1):
         M = child_matrices(grammar, lev)  # (s, V_lev, v)
         pi = np.einsum("kb,jbc->kjc", pi, M).reshape(-1, p.v)

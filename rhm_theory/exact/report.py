@@ -28,6 +28,7 @@ def exact_report(
     -------
     dict
         ``params, f, P_max`` (exact, as a decimal string), ``log_P_max, balanced``,
+        ``uniform_weights, ambiguous``,
         ``levels`` (one :meth:`MarginSummary.to_dict` per level ``1..L-1`` and context) and
         ``token_correlation`` (one record per LCA level).
 
@@ -51,6 +52,8 @@ def exact_report(
         "P_max": str(p.P_max),
         "log_P_max": p.log_P_max,
         "balanced": grammar.is_balanced(),
+        "uniform_weights": grammar.is_uniform,
+        "ambiguous": grammar.is_ambiguous,
         "levels": levels,
         "token_correlation": [
             {"lca_level": lv, "correlation": float(c)} for lv, c in enumerate(corr, start=1)

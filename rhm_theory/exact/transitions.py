@@ -23,7 +23,10 @@ Node = tuple[int, int]
 
 
 def child_matrices(grammar: Grammar, level: int) -> FloatArray:
-    """Child matrices ``M_l^(j)[a, b] = #{rules r of a: R[a, r, j] = b} / m``.
+    """Child matrices ``M_l^(j)[a, b] = sum of w_a(r) over rules r of a with R[a, r, j] = b``.
+
+    ``w_a(r)`` is :meth:`Grammar.rule_probs_of` (``1/m`` in the paper's RHM, where this is
+    ``#{rules r of a: R[a, r, j] = b} / m``).
 
     Returns an array of shape ``(s, vocab(level), v)``: row ``a`` of ``M[j]`` is the law of
     the ``j``-th child of a level-``level`` node that holds ``a``.
@@ -38,15 +41,17 @@ def child_matrices(grammar: Grammar, level: int) -> FloatArray:
     n_sym = table.shape[0]
     out = np.zeros((p.s, n_sym, p.v))
     rows = np.repeat(np.arange(n_sym), p.m)
+    w = grammar.rule_probs_of(level).ravel()
     for j in range(p.s):
-        np.add.at(out[j], (rows, table[:, :, j].ravel()), 1.0 / p.m)
+        np.add.at(out[j], (rows, table[:, :, j].ravel()), w)
     return out
 
 
 def sibling_joint(grammar: Grammar, level: int, j: int, jp: int) -> FloatArray:
     """Joint law of children ``j`` and ``jp`` given their parent, from one shared rule.
 
-    ``J[b, a, a'] = #{rules r of b: R[b, r, j] = a, R[b, r, jp] = a'} / m``, shape
+    ``J[b, a, a'] = sum of w_b(r) over rules r of b with R[b, r, j] = a, R[b, r, jp] = a'``,
+    shape
     ``(vocab(level), v, v)``. Two children of one node are *not* independent given the node.
     """
     p = grammar.params
@@ -56,7 +61,8 @@ def sibling_joint(grammar: Grammar, level: int, j: int, jp: int) -> FloatArray:
     n_sym = table.shape[0]
     out = np.zeros((n_sym, p.v, p.v))
     rows = np.repeat(np.arange(n_sym), p.m)
-    np.add.at(out, (rows, table[:, :, j].ravel(), table[:, :, jp].ravel()), 1.0 / p.m)
+    w = grammar.rule_probs_of(level).ravel()
+    np.add.at(out, (rows, table[:, :, j].ravel(), table[:, :, jp].ravel()), w)
     return out
 
 
@@ -88,10 +94,10 @@ def path_product(grammar: Grammar, ancestor: Node, descendant: Node) -> FloatArr
 
 
 def node_marginal(grammar: Grammar, node: Node) -> FloatArray:
-    """Exact law of the symbol at ``node = (level, index)``: uniform root times the path."""
+    """Exact law of the symbol at ``node = (level, index)``: root prior times the path."""
     p = grammar.params
     level, index = _check_node(grammar, node, "node")
-    root = np.full(p.n_c, 1.0 / p.n_c)
+    root = grammar.root_probs
     top = index // p.s ** (p.L - level)
     return np.asarray(root @ path_product(grammar, (p.L, top), (level, index)))
 
@@ -152,8 +158,7 @@ def level_weights(grammar: Grammar) -> list[FloatArray]:
     ``w_l`` is the expected number of level-``l`` nodes holding ``a`` per string (it sums to
     ``s**(L-l)``); the pooled corpus counts of a level are ``P * w_l`` in expectation.
     """
-    p = grammar.params
-    root = np.full(p.n_c, 1.0 / p.n_c)
+    root = grammar.root_probs
     return [np.asarray(root @ S) for S in root_to_level_sums(grammar)]
 
 

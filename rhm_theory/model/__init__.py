@@ -1,6 +1,12 @@
 """The Random Hierarchy Model: parameters, grammars, parsing, tree geometry and sampling."""
 
-from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar, tuple_codes
+from rhm_theory.model.grammar import (
+    AMBIGUOUS,
+    Grammar,
+    balanced_grammar,
+    random_grammar,
+    tuple_codes,
+)
 from rhm_theory.model.grammar_io import (
     GrammarFileError,
     grammar_from_dict,
@@ -26,8 +32,16 @@ from rhm_theory.model.tree import (
     siblings,
     tree_distance,
 )
+from rhm_theory.model.weights import (
+    lognormal_rule_probs,
+    parse_root_probs,
+    parse_rule_probs,
+    zipf_probs,
+    zipf_rule_probs,
+)
 
 __all__ = [
+    "AMBIGUOUS",
     "GRAMMAR_FAMILIES",
     "Grammar",
     "GrammarFamily",
@@ -48,8 +62,11 @@ __all__ = [
     "lca_level",
     "leaves_under",
     "load_grammar",
+    "lognormal_rule_probs",
     "parent",
     "parse",
+    "parse_root_probs",
+    "parse_rule_probs",
     "position_in_parent",
     "random_grammar",
     "sample",
@@ -59,4 +76,6 @@ __all__ = [
     "tree_distance",
     "tuple_codes",
     "write_sample_npz",
+    "zipf_probs",
+    "zipf_rule_probs",
 ]

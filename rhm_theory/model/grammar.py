@@ -10,8 +10,10 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.model.params import RHMParams
+from rhm_theory.validation import check_float, check_probabilities, check_seed
 
 __all__ = [
+    "AMBIGUOUS",
     "DENSE_LOOKUP_MAX",
     "Grammar",
     "balanced_grammar",
@@ -20,6 +22,10 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Parent code of a tuple that several symbols produce (ambiguous grammars only).
+AMBIGUOUS = -2
 
 #: Above this many tuple codes (``v**s``) the parent look-up uses binary search, not a table.
 DENSE_LOOKUP_MAX = 2**24
@@ -38,12 +44,15 @@ def tuple_codes(tuples: npt.ArrayLike, v: int) -> IntArray:
 
 
 class Grammar:
-    """The production rules of every level of an RHM.
+    """The production rules of every level of an RHM, their weights and the root prior.
 
     ``rules[l-1]`` (for ``l = 1..L``) is an int64 array of shape ``(vocab(l), m, s)``:
     ``rules[l-1][a, r]`` is the r-th s-tuple of level-``(l-1)`` symbols produced by symbol
-    ``a`` of level ``l``. Tables are validated on construction (shapes, symbol ranges,
-    distinct rules, unambiguity) and stored read-only; a ``Grammar`` is immutable.
+    ``a`` of level ``l``. Symbol ``a`` picks rule ``r`` with probability
+    ``rule_probs_of(l)[a, r]`` (uniform ``1/m`` by default, the paper's RHM) and the root
+    symbol is drawn from ``root_probs`` (uniform by default). Tables are validated on
+    construction (shapes, symbol ranges, distinct rules, unambiguity unless
+    ``allow_ambiguous``, probability rows) and stored read-only; a ``Grammar`` is immutable.
 
     Parameters
     ----------
@@ -51,12 +60,23 @@ class Grammar:
         The model parameters the tables must match.
     rules : sequence of array_like
         ``L`` tables, level 1 first.
+    rule_probs : sequence of array_like, optional
+        ``L`` arrays of shape ``(vocab(l), m)``, rows summing to 1 within ``1e-9``, entries
+        non-negative (a rule of weight 0 is never used). Default: uniform.
+    root_probs : array_like, optional
+        Shape ``(n_c,)``, the prior of the root symbol. Default: uniform.
+    allow_ambiguous : bool, default False
+        Accept a tuple that several parents produce (THEORY.md section 9). Tuples stay
+        distinct within one parent. The default keeps the paper's unambiguous RHM.
 
     Raises
     ------
+    TypeError
+        If ``params`` is not an RHMParams or a table has a non-numeric dtype.
     ValueError
         If a table has the wrong shape, holds an out-of-range symbol, repeats a rule, or
-        assigns one tuple to two parents.
+        (unless ``allow_ambiguous``) assigns one tuple to two parents; if a probability
+        array has the wrong shape, a negative or non-finite entry, or a row not summing to 1.
 
     Examples
     --------
@@ -64,9 +84,19 @@ class Grammar:
     >>> g = Grammar(p, [[[[0, 1]], [[1, 1]]]])
     >>> g.parent_of(1, [[1, 1], [0, 1], [0, 0]]).tolist()  # 255 marks "no parent"
     [1, 0, 255]
+    >>> Grammar(p, [[[[0, 1]], [[1, 1]]]], root_probs=[0.25, 0.75]).root_probs.tolist()
+    [0.25, 0.75]
     """
 
-    def __init__(self, params: RHMParams, rules: Sequence[npt.ArrayLike]) -> None:
+    def __init__(
+        self,
+        params: RHMParams,
+        rules: Sequence[npt.ArrayLike],
+        *,
+        rule_probs: Sequence[npt.ArrayLike] | None = None,
+        root_probs: npt.ArrayLike | None = None,
+        allow_ambiguous: bool = False,
+    ) -> None:
         if not isinstance(params, RHMParams):
             raise TypeError(f"params must be an RHMParams, got {type(params).__name__}")
         if isinstance(rules, (str, bytes)) or not isinstance(rules, Sequence):
@@ -75,11 +105,21 @@ class Grammar:
             raise ValueError(
                 f"rules must hold one table per level 1..L (L={params.L}), got {len(rules)}"
             )
+        if not isinstance(allow_ambiguous, bool):
+            raise TypeError(f"allow_ambiguous must be a bool, got {allow_ambiguous!r}")
         tables = []
         for level, raw in enumerate(rules, start=1):
-            tables.append(_validated_table(params, level, raw))
+            tables.append(_validated_table(params, level, raw, allow_ambiguous))
         self._params = params
         self._rules = tuple(tables)
+        self._rule_probs = _validated_rule_probs(params, rule_probs)
+        if root_probs is None:
+            root = np.full(params.n_c, 1.0 / params.n_c)
+        else:
+            root = check_probabilities("root_probs", root_probs, shape=(params.n_c,))
+        root.setflags(write=False)
+        self._root_probs = root
+        self._allow_ambiguous = allow_ambiguous
 
     # -- basic accessors ----------------------------------------------------------------
     @property
@@ -96,38 +136,103 @@ class Grammar:
         """Rule table of ``level`` (1..L), shape ``(vocab(level), m, s)``."""
         return self._rules[self._params.check_level(level, 1, self._params.L) - 1]
 
-    def rule_probs_of(self, level: int) -> npt.NDArray[np.float64]:
+    def rule_probs_of(self, level: int) -> FloatArray:
         """Rule probabilities ``w_a(r)`` of ``level`` (1..L), shape ``(vocab(level), m)``.
 
         Row ``a`` is the law of the rule that symbol ``a`` picks; uniform (``1/m``) in the
-        RHM of the paper.
+        RHM of the paper. Read-only.
 
         >>> g = random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0)
         >>> g.rule_probs_of(1)[0].tolist()
         [0.5, 0.5]
         """
-        p = self._params
-        level = p.check_level(level, 1, p.L)
-        return np.full((p.vocab(level), p.m), 1.0 / p.m)
+        return self._rule_probs[self._params.check_level(level, 1, self._params.L) - 1]
 
     @property
-    def root_probs(self) -> npt.NDArray[np.float64]:
+    def rule_probs(self) -> tuple[FloatArray, ...]:
+        """All rule-probability arrays, level 1 first (see :meth:`rule_probs_of`)."""
+        return self._rule_probs
+
+    @property
+    def root_probs(self) -> FloatArray:
         """Prior of the root symbol, shape ``(n_c,)``; uniform in the RHM of the paper."""
-        return np.full(self._params.n_c, 1.0 / self._params.n_c)
+        return self._root_probs
+
+    @cached_property
+    def is_uniform(self) -> bool:
+        """Whether every rule row is exactly ``1/m`` and the root prior exactly ``1/n_c``.
+
+        Uniform grammars are sampled by the paper's bit-exact scheme; any other weights
+        use the weighted (alias-table) scheme.
+        """
+        p = self._params
+        return bool(
+            all(np.all(w == 1.0 / p.m) for w in self._rule_probs)
+            and np.all(self._root_probs == 1.0 / p.n_c)
+        )
+
+    @property
+    def allow_ambiguous(self) -> bool:
+        """Whether the grammar was built with ``allow_ambiguous=True``."""
+        return self._allow_ambiguous
+
+    @cached_property
+    def is_ambiguous(self) -> bool:
+        """Whether some tuple is produced by two different parents at some level.
+
+        >>> p = RHMParams(v=2, m=1, s=2, L=1, n_c=2)
+        >>> Grammar(p, [[[[0, 1]], [[0, 1]]]], allow_ambiguous=True).is_ambiguous
+        True
+        """
+        return any(bool(np.any(par == AMBIGUOUS)) for _, par in self._unique_lookups)
+
+    def with_probs(
+        self,
+        rule_probs: Sequence[npt.ArrayLike] | None = None,
+        root_probs: npt.ArrayLike | None = None,
+    ) -> Grammar:
+        """The same rules with new rule weights and/or root prior (``None`` keeps the current).
+
+        >>> g = random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0)
+        >>> g.with_probs(root_probs=[0.4, 0.3, 0.2, 0.1]).root_probs.tolist()
+        [0.4, 0.3, 0.2, 0.1]
+        """
+        return Grammar(
+            self._params,
+            self._rules,
+            rule_probs=self._rule_probs if rule_probs is None else rule_probs,
+            root_probs=self._root_probs if root_probs is None else root_probs,
+            allow_ambiguous=self._allow_ambiguous,
+        )
 
     def __repr__(self) -> str:
         p = self._params
-        return f"Grammar(v={p.v}, m={p.m}, s={p.s}, L={p.L}, n_c={p.n_c})"
+        extra = "" if self.is_uniform else ", weighted"
+        extra += ", ambiguous" if self.is_ambiguous else ""
+        return f"Grammar(v={p.v}, m={p.m}, s={p.s}, L={p.L}, n_c={p.n_c}{extra})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Grammar):
             return NotImplemented
-        return self._params == other._params and all(
-            np.array_equal(a, b) for a, b in zip(self._rules, other._rules, strict=True)
+        return (
+            self._params == other._params
+            and all(np.array_equal(a, b) for a, b in zip(self._rules, other._rules, strict=True))
+            and all(
+                np.array_equal(a, b)
+                for a, b in zip(self._rule_probs, other._rule_probs, strict=True)
+            )
+            and np.array_equal(self._root_probs, other._root_probs)
         )
 
     def __hash__(self) -> int:
-        return hash((self._params, tuple(r.tobytes() for r in self._rules)))
+        return hash(
+            (
+                self._params,
+                tuple(r.tobytes() for r in self._rules),
+                tuple(w.tobytes() for w in self._rule_probs),
+                self._root_probs.tobytes(),
+            )
+        )
 
     # -- parent look-up -----------------------------------------------------------------
     @cached_property
@@ -144,14 +249,27 @@ class Grammar:
         return tuple(out)
 
     @cached_property
+    def _unique_lookups(self) -> tuple[tuple[IntArray, IntArray], ...]:
+        """Per level: distinct grammatical codes and their parent (``AMBIGUOUS`` if several)."""
+        out = []
+        for codes, parents in self._lookups:
+            uniq, first, counts = np.unique(codes, return_index=True, return_counts=True)
+            par = parents[first].copy()
+            # Several rows with one code come from distinct parents (tuples are distinct
+            # within a parent), so a repeated code is ambiguous.
+            par[counts > 1] = AMBIGUOUS
+            out.append((uniq.astype(np.int64), par))
+        return tuple(out)
+
+    @cached_property
     def _dense_lookups(self) -> tuple[IntArray, ...] | None:
-        """Per level: a table ``code -> parent`` (``-1`` if ungrammatical), when small enough."""
+        """Per level: a table ``code -> parent`` (``-1`` ungrammatical, ``AMBIGUOUS``)."""
         p = self._params
         n_codes = p.v**p.s
         if n_codes > DENSE_LOOKUP_MAX:
             return None
         out = []
-        for codes, parents in self._lookups:
+        for codes, parents in self._unique_lookups:
             table = np.full(n_codes, -1, dtype=np.int64)
             table[codes] = parents
             table.setflags(write=False)
@@ -160,6 +278,8 @@ class Grammar:
 
     def parent_table(self, level: int) -> IntArray:
         """Dense look-up ``tuple code -> parent`` of ``level`` (``-1`` for ungrammatical).
+
+        In an ambiguous grammar a tuple with several parents maps to :data:`AMBIGUOUS`.
 
         Only available while ``v**s <= DENSE_LOOKUP_MAX``; kernels use it for speed.
         """
@@ -173,19 +293,26 @@ class Grammar:
         return dense[level - 1]
 
     def grammatical_codes(self, level: int) -> tuple[IntArray, IntArray]:
-        """Sorted codes of the grammatical tuples of ``level`` and their parents."""
+        """Sorted codes of the grammatical tuples of ``level`` and their parents.
+
+        One entry per rule: in an ambiguous grammar a code appears once per parent, so
+        this lists every parent of every tuple (what belief propagation needs).
+        """
         level = self._params.check_level(level, 1, self._params.L)
         return self._lookups[level - 1]
 
     def parent_codes(self, level: int, codes: npt.ArrayLike) -> IntArray:
-        """Parents (``-1`` if ungrammatical) of tuple codes at ``level``; any shape."""
+        """Parents of tuple codes at ``level``; any shape.
+
+        ``-1`` marks an ungrammatical tuple and :data:`AMBIGUOUS` one with several parents.
+        """
         level = self._params.check_level(level, 1, self._params.L)
         c = np.asarray(codes, dtype=np.int64)
         dense = self._dense_lookups
         if dense is not None:
             out: IntArray = dense[level - 1][c]
             return out
-        sorted_codes, parents = self._lookups[level - 1]
+        sorted_codes, parents = self._unique_lookups[level - 1]
         idx = np.searchsorted(sorted_codes, c)
         idx_c = np.minimum(idx, len(sorted_codes) - 1)
         hit = sorted_codes[idx_c] == c
@@ -195,7 +322,15 @@ class Grammar:
         """Parent symbols of s-tuples of level-``(level-1)`` symbols.
 
         Returns an array in the model's symbol dtype; ungrammatical tuples get
-        ``params.unknown``. Symbols outside ``[0, v)`` count as ungrammatical.
+        ``params.unknown``. Symbols outside ``[0, v)`` count as ungrammatical. In an
+        ambiguous grammar a tuple with several parents has no single parent: it raises
+        (use :meth:`grammatical_codes` for all parents, or belief propagation for the
+        posterior).
+
+        Raises
+        ------
+        ValueError
+            If a tuple has several parents (ambiguous grammars only).
         """
         p = self._params
         t = np.asarray(tuples)
@@ -205,6 +340,7 @@ class Grammar:
         valid = np.all((t64 >= 0) & (t64 < p.v), axis=-1)
         codes = tuple_codes(np.where(valid[..., None], t64, 0), p.v)
         par = self.parent_codes(level, codes)
+        _raise_if_ambiguous(level, np.where(valid, par, -1))
         par = np.where(valid & (par >= 0), par, p.unknown)
         return par.astype(p.dtype)
 
@@ -231,7 +367,44 @@ class Grammar:
         return True
 
 
-def _validated_table(params: RHMParams, level: int, raw: npt.ArrayLike) -> IntArray:
+def _raise_if_ambiguous(level: int, parents: IntArray) -> None:
+    if np.any(parents == AMBIGUOUS):
+        raise ValueError(
+            f"a tuple of level {level - 1} has several parents at level {level} (ambiguous "
+            f"grammar): parsing is not unique; use Grammar.grammatical_codes for every parent "
+            f"or belief propagation for the posterior"
+        )
+
+
+def _validated_rule_probs(
+    params: RHMParams, rule_probs: Sequence[npt.ArrayLike] | None
+) -> tuple[FloatArray, ...]:
+    out = []
+    if rule_probs is not None and (
+        isinstance(rule_probs, (str, bytes)) or not isinstance(rule_probs, Sequence)
+    ):
+        raise TypeError("rule_probs must be a sequence of L arrays (level 1 first)")
+    if rule_probs is not None and len(rule_probs) != params.L:
+        raise ValueError(
+            f"rule_probs must hold one array per level 1..L (L={params.L}), got "
+            f"{len(rule_probs)}"
+        )
+    for level in range(1, params.L + 1):
+        shape = (params.vocab(level), params.m)
+        if rule_probs is None:
+            w = np.full(shape, 1.0 / params.m)
+        else:
+            w = check_probabilities(
+                f"rule_probs of level {level}", rule_probs[level - 1], shape=shape
+            ).copy()
+        w.setflags(write=False)
+        out.append(w)
+    return tuple(out)
+
+
+def _validated_table(
+    params: RHMParams, level: int, raw: npt.ArrayLike, allow_ambiguous: bool = False
+) -> IntArray:
     n_sym = params.vocab(level)
     expected = (n_sym, params.m, params.s)
     try:
@@ -256,20 +429,25 @@ def _validated_table(params: RHMParams, level: int, raw: npt.ArrayLike) -> IntAr
             f"[0, {params.v}), found values in [{lo}, {hi}]"
         )
     codes = tuple_codes(table.reshape(-1, params.s), params.v)
+    shape = (params.v,) * params.s
+    per_symbol = np.sort(codes.reshape(n_sym, params.m), axis=1)
+    same = per_symbol[:, 1:] == per_symbol[:, :-1]
+    if same.any():
+        a, r = (int(x) for x in np.argwhere(same)[0])
+        tup = tuple(int(x) for x in np.unravel_index(int(per_symbol[a, r]), shape))
+        raise ValueError(
+            f"rules of level {level}: symbol {a} lists the tuple {tup} "
+            f"twice (its m rules must be distinct)"
+        )
     uniq, counts = np.unique(codes, return_counts=True)
-    if len(uniq) != len(codes):
+    if len(uniq) != len(codes) and not allow_ambiguous:
         dup_code = int(uniq[np.argmax(counts)])
         owners = np.flatnonzero(codes == dup_code) // params.m
-        dup = np.unravel_index(dup_code, (params.v,) * params.s)
-        tup = tuple(int(x) for x in dup)
-        if len(set(owners.tolist())) == 1:
-            raise ValueError(
-                f"rules of level {level}: symbol {int(owners[0])} lists the tuple {tup} "
-                f"twice (its m rules must be distinct)"
-            )
+        tup = tuple(int(x) for x in np.unravel_index(dup_code, shape))
         raise ValueError(
             f"rules of level {level} are ambiguous: tuple {tup} is produced by symbols "
-            f"{sorted(set(owners.tolist()))} (no tuple may belong to two parents)"
+            f"{sorted(set(owners.tolist()))} (no tuple may belong to two parents; pass "
+            f"allow_ambiguous=True to build an ambiguous grammar)"
         )
     table.setflags(write=False)
     return table
@@ -278,24 +456,33 @@ def _validated_table(params: RHMParams, level: int, raw: npt.ArrayLike) -> IntAr
 def _generator(seed: int | np.random.Generator | None, name: str) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be an int or a numpy Generator, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{name} must satisfy {name} >= 0, got {seed}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_seed(name, seed))
 
 
-def random_grammar(params: RHMParams, seed: int | np.random.Generator) -> Grammar:
+def random_grammar(
+    params: RHMParams, seed: int | np.random.Generator, *, ambiguity: float = 0.0
+) -> Grammar:
     """Draw a random grammar as the reference code of the RHM papers does.
 
     At each level, ``vocab(l) * m`` tuples are drawn uniformly without replacement from the
     ``v**s`` possible ones and split into consecutive groups of ``m``. Levels are independent.
+
+    With ``ambiguity = eps > 0`` (THEORY.md section 9), ``round(eps * vocab(l) * m)`` rule
+    slots of each level are then *shared*: each such slot of a symbol ``a`` takes the tuple
+    of a kept (unshared) slot of another symbol ``b != a`` that ``a`` does not already
+    produce, so that tuple has two parents. Tuples stay distinct within a parent. The
+    shared slots and their donors come from a second stream of the same seed, drawn as a
+    permutation whose prefix is taken, so for one seed a larger ``eps`` shares a superset
+    of the slots of a smaller one and ``eps = 0`` gives exactly the unambiguous grammar.
 
     Parameters
     ----------
     params : RHMParams
     seed : int or numpy.random.Generator
         The grammar seed (keep it separate from the data seed).
+    ambiguity : float, default 0.0
+        Fraction ``0 <= eps <= 0.5`` of right-hand sides shared with another parent
+        (at most half, so that every shared slot has an unshared donor).
 
     Examples
     --------
@@ -304,16 +491,48 @@ def random_grammar(params: RHMParams, seed: int | np.random.Generator) -> Gramma
     (4, 2, 2)
     >>> g == random_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=0)
     True
+    >>> random_grammar(RHMParams(v=8, m=4, s=2, L=2), seed=0, ambiguity=0.25).is_ambiguous
+    True
     """
+    eps = check_float("ambiguity", ambiguity, minimum=0.0, maximum=0.5)
+    side: np.random.Generator | None = None
+    if eps > 0:
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError("an ambiguous random grammar needs an int seed (two streams)")
+        side = np.random.default_rng([int(seed), 0xA3B1])
     rng = _generator(seed, "seed")
     v, m, s = params.v, params.m, params.s
     tables = []
     for level in range(1, params.L + 1):
         n_sym = params.vocab(level)
         codes = rng.choice(v**s, size=n_sym * m, replace=False)
+        if side is not None:
+            codes = _share_slots(codes, n_sym, m, eps, side)
         digits = np.stack(np.unravel_index(codes, (v,) * s), axis=-1)
         tables.append(digits.reshape(n_sym, m, s))
-    return Grammar(params, tables)
+    return Grammar(params, tables, allow_ambiguous=eps > 0)
+
+
+def _share_slots(
+    codes: IntArray, n_sym: int, m: int, eps: float, rng: np.random.Generator
+) -> IntArray:
+    # The first k slots of a random permutation borrow the tuple of a kept slot of another
+    # symbol; donors are tried in a random order, skipping tuples the borrower already has.
+    n = n_sym * m
+    k = round(eps * n)
+    if k == 0 or n_sym < 2:
+        return codes
+    out = codes.copy()
+    order = rng.permutation(n)
+    borrowers, kept = order[:k], order[k:]
+    for slot in borrowers:
+        a = slot // m
+        have = set(out[a * m : (a + 1) * m].tolist())
+        for donor in rng.permutation(kept):
+            if donor // m != a and int(out[donor]) not in have:
+                out[slot] = out[donor]
+                break
+    return out
 
 
 def balanced_grammar(params: RHMParams, seed: int | np.random.Generator) -> Grammar:

@@ -1,4 +1,4 @@
-"""JSON grammar files (format ``rhm-grammar``, version 1): save, load and validate."""
+"""JSON grammar files (format ``rhm-grammar``, version 2; version 1 loads): save, load, validate."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import numpy as np
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.validation import check_probabilities
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "GrammarFileError",
     "dumps_grammar",
     "grammar_from_dict",
@@ -23,7 +25,9 @@ __all__ = [
 ]
 
 FORMAT_NAME = "rhm-grammar"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this reader accepts: 1 (rules only: uniform weights) and 2 (weights, ambiguity).
+READABLE_VERSIONS = (1, 2)
 _PARAM_KEYS = ("v", "m", "s", "L", "n_c")
 
 
@@ -43,7 +47,7 @@ class GrammarFileError(ValueError):
 
 
 def grammar_to_dict(grammar: Grammar) -> dict[str, Any]:
-    """Plain-JSON dict of a grammar in the ``rhm-grammar`` v1 format.
+    """Plain-JSON dict of a grammar in the ``rhm-grammar`` v2 format.
 
     Parameters
     ----------
@@ -53,26 +57,34 @@ def grammar_to_dict(grammar: Grammar) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"format", "version", "v", "m", "s", "L", "n_c", "rules"}`` where ``rules[l-1]``
-        is a nested list of shape ``(vocab(l), m, s)``.
+        ``{"format", "version", "v", "m", "s", "L", "n_c", "rules", "rule_probs",
+        "root_probs", "allow_ambiguous"}`` where ``rules[l-1]`` is a nested list of shape
+        ``(vocab(l), m, s)``, ``rule_probs[l-1]`` one of shape ``(vocab(l), m)`` and
+        ``root_probs`` a list of ``n_c`` floats (Python's float repr: exact round trip).
 
     Examples
     --------
     >>> from rhm_theory.model import RHMParams, Grammar
     >>> d = grammar_to_dict(Grammar(RHMParams(v=2, m=1, s=2, L=1, n_c=2), [[[[0, 1]], [[1, 1]]]]))
-    >>> d["format"], d["version"], d["rules"]
-    ('rhm-grammar', 1, [[[[0, 1]], [[1, 1]]]])
+    >>> d["format"], d["version"], d["rules"], d["root_probs"]
+    ('rhm-grammar', 2, [[[[0, 1]], [[1, 1]]]], [0.5, 0.5])
     """
     if not isinstance(grammar, Grammar):
         raise TypeError(f"grammar must be a Grammar, got {type(grammar).__name__}")
     out: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
     out.update(grammar.params.to_dict())
     out["rules"] = [table.tolist() for table in grammar.rules]
+    out["rule_probs"] = [w.tolist() for w in grammar.rule_probs]
+    out["root_probs"] = grammar.root_probs.tolist()
+    out["allow_ambiguous"] = grammar.allow_ambiguous
     return out
 
 
 def grammar_from_dict(data: Any, path: str | os.PathLike[str] | None = None) -> Grammar:
-    """Build and validate a Grammar from an ``rhm-grammar`` v1 dict.
+    """Build and validate a Grammar from an ``rhm-grammar`` dict (version 1 or 2).
+
+    Version 1 (rules only) gives uniform weights; version 2 requires ``rule_probs``,
+    ``root_probs`` and ``allow_ambiguous``.
 
     Parameters
     ----------
@@ -89,7 +101,8 @@ def grammar_from_dict(data: Any, path: str | os.PathLike[str] | None = None) -> 
     ------
     GrammarFileError
         On a wrong format/version, a missing or invalid key, mismatched shapes,
-        out-of-range symbols, duplicated or ambiguous rules (the cause is chained).
+        out-of-range symbols, duplicated rules, ambiguous rules in a file that does not
+        allow them, or bad probabilities (the cause is chained).
     """
     if not isinstance(data, dict):
         raise GrammarFileError(f"top level must be a JSON object, got {type(data).__name__}", path)
@@ -97,13 +110,15 @@ def grammar_from_dict(data: Any, path: str | os.PathLike[str] | None = None) -> 
         raise GrammarFileError(
             f"'format' must be {FORMAT_NAME!r}, got {data.get('format')!r}", path
         )
-    if data.get("version") != FORMAT_VERSION:
+    version = data.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise GrammarFileError(
-            f"unsupported 'version' {data.get('version')!r} (this reader knows version "
-            f"{FORMAT_VERSION})",
+            f"unsupported 'version' {version!r} (this reader knows versions "
+            f"{READABLE_VERSIONS})",
             path,
         )
-    missing = [k for k in (*_PARAM_KEYS, "rules") if k not in data]
+    extra = ("rule_probs", "root_probs", "allow_ambiguous") if version == 2 else ()
+    missing = [k for k in (*_PARAM_KEYS, "rules", *extra) if k not in data]
     if missing:
         raise GrammarFileError(f"missing key(s) {missing}", path)
     for key in _PARAM_KEYS:
@@ -138,10 +153,48 @@ def grammar_from_dict(data: Any, path: str | os.PathLike[str] | None = None) -> 
         if not all(isinstance(x, int) and not isinstance(x, bool) for x in arr.flat):
             raise GrammarFileError(f"rules of level {level} must hold integers only", path)
         tables.append(arr.astype(np.int64))
+    if version == 1:
+        kwargs: dict[str, Any] = {}
+    else:
+        kwargs = _probability_fields(data, params, path)
     try:
-        return Grammar(params, tables)
+        return Grammar(params, tables, **kwargs)
     except (TypeError, ValueError) as exc:
         raise GrammarFileError(str(exc), path) from exc
+
+
+def _probability_fields(
+    data: dict[str, Any], params: RHMParams, path: str | os.PathLike[str] | None
+) -> dict[str, Any]:
+    # JSON numbers only (no strings, no booleans), then the shared probability checks.
+    amb = data["allow_ambiguous"]
+    if not isinstance(amb, bool):
+        raise GrammarFileError(f"'allow_ambiguous' must be true or false, got {amb!r}", path)
+    raw_w = data["rule_probs"]
+    if not isinstance(raw_w, list) or len(raw_w) != params.L:
+        raise GrammarFileError(
+            f"'rule_probs' must be a list of L={params.L} arrays (one per level)", path
+        )
+    try:
+        weights = []
+        for level, raw in enumerate(raw_w, start=1):
+            arr = np.array(raw, dtype=object)
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in arr.flat):
+                raise ValueError(f"rule_probs of level {level} must hold numbers only")
+            weights.append(
+                check_probabilities(
+                    f"rule_probs of level {level}",
+                    arr.astype(np.float64),
+                    shape=(params.vocab(level), params.m),
+                )
+            )
+        root = np.array(data["root_probs"], dtype=object)
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in root.flat):
+            raise ValueError("root_probs must hold numbers only")
+        root_p = check_probabilities("root_probs", root.astype(np.float64), shape=(params.n_c,))
+    except (TypeError, ValueError) as exc:
+        raise GrammarFileError(str(exc), path) from exc
+    return {"rule_probs": weights, "root_probs": root_p, "allow_ambiguous": amb}
 
 
 def dumps_grammar(grammar: Grammar) -> str:
@@ -150,27 +203,46 @@ def dumps_grammar(grammar: Grammar) -> str:
     Examples
     --------
     >>> from rhm_theory.model import RHMParams, Grammar
-    >>> print(dumps_grammar(Grammar(RHMParams(v=2, m=1, s=2, L=1, n_c=2),
-    ...                             [[[[0, 1]], [[1, 1]]]])))
-    {"format": "rhm-grammar", "version": 1, "v": 2, "m": 1, "s": 2, "L": 1, "n_c": 2, "rules": [
+    >>> text = dumps_grammar(Grammar(RHMParams(v=2, m=1, s=2, L=1, n_c=2),
+    ...                                  [[[[0, 1]], [[1, 1]]]]))
+    >>> lines = text.splitlines()
+    >>> lines[0][-46:]
+    '"n_c": 2, "allow_ambiguous": false, "rules": ['
+    >>> print(*lines[1:], sep=chr(10))
     [
     [[0,1]],
     [[1,1]]
     ]
-    ]}
+    ],
+    "rule_probs": [
+    [
+    [1.0],
+    [1.0]
+    ]
+    ],
+    "root_probs": [0.5,0.5]}
     """
     d = grammar_to_dict(grammar)
     rules = d.pop("rules")
+    probs = d.pop("rule_probs")
+    root = d.pop("root_probs")
     head = json.dumps(d)[:-1]
-    blocks = []
-    for table in rules:
-        lines = ",\n".join(json.dumps(sym, separators=(",", ":")) for sym in table)
-        blocks.append(f"[\n{lines}\n]")
-    return f'{head}, "rules": [\n' + ",\n".join(blocks) + "\n]}"
+
+    def blocks(tables: list[Any]) -> str:
+        out = []
+        for table in tables:
+            lines = ",\n".join(json.dumps(sym, separators=(",", ":")) for sym in table)
+            out.append(f"[\n{lines}\n]")
+        return "[\n" + ",\n".join(out) + "\n]"
+
+    return (
+        f'{head}, "rules": {blocks(rules)},\n"rule_probs": {blocks(probs)},\n'
+        f'"root_probs": {json.dumps(root, separators=(",", ":"))}}}'
+    )
 
 
 def save_grammar(grammar: Grammar, path: str | os.PathLike[str]) -> None:
-    """Write ``grammar`` to ``path`` as ``rhm-grammar`` v1 JSON (see :func:`dumps_grammar`).
+    """Write ``grammar`` to ``path`` as ``rhm-grammar`` v2 JSON (see :func:`dumps_grammar`).
 
     Parameters
     ----------
@@ -185,7 +257,7 @@ def save_grammar(grammar: Grammar, path: str | os.PathLike[str]) -> None:
 
 
 def load_grammar(path: str | os.PathLike[str]) -> Grammar:
-    """Read and validate an ``rhm-grammar`` v1 JSON file.
+    """Read and validate an ``rhm-grammar`` JSON file (version 1 or 2).
 
     Parameters
     ----------

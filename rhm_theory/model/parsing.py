@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rhm_theory.model.grammar import Grammar, tuple_codes
+from rhm_theory.model.grammar import AMBIGUOUS, Grammar, tuple_codes
+from rhm_theory.validation import check_array, check_choice
 
-__all__ = ["is_grammatical", "parse", "validate_tokens"]
+__all__ = ["ON_AMBIGUOUS", "is_grammatical", "parse", "validate_tokens"]
 
 #: Rows parsed per block: bounds the int64 temporaries to a few MB whatever ``P``.
 _BLOCK_ELEMENTS = 2**21
@@ -48,8 +49,7 @@ def validate_tokens(grammar: Grammar, tokens: npt.ArrayLike) -> npt.NDArray[Any]
             f"tokens must have shape (P, s**L) or (s**L,) with s**L = {p.string_length}, "
             f"got shape {arr.shape}"
         )
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"tokens must hold integer symbols, got dtype {arr.dtype}")
+    check_array("tokens", arr, kinds="iu")
     if arr.size:
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi >= p.v:
@@ -63,7 +63,13 @@ def validate_tokens(grammar: Grammar, tokens: npt.ArrayLike) -> npt.NDArray[Any]
     return arr
 
 
-def _parse_block(grammar: Grammar, block: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+#: What :func:`parse` does with a tuple that several parents produce (ambiguous grammars).
+ON_AMBIGUOUS = ("raise", "unknown")
+
+
+def _parse_block(
+    grammar: Grammar, block: npt.NDArray[Any], on_ambiguous: str
+) -> list[npt.NDArray[Any]]:
     p = grammar.params
     out = []
     cur = block.astype(np.int64)
@@ -74,17 +80,29 @@ def _parse_block(grammar: Grammar, block: npt.NDArray[Any]) -> list[npt.NDArray[
         valid = np.all(tuples < p.v, axis=-1)
         codes = tuple_codes(np.where(valid[..., None], tuples, 0), p.v)
         par = grammar.parent_codes(level, codes)
+        if on_ambiguous == "raise" and np.any(valid & (par == AMBIGUOUS)):
+            row, k = (int(x) for x in np.argwhere(valid & (par == AMBIGUOUS))[0])
+            raise ValueError(
+                f"tuple {tuple(int(x) for x in tuples[row, k])} at level {level - 1} has several "
+                f"parents (ambiguous grammar): no unique parse; pass on_ambiguous='unknown' "
+                f"to mark such nodes unknown, or use belief propagation for the posterior"
+            )
         cur = np.where(valid & (par >= 0), par, p.unknown)
         out.append(cur.astype(p.dtype))
     return out
 
 
-def parse(grammar: Grammar, tokens: npt.ArrayLike) -> tuple[npt.NDArray[Any], ...]:
+def parse(
+    grammar: Grammar, tokens: npt.ArrayLike, *, on_ambiguous: str = "raise"
+) -> tuple[npt.NDArray[Any], ...]:
     """Recover every latent level of strings by bottom-up rule look-up.
 
-    Because rules are unambiguous, a grammatical tuple has exactly one parent. A tuple that
+    In an unambiguous grammar a grammatical tuple has exactly one parent. A tuple that
     is ungrammatical or holds an unknown child gets ``params.unknown``, and so does every
-    ancestor of it.
+    ancestor of it. In an ambiguous grammar (THEORY.md section 9) a tuple with several
+    parents has no unique parse: by default that raises; ``on_ambiguous="unknown"`` marks
+    the node (and its ancestors) unknown instead. The posterior over such latents is what
+    belief propagation computes; parsing never guesses.
 
     Parameters
     ----------
@@ -92,6 +110,8 @@ def parse(grammar: Grammar, tokens: npt.ArrayLike) -> tuple[npt.NDArray[Any], ..
         The grammar.
     tokens : array_like of int, shape (P, s**L) or (s**L,)
         Level-0 strings (see :func:`validate_tokens`).
+    on_ambiguous : {"raise", "unknown"}, default "raise"
+        What to do with a tuple that several parents produce.
 
     Returns
     -------
@@ -102,7 +122,8 @@ def parse(grammar: Grammar, tokens: npt.ArrayLike) -> tuple[npt.NDArray[Any], ..
     Raises
     ------
     ValueError
-        If ``tokens`` is not a valid token array (see :func:`validate_tokens`).
+        If ``tokens`` is not a valid token array (see :func:`validate_tokens`), or a tuple
+        has several parents and ``on_ambiguous="raise"``.
 
     Examples
     --------
@@ -113,7 +134,12 @@ def parse(grammar: Grammar, tokens: npt.ArrayLike) -> tuple[npt.NDArray[Any], ..
     [[0, 1], [0]]
     >>> [lvl.tolist() for lvl in parse(g, [1, 0, 1, 1])]  # (1, 0) is ungrammatical
     [[255, 1], [255]]
+    >>> amb = Grammar(RHMParams(v=2, m=1, s=2, L=1, n_c=2), [[[[0, 1]], [[0, 1]]]],
+    ...               allow_ambiguous=True)
+    >>> [lvl.tolist() for lvl in parse(amb, [0, 1], on_ambiguous="unknown")]
+    [[255]]
     """
+    on_ambiguous = check_choice("on_ambiguous", on_ambiguous, ON_AMBIGUOUS)
     arr = validate_tokens(grammar, tokens)
     p = grammar.params
     single = arr.ndim == 1
@@ -123,7 +149,7 @@ def parse(grammar: Grammar, tokens: npt.ArrayLike) -> tuple[npt.NDArray[Any], ..
     block = max(1, _BLOCK_ELEMENTS // p.string_length)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
-        for dst, src in zip(levels, _parse_block(grammar, rows[lo:hi]), strict=True):
+        for dst, src in zip(levels, _parse_block(grammar, rows[lo:hi], on_ambiguous), strict=True):
             dst[lo:hi] = src
     if single:
         return tuple(lvl[0] for lvl in levels)
@@ -132,6 +158,9 @@ def parse(grammar: Grammar, tokens: npt.ArrayLike) -> tuple[npt.NDArray[Any], ..
 
 def is_grammatical(grammar: Grammar, tokens: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """Whether each string is generated by ``grammar`` (its root parses to a real symbol).
+
+    Unambiguous grammars only: in an ambiguous grammar a string can be generated along a
+    path that bottom-up look-up cannot follow, so this raises there.
 
     Parameters
     ----------
@@ -152,6 +181,8 @@ def is_grammatical(grammar: Grammar, tokens: npt.ArrayLike) -> npt.NDArray[np.bo
     >>> is_grammatical(g, [[0, 1], [1, 0], [1, 1]]).tolist()
     [True, False, True]
     """
+    if grammar.is_ambiguous:
+        raise ValueError("is_grammatical needs an unambiguous grammar (several parses)")
     root = parse(grammar, tokens)[-1]
     unknown = grammar.params.unknown
     return np.asarray(root != unknown).reshape(root.shape[:-1])

@@ -12,8 +12,16 @@ import numpy.typing as npt
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.parsing import parse
+from rhm_theory.validation import check_int, check_seed
 
-__all__ = ["RNG_SCHEME_VERSION", "Sample", "iter_samples", "sample", "string_keys"]
+__all__ = [
+    "RNG_SCHEME_VERSION",
+    "Sample",
+    "alias_table",
+    "iter_samples",
+    "sample",
+    "string_keys",
+]
 
 #: Version of the documented bit-stream (bump whenever sampled bytes change).
 RNG_SCHEME_VERSION = 2
@@ -262,6 +270,216 @@ def _expand_one(
         )  # fmt: skip
 
 
+# Weighted grammars (THEORY.md section 9): one 32-bit half-word per draw (low half of each
+# word first). The product x * n of the half x with the law's size n gives the column of
+# the alias table (high 32 bits) and, in its low 32 bits, a fraction that accepts the column
+# or takes its alias (Walker/Vose). Given the column, the fraction is uniform on a grid of
+# step n / 2**32, and thresholds are multiples of 2**-31, so each probability is represented
+# within about n * 2**-31.
+@nb.njit(cache=True, inline="always")
+def _alias_draw(
+    x: np.uint64, n: np.uint64, table: npt.NDArray[np.uint64], base: np.uint64
+) -> np.uint64:
+    # table[c] packs the keep-threshold (low 32 bits, at most 2**31) and the alias (high 32
+    # bits): one load per draw, and a branchless select (the keep/alias outcome is random,
+    # so a branch would be mispredicted often).
+    prod = x * n
+    col = prod >> np.uint64(32)
+    entry = table[base + col]
+    keep = np.uint64(((prod & _MASK32) >> np.uint64(1)) < (entry & _MASK32))
+    out: np.uint64 = keep * col + (np.uint64(1) - keep) * (entry >> np.uint64(32))
+    return out
+
+
+@nb.njit(cache=True, inline="always")
+def _next_half(
+    state: np.uint64, spare: np.uint64, have: bool
+) -> tuple[np.uint64, np.uint64, bool, np.uint64]:
+    # The next 32-bit half of the string's word stream: the high half of the current word
+    # if it is unused, else the low half of a fresh word.
+    if have:
+        return state, spare, False, spare >> np.uint64(32)
+    state += _GAMMA
+    spare = _mix64(state)
+    return state, spare, True, spare & _MASK32
+
+
+@nb.njit(cache=True, inline="always")
+def _expand_one_weighted(
+    rules: npt.NDArray[Any],
+    table: npt.NDArray[np.uint64],
+    kids: npt.NDArray[np.uint64],
+    root_table: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    index: np.int64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    # Root from the low half of word 1; the nodes continue with its high half.
+    state = _string_state(key, index) + _GAMMA
+    spare = _mix64(state)
+    row[0] = _alias_draw(spare & _MASK32, np.uint64(n_c), root_table, np.uint64(0))
+    if kids.shape[0] > 0:
+        _row_weighted_s2(
+            kids, n_levels, width_tab, m, state, spare, row, lat, lat_base, i, want_latents
+        )
+    else:
+        _row_weighted(
+            rules,
+            table,
+            n_levels,
+            width_tab,
+            s,
+            m,
+            state,
+            spare,
+            row,
+            lat,
+            lat_base,
+            i,
+            want_latents,
+        )
+
+
+@nb.njit(cache=True, inline="always")
+def _row_weighted_s2(
+    kids: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    m: int,
+    state: np.uint64,
+    spare: np.uint64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    # s == 2 with 8-bit symbols: the same draws as _row_weighted (same bytes), from a table
+    # whose entries also hold the children of both candidate rules (see _alias_tables). The
+    # root node takes the high half of word 1; every deeper level has an even width, so its
+    # nodes pair up with the two halves of one fresh word (no per-node branch).
+    um = np.uint64(m)
+    stride = np.uint64(row.shape[0])
+    width = np.uint64(1)
+    for depth in range(n_levels):
+        level = n_levels - depth
+        if want_latents:
+            _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
+        child = stride >> np.uint64(1)
+        lbase = np.uint64((level - 1) * width_tab)
+        if depth == 0:
+            _weighted_node_s2(kids, lbase, um, spare >> np.uint64(32), row, np.uint64(0), child)
+        else:
+            p = np.uint64(0)
+            for _ in range(width >> np.uint64(1)):
+                state += _GAMMA
+                word = _mix64(state)
+                _weighted_node_s2(kids, lbase, um, word & _MASK32, row, p, child)
+                _weighted_node_s2(kids, lbase, um, word >> np.uint64(32), row, p + stride, child)
+                p += stride << np.uint64(1)
+        stride = child
+        width <<= np.uint64(1)
+
+
+@nb.njit(cache=True, inline="always")
+def _weighted_node_s2(
+    kids: npt.NDArray[np.uint64],
+    lbase: np.uint64,
+    um: np.uint64,
+    x: np.uint64,
+    row: npt.NDArray[Any],
+    p: np.uint64,
+    child: np.uint64,
+) -> None:
+    # Same draw as _alias_draw; the entry holds the two children of the kept rule (bits
+    # 32-47) and of its alias (48-63): no dependent load of the rule table.
+    base = (lbase + np.uint64(row[p])) * um
+    prod = x * um
+    entry = kids[base + (prod >> np.uint64(32))]
+    if ((prod & _MASK32) >> np.uint64(1)) < (entry & _MASK32):
+        pair = entry >> np.uint64(32)
+    else:
+        pair = entry >> np.uint64(48)
+    row[p] = pair & np.uint64(0xFF)
+    row[p + child] = (pair >> np.uint64(8)) & np.uint64(0xFF)
+
+
+@nb.njit(cache=True, inline="always")
+def _row_weighted(
+    rules: npt.NDArray[Any],
+    table: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    state: np.uint64,
+    spare: np.uint64,
+    row: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    i: int,
+    want_latents: bool,
+) -> None:
+    have = True  # the high half of word 1 is still unused
+    um = np.uint64(m)
+    us = np.uint64(s)
+    stride = np.uint64(row.shape[0])
+    width = np.uint64(1)
+    for depth in range(n_levels):
+        level = n_levels - depth
+        if want_latents:
+            _copy_latents(row, lat, lat_base[level] + i * np.int64(width), width, stride)
+        child = stride // us
+        lbase = np.uint64((level - 1) * width_tab)
+        p = np.uint64(0)
+        for _ in range(width):
+            state, spare, have, x = _next_half(state, spare, have)
+            base = (lbase + np.uint64(row[p])) * um
+            q = (base + _alias_draw(x, um, table, base)) * us
+            c = p
+            for _ in range(s):
+                row[c] = rules[q]
+                q += np.uint64(1)
+                c += child
+            p += stride
+        stride = child
+        width *= us
+
+
+@nb.njit(cache=True, parallel=True)
+def _sample_weighted_kernel(
+    rules: npt.NDArray[Any],
+    table: npt.NDArray[np.uint64],
+    kids: npt.NDArray[np.uint64],
+    root_table: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    start: np.int64,
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    for i in nb.prange(tokens.shape[0]):
+        _expand_one_weighted(
+            rules, table, kids, root_table, n_levels, width_tab, s, m, n_c, key,
+            start + i, tokens[i], lat, lat_base, i, want_latents,
+        )  # fmt: skip
+
+
 @nb.njit(cache=True, parallel=True)
 def _sample_range_kernel(
     rules: npt.NDArray[Any],
@@ -327,10 +545,7 @@ def _decode_kernel(
 
 # -- Python side -----------------------------------------------------------------------------
 def _seed_key(seed: int) -> np.uint64:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-    if not 0 <= int(seed) < 2**64:
-        raise ValueError(f"seed must satisfy 0 <= seed < 2**64, got {seed}")
+    seed = check_seed("seed", seed)
     # Hash the seed so that nearby seeds give unrelated streams.
     return np.uint64(int(_mix64(np.uint64(int(seed)) ^ np.uint64(0x5851F42D4C957F2D))))
 
@@ -363,6 +578,71 @@ def _packed_rules(grammar: Grammar) -> npt.NDArray[Any]:
         _PACK_CACHE.clear()
     _PACK_CACHE[id(grammar)] = (grammar, flat)
     return flat
+
+
+def alias_table(probs: npt.ArrayLike) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Walker/Vose alias table of one law, thresholds in units of ``2**-32``.
+
+    Column ``r`` (drawn uniformly) is kept when a uniform 32-bit word is below
+    ``thresholds[r]``, else replaced by ``aliases[r]``; the law of the result is ``probs``
+    up to ``2**-32`` per entry.
+
+    >>> thr, ali = alias_table([0.5, 0.25, 0.25])
+    >>> (thr / 2**32).tolist(), ali.tolist()  # column 0 always kept; 1, 2 fall back to 0
+    ([1.0, 0.75, 0.75], [0, 0, 0])
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    n = p.size
+    scaled = p * n / p.sum()
+    thr = np.full(n, 1.0)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        lo, hi = small.pop(), large.pop()
+        thr[lo], alias[lo] = scaled[lo], hi
+        scaled[hi] -= 1.0 - scaled[lo]
+        (small if scaled[hi] < 1.0 else large).append(hi)
+    # Leftovers are 1 up to rounding: always kept.
+    out = np.minimum(np.round(thr * 2.0**32), 2.0**32).astype(np.uint64)
+    return out, alias
+
+
+_ALIAS_CACHE: dict[int, tuple[Grammar, tuple[npt.NDArray[np.uint64], ...]]] = {}
+
+
+def _pack_alias(probs: npt.ArrayLike) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    # Entries threshold >> 1 (31-bit precision; 2**31 = always keep) | alias << 32.
+    thr, alias = alias_table(probs)
+    return (thr >> np.uint64(1)) | (alias.astype(np.uint64) << np.uint64(32)), alias
+
+
+def _alias_tables(grammar: Grammar) -> tuple[npt.NDArray[np.uint64], ...]:
+    # Packed alias entries in the rule table's (L, max(v, n_c), m) layout, the same with the
+    # children of the kept and the alias rule (s == 2 and 8-bit symbols only; else empty),
+    # and the root's entries.
+    hit = _ALIAS_CACHE.get(id(grammar))
+    if hit is not None and hit[0] is grammar:
+        return hit[1]
+    p = grammar.params
+    table = np.zeros((p.L, max(p.v, p.n_c), p.m), dtype=np.uint64)
+    with_kids = p.s == 2 and p.dtype.itemsize == 1
+    kids = np.zeros(table.shape if with_kids else (0, 0, 0), dtype=np.uint64)
+    for level in range(1, p.L + 1):
+        rules = grammar.rules_of(level).astype(np.uint64)
+        for a, row in enumerate(grammar.rule_probs_of(level)):
+            entry, alias = _pack_alias(row)
+            table[level - 1, a] = entry
+            if with_kids:
+                kept = rules[a, :, 0] | (rules[a, :, 1] << np.uint64(8))
+                alt = rules[a, alias, 0] | (rules[a, alias, 1] << np.uint64(8))
+                low = entry & np.uint64(0xFFFFFFFF)
+                kids[level - 1, a] = low | (kept << np.uint64(32)) | (alt << np.uint64(48))
+    out = (table.ravel(), kids.ravel(), _pack_alias(grammar.root_probs)[0])
+    if len(_ALIAS_CACHE) > 64:
+        _ALIAS_CACHE.clear()
+    _ALIAS_CACHE[id(grammar)] = (grammar, out)
+    return out
 
 
 def _latent_buffers(
@@ -404,10 +684,18 @@ def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool
     if serial:
         nb.set_num_threads(1)
     try:
-        _sample_range_kernel(
-            _packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, _log2m(p.m),
-            key, np.int64(start), tokens, flat, base, latents,
-        )  # fmt: skip
+        if grammar.is_uniform:
+            _sample_range_kernel(
+                _packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, _log2m(p.m),
+                key, np.int64(start), tokens, flat, base, latents,
+            )  # fmt: skip
+        else:
+            table, kids, root_table = _alias_tables(grammar)
+            _sample_weighted_kernel(
+                _packed_rules(grammar), table, kids, root_table, p.L,
+                max(p.v, p.n_c), p.s, p.m, p.n_c, key, np.int64(start), tokens, flat, base,
+                latents,
+            )  # fmt: skip
     finally:
         if serial:
             nb.set_num_threads(threads)
@@ -415,11 +703,8 @@ def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if not 0 <= int(value) < _MAX_INDEX:
-        raise ValueError(f"{name} must satisfy 0 <= {name} < 2**62, got {value}")
-    return int(value)
+    # Counts and indices stay below 2**62 so that start + P never overflows int64.
+    return check_int(name, value, minimum=0, maximum=_MAX_INDEX - 1)
 
 
 def sample(
@@ -435,9 +720,11 @@ def sample(
 
     String ``i`` (global index ``start + i``) is a deterministic function of
     ``(seed, start + i)`` alone: the same seed gives the same bytes whatever the chunking
-    or the number of threads. Root symbol uniform over ``n_c``, each internal node picks
-    one of its symbol's ``m`` rules uniformly (exact integer draws, no modulo bias). The
-    bit-stream is documented in the module docstring (:data:`RNG_SCHEME_VERSION`).
+    or the number of threads. The root symbol is drawn from ``grammar.root_probs`` and each
+    internal node picks one of its symbol's ``m`` rules with probability
+    ``grammar.rule_probs_of(level)[a, r]``. Uniform grammars (the paper's RHM) use exact
+    integer draws (no modulo bias); the bit-stream is documented in the Notes
+    (:data:`RNG_SCHEME_VERSION`).
 
     Parameters
     ----------
@@ -452,7 +739,7 @@ def sample(
     replace : bool
         ``False`` draws ``P`` *distinct* data (exactly uniform without replacement, since
         every tree has probability ``1/P_max`` and a string determines its tree);
-        requires ``P <= P_max``.
+        requires ``P <= P_max`` and a uniform, unambiguous grammar.
     start : int
         Index of the first string (with replacement only); ``sample(g, P, seed, start=k)``
         equals rows ``k..k+P-1`` of a larger call.
@@ -467,7 +754,9 @@ def sample(
     TypeError
         If ``grammar`` is not a Grammar or a count/seed is not an integer.
     ValueError
-        If a count or the seed is out of range, or ``P > P_max`` without replacement.
+        If a count or the seed is out of range, or ``P > P_max`` without replacement, or
+        ``replace=False`` for a weighted or ambiguous grammar (trees are then not
+        equally likely, or a string does not determine its tree).
 
     Notes
     -----
@@ -486,6 +775,14 @@ def sample(
       Lemire draw per node from the low, then the high 32-bit half of each word.
     - A Lemire rejection (probability below ``n / 2**32``) redraws from a side stream
       seeded by the state, so it never shifts the words of later nodes.
+    - Weighted grammars (any rule row or the root prior not exactly uniform) use one 32-bit
+      half-word per draw instead: the root from the low half of ``w_1``, then the nodes in
+      breadth-first order from the high half of ``w_1``, the low and high halves of
+      ``w_2``, and so on. A half ``x`` and a law of size ``n`` (its Walker alias table,
+      :func:`alias_table`) give ``prod = x * n``: column ``c = prod >> 32``, kept if
+      ``(prod mod 2**32) >> 1 < threshold[c] >> 1``, else ``alias[c]``. Each probability
+      is represented within about ``n * 2**-31``; uniform grammars never take this path,
+      so their bytes are those of the uniform scheme.
 
     Without replacement the result is the first ``P`` distinct strings of the stream in
     index order, or, when ``P > P_max / 2``, the first ``P`` entries of a permutation of
@@ -514,6 +811,11 @@ def sample(
         return _sample_range(grammar, start, P, seed, latents)
     if start != 0:
         raise ValueError("start must be 0 when replace=False (draws depend on all earlier ones)")
+    if not grammar.is_uniform or grammar.is_ambiguous:
+        raise ValueError(
+            "replace=False needs a uniform, unambiguous grammar (equally likely trees, one "
+            "tree per string); sample with replace=True"
+        )
     return _sample_distinct(grammar, P, seed, latents)
 
 
@@ -604,10 +906,8 @@ def iter_samples(
     if not isinstance(grammar, Grammar):
         raise TypeError(f"grammar must be a Grammar, got {type(grammar).__name__}")
     P = _check_count("P", P)
-    chunk_size = _check_count("chunk_size", chunk_size)
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=_MAX_INDEX - 1)
     _seed_key(seed)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must satisfy chunk_size >= 1, got {chunk_size}")
     # Validate eagerly (here), then hand back a lazy generator.
     return _iter_chunks(grammar, P, seed, chunk_size, latents)
 

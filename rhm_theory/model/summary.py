@@ -21,7 +21,9 @@ def grammar_summary(grammar: Grammar) -> dict[str, Any]:
     -------
     dict
         ``v, m, s, L, n_c, balanced, f, P_max`` (exact int), ``log_P_max`` (natural log),
-        ``n_rules`` (all levels), ``string_length`` and the token ``dtype``.
+        ``n_rules`` (all levels), ``string_length``, the token ``dtype``,
+        ``uniform_weights`` (rule weights and root prior exactly uniform), ``min_rule_prob``
+        (smallest rule weight) and ``ambiguous`` (some tuple has several parents).
 
     Examples
     --------
@@ -40,5 +42,8 @@ def grammar_summary(grammar: Grammar) -> dict[str, Any]:
         n_rules=sum(p.n_rules(level) for level in range(1, p.L + 1)),
         string_length=p.string_length,
         dtype=p.dtype.name,
+        uniform_weights=grammar.is_uniform,
+        min_rule_prob=float(min(w.min() for w in grammar.rule_probs)),
+        ambiguous=grammar.is_ambiguous,
     )
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, overload
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy.typing as npt
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.parsing import parse
 from rhm_theory.model.sampling import Sample
+from rhm_theory.validation import check_array, check_int
 
 __all__ = [
     "Node",
@@ -31,11 +31,7 @@ Node = tuple[int, int]
 
 
 def _int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must satisfy {name} >= {minimum}, got {name}={int(value)}")
-    return int(value)
+    return check_int(name, value, minimum=minimum)
 
 
 def _node(name: str, node: object, s: int, L: int | None) -> Node:
@@ -61,10 +57,7 @@ def _checked(level: object, index: object, s: int, L: int | None, name: str = ""
 
 
 def _leaf_array(name: str, x: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    arr = np.asarray(x)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer leaf positions, got dtype {arr.dtype}")
-    a64 = arr.astype(np.int64)
+    a64 = check_array(name, x, kinds="iu", dtype=np.int64)
     if a64.size and int(a64.min()) < 0:
         raise ValueError(f"{name} must hold leaf positions >= 0, found {int(a64.min())}")
     return a64
@@ -432,7 +425,7 @@ def derivation_tree(grammar: Grammar, data: npt.ArrayLike | Sample, row: int | N
         levels = list(parse(grammar, tokens))
     if int(levels[-1][0]) == p.unknown:
         raise ValueError("tokens are not grammatical: the string has no derivation tree")
-    import networkx as nx  # lazy: only this function needs it, and it is slow to import
+    import networkx as nx  # lazy: `import rhm_theory` must not pay for networkx
 
     graph = nx.DiGraph()
     all_levels = [tokens, *levels]

@@ -2,6 +2,7 @@
 
 from rhm_theory.testing.strategies import (
     SEPARATION_C_MAX,
+    ambiguous_grammars,
     balanced_grammars,
     balanced_params,
     cyclic_grammar,
@@ -9,10 +10,12 @@ from rhm_theory.testing.strategies import (
     grammars,
     rhm_params,
     separated_grammars,
+    weighted_grammars,
 )
 
 __all__ = [
     "SEPARATION_C_MAX",
+    "ambiguous_grammars",
     "balanced_grammars",
     "balanced_params",
     "cyclic_grammar",
@@ -20,4 +23,5 @@ __all__ = [
     "grammars",
     "rhm_params",
     "separated_grammars",
+    "weighted_grammars",
 ]

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for RHM parameters and grammars (random, balanced, separated).
+"""Hypothesis strategies for RHM parameters and grammars (random, balanced, separated,
+weighted, ambiguous).
 
 Every strategy builds valid values directly (no ``.filter`` or ``assume``): constrained
 parameters are drawn from their valid ranges in dependency order, and the only loop (in
@@ -22,15 +23,18 @@ import math
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from rhm_theory.assumptions import is_separated, separation_requirement
 from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.validation import check_int
 
 __all__ = [
     "SEPARATION_C_MAX",
+    "ambiguous_grammars",
     "balanced_grammars",
     "balanced_params",
     "cyclic_grammar",
@@ -38,6 +42,7 @@ __all__ = [
     "grammars",
     "rhm_params",
     "separated_grammars",
+    "weighted_grammars",
 ]
 
 #: Largest ``c_sep`` :func:`separated_grammars` accepts: the margin its fallback is proven to
@@ -53,11 +58,11 @@ def grammar_seeds() -> st.SearchStrategy[int]:
 
 
 def _cap(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise InvalidArgument(f"{name} must satisfy {name} >= {minimum}, got {name}={value}")
-    return value
+    # The shared validator's message, as Hypothesis's own exception type for bad arguments.
+    try:
+        return check_int(name, value, minimum=minimum)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 def _s_strategy(s: int | st.SearchStrategy[int] | None) -> st.SearchStrategy[int]:
@@ -69,9 +74,7 @@ def _s_strategy(s: int | st.SearchStrategy[int] | None) -> st.SearchStrategy[int
 
 
 def _check_s(s: int) -> int:
-    if isinstance(s, bool) or not isinstance(s, int) or s < 2:
-        raise InvalidArgument(f"the s strategy must produce integers >= 2, got {s!r}")
-    return s
+    return _cap("the s strategy's value", s, 2)
 
 
 def _check_caps(min_v: int, max_v: int, max_m: int, min_L: int, max_L: int) -> None:
@@ -424,5 +427,126 @@ def separated_grammars(
             f"separated_grammars produced a grammar violating Delta_l >= {need:.6g}: {g!r}"
         )
         return g
+
+    return draw_grammar()
+
+
+def _probability_rows(
+    draw: st.DrawFn, n_rows: int, n: int, allow_zero: bool
+) -> npt.NDArray[np.float64]:
+    # Integer weights 0..8 (1..8 without zeros) per entry, normalised per row; a row of
+    # zeros gets its first entry set, so every row is a valid law by construction.
+    lo = 0 if allow_zero else 1
+    raw = np.array(
+        draw(st.lists(st.integers(lo, 8), min_size=n_rows * n, max_size=n_rows * n)),
+        dtype=np.float64,
+    ).reshape(n_rows, n)
+    raw[raw.sum(axis=1) == 0, 0] = 1.0
+    return np.asarray(raw / raw.sum(axis=1, keepdims=True))
+
+
+def weighted_grammars(
+    params: st.SearchStrategy[RHMParams] | None = None,
+    *,
+    seeds: st.SearchStrategy[int] | None = None,
+    allow_zero: bool = True,
+) -> st.SearchStrategy[Grammar]:
+    """Random grammars with drawn rule weights and root prior (THEORY.md section 9).
+
+    Each rule row and the root prior are drawn as integer weights in ``0..8`` (``1..8``
+    without ``allow_zero``) normalised to sum to 1, so zero-weight rules and root symbols
+    (never generated) are part of the family.
+
+    Parameters
+    ----------
+    params : SearchStrategy of RHMParams, optional
+        Defaults to :func:`rhm_params` with its default caps.
+    seeds : SearchStrategy of int, optional
+        Grammar seeds; defaults to :func:`grammar_seeds`.
+    allow_zero : bool, default True
+        Whether weights may be exactly zero.
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> @given(weighted_grammars(rhm_params(max_v=3, max_L=2)))
+    ... @settings(max_examples=5, deadline=None)
+    ... def check(g):
+    ...     assert abs(g.root_probs.sum() - 1) < 1e-12
+    >>> check()
+    """
+    params_st = rhm_params() if params is None else params
+    seeds_st = grammar_seeds() if seeds is None else seeds
+
+    @st.composite
+    def draw_grammar(draw: st.DrawFn) -> Grammar:
+        p = draw(params_st)
+        g = random_grammar(p, draw(seeds_st))
+        rule = [_probability_rows(draw, p.vocab(lv), p.m, allow_zero) for lv in range(1, p.L + 1)]
+        root = _probability_rows(draw, 1, p.n_c, allow_zero)[0]
+        return g.with_probs(rule_probs=rule, root_probs=root)
+
+    return draw_grammar()
+
+
+def ambiguous_grammars(
+    params: st.SearchStrategy[RHMParams] | None = None,
+    *,
+    seeds: st.SearchStrategy[int] | None = None,
+    ambiguity: st.SearchStrategy[float] | None = None,
+) -> st.SearchStrategy[Grammar]:
+    """Random grammars with a fraction of shared right-hand sides (``random_grammar(...,
+    ambiguity=eps)``), always truly ambiguous.
+
+    Parameters are drawn with ``m >= 2`` or ``vocab >= 2`` so that sharing is possible, and
+    ``eps`` is at least ``1 / (v * m)`` so at least one slot is shared: every draw has
+    ``is_ambiguous`` true by construction (a shared slot copies a tuple of another parent).
+
+    Parameters
+    ----------
+    params : SearchStrategy of RHMParams, optional
+        Defaults to ``rhm_params(min_v=2, max_v=5, max_L=3)`` with ``n_c >= 2``.
+    seeds : SearchStrategy of int, optional
+        Grammar seeds; defaults to :func:`grammar_seeds`.
+    ambiguity : SearchStrategy of float, optional
+        Fractions ``eps`` in ``(0, 0.5]``; default ``{0.1, 0.2, 0.3, 0.5}``.
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> @given(ambiguous_grammars())
+    ... @settings(max_examples=5, deadline=None)
+    ... def check(g):
+    ...     assert g.is_ambiguous
+    >>> check()
+    """
+    seeds_st = grammar_seeds() if seeds is None else seeds
+    eps_st = st.sampled_from((0.1, 0.2, 0.3, 0.5)) if ambiguity is None else ambiguity
+
+    @st.composite
+    def draw_grammar(draw: st.DrawFn) -> Grammar:
+        if params is None:
+            v = draw(st.integers(2, 5))
+            s = draw(st.sampled_from((2, 3)))
+            m = draw(st.integers(1, min(3, v ** (s - 1))))
+            n_c = draw(st.integers(2, min(v, v**s // m)))
+            p = RHMParams(v=v, m=m, s=s, L=draw(st.integers(1, 3)), n_c=n_c)
+        else:
+            p = draw(params)
+        eps = draw(eps_st)
+        if not 0 < eps <= 0.5:
+            raise InvalidArgument(f"ambiguity must produce values in (0, 0.5], got {eps!r}")
+        # At least one shared slot at the smallest level (n_c * m rules at the root).
+        n_min = min(p.vocab(lv) for lv in range(1, p.L + 1)) * p.m
+        eps = min(0.5, max(eps, 1.0 / n_min))
+        return random_grammar(p, draw(seeds_st), ambiguity=eps)
 
     return draw_grammar()

@@ -1,0 +1,112 @@
+"""Exploration map: curves, resume, summaries, the Zipf tracking check and its control."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from rhm_theory.sweeps.explore import (
+    TARGET,
+    TRACKING_TOLERANCE,
+    ExploreCell,
+    explore_grid,
+    run_explore_cell,
+    separation_verdicts,
+    summarize_explore,
+    zipf_tracking_check,
+)
+from rhm_theory.sweeps.runner import SweepCell, run_sweep
+
+
+def test_quick_cell_rows_and_resume(tmp_path: Path) -> None:
+    cells = [
+        ExploreCell("zipf", 1.0, "latent", v=4, m=2, s=3, L=2, rule_probs="zipf:1", P_top=512,
+                    n_test=200),
+        ExploreCell("ambiguity", 0.2, "token", v=4, m=2, s=2, L=3, ambiguity=0.2, P_top=256,
+                    n_test=200),
+    ]  # fmt: skip
+    rows = run_sweep(cast(list[SweepCell], cells), out_dir=tmp_path, max_workers=1,
+                     progress=False, cell_runner=cast(Any, run_explore_cell))  # fmt: skip
+    assert {r["key"] for r in rows} == {c.key for c in cells}
+    for r in rows:
+        assert r["P"] <= (512 if r["axis"] == "zipf" else 256)
+        assert len(r["accuracies"]) == r["L"] - 1 and r["min_accuracy"] == min(r["accuracies"])
+        assert r["predicted_threshold"] > 0
+    assert any(r["ambiguous"] for r in rows if r["axis"] == "ambiguity")
+    n_lines = len((tmp_path / "rows.jsonl").read_text().splitlines())
+    # Resume: nothing is recomputed, the rows on disk are returned.
+    again = run_sweep(cast(list[SweepCell], cells), out_dir=tmp_path, max_workers=1,
+                      progress=False, cell_runner=lambda c: pytest.fail("recomputed"))  # fmt: skip
+    assert len(again) == len(rows) == n_lines
+    # A curve stops after two consecutive exact points (ambiguous: two at or above target).
+    for c in cells:
+        done = [r["min_accuracy"] >= TARGET if r["ambiguous"] else r["all_exact"]
+                for r in rows if r["key"] == c.key]  # fmt: skip
+        assert not any(a and b for a, b in itertools.pairwise(done[:-1]))
+
+
+def test_grid_covers_every_axis_and_validates() -> None:
+    cells = explore_grid(quick=True)
+    assert {c.axis for c in cells} == {"baseline", "zipf", "lognormal", "ambiguity", "f", "s"}
+    assert {c.value for c in cells if c.axis == "zipf"} == {0.0, 0.5, 1.0, 2.0}
+    assert {c.s for c in cells} == {2, 3}
+    assert len({c.key for c in cells}) == len(cells)
+    with pytest.raises(ValueError, match="axis must be one of"):
+        ExploreCell("pcfg", 1.0, "latent", v=4, m=2, s=2, L=2)
+    with pytest.raises(ValueError, match="rule_probs"):
+        ExploreCell("zipf", 1.0, "latent", v=4, m=2, s=2, L=2, rule_probs="zipf")
+
+
+def _rows(ratio_of: dict[float, float], control_factor: dict[float, float]) -> list[dict]:
+    # Synthetic curves whose last crossing is exactly P*: below target, then two points above.
+    rows = []
+    for axis, values in (("baseline", [0.0]), ("zipf", sorted(ratio_of))):
+        for value in values:
+            for L in (2, 3):
+                pred = 1000.0 * L * (1 + value)
+                star = pred * (ratio_of.get(value, 1.0) if axis == "zipf" else 1.0) * 0.5
+                unif = pred / (control_factor.get(value, 1.0) if axis == "zipf" else 1.0)
+                # Exact from star on: the 0/1 curve crosses 1/2 at sqrt(star/2 * star).
+                for P, acc, ex in ((star / 2, 0.2, False), (star, TARGET, True),
+                                   (star * 2, 1.0, True)):  # fmt: skip
+                    rows.append({"axis": axis, "value": value, "method": "latent", "L": L,
+                                 "grammar_seed": 0, "P": P, "min_accuracy": acc,
+                                 "all_exact": ex, "predicted_threshold": pred,
+                                 "uniform_formula_threshold": unif})  # fmt: skip
+    return rows
+
+
+def test_tracking_check_pass_fail_inconclusive() -> None:
+    ok = zipf_tracking_check(summarize_explore(_rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10})))
+    assert ok.verdict == "PASS" and ok.control_verdict == "FAIL"
+    assert ok.max_drift == pytest.approx(1 / 0.6) and ok.tolerance == TRACKING_TOLERANCE
+    bad = zipf_tracking_check(summarize_explore(_rows({1.0: 1.5, 2.0: 5.0}, {2.0: 10})))
+    assert bad.verdict == "FAIL"
+    # The control cannot fail (weights change nothing): the grid cannot decide.
+    weak = zipf_tracking_check(summarize_explore(_rows({1.0: 1.2}, {1.0: 1.1})))
+    assert weak.verdict == "INCONCLUSIVE" and weak.control_verdict == "PASS"
+    none = zipf_tracking_check([])
+    assert none.verdict == "INCONCLUSIVE" and math.isnan(none.max_drift)
+    json.dumps(ok.to_dict())
+
+
+def test_separation_verdicts_by_hand() -> None:
+    summary = []
+    for method, growth in (("latent", 1.0), ("token", 3.0)):
+        for L in (2, 3, 4):
+            summary.append({"axis": "zipf", "value": 1.0, "method": method, "L": L,
+                            "P_star": 100.0 * growth ** L})
+    (rec,) = separation_verdicts(summary)
+    assert rec["verdict"] == "survives" and rec["token_growth"] == pytest.approx(3.0)
+    assert rec["gap"] == pytest.approx(81.0)
+    for r in summary:
+        if r["method"] == "token":
+            r["P_star"] = 100.0
+    assert separation_verdicts(summary)[0]["verdict"] == "vanishes"
+    summary[0]["P_star"] = math.nan
+    assert separation_verdicts(summary)[0]["verdict"] == "undetermined"
