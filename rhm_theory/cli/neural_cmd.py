@@ -297,9 +297,12 @@ def _register_neural(subparsers: Any) -> None:
 
 def _neural_plan(args: argparse.Namespace) -> int:
     from rhm_theory.io import write_json
+    from rhm_theory.neural.experiments import scaling_grid
     from rhm_theory.neural.plan import BudgetExceeded, load_step_times, make_plan
 
-    times = None if args.step_times is None else load_step_times(args.step_times, args.device)
+    batch = int(scaling_grid(args.grid)["batch_size"])
+    times = (None if args.step_times is None
+             else load_step_times(args.step_times, args.device, batch))
     try:
         plan = make_plan(args.device, args.budget_hours, grid=args.grid, methods=args.methods,
                          runs_per_device=args.runs_per_device, step_times=times,

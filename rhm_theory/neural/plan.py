@@ -158,17 +158,22 @@ class Plan:
         )
 
 
-def load_step_times(path: str | Path, device: str) -> dict[str, StepTime]:
+def load_step_times(
+    path: str | Path, device: str, batch_size: int | None = None
+) -> dict[str, StepTime]:
     """Per-step times from a ``step_times.json`` written by ``rhm-theory neural bench``.
 
-    The file maps ``"<method>"`` to ``{"seconds", "batch_size", "concurrency", ...}``
-    entries measured on ``device``; the entry measured at the largest concurrency is kept.
+    The file lists ``{"method", "batch_size", "concurrency", "seconds", ...}`` entries
+    measured on ``device``; entries at another ``batch_size`` (when given) are ignored, and
+    per method the one measured at the largest concurrency is kept.
     """
     doc = json.loads(Path(path).read_text())
     if doc.get("device_type") != device:
         raise ValueError(f"{path} was measured on {doc.get('device_type')!r}, not {device!r}")
     out: dict[str, StepTime] = {}
     for entry in doc["measurements"]:
+        if batch_size is not None and int(entry["batch_size"]) != batch_size:
+            continue
         meth, k = entry["method"], int(entry["concurrency"])
         if meth not in out or k >= out[meth].concurrency:
             out[meth] = StepTime(float(entry["seconds"]),
@@ -290,8 +295,12 @@ def measure_step_times_concurrent(
     for meth in methods:
         for b in batch_sizes:
             for k in concurrency:
-                with ProcessPoolExecutor(max_workers=k, mp_context=ctx) as pool:
-                    per = sorted(pool.map(_bench_one, [(meth, device, b, repeats, threads)] * k))
+                job = (meth, device, b, repeats, threads)
+                if k == 1:  # in process: no start-up of a worker
+                    per = [_bench_one(job)]
+                else:
+                    with ProcessPoolExecutor(max_workers=k, mp_context=ctx) as pool:
+                        per = sorted(pool.map(_bench_one, [job] * k))
                 sec = per[len(per) // 2]
                 out.append({"method": meth, "batch_size": b, "concurrency": k,
                             "seconds": sec, "throughput_steps_per_s": k / sec})
