@@ -17,6 +17,8 @@ from proofs_checks._framework import Alternative, NegativeControl, Verdict
 
 __all__ = [
     "BOOTSTRAP",
+    "DECISIVE_RUNS_DIR",
+    "DECISIVE_WORKERS",
     "MIN_SEEDS",
     "SCALES",
     "compare_rescalings",
@@ -41,17 +43,35 @@ MIN_SEEDS = 2
 _ROWS_CACHE: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
 
+#: Where the decisive grid's runs are kept by ``verify --full`` (resumable).
+DECISIVE_RUNS_DIR = "neural-verify-runs"
+#: Runs sharing the device at once for the decisive grid.
+DECISIVE_WORKERS = 4
+
+
 def neural_rows(grid: str, device: str) -> list[dict[str, Any]]:
     """Rows of every neural method on ``grid`` (computed once per process and device).
 
     Both neural checks read the same runs: the masked-LM runs are the negative control of
-    each, so they are trained once.
+    each, so they are trained once. The quick grid runs in this process; the decisive grid
+    runs as a plan (:func:`rhm_theory.neural.plan.run_plan`, :data:`DECISIVE_WORKERS`
+    processes, checkpoints in :data:`DECISIVE_RUNS_DIR`, so an interrupted verification
+    resumes).
     """
     key = (grid, device)
     if key not in _ROWS_CACHE:
         from rhm_theory.neural.experiments import METHODS, scaling_experiment
 
-        _ROWS_CACHE[key] = scaling_experiment(METHODS, grid_name=grid, device=device)
+        if grid == "decisive":
+            from rhm_theory.neural.plan import make_plan, run_plan
+            from rhm_theory.neural.training import resolve_device
+
+            kind = resolve_device(device).type
+            plan = make_plan(kind, None, runs_per_device=DECISIVE_WORKERS)
+            _ROWS_CACHE[key] = run_plan(plan, DECISIVE_RUNS_DIR, device=device,
+                                        threads=1 if kind == "cpu" else 0)
+        else:
+            _ROWS_CACHE[key] = scaling_experiment(METHODS, grid_name=grid, device=device)
     return _ROWS_CACHE[key]
 
 

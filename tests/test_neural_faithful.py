@@ -268,3 +268,18 @@ def test_plan_run_is_resumable(tmp_path: Path) -> None:
     again = run_plan(plan, tmp_path, workers=1)  # read back, not retrained
     assert json.dumps(again, sort_keys=True, default=str) == json.dumps(rows, sort_keys=True,
                                                                        default=str)
+
+
+def test_plan_cli_refuses_over_budget_and_flags_unmeasured(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rhm_theory.cli import main
+
+    assert main(["neural", "plan", "--device", "cuda", "--budget-hours", "0.001"]) == 2
+    assert "refused" in capsys.readouterr().err
+    assert main(["neural", "plan", "--device", "cuda", "--budget-hours", "1e6", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["never_measured_on_device"] == ["data2vec", "mlm", "slc", "slc-sg"]
+    assert doc["n_runs"] == len(doc["runs"]) > 0 and doc["estimated_hours"] > 0
+    assert "NEVER MEASURED" in captured.err

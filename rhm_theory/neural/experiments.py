@@ -654,6 +654,9 @@ def execute_run(
     done = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{spec.name}.json"
     if done is not None and done.exists():
         rows: list[dict[str, Any]] = json.loads(done.read_text())["rows"]
+        for r in rows:  # JSON wrote NaN as null
+            if r.get("value") is None:
+                r["value"] = math.nan
         return rows
     ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{spec.name}.pt"
     res = run_neural(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -57,17 +56,21 @@ class StepTime:
         return dict(self.__dict__)
 
 
+_CPU_SOURCE = ("measured 2026-12-01 by benchmarks/neural_cpu_evidence.py (median of 3 blocks "
+               "of 10 steps, batch 256, L = 6) on the shared 2-core development machine at "
+               "load average ~8: inflated by contention")
+
 #: Per-step times of the decisive grid's models (L = 6, batch 256, the grid's largest
-#: strings: an upper bound for smaller L). CPU: measured by
-#: ``benchmarks/neural_cpu_evidence.py`` on the shared 2-core development machine under
-#: contention (inflated). CUDA: NEVER MEASURED: no GPU was available when this was
-#: written; the value is a placeholder that ``plan`` flags in every output. Run
-#: ``benchmarks/gpu_smoke.sh`` and pass its ``step_times.json`` with ``--step-times``.
+#: strings: an upper bound for smaller L). CPU: measured, see ``_CPU_SOURCE`` (the
+#: stop-gradient arm was not timed separately and is charged as ``slc``). CUDA: NEVER
+#: MEASURED: no GPU was available when this was written; the values are placeholders that
+#: ``plan`` flags in every output. Run ``benchmarks/gpu_smoke.sh`` and pass its
+#: ``step_times.json`` with ``--step-times``.
 DEFAULT_STEP_SECONDS: dict[tuple[str, str], StepTime] = {
-    ("cpu", "data2vec"): StepTime(0.36, "measured on a shared 2-core CPU (contended)", True),
-    ("cpu", "mlm"): StepTime(0.22, "measured on a shared 2-core CPU (contended)", True),
-    ("cpu", "slc"): StepTime(0.10, "measured on a shared 2-core CPU (contended)", True),
-    ("cpu", "slc-sg"): StepTime(0.10, "measured on a shared 2-core CPU (contended)", True),
+    ("cpu", "data2vec"): StepTime(4.66, _CPU_SOURCE, True),
+    ("cpu", "mlm"): StepTime(5.57, _CPU_SOURCE, True),
+    ("cpu", "slc"): StepTime(1.23, _CPU_SOURCE, True),
+    ("cpu", "slc-sg"): StepTime(1.23, "ASSUMED equal to slc's CPU time (not timed)", False),
     **{
         ("cuda", meth): StepTime(
             0.02,
@@ -120,7 +123,7 @@ class Plan:
     runs_per_device: int
     overhead_seconds: float
     hours: float
-    budget_hours: float
+    budget_hours: float | None
     accuracy_fractions: tuple[float, ...] = (0.5,)
     notes: list[str] = field(default_factory=list)
 
@@ -152,7 +155,7 @@ class Plan:
             step_times={k: StepTime(**v) for k, v in d["step_times"].items()},
             runs_per_device=int(d["runs_per_device"]),
             overhead_seconds=float(d["overhead_seconds"]), hours=float(d["estimated_hours"]),
-            budget_hours=float(d["budget_hours"]),
+            budget_hours=None if d["budget_hours"] is None else float(d["budget_hours"]),
             accuracy_fractions=tuple(d.get("accuracy_fractions", (0.5,))),
             notes=list(d.get("notes", [])),
         )
@@ -184,7 +187,7 @@ def load_step_times(
 
 def make_plan(
     device: str,
-    budget_hours: float,
+    budget_hours: float | None,
     *,
     grid: str = "decisive",
     methods: Sequence[str] = ("data2vec", "mlm", "slc", "slc-sg"),
@@ -198,8 +201,8 @@ def make_plan(
     Parameters
     ----------
     device : {"cpu", "cuda"}
-    budget_hours : float
-        Refuse (:class:`BudgetExceeded`) a plan estimated above it.
+    budget_hours : float or None
+        Refuse (:class:`BudgetExceeded`) a plan estimated above it; ``None``: no budget.
     grid : {"quick", "cpu", "decisive"}
         :func:`rhm_theory.neural.experiments.scaling_grid`.
     methods : sequence of str
@@ -221,7 +224,8 @@ def make_plan(
     from rhm_theory.neural.experiments import grid_runs, scaling_grid
 
     check_choice("device", device, ("cpu", "cuda"))
-    check_float("budget_hours", budget_hours, minimum=0.0, include_minimum=False)
+    if budget_hours is not None:
+        check_float("budget_hours", budget_hours, minimum=0.0, include_minimum=False)
     g = scaling_grid(grid)
     runs = [r.to_dict() for r in grid_runs(g, methods)]
     times = {m: (step_times or {}).get(m) or DEFAULT_STEP_SECONDS[(device, m)] for m in methods}
@@ -233,14 +237,14 @@ def make_plan(
                 budget_hours, tuple(g["accuracy_fractions"]))
     if k_eff < runs_per_device:
         plan.notes.append(
-            f"per-step times were measured with {k_eff} run(s) per device; the estimate "
+            f"per-step times are for {k_eff} run(s) sharing the device; the estimate "
             f"assumes no speed-up from running {runs_per_device} at once")
     if plan.unmeasured:
         plan.notes.append(
             "per-step times NEVER MEASURED on " + device + " for: " + ", ".join(plan.unmeasured)
             + "; the estimate uses placeholders (run benchmarks/gpu_smoke.sh, then "
             "--step-times step_times.json)")
-    if enforce_budget and hours > budget_hours:
+    if enforce_budget and budget_hours is not None and hours > budget_hours:
         raise BudgetExceeded(
             f"plan needs an estimated {hours:.2f} h on {device} (budget {budget_hours} h): "
             "raise --budget-hours, use fewer methods, or more runs per device")
@@ -336,7 +340,7 @@ def run_plan(
     ``out_dir/runs`` holds one checkpoint and one finished-rows file per run, so a killed
     plan resumes where it stopped. All rows are also written to ``out_dir/rows.json``.
     """
-    from rhm_theory.neural.experiments import RunSpec, add_thresholds
+    from rhm_theory.neural.experiments import RunSpec, add_thresholds, execute_run
 
     folder = Path(out_dir) / "runs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -362,11 +366,8 @@ def run_plan(
                 if progress is not None:
                     progress(f"done {name} ({sec:.0f} s)")
     rows: list[dict[str, Any]] = []
-    for n in names:
-        rows.extend(json.loads((folder / f"{n}.json").read_text())["rows"])
-    for r in rows:  # JSON turned NaN into None
-        if r.get("value") is None:
-            r["value"] = math.nan
+    for r in plan.runs:  # finished: read back (NaN restored), in plan order
+        rows.extend(execute_run(RunSpec.from_dict(r), checkpoint_dir=folder))
     add_thresholds(rows, plan.accuracy_fractions)
     write_json(Path(out_dir) / "rows.json", {"plan": plan.to_dict(), "rows": rows})
     return rows
