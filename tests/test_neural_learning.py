@@ -76,8 +76,9 @@ def test_data2vec_root_probe_beats_chance_and_context_becomes_synonym_invariant(
     # Whole level-1 tuples are masked (aligned spans of s = 2, 25% of the tuples); the probes
     # read the context representation: block outputs at each tuple with that tuple masked.
     # The setup of the earlier CPU runs (residual-stream targets, EMA of every parameter,
-    # absolute EMA schedule 0.999 -> 0.9999), now options of Data2VecConfig.
+    # absolute EMA schedule 0.999 -> 0.9999, linear-map embedding init), now options.
     config = Data2VecConfig(depth=2, width=32, heads=4, target_layer="block", ema_scope="all",
+                            embed_init="linear",
                             ema=EMASchedule(tau0=0.999, tau_end=0.9999, tau_steps=500),
                             mask_span=2, mask_align=True, mask_ratio=0.25,
                             probe_features="context")

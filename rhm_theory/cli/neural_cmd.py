@@ -91,6 +91,9 @@ def _add_transformer(d: argparse.ArgumentParser) -> None:
     a.add_argument("--heads", type=int, default=4)
     a.add_argument("--mlp-ratio", type=int, default=4)
     a.add_argument("--pos-emb", choices=("learned", "sinusoidal", "none"), default="learned")
+    a.add_argument("--embed-init", choices=("normal", "linear"), default="normal",
+                   help="token embedding init: normal(0.02) (data2vec) or the earlier "
+                   "one-hot linear map's")
     a.add_argument("--top-k", type=int, default=2, help="teacher blocks averaged (data2vec)")
     a.add_argument("--target-layer", choices=("ffn", "block"), default="ffn",
                    help="teacher targets: FFN output before the residual (data2vec) or the "
@@ -168,7 +171,8 @@ def _model_config(method: str, args: argparse.Namespace) -> Any:
 
         return Data2VecConfig(
             depth=args.depth, width=args.width, heads=args.heads, mlp_ratio=args.mlp_ratio,
-            pos_emb=args.pos_emb, top_k=args.top_k, target_layer=args.target_layer,
+            pos_emb=args.pos_emb, embed_init=args.embed_init, top_k=args.top_k,
+            target_layer=args.target_layer,
             target_norm=args.target_norm, ema_scope=args.ema_scope,
             ema=EMASchedule(**overrides), mask_ratio=args.mask_ratio,
             mask_span=args.mask_span, loss_beta=args.loss_beta,
@@ -297,6 +301,13 @@ def _register_neural(subparsers: Any) -> None:
 
 def _neural_plan(args: argparse.Namespace) -> int:
     from rhm_theory.io import write_json
+    from rhm_theory.neural import require_torch
+
+    try:
+        require_torch()  # the grids are built from the models' configurations
+    except ImportError as exc:
+        print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
+        return 2
     from rhm_theory.neural.experiments import scaling_grid
     from rhm_theory.neural.plan import BudgetExceeded, load_step_times, make_plan
 

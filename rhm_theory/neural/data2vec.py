@@ -29,6 +29,7 @@ _TARGET_NORM = ("instance", "layer", "none")
 _TARGET_LAYER = ("ffn", "block")
 _EMA_SCOPE = ("blocks", "all")
 _PROBE_FEATURES = ("layers", "context")
+_EMBED_INIT = ("normal", "linear")
 #: Student parameters the teacher copies instead of averaging when ``ema_scope="blocks"``.
 _SHARED_WITH_TEACHER = ("embed", "mask_embedding", "pos")
 
@@ -46,6 +47,11 @@ class Data2VecConfig:
         Transformer blocks, model width, attention heads, MLP hidden size / width.
     pos_emb : {"learned", "sinusoidal", "none"}
         Positional embeddings added to the token embeddings.
+    embed_init : {"normal", "linear"}
+        Token-embedding initialisation: ``"normal"`` with standard deviation 0.02 (BERT and
+        data2vec); ``"linear"`` that of the ``nn.Linear`` map of the one-hot token it
+        replaces (uniform in ``+-1/sqrt(v)``, drawn in the same order: the project's earlier
+        setup, reproduced exactly for the same seed).
     top_k : int
         Number of top teacher blocks averaged into the targets.
     target_layer : {"ffn", "block"}
@@ -82,6 +88,7 @@ class Data2VecConfig:
     heads: int = 4
     mlp_ratio: int = 4
     pos_emb: str = "learned"
+    embed_init: str = "normal"
     top_k: int = 2
     target_layer: str = "ffn"
     target_norm: str = "instance"
@@ -100,6 +107,7 @@ class Data2VecConfig:
             raise ValueError(f"width must be a multiple of heads, got {self.width}/{self.heads}")
         check_int("top_k", self.top_k, minimum=1, maximum=self.depth)
         check_choice("pos_emb", self.pos_emb, _POS_EMB)
+        check_choice("embed_init", self.embed_init, _EMBED_INIT)
         check_choice("target_layer", self.target_layer, _TARGET_LAYER)
         check_choice("target_norm", self.target_norm, _TARGET_NORM)
         check_choice("ema_scope", self.ema_scope, _EMA_SCOPE)
@@ -184,8 +192,13 @@ class TransformerEncoder(nn.Module):
         super().__init__()
         self.vocab = vocab
         # An embedding look-up is the linear map of the one-hot token without the matmul.
-        self.embed = nn.Embedding(vocab, config.width)
-        nn.init.normal_(self.embed.weight, std=0.02)
+        if config.embed_init == "linear":
+            w = torch.empty(config.width, vocab)
+            nn.init.kaiming_uniform_(w, a=math.sqrt(5))  # nn.Linear(vocab, width)'s draw
+            self.embed = nn.Embedding(vocab, config.width, _weight=w.T.contiguous())
+        else:
+            self.embed = nn.Embedding(vocab, config.width)
+            nn.init.normal_(self.embed.weight, std=0.02)
         self.mask_embedding = nn.Parameter(torch.randn(config.width) * 0.02)
         self.pos: nn.Parameter | None = None
         if config.pos_emb == "learned":

@@ -503,7 +503,7 @@ def scaling_grid(name: str | bool = "cpu") -> dict[str, Any]:
     check_choice("grid", name, ("quick", "cpu", "decisive"))
     if name == "quick":
         return {
-            "v": 8, "s": 2, "Ls": (3, 4), "ms": (3,), "Ps": (64, 256, 1024),
+            "v": 8, "s": 2, "Ls": (3, 4), "ms": (3,), "Ps": (128, 2048),
             "epochs": 0, "min_steps": 150, "max_steps": 150, "batch_size": 64,
             "lr": {"data2vec": 3e-3, "mlm": 3e-3, "slc": 1e-3, "slc-sg": 1e-3},
             "seeds": (0, 1),
