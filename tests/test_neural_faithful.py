@@ -283,3 +283,16 @@ def test_plan_cli_refuses_over_budget_and_flags_unmeasured(
     assert doc["never_measured_on_device"] == ["data2vec", "mlm", "slc", "slc-sg"]
     assert doc["n_runs"] == len(doc["runs"]) > 0 and doc["estimated_hours"] > 0
     assert "NEVER MEASURED" in captured.err
+
+
+def test_measure_step_time_is_positive_and_trains_in_place() -> None:
+    from rhm_theory.neural.training import measure_step_time
+
+    torch.manual_seed(0)
+    model = MaskedLM(PARAMS, CFG)
+    before = [p.clone() for p in model.parameters()]
+    cfg = TrainConfig(steps=1, log_every=3, warmup_steps=1)
+    sec = measure_step_time(model, RHMBatches(random_grammar(PARAMS, 0), 8, seed=1), cfg,
+                            warmup=2, repeats=3)
+    assert 0 < sec < 10
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
