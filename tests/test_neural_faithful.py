@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -128,7 +129,7 @@ def test_lr_schedule(schedule: str) -> None:
     mid = 10 + 99 / 2
     expect = 0.2 + 1.8 * (0.5 if schedule == "linear" else 0.5 * (1 + math.cos(math.pi / 2)))
     assert np.interp(mid, range(110), lrs) == pytest.approx(expect, abs=1e-9)
-    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(lrs[10:]))
 
 
 # -- MLM ----------------------------------------------------------------------------------
