@@ -166,8 +166,8 @@ def lr_at(step: int, config: TrainConfig) -> float:
     ``lo + (lr - lo)(1 + cos(pi u)) / 2``; ``linear``: ``lr - (lr - lo) u``; ``lo`` is
     ``lr * min_lr_ratio``.
 
-    >>> cfg = TrainConfig(steps=11, lr=1.0, warmup_steps=1, lr_schedule="linear")
-    >>> [round(lr_at(k, cfg), 3) for k in (0, 1, 6, 10)]
+    >>> cfg = TrainConfig(steps=12, lr=1.0, warmup_steps=1, lr_schedule="linear")
+    >>> [round(lr_at(k, cfg), 3) for k in (0, 1, 6, 11)]
     [1.0, 1.0, 0.5, 0.0]
     """
     c = config
