@@ -362,7 +362,7 @@ def last_crossing(
 
     >>> round(last_crossing([100, 200, 400], [0.1, 0.5, 1.0], 0.75)[0], 6)  # 200 sqrt(2)
     282.842712
-    >>> x, censored = last_crossing([1, 2, 4, 8], [0.9, 0.2, 0.9, 0.9], 0.5)  # dip, recovery
+    >>> x, censored = last_crossing([1, 2, 4, 8], [0.9, 0.1, 0.9, 0.9], 0.5)  # dip, recovery
     >>> round(x, 6), censored
     (2.828427, None)
     """
