@@ -20,10 +20,10 @@ from rhm_theory.neural.data2vec import (  # noqa: E402
     masked_regression_loss,
     teacher_targets,
 )
-from rhm_theory.neural.ema import ema_decay, ema_update, make_teacher  # noqa: E402
+from rhm_theory.neural.ema import EMASchedule, ema_decay, ema_update, make_teacher  # noqa: E402
 from rhm_theory.neural.probes import (  # noqa: E402
     linear_probe,
-    matched_accuracy,
+    recovery_accuracy,
     synonymic_sensitivity,
 )
 from rhm_theory.neural.slc import SLCConfig, SLCNetwork, cousin_index, sinkhorn  # noqa: E402
@@ -32,8 +32,9 @@ from rhm_theory.neural.training import TrainConfig, resolve_device, train  # noq
 pytestmark = pytest.mark.torch
 
 PARAMS = RHMParams(v=8, m=2, s=2, L=3)
-SMALL_D2V = Data2VecConfig(depth=2, width=16, heads=2, top_k=2, tau_steps=10)
-SMALL_SLC = SLCConfig(hidden=16, tau_steps=10)
+EMA10 = EMASchedule(tau0=0.999, tau_end=0.9999, tau_steps=10)
+SMALL_D2V = Data2VecConfig(depth=2, width=16, heads=2, top_k=2, ema=EMA10)
+SMALL_SLC = SLCConfig(hidden=16, ema=EMASchedule(tau0=0.99, tau_end=0.999, tau_steps=10))
 
 
 @pytest.fixture(autouse=True)
@@ -123,14 +124,18 @@ def test_cousin_index_matches_tree() -> None:
 @pytest.mark.parametrize("kind", ["data2vec", "slc"])
 def test_ema_update_is_exact(kind: str) -> None:
     model = _model(kind)
+    if kind == "data2vec":  # average every parameter here; the block-only scope is tested below
+        model = Data2Vec(PARAMS, Data2VecConfig(depth=2, width=16, heads=2, top_k=2, ema=EMA10,
+                                                ema_scope="all"))
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for p in model.student.parameters():
             p.add_(torch.randn(p.shape, generator=gen))
     before = [t.clone() for t in model.teacher.parameters()]
     student = [s.clone() for s in model.student.parameters()]
-    tau = model.update_teacher(3)
-    assert tau == pytest.approx(ema_decay(3, model.config.tau0, model.config.tau_end, 10))
+    tau = model.update_teacher(3, 100)
+    c = model.config.ema
+    assert tau == pytest.approx(ema_decay(3, c.tau0, c.tau_end, 10))
     for t_new, t_old, s in zip(model.teacher.parameters(), before, student, strict=True):
         torch.testing.assert_close(t_new, tau * t_old + (1 - tau) * s, rtol=1e-6, atol=1e-7)
     # The student is untouched by the teacher update.
@@ -256,8 +261,8 @@ def test_checkpoint_resume_matches_uninterrupted(kind: str, P: int | None, tmp_p
     cfg = TrainConfig(steps=12, seed=0, warmup_steps=4)
     full = train(_model(kind), RHMBatches(_grammar(), 16, P=P, seed=2), cfg)
     ck = tmp_path / "run.pt"
-    first = train(_model(kind), RHMBatches(_grammar(), 16, P=P, seed=2),
-                  TrainConfig(steps=5, seed=0, warmup_steps=4), checkpoint=ck, checkpoint_every=2)
+    first = train(_model(kind), RHMBatches(_grammar(), 16, P=P, seed=2), cfg, checkpoint=ck,
+                  checkpoint_every=2, stop_after=5)
     assert ck.exists() and len(first.losses) == 5
     resumed = train(_model(kind, seed=99), RHMBatches(_grammar(), 16, P=P, seed=2), cfg,
                     checkpoint=ck, checkpoint_every=2)
@@ -269,14 +274,14 @@ def test_checkpoint_resume_matches_uninterrupted(kind: str, P: int | None, tmp_p
 
 
 # -- probes -------------------------------------------------------------------------------
-def test_matched_accuracy_and_linear_probe() -> None:
+def test_recovery_accuracy_and_linear_probe() -> None:
     rng = np.random.default_rng(0)
     true = rng.integers(0, 5, 400)
     perm = rng.permutation(5)
-    assert matched_accuracy(perm[true], true) == 1.0
+    assert recovery_accuracy(perm[true], true) == 1.0
     noisy = perm[true].copy()
     noisy[:100] = rng.integers(0, 5, 100)
-    acc = matched_accuracy(noisy, true)
+    acc = recovery_accuracy(noisy, true)
     assert 0.75 <= acc < 1.0
     gen = torch.Generator().manual_seed(0)
     centers = torch.randn(4, 10, generator=gen) * 3
@@ -340,7 +345,8 @@ def test_probe_thresholds_interpolate_in_log_p() -> None:
 def test_scaling_experiment_rows_and_resumable_sweep(regime: str, tmp_path: Path) -> None:
     from rhm_theory.neural.experiments import EvalConfig, scaling_experiment
 
-    grid = {"Ps": (16, 64), "ms": (2,), "steps": 4, "batch_size": 8, "online_evals": (2, 4),
+    grid = {"Ps": (16, 64), "ms": (2,), "Ls": (3,), "seeds": (0,), "epochs": 0, "min_steps": 4,
+            "max_steps": 4, "batch_size": 8, "online_evals": (2, 4),
             "data2vec": SMALL_D2V, "slc": SMALL_SLC,
             "eval": EvalConfig(n_probe_train=32, n_probe_test=32, probe_steps=5,
                                n_sensitivity=16)}

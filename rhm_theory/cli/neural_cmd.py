@@ -1,5 +1,7 @@
-"""``rhm-theory data2vec`` and ``rhm-theory slc``: train and probe the neural validators.
+"""``rhm-theory data2vec|mlm|slc`` (train and probe one model) and ``rhm-theory neural``.
 
+``neural plan`` prints a plan of runs with its estimated device-hours (refusing one over
+budget), ``neural run`` executes a plan resumably, ``neural bench`` measures per-step times.
 PyTorch is imported only when one of these commands runs, so the CLI works without it.
 """
 
@@ -25,7 +27,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--L", type=int, default=3, help="depth (default 3)")
     g.add_argument("--n-c", type=int, default=None, help="root symbols (default v)")
     g.add_argument("--grammar-seed", type=int, default=0)
-    g.add_argument("--balanced", action="store_true", help="exactly balanced grammar")
+    g.add_argument("--family", choices=("random", "balanced"), default="random",
+                   help="grammar family (default random)")
     g.add_argument(
         "--P", type=int, default=None,
         help="offline regime: fixed training set of P strings (default: online, fresh strings)",
@@ -37,13 +40,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--weight-decay", type=float, default=0.0)
     t.add_argument("--warmup-steps", type=int, default=100)
+    t.add_argument("--lr-schedule", choices=("cosine", "linear", "constant"), default="cosine",
+                   help="learning-rate decay after the warm-up (default cosine)")
     t.add_argument("--seed", type=int, default=0, help="model and mask seed")
+    t.add_argument("--log-every", type=int, default=50,
+                   help="steps between host synchronisations (loss read-back)")
+    t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    t.add_argument("--compile", action="store_true", help="torch.compile the loss")
     t.add_argument("--tau0", type=float, default=None,
-                   help="initial EMA decay (default: data2vec 0.999, slc 0.99)")
+                   help="initial EMA decay (default: data2vec relative to the run length, "
+                   "horizon 0.1%% of it; slc 0.99)")
     t.add_argument("--tau-end", type=float, default=None,
-                   help="final EMA decay (default: data2vec 0.9999, slc 0.999)")
+                   help="final EMA decay (default: data2vec horizon 1%% of the run; slc 0.999)")
     t.add_argument("--tau-steps", type=int, default=None,
-                   help="steps of the linear EMA ramp (default 1000)")
+                   help="steps of the linear EMA ramp (default: data2vec 10%% of the run; "
+                   "slc 1000)")
     e = p.add_argument_group("evaluation")
     e.add_argument("--probe-steps", type=int, default=2000, help="linear-probe steps")
     e.add_argument("--probe-train", type=int, default=1024, help="probe training strings")
@@ -73,27 +84,49 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    "strings seen by one online run")
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``data2vec`` and ``slc`` commands."""
-    d = subparsers.add_parser(
-        "data2vec",
-        help="train data2vec on RHM strings and probe it (needs PyTorch)",
-        description="Masked transformer student regressing an EMA teacher's top-K layers; "
-        "reports root and latent probes, synonymic sensitivity.",
-    )
-    _add_common(d)
-    a = d.add_argument_group("data2vec model")
+def _add_transformer(d: argparse.ArgumentParser) -> None:
+    a = d.add_argument_group("transformer")
     a.add_argument("--depth", type=int, default=2)
     a.add_argument("--width", type=int, default=64)
     a.add_argument("--heads", type=int, default=4)
     a.add_argument("--mlp-ratio", type=int, default=4)
     a.add_argument("--pos-emb", choices=("learned", "sinusoidal", "none"), default="learned")
-    a.add_argument("--top-k", type=int, default=2)
+    a.add_argument("--embed-init", choices=("normal", "linear"), default="normal",
+                   help="token embedding init: normal(0.02) (data2vec) or the earlier "
+                   "one-hot linear map's")
+    a.add_argument("--top-k", type=int, default=2, help="teacher blocks averaged (data2vec)")
+    a.add_argument("--target-layer", choices=("ffn", "block"), default="ffn",
+                   help="teacher targets: FFN output before the residual (data2vec) or the "
+                   "block output")
     a.add_argument("--target-norm", choices=("instance", "layer", "none"), default="instance")
+    a.add_argument("--ema-scope", choices=("blocks", "all"), default="blocks",
+                   help="EMA over the encoder blocks only (data2vec) or every parameter")
     a.add_argument("--mask-ratio", type=float, default=0.5)
     a.add_argument("--mask-span", type=int, default=1)
     a.add_argument("--loss-beta", type=float, default=0.0)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``data2vec``, ``mlm``, ``slc`` and ``neural`` commands."""
+    d = subparsers.add_parser(
+        "data2vec",
+        help="train data2vec on RHM strings and probe it (needs PyTorch)",
+        description="Masked transformer student regressing an EMA teacher's top-K FFN "
+        "outputs; reports root and latent probes, synonymic sensitivity.",
+    )
+    _add_common(d)
+    _add_transformer(d)
     d.set_defaults(func=_run_data2vec)
+
+    mlm = subparsers.add_parser(
+        "mlm",
+        help="train the masked-token baseline (same transformer) and probe it (needs PyTorch)",
+        description="Cross-entropy on masked tokens with data2vec's transformer: the "
+        "token-level baseline (predicted threshold v m^(L+1)).",
+    )
+    _add_common(mlm)
+    _add_transformer(mlm)
+    mlm.set_defaults(func=_run_mlm)
 
     s = subparsers.add_parser(
         "slc",
@@ -113,10 +146,15 @@ def register(subparsers: Any) -> None:
     b.add_argument("--recon-weight", type=float, default=1.0)
     b.add_argument("--teacher-temperature", type=float, default=0.5)
     s.set_defaults(func=_run_slc)
+    _register_neural(subparsers)
 
 
 def _run_data2vec(args: argparse.Namespace) -> int:
     return _run("data2vec", args)
+
+
+def _run_mlm(args: argparse.Namespace) -> int:
+    return _run("mlm", args)
 
 
 def _run_slc(args: argparse.Namespace) -> int:
@@ -124,24 +162,30 @@ def _run_slc(args: argparse.Namespace) -> int:
 
 
 def _model_config(method: str, args: argparse.Namespace) -> Any:
+    from rhm_theory.neural.ema import EMASchedule
+
     given = {"tau0": args.tau0, "tau_end": args.tau_end, "tau_steps": args.tau_steps}
-    ema = {k: v for k, v in given.items() if v is not None}
-    if method == "data2vec":
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if method in ("data2vec", "mlm"):
         from rhm_theory.neural.data2vec import Data2VecConfig
 
         return Data2VecConfig(
             depth=args.depth, width=args.width, heads=args.heads, mlp_ratio=args.mlp_ratio,
-            pos_emb=args.pos_emb, top_k=args.top_k, target_norm=args.target_norm,
-            mask_ratio=args.mask_ratio, mask_span=args.mask_span, loss_beta=args.loss_beta,
-            **ema,
+            pos_emb=args.pos_emb, embed_init=args.embed_init, top_k=args.top_k,
+            target_layer=args.target_layer,
+            target_norm=args.target_norm, ema_scope=args.ema_scope,
+            ema=EMASchedule(**overrides), mask_ratio=args.mask_ratio,
+            mask_span=args.mask_span, loss_beta=args.loss_beta,
         )
     from rhm_theory.neural.slc import SLCConfig
 
+    slc_ema = {"tau0": 0.99, "tau_end": 0.999, "tau_steps": 1000, **overrides}
     return SLCConfig(
         d_h=args.d_h, hidden=args.hidden, stop_gradient=args.stop_gradient,
         detach_clusterer_input=args.detach_clusterer_input, anti_collapse=args.anti_collapse,
         usage_weight=args.usage_weight, sharpness_weight=args.sharpness_weight,
-        recon_weight=args.recon_weight, teacher_temperature=args.teacher_temperature, **ema,
+        recon_weight=args.recon_weight, teacher_temperature=args.teacher_temperature,
+        ema=EMASchedule(**slc_ema),
     )
 
 
@@ -176,13 +220,14 @@ def _run(method: str, args: argparse.Namespace) -> int:
             P=args.P,
             train_config=TrainConfig(
                 steps=args.steps, lr=args.lr, weight_decay=args.weight_decay,
-                warmup_steps=args.warmup_steps, seed=args.seed,
+                warmup_steps=args.warmup_steps, lr_schedule=args.lr_schedule, seed=args.seed,
+                log_every=args.log_every, amp=not args.no_amp, compile=args.compile,
             ),
             model_config=_model_config(method, args),
             batch_size=args.batch_size,
             grammar_seed=args.grammar_seed,
             data_seed=args.data_seed,
-            balanced=args.balanced,
+            family=args.family,
             device=device,
             eval_config=EvalConfig(
                 n_probe_train=args.probe_train, n_probe_test=args.probe_test,
@@ -203,4 +248,136 @@ def _run(method: str, args: argparse.Namespace) -> int:
     else:
         print(format_table(rows, [c for c in _COLUMNS if rows and c in rows[0]] or None))
         print(f"\n{len(rows)} rows on {device} in {seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _register_neural(subparsers: Any) -> None:
+    n = subparsers.add_parser(
+        "neural",
+        help="plan, run and time grids of neural runs (needs PyTorch to run)",
+        description="Plan a grid of neural runs with its estimated device-hours, execute a "
+        "plan resumably (several runs per device at once), or measure per-step times.",
+    )
+    sub = n.add_subparsers(dest="neural_command", metavar="ACTION")
+    sub.required = True
+    p = sub.add_parser("plan", help="list the runs of a grid and their estimated hours")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
+    p.add_argument("--budget-hours", type=float, required=True,
+                   help="refuse (exit 2) a plan estimated above this many hours")
+    p.add_argument("--grid", choices=("quick", "cpu", "decisive"), default="decisive")
+    p.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc", "slc-sg"],
+                   choices=("data2vec", "mlm", "slc", "slc-sg"))
+    p.add_argument("--runs-per-device", type=int, default=4,
+                   help="runs executed at once on the device (processes)")
+    p.add_argument("--step-times", default=None, metavar="JSON",
+                   help="per-step times measured by `neural bench` on this device kind "
+                   "(default: built-in values; CUDA ones were never measured)")
+    p.add_argument("--overhead-seconds", type=float, default=20.0,
+                   help="fixed cost per run (probes, data; an estimate)")
+    p.add_argument("--out", default=None, metavar="PLAN", help="write the plan file here")
+    p.add_argument("--json", action="store_true", help="the plan as JSON on stdout")
+    p.set_defaults(func=_neural_plan)
+    r = sub.add_parser("run", help="execute a plan file (resumable)")
+    r.add_argument("plan", metavar="PLAN")
+    r.add_argument("--out", default="neural-runs", metavar="DIR",
+                   help="checkpoints, finished runs and rows.json (default neural-runs)")
+    r.add_argument("--device", default=None, help="override the plan's device")
+    r.add_argument("--workers", type=int, default=None,
+                   help="runs at once (default: the plan's runs per device)")
+    r.add_argument("--threads", type=int, default=0, help="torch CPU threads per worker")
+    r.set_defaults(func=_neural_run)
+    b = sub.add_parser("bench", help="per-step times of the decisive grid's models")
+    b.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
+    b.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc"],
+                   choices=("data2vec", "mlm", "slc", "slc-sg"))
+    b.add_argument("--batch-sizes", type=int, nargs="+", default=[256])
+    b.add_argument("--concurrency", type=int, nargs="+", default=[1],
+                   help="runs sharing the device at once (processes)")
+    b.add_argument("--repeats", type=int, default=5, help="timed blocks of 10 steps")
+    b.add_argument("--threads", type=int, default=0, help="torch CPU threads per process")
+    b.add_argument("--out", default=None, metavar="JSON", help="write step_times.json here")
+    b.set_defaults(func=_neural_bench)
+
+
+def _neural_plan(args: argparse.Namespace) -> int:
+    from rhm_theory.io import write_json
+    from rhm_theory.neural import require_torch
+
+    try:
+        require_torch()  # the grids are built from the models' configurations
+    except ImportError as exc:
+        print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
+        return 2
+    from rhm_theory.neural.experiments import scaling_grid
+    from rhm_theory.neural.plan import BudgetExceeded, load_step_times, make_plan
+
+    batch = int(scaling_grid(args.grid)["batch_size"])
+    times = (None if args.step_times is None
+             else load_step_times(args.step_times, args.device, batch))
+    try:
+        plan = make_plan(args.device, args.budget_hours, grid=args.grid, methods=args.methods,
+                         runs_per_device=args.runs_per_device, step_times=times,
+                         overhead_seconds=args.overhead_seconds)
+    except BudgetExceeded as exc:
+        print(f"rhm-theory neural plan: refused: {exc}", file=sys.stderr)
+        return 2
+    doc = plan.to_dict()
+    if args.out:
+        write_json(args.out, doc)
+    if args.json:
+        print_json(doc)
+    else:
+        print(f"{len(plan.runs)} runs on {plan.device}, grid {plan.grid}: estimated "
+              f"{plan.hours:.2f} h with {plan.runs_per_device} runs at once "
+              f"(budget {plan.budget_hours} h)")
+        for meth, t in sorted(plan.step_times.items()):
+            print(f"  {meth}: {t.seconds:g} s/step ({t.source})")
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _neural_run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from rhm_theory.neural import require_torch
+    from rhm_theory.neural.plan import Plan, run_plan
+
+    try:
+        require_torch()
+    except ImportError as exc:
+        print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
+        return 2
+    plan = Plan.from_dict(json.loads(Path(args.plan).read_text()))
+    rows = run_plan(plan, args.out, device=args.device, workers=args.workers,
+                    threads=args.threads,
+                    progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"{len(rows)} rows in {Path(args.out) / 'rows.json'}")
+    return 0
+
+
+def _neural_bench(args: argparse.Namespace) -> int:
+    from rhm_theory.io import write_json
+    from rhm_theory.neural import require_torch
+    from rhm_theory.neural.plan import measure_step_times_concurrent
+
+    try:
+        torch = require_torch()
+    except ImportError as exc:
+        print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
+        return 2
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("rhm-theory neural: error: --device cuda but CUDA is not available",
+              file=sys.stderr)
+        return 2
+    entries = measure_step_times_concurrent(
+        args.device, methods=args.methods, batch_sizes=args.batch_sizes,
+        concurrency=args.concurrency, repeats=args.repeats, threads=args.threads)
+    name = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
+    doc = {"device_type": args.device, "device_name": name, "measurements": entries}
+    if args.out:
+        write_json(args.out, doc)
+    print(format_table(entries, ["method", "batch_size", "concurrency", "seconds",
+                                 "throughput_steps_per_s"]))
     return 0

@@ -1,4 +1,4 @@
-"""Optional PyTorch validators (data2vec, stacked latent clustering); torch is loaded lazily.
+"""Optional PyTorch validators (data2vec, masked LM, stacked latent clustering), lazy torch.
 
 ``import rhm_theory.neural`` never imports torch. Public names resolve on first access from
 their submodule; those that need torch call :func:`require_torch` first, which raises an
@@ -22,18 +22,22 @@ if TYPE_CHECKING:
         masked_regression_loss,
         teacher_targets,
     )
-    from rhm_theory.neural.ema import ema_decay, ema_update
+    from rhm_theory.neural.ema import EMASchedule, ema_decay, ema_update
     from rhm_theory.neural.experiments import (
         EvalConfig,
+        RunSpec,
         evaluate,
+        grid_runs,
         probe_thresholds,
         run_neural,
         scaling_experiment,
+        scaling_grid,
     )
+    from rhm_theory.neural.mlm import MaskedLM, masked_token_loss
     from rhm_theory.neural.probes import (
         level_probes,
         linear_probe,
-        matched_accuracy,
+        recovery_accuracy,
         root_probe,
         synonymic_sensitivity,
     )
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from rhm_theory.neural.training import (
         TrainConfig,
         load_checkpoint,
+        lr_at,
+        measure_step_time,
         resolve_device,
         set_determinism,
         train,
@@ -51,28 +57,36 @@ __all__ = [
     "INSTALL_HINT",
     "Data2Vec",
     "Data2VecConfig",
+    "EMASchedule",
     "EvalConfig",
+    "MaskedLM",
     "RHMBatches",
+    "RunSpec",
     "SLCConfig",
     "SLCNetwork",
     "TrainConfig",
     "ema_decay",
     "ema_update",
     "evaluate",
+    "grid_runs",
     "level_probes",
     "linear_probe",
     "load_checkpoint",
+    "lr_at",
     "make_mask",
     "masked_regression_loss",
-    "matched_accuracy",
+    "masked_token_loss",
+    "measure_step_time",
     "one_hot",
     "probe_thresholds",
+    "recovery_accuracy",
     "require_torch",
     "resolve_device",
     "root_probe",
     "rule_indices",
     "run_neural",
     "scaling_experiment",
+    "scaling_grid",
     "set_determinism",
     "synonym_swap",
     "synonymic_sensitivity",
@@ -89,19 +103,23 @@ _LAZY: dict[str, str] = {
         ("Data2Vec", "Data2VecConfig", "make_mask", "masked_regression_loss", "teacher_targets"),
         "data2vec",
     ),
-    **dict.fromkeys(("ema_decay", "ema_update"), "ema"),
+    **dict.fromkeys(("EMASchedule", "ema_decay", "ema_update"), "ema"),
     **dict.fromkeys(
-        ("EvalConfig", "evaluate", "probe_thresholds", "run_neural", "scaling_experiment"),
+        ("EvalConfig", "RunSpec", "evaluate", "grid_runs", "probe_thresholds", "run_neural",
+         "scaling_experiment", "scaling_grid"),
         "experiments",
     ),
+    **dict.fromkeys(("MaskedLM", "masked_token_loss"), "mlm"),
     **dict.fromkeys(
-        ("level_probes", "linear_probe", "matched_accuracy", "root_probe", "synonymic_sensitivity"),
+        ("level_probes", "linear_probe", "recovery_accuracy", "root_probe",
+         "synonymic_sensitivity"),
         "probes",
     ),
     **dict.fromkeys(("SLCConfig", "SLCNetwork"), "slc"),
     **dict.fromkeys(("rule_indices", "synonym_swap"), "synonyms"),
     **dict.fromkeys(
-        ("TrainConfig", "load_checkpoint", "resolve_device", "set_determinism", "train"),
+        ("TrainConfig", "load_checkpoint", "lr_at", "measure_step_time", "resolve_device",
+         "set_determinism", "train"),
         "training",
     ),
 }

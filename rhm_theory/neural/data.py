@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.sampling import Sample, sample
+from rhm_theory.validation import check_int, check_seed
 
 __all__ = ["RHMBatches", "keep_torch_threads", "one_hot", "sample_keeping_threads", "to_device"]
 
@@ -86,14 +87,10 @@ class RHMBatches:
         seed: int = 0,
         device: torch.device | str = "cpu",
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must satisfy batch_size >= 1, got {batch_size}")
-        if P is not None and P < 1:
-            raise ValueError(f"P must satisfy P >= 1 (or be None for online), got {P}")
         self.grammar = grammar
-        self.batch_size = int(batch_size)
-        self.P = None if P is None else int(P)
-        self.seed = int(seed)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.P = None if P is None else check_int("P", P, minimum=1)
+        self.seed = check_seed("seed", seed)
         self.device = torch.device(device)
         self._pool = (
             None if P is None else sample_keeping_threads(grammar, int(P), self.seed).tokens

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -11,12 +11,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from rhm_theory.model.params import RHMParams
-from rhm_theory.neural.data import one_hot
-from rhm_theory.neural.ema import ema_decay, ema_update, make_teacher
+from rhm_theory.neural.ema import EMASchedule, make_teacher, update_teacher
+from rhm_theory.validation import check_choice, check_float, check_int
 
 __all__ = [
     "Data2Vec",
     "Data2VecConfig",
+    "EncoderOutput",
     "TransformerEncoder",
     "make_mask",
     "masked_regression_loss",
@@ -25,12 +26,20 @@ __all__ = [
 
 _POS_EMB = ("learned", "sinusoidal", "none")
 _TARGET_NORM = ("instance", "layer", "none")
+_TARGET_LAYER = ("ffn", "block")
+_EMA_SCOPE = ("blocks", "all")
 _PROBE_FEATURES = ("layers", "context")
+_EMBED_INIT = ("normal", "linear")
+#: Student parameters the teacher copies instead of averaging when ``ema_scope="blocks"``.
+_SHARED_WITH_TEACHER = ("embed", "mask_embedding", "pos")
 
 
 @dataclass(frozen=True)
 class Data2VecConfig:
-    """Architecture and self-distillation settings of :class:`Data2Vec`.
+    """Architecture and self-distillation settings of :class:`Data2Vec` (and of the MLM).
+
+    Defaults follow data2vec (Baevski et al. 2022, text); the deviations the project used
+    before are options.
 
     Parameters
     ----------
@@ -38,15 +47,27 @@ class Data2VecConfig:
         Transformer blocks, model width, attention heads, MLP hidden size / width.
     pos_emb : {"learned", "sinusoidal", "none"}
         Positional embeddings added to the token embeddings.
+    embed_init : {"normal", "linear"}
+        Token-embedding initialisation: ``"normal"`` with standard deviation 0.02 (BERT and
+        data2vec); ``"linear"`` that of the ``nn.Linear`` map of the one-hot token it
+        replaces (uniform in ``+-1/sqrt(v)``, drawn in the same order: the project's earlier
+        setup, reproduced exactly for the same seed).
     top_k : int
         Number of top teacher blocks averaged into the targets.
+    target_layer : {"ffn", "block"}
+        What a teacher block contributes: ``"ffn"`` the output of its feed-forward network
+        *before* the last residual connection (data2vec), so a token's own embedding does
+        not enter its target through the residual stream; ``"block"`` the block output
+        (the residual stream).
     target_norm : {"instance", "layer", "none"}
         Normalisation of every teacher block output before averaging: instance norm
         (each channel over the positions of one string, data2vec's default) or layer norm.
-    tau0, tau_end : float
-        EMA decay rises linearly from ``tau0`` to ``tau_end`` ...
-    tau_steps : int
-        ... over the first ``tau_steps`` steps, then stays at ``tau_end``.
+    ema_scope : {"blocks", "all"}
+        ``"blocks"``: the teacher averages the transformer blocks only and shares the
+        token, mask and position embeddings with the student (data2vec's
+        ``ema_transformer_only``); ``"all"``: every parameter is averaged.
+    ema : EMASchedule
+        EMA decay schedule (relative to the run length by default).
     mask_ratio : float
         Fraction of positions masked in ``(0, 1]``.
     mask_span : int
@@ -58,9 +79,8 @@ class Data2VecConfig:
         0 for the squared error; > 0 for data2vec's smooth-L1 loss with this ``beta``.
     probe_features : {"layers", "context"}
         What :meth:`Data2Vec.features` returns to the probes: ``"layers"`` the layer outputs
-        on the unmasked string; ``"context"`` every block's output at the positions of each
-        level-1 tuple computed with that tuple masked (the student's representation of a
-        node from its context alone; see :meth:`Data2Vec.context_features`).
+        on the unmasked string (the plain top layer); ``"context"`` every block's output at
+        the positions of each level-1 tuple computed with that tuple masked.
     """
 
     depth: int = 2
@@ -68,11 +88,12 @@ class Data2VecConfig:
     heads: int = 4
     mlp_ratio: int = 4
     pos_emb: str = "learned"
+    embed_init: str = "normal"
     top_k: int = 2
+    target_layer: str = "ffn"
     target_norm: str = "instance"
-    tau0: float = 0.999
-    tau_end: float = 0.9999
-    tau_steps: int = 1000
+    ema_scope: str = "blocks"
+    ema: EMASchedule = field(default_factory=EMASchedule)
     mask_ratio: float = 0.5
     mask_span: int = 1
     mask_align: bool = False
@@ -81,24 +102,21 @@ class Data2VecConfig:
 
     def __post_init__(self) -> None:
         for name in ("depth", "width", "heads", "mlp_ratio", "top_k", "mask_span"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+            check_int(name, getattr(self, name), minimum=1)
         if self.width % self.heads != 0:
             raise ValueError(f"width must be a multiple of heads, got {self.width}/{self.heads}")
-        if self.top_k > self.depth:
-            raise ValueError(f"top_k must satisfy top_k <= depth, got {self.top_k} > {self.depth}")
-        if self.pos_emb not in _POS_EMB:
-            raise ValueError(f"pos_emb must be one of {_POS_EMB}, got {self.pos_emb!r}")
-        if self.target_norm not in _TARGET_NORM:
-            raise ValueError(f"target_norm must be one of {_TARGET_NORM}, got {self.target_norm!r}")
-        if not 0.0 < self.mask_ratio <= 1.0:
-            raise ValueError(f"mask_ratio must lie in (0, 1], got {self.mask_ratio}")
-        if self.probe_features not in _PROBE_FEATURES:
-            raise ValueError(
-                f"probe_features must be one of {_PROBE_FEATURES}, got {self.probe_features!r}"
-            )
-        if self.loss_beta < 0:
-            raise ValueError(f"loss_beta must be >= 0, got {self.loss_beta}")
+        check_int("top_k", self.top_k, minimum=1, maximum=self.depth)
+        check_choice("pos_emb", self.pos_emb, _POS_EMB)
+        check_choice("embed_init", self.embed_init, _EMBED_INIT)
+        check_choice("target_layer", self.target_layer, _TARGET_LAYER)
+        check_choice("target_norm", self.target_norm, _TARGET_NORM)
+        check_choice("ema_scope", self.ema_scope, _EMA_SCOPE)
+        check_choice("probe_features", self.probe_features, _PROBE_FEATURES)
+        if not isinstance(self.ema, EMASchedule):
+            raise TypeError(f"ema must be an EMASchedule, got {type(self.ema).__name__}")
+        check_float("mask_ratio", self.mask_ratio, minimum=0.0, maximum=1.0,
+                    include_minimum=False)
+        check_float("loss_beta", self.loss_beta, minimum=0.0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for checkpoints and result rows)."""
@@ -128,7 +146,8 @@ class _Block(nn.Module):
             nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
         )
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Block output and the FFN output before the last residual connection."""
         b, t, w = h.shape
         qkv = self.qkv(self.norm1(h)).view(b, t, 3, self.heads, w // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (b, heads, t, head_dim)
@@ -139,12 +158,28 @@ class _Block(nn.Module):
         else:
             att = F.scaled_dot_product_attention(q, k, v)
         h = h + self.proj(att.transpose(1, 2).reshape(b, t, w))
-        out: torch.Tensor = h + self.mlp(self.norm2(h))
-        return out
+        ffn: torch.Tensor = self.mlp(self.norm2(h))
+        return h + ffn, ffn
+
+
+@dataclass
+class EncoderOutput:
+    """Outputs of :class:`TransformerEncoder`.
+
+    Attributes
+    ----------
+    layers : list of Tensor
+        ``[embedding, block 1, ..., block depth]``, each ``(B, T, width)``.
+    ffn : list of Tensor
+        FFN output of every block before its last residual connection, ``depth`` tensors.
+    """
+
+    layers: list[torch.Tensor]
+    ffn: list[torch.Tensor]
 
 
 class TransformerEncoder(nn.Module):
-    """Token embedding (linear map of the one-hot input) + positions + transformer blocks.
+    """Token embedding + positions + pre-norm transformer blocks.
 
     Parameters
     ----------
@@ -156,7 +191,14 @@ class TransformerEncoder(nn.Module):
     def __init__(self, vocab: int, length: int, config: Data2VecConfig) -> None:
         super().__init__()
         self.vocab = vocab
-        self.embed = nn.Linear(vocab, config.width, bias=False)
+        # An embedding look-up is the linear map of the one-hot token without the matmul.
+        if config.embed_init == "linear":
+            w = torch.empty(config.width, vocab)
+            nn.init.kaiming_uniform_(w, a=math.sqrt(5))  # nn.Linear(vocab, width)'s draw
+            self.embed = nn.Embedding(vocab, config.width, _weight=w.T.contiguous())
+        else:
+            self.embed = nn.Embedding(vocab, config.width)
+            nn.init.normal_(self.embed.weight, std=0.02)
         self.mask_embedding = nn.Parameter(torch.randn(config.width) * 0.02)
         self.pos: nn.Parameter | None = None
         if config.pos_emb == "learned":
@@ -168,28 +210,28 @@ class TransformerEncoder(nn.Module):
             [_Block(config.width, config.heads, config.mlp_ratio) for _ in range(config.depth)]
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> list[torch.Tensor]:
-        """Layer outputs ``[embedding, block 1, ..., block depth]``, each ``(B, T, width)``.
+    def encode(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> EncoderOutput:
+        """Layer and FFN outputs of int64 ``tokens`` ``(B, T)``.
 
-        Parameters
-        ----------
-        x : Tensor
-            One-hot input ``(B, T, vocab)``.
-        mask : Tensor or None
-            Boolean ``(B, T)``; masked positions get the learned mask embedding.
+        ``mask`` (boolean ``(B, T)`` or None): masked positions get the mask embedding.
         """
-        h = self.embed(x)
+        h = self.embed(tokens)
         if mask is not None:
             h = torch.where(mask[..., None], self.mask_embedding.to(h.dtype), h)
         if self.pos is not None:
             h = h + self.pos
         elif self.pos_kind == "sinusoidal":
             h = h + self.get_buffer("pos_table")
-        outs = [h]
+        layers, ffns = [h], []
         for block in self.blocks:
-            h = block(h)
-            outs.append(h)
-        return outs
+            h, ffn = block(h)
+            layers.append(h)
+            ffns.append(ffn)
+        return EncoderOutput(layers, ffns)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Layer outputs ``[embedding, block 1, ..., block depth]`` (see :meth:`encode`)."""
+        return self.encode(tokens, mask).layers
 
 
 def make_mask(
@@ -211,10 +253,8 @@ def make_mask(
     ``length``) and exactly ``max(1, round(ratio * length / span))`` distinct blocks are
     masked.
     """
-    if not 0.0 < ratio <= 1.0:
-        raise ValueError(f"ratio must lie in (0, 1], got {ratio}")
-    if span < 1:
-        raise ValueError(f"span must be >= 1, got {span}")
+    check_float("ratio", ratio, minimum=0.0, maximum=1.0, include_minimum=False)
+    span = check_int("span", span, minimum=1)
     dev = torch.device(device)
     if align:
         if length % span != 0:
@@ -260,26 +300,25 @@ def masked_regression_loss(
 
 
 def teacher_targets(layers: list[torch.Tensor], top_k: int, norm: str) -> torch.Tensor:
-    """data2vec targets: normalise each of the last ``top_k`` layer outputs, then average.
+    """data2vec targets: normalise each of the last ``top_k`` outputs, then average.
 
     Parameters
     ----------
     layers : list of Tensor
-        Block outputs ``(B, T, D)``, lowest first.
+        Block (or FFN) outputs ``(B, T, D)``, lowest first.
     top_k : int
     norm : {"instance", "layer", "none"}
         Instance norm normalises each channel over the positions of a string.
     """
-    if not 1 <= top_k <= len(layers):
-        raise ValueError(f"top_k must lie in [1, {len(layers)}], got {top_k}")
+    check_int("top_k", top_k, minimum=1, maximum=len(layers))
+    check_choice("norm", norm, _TARGET_NORM)
     outs = []
     for h in layers[-top_k:]:
+        h = h.float()
         if norm == "instance":
-            h = F.instance_norm(h.float().transpose(1, 2)).transpose(1, 2)
+            h = F.instance_norm(h.transpose(1, 2)).transpose(1, 2)
         elif norm == "layer":
-            h = F.layer_norm(h.float(), h.shape[-1:])
-        elif norm != "none":
-            raise ValueError(f"norm must be one of {_TARGET_NORM}, got {norm!r}")
+            h = F.layer_norm(h, h.shape[-1:])
         outs.append(h)
     return torch.stack(outs).mean(dim=0)
 
@@ -287,9 +326,10 @@ def teacher_targets(layers: list[torch.Tensor], top_k: int, norm: str) -> torch.
 class Data2Vec(nn.Module):
     """data2vec student/teacher pair on RHM strings.
 
-    The student encodes the masked one-hot string and a linear head regresses, at masked
-    positions, the teacher's targets (:func:`teacher_targets`) computed on the *unmasked*
-    string. The teacher is an EMA of the student's encoder and receives no gradients.
+    The student encodes the masked string and a linear head regresses, at masked
+    positions, the teacher's targets (:func:`teacher_targets` of the top-K FFN outputs by
+    default) computed on the *unmasked* string. The teacher is an EMA of the student's
+    blocks (:class:`Data2VecConfig` ``ema_scope``) and receives no gradients.
 
     Parameters
     ----------
@@ -316,20 +356,21 @@ class Data2Vec(nn.Module):
 
     def predict(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Student predictions ``(B, T, width)`` for masked inputs."""
-        h = self.student(one_hot(tokens, self.params.v), mask)[-1]
+        h = self.student(tokens, mask)[-1]
         out: torch.Tensor = self.head(self.final_norm(h))
         return out
 
     @torch.no_grad()
     def targets(self, tokens: torch.Tensor) -> torch.Tensor:
         """Teacher targets ``(B, T, width)`` of the unmasked strings."""
-        layers: list[torch.Tensor] = self.teacher(one_hot(tokens, self.params.v), None)[1:]
+        out = self.teacher.encode(tokens, None)
+        layers = out.ffn if self.config.target_layer == "ffn" else out.layers[1:]
         return teacher_targets(layers, self.config.top_k, self.config.target_norm)
 
     def loss(
         self, tokens: torch.Tensor, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Masked regression loss of one batch and its diagnostics.
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Masked regression loss of one batch and its diagnostics (device tensors).
 
         Parameters
         ----------
@@ -342,15 +383,15 @@ class Data2Vec(nn.Module):
         c = self.config
         mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, tokens.device, c.mask_align)
         target = self.targets(tokens)
-        loss = masked_regression_loss(self.predict(tokens, mask), target, mask, c.loss_beta)
-        return loss, {"target_var": float(target.var().item())}
+        loss = masked_regression_loss(self.predict(tokens, mask).float(), target, mask,
+                                      c.loss_beta)
+        return loss, {"target_var": target.var().detach()}
 
-    def update_teacher(self, step: int) -> float:
-        """EMA step of the teacher with the scheduled decay; returns the decay used."""
-        c = self.config
-        tau = ema_decay(step, c.tau0, c.tau_end, c.tau_steps)
-        ema_update(self.teacher, self.student, tau)
-        return tau
+    def update_teacher(self, step: int, total_steps: int) -> float:
+        """EMA step of the teacher (:func:`rhm_theory.neural.ema.update_teacher`)."""
+        copy = _SHARED_WITH_TEACHER if self.config.ema_scope == "blocks" else ()
+        return update_teacher(self.teacher, self.student, self.config.ema, step, total_steps,
+                              copy=copy)
 
     @torch.no_grad()
     def features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
@@ -365,7 +406,7 @@ class Data2Vec(nn.Module):
     @torch.no_grad()
     def layer_features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
         """Student layer outputs on unmasked strings, ``[embedding, block 1, ...]``."""
-        out: list[torch.Tensor] = self.student(one_hot(tokens, self.params.v), None)
+        out: list[torch.Tensor] = self.student(tokens, None)
         return out
 
     @torch.no_grad()
@@ -374,17 +415,15 @@ class Data2Vec(nn.Module):
 
         For each level-1 tuple (``s`` consecutive positions) the student encodes the string
         with that tuple masked; block ``k``'s outputs at the tuple's positions are kept. The
-        embedding layer is that of the unmasked string. Shapes as :meth:`layer_features`:
-        ``[embedding, block 1, ..., block depth]``, each ``(B, T, width)``.
+        embedding layer is that of the unmasked string. Shapes as :meth:`layer_features`.
         """
         b, t = tokens.shape
         s = self.params.s
-        x = one_hot(tokens, self.params.v)
-        outs = self.student(x, None)
+        outs = self.student(tokens, None)
         ctx = [torch.empty_like(h) for h in outs[1:]]
         for start in range(0, t, s):
             mask = torch.zeros(b, t, dtype=torch.bool, device=tokens.device)
             mask[:, start : start + s] = True
-            for k, h in enumerate(self.student(x, mask)[1:]):
+            for k, h in enumerate(self.student(tokens, mask)[1:]):
                 ctx[k][:, start : start + s] = h[:, start : start + s]
         return [outs[0], *ctx]

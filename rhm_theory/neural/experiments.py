@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -12,12 +13,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
+from rhm_theory.io import write_json
+from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample, sample
+from rhm_theory.model.spec import GrammarFamily, GrammarSpec
 from rhm_theory.neural.data import RHMBatches, keep_torch_threads, to_device
 from rhm_theory.neural.data2vec import Data2Vec, Data2VecConfig
-from rhm_theory.neural.probes import level_probes, matched_accuracy, synonymic_sensitivity
+from rhm_theory.neural.ema import EMASchedule
+from rhm_theory.neural.mlm import MaskedLM
+from rhm_theory.neural.probes import level_probes, recovery_accuracy, synonymic_sensitivity
 from rhm_theory.neural.slc import SLCConfig, SLCNetwork
 from rhm_theory.neural.training import (
     SSLModel,
@@ -27,14 +32,21 @@ from rhm_theory.neural.training import (
     set_determinism,
     train,
 )
+from rhm_theory.validation import check_choice
 
 __all__ = [
     "METHODS",
     "EvalConfig",
     "RunResult",
+    "RunSpec",
+    "add_thresholds",
     "build_model",
+    "decisive_Ps",
     "evaluate",
-    "make_grammar",
+    "execute_run",
+    "grid_runs",
+    "last_crossing",
+    "model_config_from_dict",
     "probe_split",
     "probe_thresholds",
     "run_neural",
@@ -42,7 +54,8 @@ __all__ = [
     "scaling_grid",
 ]
 
-METHODS = ("data2vec", "slc")
+#: ``slc-sg``: the SLC network with stop-gradients between modules (local learning).
+METHODS = ("data2vec", "mlm", "slc", "slc-sg")
 _CURVE_METRICS = ("root_probe", "latent_probe", "recovery", "synonymic_sensitivity")
 ModelConfig = Data2VecConfig | SLCConfig
 
@@ -58,7 +71,15 @@ class EvalConfig:
     probe_steps : int
         Optimisation steps of every linear probe.
     pool : {"flatten", "mean"}
-        How probes and sensitivities combine positions (see :mod:`rhm_theory.neural.probes`).
+        How latent probes and sensitivities combine positions (see
+        :mod:`rhm_theory.neural.probes`).
+    root_pool : {"flatten", "mean"} or None
+        How the root probe combines the top layer's positions. ``"flatten"`` concatenates
+        them in order, so it separates ``(a, b)`` from ``(b, a)``; an average cannot.
+        ``None``: ``"flatten"`` for the SLC network (``s`` top codes), ``pool`` for the
+        transformers (their positions are already mixed by attention and positional
+        embeddings; flattening ``s^L`` positions would give the probe more features than
+        strings).
     n_sensitivity : int
         Strings used for the synonymic sensitivity.
     seed : int
@@ -69,6 +90,7 @@ class EvalConfig:
     n_probe_test: int = 1024
     probe_steps: int = 2000
     pool: str = "mean"
+    root_pool: str | None = None
     n_sensitivity: int = 1024
     seed: int = 10_007
 
@@ -85,11 +107,6 @@ class RunResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def make_grammar(params: RHMParams, seed: int, balanced: bool = False) -> Grammar:
-    """The run's grammar: random (the RHM papers' construction) or exactly balanced."""
-    return balanced_grammar(params, seed) if balanced else random_grammar(params, seed)
-
-
 def build_model(
     method: str,
     params: RHMParams,
@@ -97,20 +114,34 @@ def build_model(
     device: torch.device,
     seed: int,
 ) -> SSLModel:
-    """Seeded construction of a ``"data2vec"`` or ``"slc"`` model on ``device``."""
+    """Seeded construction of a model of :data:`METHODS` on ``device``.
+
+    ``slc-sg`` is :class:`SLCNetwork` with ``stop_gradient=True`` forced.
+    """
+    check_choice("method", method, METHODS)
     torch.manual_seed(seed)
     model: SSLModel
-    if method == "data2vec":
+    if method in ("data2vec", "mlm"):
         if config is not None and not isinstance(config, Data2VecConfig):
-            raise TypeError("data2vec needs a Data2VecConfig")
-        model = Data2Vec(params, config)
-    elif method == "slc":
-        if config is not None and not isinstance(config, SLCConfig):
-            raise TypeError("slc needs an SLCConfig")
-        model = SLCNetwork(params, config)
+            raise TypeError(f"{method} needs a Data2VecConfig, got {type(config).__name__}")
+        model = Data2Vec(params, config) if method == "data2vec" else MaskedLM(params, config)
     else:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if config is not None and not isinstance(config, SLCConfig):
+            raise TypeError(f"{method} needs an SLCConfig, got {type(config).__name__}")
+        cfg = config or SLCConfig()
+        if method == "slc-sg":
+            cfg = SLCConfig(**{**cfg.__dict__, "stop_gradient": True})
+        model = SLCNetwork(params, cfg)
     return model.to(device)
+
+
+def model_config_from_dict(method: str, d: dict[str, Any]) -> ModelConfig:
+    """Rebuild a model configuration from its :meth:`to_dict` form (plans, checkpoints)."""
+    check_choice("method", method, METHODS)
+    fields = {**d, "ema": EMASchedule(**d["ema"])} if "ema" in d else dict(d)
+    if method in ("data2vec", "mlm"):
+        return Data2VecConfig(**fields)
+    return SLCConfig(**fields)
 
 
 def _subset(data: Sample, sl: slice) -> Sample:
@@ -168,14 +199,21 @@ def evaluate(
 
     was_training = model.training
     model.eval()
+    is_slc = isinstance(model, SLCNetwork)
+    root_pool = config.root_pool or ("flatten" if is_slc else config.pool)
     probes = level_probes(
         model.features,
         train_s,
         test_s,
         device=device,
+        levels=list(range(1, p.L)),
         steps=config.probe_steps,
         seed=config.seed,
         pool=config.pool,
+    )
+    probes.update(
+        level_probes(model.features, train_s, test_s, device=device, levels=[p.L],
+                     steps=config.probe_steps, seed=config.seed, pool=root_pool)
     )
     n_layers = len(model.features(to_device(test_s.tokens[:2], device)))
     for lvl, res in sorted(probes.items()):
@@ -193,7 +231,7 @@ def evaluate(
     if isinstance(model, SLCNetwork):
         codes = model.codes(to_device(test_s.tokens, device))
         for lvl, c in enumerate(codes, start=1):
-            row("recovery", matched_accuracy(c.cpu().numpy(), test_s.level(lvl)), lvl, lvl)
+            row("recovery", recovery_accuracy(c.cpu().numpy(), test_s.level(lvl)), lvl, lvl)
     model.train(was_training)
     return rows
 
@@ -208,7 +246,7 @@ def run_neural(
     batch_size: int = 128,
     grammar_seed: int = 0,
     data_seed: int = 1,
-    balanced: bool = False,
+    family: GrammarFamily = "random",
     device: str | torch.device = "auto",
     eval_config: EvalConfig | None = None,
     eval_at: Sequence[int] = (),
@@ -220,7 +258,7 @@ def run_neural(
 
     Parameters
     ----------
-    method : {"data2vec", "slc"}
+    method : {"data2vec", "mlm", "slc", "slc-sg"}
     params : RHMParams
     P : int or None
         Offline training-set size, or ``None`` for the online regime (fresh strings).
@@ -228,8 +266,8 @@ def run_neural(
     model_config : Data2VecConfig or SLCConfig or None
     batch_size : int
     grammar_seed, data_seed : int
-    balanced : bool
-        Use an exactly balanced grammar.
+    family : {"random", "balanced"}
+        Grammar family (:class:`rhm_theory.model.spec.GrammarSpec`).
     device : str or torch.device
         ``"auto"``, ``"cpu"``, ``"cuda"``.
     eval_config : EvalConfig or None
@@ -249,7 +287,7 @@ def run_neural(
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     ecfg = eval_config or EvalConfig()
     set_determinism(train_config.seed, deterministic)
-    grammar = make_grammar(params, grammar_seed, balanced)
+    grammar = GrammarSpec(params, family, grammar_seed).build()
     model = build_model(method, params, model_config, dev, train_config.seed)
     data = RHMBatches(grammar, batch_size, P=P, seed=data_seed, device=dev)
     probe_data = probe_split(grammar, ecfg.n_probe_train, ecfg.n_probe_test, ecfg.seed)
@@ -282,7 +320,7 @@ def run_neural(
         "batch_size": batch_size,
         "grammar_seed": grammar_seed,
         "data_seed": data_seed,
-        "balanced": balanced,
+        "family": family,
     }
     result = train(
         model,
@@ -308,28 +346,40 @@ def run_neural(
     return RunResult(model, grammar, rows, result, time.perf_counter() - t0, meta)
 
 
-def _crossing(
-    xs: Sequence[float], ys: Sequence[float], target: float, up: bool
+def last_crossing(
+    xs: Sequence[float], ys: Sequence[float], target: float, up: bool = True
 ) -> tuple[float, str | None]:
-    """First ``x`` where ``y`` crosses ``target`` (interpolated linearly in ``log x``).
+    """``x`` where ``y`` crosses ``target`` for good: the *last* crossing, with censoring.
 
-    Also says whether the value is censored: ``"left"`` when the first point already
-    crosses (``P*`` is at most that ``x``), ``"right"`` when no point does (NaN).
+    The rule of :func:`rhm_theory.sweeps.thresholds.crossing_point` (one rule for every
+    threshold of the project): after the returned ``x`` every grid point is on the far side
+    of ``target`` (at or above it for ``up``, at or below it otherwise), so a noisy curve
+    that touches the target early and falls back is not counted. Interpolation is linear
+    in ``log x`` between the last point on the near side and the next one (linear in ``x``
+    when that point is at ``x <= 0``, e.g. an untrained model at ``P = 0``). Censoring:
+    ``"left"`` when every point is already across (``x`` = the first grid point, an upper
+    bound), ``"right"`` when the last point is not (NaN).
+
+    >>> round(last_crossing([100, 200, 400], [0.1, 0.5, 1.0], 0.75)[0], 6)  # 200 sqrt(2)
+    282.842712
+    >>> x, censored = last_crossing([1, 2, 4, 8], [0.9, 0.1, 0.9, 0.9], 0.5)  # dip, recovery
+    >>> round(x, 6), censored
+    (2.828427, None)
     """
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        hit = y >= target if up else y <= target
-        if not hit:
-            continue
-        if i == 0:
-            return float(x), "left"
-        x0, y0 = xs[i - 1], ys[i - 1]
-        if y == y0:
-            return float(x), None
-        frac = (target - y0) / (y - y0)
-        if x0 <= 0:  # e.g. an untrained point at P = 0: no log scale below it
-            return float(x0 + frac * (x - x0)), None
-        return float(math.exp(math.log(x0) + frac * (math.log(x) - math.log(x0)))), None
-    return float("nan"), "right"
+    x = [float(v) for v in xs]
+    y = [float(v) if up else -float(v) for v in ys]
+    t = float(target) if up else -float(target)
+    if not x or y[-1] < t:
+        return float("nan"), "right"
+    below = [i for i, yi in enumerate(y) if yi < t]
+    if not below:
+        return x[0], "left"
+    i = below[-1]
+    x0, x1, y0, y1 = x[i], x[i + 1], y[i], y[i + 1]
+    frac = (t - y0) / (y1 - y0)
+    if x0 <= 0:
+        return x0 + frac * (x1 - x0), None
+    return math.exp(math.log(x0) + frac * (math.log(x1) - math.log(x0))), None
 
 
 def probe_thresholds(
@@ -344,8 +394,9 @@ def probe_thresholds(
     ordered by ``P`` (the latest evaluation when one ``P`` has several). Accuracy metrics
     (``root_probe``, ``latent_probe``, ``recovery``) cross upwards at
     ``chance + accuracy_fraction * (1 - chance)`` with ``chance = 1 / vocab``;
-    ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is
-    interpolated linearly in ``log P`` and NaN when the curve never crosses.
+    ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is the
+    last crossing (:func:`last_crossing`), interpolated linearly in ``log P``, NaN when
+    the curve ends on the near side.
 
     Returns
     -------
@@ -356,7 +407,8 @@ def probe_thresholds(
         ``P_over_v_m3``, ``P_over_v_mL1``.
     """
     curves: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    keys = ("method", "regime", "v", "m", "s", "L", "n_c", "seed", "metric", "level", "layer")
+    keys = ("method", "regime", "v", "m", "s", "L", "n_c", "seed", "grammar_seed", "metric",
+            "level", "layer")
     for r in rows:
         if r.get("metric") not in _CURVE_METRICS:
             continue
@@ -377,7 +429,7 @@ def probe_thresholds(
             n_sym = int(first["n_c"]) if first["level"] == L else v
             chance = 1.0 / n_sym
             target, up = chance + accuracy_fraction * (1.0 - chance), True
-        p_star, censored = _crossing(
+        p_star, censored = last_crossing(
             [float(r["P"]) for r in curve], [float(r["value"]) for r in curve], target, up
         )
         vm3, vml1 = v * m**3, v * m ** (L + 1)
@@ -411,48 +463,246 @@ def _progress_line(rows: list[dict[str, Any]], seconds: float) -> str:
     return f"{head} {' '.join(parts)} ({seconds:.1f} s)"
 
 
-def scaling_grid(full: bool) -> dict[str, Any]:
-    """The grid of :func:`scaling_experiment`: small (CPU minutes) or full (a GPU)."""
-    if not full:
+def _pow2_floor(x: float) -> int:
+    return 1 << max(0, math.floor(math.log2(max(x, 1.0))))
+
+
+def decisive_Ps(v: int, m: int, s: int, L: int, margin: float = 2.0) -> tuple[int, ...]:
+    """Training-set sizes that bracket both predictions of a cell, powers of 2.
+
+    From below ``v m^3 / margin`` to above ``margin * v m^(L+1)``, never more than a
+    quarter of the ``P_max`` distinct strings (a training set must not be most of the
+    data space).
+
+    >>> decisive_Ps(8, 3, 2, 3)  # v m^3 = 216, v m^4 = 648
+    (64, 128, 256, 512, 1024, 2048)
+    """
+    lo = _pow2_floor(v * m**3 / margin)
+    hi = 2 * _pow2_floor(margin * v * m ** (L + 1))
+    cap = RHMParams(v, m, s, L).P_max // 4
+    out = []
+    P = lo
+    while P <= hi and P <= cap:
+        out.append(P)
+        P *= 2
+    return tuple(out)
+
+
+def scaling_grid(name: str | bool = "cpu") -> dict[str, Any]:
+    """A grid of :func:`scaling_experiment` (and of the planner).
+
+    ``"quick"``: the claim checks' CPU configuration (about two minutes on 2 cores; two
+    depths, too few to decide). ``"cpu"``: the older small CPU grid. ``"decisive"``: the
+    planner's default GPU grid, built to separate ``v m^3`` from ``v m^(L+1)``: ``v = 8``
+    (so ``f = m / v < 1`` keeps correlations), ``m`` in {3, 4}, ``L`` from 3 to 6 (the two
+    predictions differ by ``m^(L-2)``, a factor 3 to 256), three grammar seeds, ``P``
+    from :func:`decisive_Ps`, and ``steps = clip(epochs * P / B, min_steps, max_steps)``.
+    ``True`` / ``False`` mean ``"decisive"`` / ``"cpu"`` (the old ``full`` flag).
+    """
+    if isinstance(name, bool):
+        name = "decisive" if name else "cpu"
+    check_choice("grid", name, ("quick", "cpu", "decisive"))
+    if name == "quick":
         return {
-            "v": 8,
-            "s": 2,
-            "Ls": (3,),
-            "ms": (2, 3),
+            "v": 8, "s": 2, "Ls": (3, 4), "ms": (3,), "Ps": (128, 2048),
+            "epochs": 0, "min_steps": 150, "max_steps": 150, "batch_size": 64,
+            "lr": {"data2vec": 3e-3, "mlm": 3e-3, "slc": 1e-3, "slc-sg": 1e-3},
+            "seeds": (0, 1),
+            "data2vec": Data2VecConfig(depth=2, width=32, heads=4),
+            "slc": SLCConfig(hidden=32, ema=EMASchedule(tau0=0.9, tau_end=0.99, tau_steps=50)),
+            "eval": EvalConfig(n_probe_train=256, n_probe_test=256, probe_steps=150,
+                               n_sensitivity=128),
+            "accuracy_fractions": (0.5,),
+            "online_evals": (2, 8, 32, 150),
+        }
+    if name == "cpu":
+        return {
+            "v": 8, "s": 2, "Ls": (3,), "ms": (2, 3),
             "Ps": (32, 64, 128, 256, 512, 1024, 2048, 4096),
-            "steps": 800,
-            "batch_size": 64,
-            "lr": {"data2vec": 3e-3, "slc": 1e-3},
+            "epochs": 0, "min_steps": 800, "max_steps": 800, "batch_size": 64,
+            "lr": {"data2vec": 3e-3, "mlm": 3e-3, "slc": 1e-3, "slc-sg": 1e-3},
             "seeds": (0,),
-            "data2vec": Data2VecConfig(depth=2, width=32, heads=4, tau_steps=400),
-            "slc": SLCConfig(hidden=64, tau_steps=400),
+            "data2vec": Data2VecConfig(depth=2, width=32, heads=4),
+            "slc": SLCConfig(hidden=64, ema=EMASchedule(tau0=0.99, tau_end=0.999,
+                                                         tau_steps=400)),
             "eval": EvalConfig(n_probe_train=512, n_probe_test=512, probe_steps=500,
                                n_sensitivity=512),
             "accuracy_fractions": (0.25, 0.5),
             "online_evals": (2, 4, 8, 16, 32, 64, 128, 256, 512, 800),
         }
     return {
-        "v": 16,
-        "s": 2,
-        "Ls": (3, 4),
-        "ms": (2, 3, 4),
-        "Ps": tuple(2**k for k in range(6, 19)),
-        "steps": 20_000,
-        "batch_size": 256,
-        "lr": {"data2vec": 1e-3, "slc": 1e-3},
+        "v": 8, "s": 2, "Ls": (3, 4, 5, 6), "ms": (3, 4), "Ps": "decisive",
+        "epochs": 20, "min_steps": 2000, "max_steps": 20_000, "batch_size": 256,
+        "lr": {"data2vec": 1e-3, "mlm": 1e-3, "slc": 1e-3, "slc-sg": 1e-3},
         "seeds": (0, 1, 2),
-        "data2vec": Data2VecConfig(depth=4, width=256, heads=8, top_k=3, tau_steps=10_000),
-        "slc": SLCConfig(hidden=512, tau_steps=10_000),
-        "eval": EvalConfig(),
-        "accuracy_fractions": (0.25, 0.5),
+        "data2vec": Data2VecConfig(depth=4, width=128, heads=4, top_k=3),
+        "slc": SLCConfig(hidden=256),
+        "eval": EvalConfig(n_probe_train=2048, n_probe_test=1024, probe_steps=1000,
+                           n_sensitivity=1024),
+        "accuracy_fractions": (0.5,),
         "online_evals": (*(2**k for k in range(15)), 20_000),
     }
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a grid: everything :func:`execute_run` needs, JSON-able.
+
+    Attributes
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    v, m, s, L : int
+    P : int or None
+        Offline training-set size; ``None`` for the online regime.
+    grammar_seed, data_seed, seed : int
+        Grammar, training-data and model/mask seeds (kept apart).
+    steps, batch_size : int
+    lr : float
+    model : dict
+        The model configuration's :meth:`to_dict`.
+    eval : dict
+        :class:`EvalConfig` fields.
+    eval_at : tuple of int
+        Extra evaluation steps (online regime).
+    """
+
+    method: str
+    v: int
+    m: int
+    s: int
+    L: int
+    P: int | None
+    grammar_seed: int
+    data_seed: int
+    seed: int
+    steps: int
+    batch_size: int
+    lr: float
+    model: dict[str, Any]
+    eval: dict[str, Any]
+    eval_at: tuple[int, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """File-name-safe identifier of the run."""
+        reg = "online" if self.P is None else f"P{self.P}"
+        return f"{self.method}_v{self.v}_m{self.m}_s{self.s}_L{self.L}_g{self.grammar_seed}_{reg}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (a plan's JSON)."""
+        return {**self.__dict__, "eval_at": list(self.eval_at)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**d, "eval_at": tuple(d.get("eval_at", ()))})
+
+
+def _model_key(method: str) -> str:
+    return "data2vec" if method in ("data2vec", "mlm") else "slc"
+
+
+def grid_runs(
+    grid: dict[str, Any], methods: Sequence[str], regime: str = "offline"
+) -> list[RunSpec]:
+    """Every run of ``grid`` for ``methods`` (see :func:`scaling_grid`), in a fixed order."""
+    check_choice("regime", regime, ("offline", "online"))
+    g = grid
+    out = []
+    for meth in methods:
+        check_choice("method", meth, METHODS)
+        for L in g["Ls"]:
+            for m in g["ms"]:
+                Ps: Sequence[int | None]
+                if regime == "online":
+                    Ps = [None]
+                elif g["Ps"] == "decisive":
+                    Ps = list(decisive_Ps(g["v"], m, g["s"], L))
+                else:
+                    Ps = list(g["Ps"])
+                for seed in g["seeds"]:
+                    for P in Ps:
+                        if P is None:
+                            steps = int(g["max_steps"])
+                        else:
+                            wanted = math.ceil(g["epochs"] * P / g["batch_size"])
+                            steps = int(min(g["max_steps"], max(g["min_steps"], wanted)))
+                        out.append(RunSpec(
+                            method=meth, v=g["v"], m=m, s=g["s"], L=L, P=P,
+                            grammar_seed=seed, data_seed=seed + 1, seed=seed, steps=steps,
+                            batch_size=g["batch_size"], lr=float(g["lr"][meth]),
+                            model=g[_model_key(meth)].to_dict(), eval=dict(g["eval"].__dict__),
+                            eval_at=tuple(g["online_evals"]) if P is None else (),
+                        ))
+    return out
+
+
+def execute_run(
+    spec: RunSpec,
+    *,
+    device: str | torch.device = "auto",
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 0,
+    deterministic: bool = False,
+    train_overrides: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Train and probe one :class:`RunSpec`; resumable through ``checkpoint_dir``.
+
+    With ``checkpoint_dir``, ``<name>.pt`` holds the training state (resumed mid-run) and
+    ``<name>.json`` the finished run's rows: a finished run is read back, not retrained.
+    """
+    done = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{spec.name}.json"
+    if done is not None and done.exists():
+        rows: list[dict[str, Any]] = json.loads(done.read_text())["rows"]
+        for r in rows:  # JSON wrote NaN as null
+            if r.get("value") is None:
+                r["value"] = math.nan
+        return rows
+    ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{spec.name}.pt"
+    res = run_neural(
+        spec.method,
+        RHMParams(spec.v, spec.m, spec.s, spec.L),
+        P=spec.P,
+        train_config=TrainConfig(steps=spec.steps, lr=spec.lr, seed=spec.seed,
+                                 **(train_overrides or {})),
+        model_config=model_config_from_dict(spec.method, spec.model),
+        batch_size=spec.batch_size,
+        grammar_seed=spec.grammar_seed,
+        data_seed=spec.data_seed,
+        device=device,
+        eval_config=EvalConfig(**spec.eval),
+        eval_at=spec.eval_at,
+        checkpoint=ck,
+        checkpoint_every=checkpoint_every,
+        deterministic=deterministic,
+    )
+    rows = [{**r, "seconds": res.seconds} if r["metric"] == "final_loss" else r
+            for r in res.rows]
+    if done is not None:
+        write_json(done, {"spec": spec.to_dict(), "rows": rows})
+    return rows
+
+
+def add_thresholds(rows: list[dict[str, Any]], accuracy_fractions: Sequence[float]) -> None:
+    """Append :func:`probe_thresholds` rows for every accuracy criterion, without repeats."""
+    thresholds = []
+    for frac in accuracy_fractions:
+        thresholds.extend(probe_thresholds(rows, accuracy_fraction=frac))
+    # Sensitivity thresholds do not depend on the accuracy criterion: keep one copy.
+    seen: set[tuple[Any, ...]] = set()
+    for r in thresholds:
+        key = tuple(sorted((k, repr(v)) for k, v in r.items()))
+        if key not in seen:
+            seen.add(key)
+            rows.append(r)
+
+
 def scaling_experiment(
-    method: str = "both",
+    method: str | Sequence[str] = "both",
     *,
     full: bool = False,
+    grid_name: str | None = None,
     regime: str = "offline",
     device: str | torch.device = "auto",
     deterministic: bool = False,
@@ -461,29 +711,31 @@ def scaling_experiment(
     checkpoint_every: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Sweep over ``P`` for the neural claim: thresholds against ``v m^3`` and ``v m^(L+1)``.
+    """Sweep over ``P`` for the neural claims: thresholds against ``v m^3`` and ``v m^(L+1)``.
 
     Offline: for every method, depth ``L``, multiplicity ``m``, seed and training-set size
-    ``P`` of the grid (:func:`scaling_grid`; small CPU grid unless ``full``), trains a model
-    for a fixed number of steps and probes it (:func:`run_neural`). Online: one run per
-    (method, ``L``, ``m``, seed) on fresh strings, probed after each step count of
-    ``online_evals`` (``P`` = strings seen). Then appends the threshold rows of
-    :func:`probe_thresholds` for every accuracy criterion of the grid. Reported claim:
-    thresholds collapse in ``P / (v m^3)``, not ``P / (v m^(L+1))``.
+    ``P`` of the grid (:func:`scaling_grid`, :func:`grid_runs`), trains a model and probes
+    it (:func:`execute_run`). Online: one run per (method, ``L``, ``m``, seed) on fresh
+    strings, probed after each step count of ``online_evals`` (``P`` = strings seen). Then
+    appends the threshold rows of :func:`probe_thresholds` for every accuracy criterion.
+    Reported claim: data2vec and SLC thresholds collapse in ``P / (v m^3)``; the MLM
+    baseline's in ``P / (v m^(L+1))``.
 
     Parameters
     ----------
-    method : {"data2vec", "slc", "both"}
+    method : str or sequence of str
+        Methods of :data:`METHODS`; ``"both"`` means data2vec and slc, ``"all"`` all four.
     full : bool
-        The bigger grid (meant for a CUDA device).
+        The decisive grid (meant for a CUDA device); ``grid_name`` takes precedence.
+    grid_name : {"quick", "cpu", "decisive"} or None
     regime : {"offline", "online"}
     device : str or torch.device
     deterministic : bool
     grid : dict or None
         Overrides of :func:`scaling_grid` entries.
     checkpoint_dir : path or None
-        One checkpoint per run in this folder; an interrupted sweep resumes where it
-        stopped (finished runs are read back, rows included, without retraining).
+        Checkpoints and finished rows per run (see :func:`execute_run`): an interrupted
+        sweep resumes where it stopped.
     checkpoint_every : int
         Steps between checkpoints within a run (0: only at its end).
     progress : callable or None
@@ -494,54 +746,22 @@ def scaling_experiment(
     list of dict
         Every run's rows followed by the threshold rows.
     """
-    methods = METHODS if method == "both" else (method,)
+    if isinstance(method, str):
+        methods: tuple[str, ...] = {"both": ("data2vec", "slc"), "all": METHODS}.get(
+            method, (method,))
+    else:
+        methods = tuple(method)
     for m_ in methods:
-        if m_ not in METHODS:
-            raise ValueError(f"method must be one of {(*METHODS, 'both')}, got {method!r}")
-    if regime not in ("offline", "online"):
-        raise ValueError(f"regime must be 'offline' or 'online', got {regime!r}")
-    g = {**scaling_grid(full), **(grid or {})}
-    online = regime == "online"
+        check_choice("method", m_, METHODS)
+    check_choice("regime", regime, ("offline", "online"))
+    g = {**scaling_grid(grid_name if grid_name is not None else full), **(grid or {})}
     rows: list[dict[str, Any]] = []
-    for meth in methods:
-        for L in g["Ls"]:
-            for m in g["ms"]:
-                params = RHMParams(g["v"], m, g["s"], L)
-                for seed in g["seeds"]:
-                    for P in [None] if online else g["Ps"]:
-                        name = f"{meth}_v{g['v']}_m{m}_L{L}_seed{seed}_" + (
-                            "online" if P is None else f"P{P}"
-                        )
-                        ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{name}.pt"
-                        res = run_neural(
-                            meth,
-                            params,
-                            P=None if P is None else int(P),
-                            train_config=TrainConfig(
-                                steps=g["steps"], lr=g["lr"][meth], seed=seed
-                            ),
-                            model_config=g[meth],
-                            batch_size=g["batch_size"],
-                            grammar_seed=seed,
-                            data_seed=seed + 1,
-                            device=device,
-                            eval_config=g["eval"],
-                            eval_at=g["online_evals"] if online else (),
-                            checkpoint=ck,
-                            checkpoint_every=checkpoint_every,
-                            deterministic=deterministic,
-                        )
-                        rows.extend(res.rows)
-                        if progress is not None:
-                            progress(_progress_line(res.rows, res.seconds))
-    thresholds = []
-    for frac in g["accuracy_fractions"]:
-        thresholds.extend(probe_thresholds(rows, accuracy_fraction=frac))
-    # Sensitivity thresholds do not depend on the accuracy criterion: keep one copy.
-    seen: set[tuple[Any, ...]] = set()
-    for r in thresholds:
-        key = tuple(sorted((k, repr(v)) for k, v in r.items()))
-        if key not in seen:
-            seen.add(key)
-            rows.append(r)
+    for spec in grid_runs(g, methods, regime):
+        t0 = time.perf_counter()
+        run_rows = execute_run(spec, device=device, checkpoint_dir=checkpoint_dir,
+                               checkpoint_every=checkpoint_every, deterministic=deterministic)
+        rows.extend(run_rows)
+        if progress is not None:
+            progress(_progress_line(run_rows, time.perf_counter() - t0))
+    add_thresholds(rows, g["accuracy_fractions"])
     return rows

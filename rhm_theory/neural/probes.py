@@ -23,8 +23,8 @@ __all__ = [
     "compute_features",
     "level_probes",
     "linear_probe",
-    "matched_accuracy",
     "node_features",
+    "recovery_accuracy",
     "root_probe",
     "synonymic_sensitivity",
 ]
@@ -271,12 +271,14 @@ def synonymic_sensitivity(
     return out
 
 
-def matched_accuracy(predicted: npt.ArrayLike, true: npt.ArrayLike) -> float:
-    """Accuracy of ``predicted`` labels under the best one-to-one relabelling (Hungarian).
+def recovery_accuracy(predicted: npt.ArrayLike, true: npt.ArrayLike) -> float:
+    """Recovery of latent symbols by codes: the accuracy of
+    :func:`rhm_theory.algorithms.metrics.matched_accuracy` (best one-to-one relabelling,
+    Hungarian), with the number of symbols read from ``true``.
 
     Extra predicted labels (more codes than symbols) match nothing and count as errors.
 
-    >>> matched_accuracy([1, 1, 0, 0, 2], [0, 0, 1, 1, 1])
+    >>> recovery_accuracy([1, 1, 0, 0, 2], [0, 0, 1, 1, 1])
     0.8
     """
     tr = np.asarray(true, dtype=np.int64).reshape(-1)

@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import math
 import os
-import random
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from rhm_theory.neural.data import RHMBatches
+from rhm_theory.neural.data import RHMBatches, to_device
 from rhm_theory.neural.data2vec import Data2Vec
+from rhm_theory.neural.mlm import MaskedLM
 from rhm_theory.neural.slc import SLCNetwork
+from rhm_theory.validation import check_choice, check_float, check_int, check_seed
 
 __all__ = [
     "EvalFn",
     "SSLModel",
     "TrainConfig",
     "TrainResult",
+    "configure_device",
     "load_checkpoint",
+    "lr_at",
+    "measure_step_time",
     "resolve_device",
     "set_determinism",
     "step_generator",
     "train",
 ]
 
-#: The models the loop trains (both expose loss / update_teacher / features).
-SSLModel = Data2Vec | SLCNetwork
+#: The models the loop trains (all expose loss / update_teacher / features).
+SSLModel = Data2Vec | MaskedLM | SLCNetwork
 #: Called after selected steps with the number of completed steps; returns result rows.
 EvalFn = Callable[[int], list[dict[str, Any]]]
 
@@ -56,14 +64,14 @@ def resolve_device(spec: str = "auto") -> torch.device:
 
 
 def set_determinism(seed: int, deterministic: bool = False) -> None:
-    """Seed Python, numpy and torch (all devices); optionally force deterministic kernels.
+    """Seed torch (all devices); optionally force deterministic kernels.
 
-    ``deterministic=True`` calls ``torch.use_deterministic_algorithms(True)`` (a global
-    switch), disables cuDNN autotuning and sets ``CUBLAS_WORKSPACE_CONFIG`` as CUDA needs.
+    Only torch's generator is seeded (model initialisation); numpy's global state is never
+    touched (every numpy draw of the package takes an explicit seed). ``deterministic=True``
+    calls ``torch.use_deterministic_algorithms(True)`` (a global switch), disables cuDNN
+    autotuning and sets ``CUBLAS_WORKSPACE_CONFIG`` as CUDA needs.
     """
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds legacy global users, if any
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed("seed", seed))
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
@@ -71,11 +79,25 @@ def set_determinism(seed: int, deterministic: bool = False) -> None:
         torch.backends.cudnn.deterministic = True
 
 
+def configure_device(device: torch.device) -> None:
+    """Fast matmul settings for ``device``: TF32 on CUDA (a no-op on CPU)."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def _step_seed(seed: int, step: int) -> int:
+    return (int(seed) * 1_000_003 + int(step) * 7_919 + 17) % (2**63 - 1)
+
+
 def step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
     """The generator of step ``step``: a pure function of ``(seed, step)`` (resumable)."""
     gen = torch.Generator(device=device)
-    gen.manual_seed((int(seed) * 1_000_003 + int(step) * 7_919 + 17) % (2**63 - 1))
+    gen.manual_seed(_step_seed(seed, step))
     return gen
+
+
+_LR_SCHEDULES = ("cosine", "linear", "constant")
 
 
 @dataclass(frozen=True)
@@ -87,22 +109,78 @@ class TrainConfig:
     steps : int
         Total optimisation steps (a resumed run continues up to this count).
     lr : float
-        AdamW learning rate after a linear warm-up of ``warmup_steps``.
+        Peak AdamW learning rate, reached after a linear warm-up of ``warmup_steps``.
     weight_decay : float
     warmup_steps : int
+    lr_schedule : {"cosine", "linear", "constant"}
+        Decay after the warm-up down to ``lr * min_lr_ratio`` at the last step (data2vec
+        uses a linear decay for text and a cosine one for images).
+    min_lr_ratio : float
+        Final learning rate as a fraction of ``lr``.
     seed : int
         Seed of the per-step randomness (masks).
+    log_every : int
+        Steps between host synchronisations (loss read-back and finiteness check); the
+        steps in between never wait for the device.
+    amp : bool
+        bf16 autocast on CUDA (ignored on CPU, where everything runs in float32).
+    compile : bool
+        Wrap the model's loss in ``torch.compile``.
+    prefetch : int
+        Batches sampled ahead by a background thread (0: sample in the loop).
     """
 
     steps: int = 2000
     lr: float = 1e-3
     weight_decay: float = 0.0
     warmup_steps: int = 100
+    lr_schedule: str = "cosine"
+    min_lr_ratio: float = 0.0
     seed: int = 0
+    log_every: int = 50
+    amp: bool = True
+    compile: bool = False
+    prefetch: int = 2
+
+    def __post_init__(self) -> None:
+        check_int("steps", self.steps, minimum=0)
+        check_float("lr", self.lr, minimum=0.0, include_minimum=False)
+        check_float("weight_decay", self.weight_decay, minimum=0.0)
+        check_int("warmup_steps", self.warmup_steps, minimum=0)
+        check_choice("lr_schedule", self.lr_schedule, _LR_SCHEDULES)
+        check_float("min_lr_ratio", self.min_lr_ratio, minimum=0.0, maximum=1.0)
+        check_seed("seed", self.seed)
+        check_int("log_every", self.log_every, minimum=1)
+        check_int("prefetch", self.prefetch, minimum=0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form."""
         return asdict(self)
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    """Learning rate of optimisation step ``step`` (0-based): warm-up, then decay.
+
+    Warm-up: ``lr * (step + 1) / warmup_steps``. Then, with ``u`` the fraction of the decay
+    phase done (0 at the first step after warm-up, 1 at the last step), ``cosine``:
+    ``lo + (lr - lo)(1 + cos(pi u)) / 2``; ``linear``: ``lr - (lr - lo) u``; ``lo`` is
+    ``lr * min_lr_ratio``.
+
+    >>> cfg = TrainConfig(steps=12, lr=1.0, warmup_steps=1, lr_schedule="linear")
+    >>> [round(lr_at(k, cfg), 3) for k in (0, 1, 6, 11)]
+    [1.0, 1.0, 0.5, 0.0]
+    """
+    c = config
+    if step < c.warmup_steps:
+        return c.lr * (step + 1) / c.warmup_steps
+    span = c.steps - c.warmup_steps
+    u = 1.0 if span <= 1 else min(1.0, (step - c.warmup_steps) / (span - 1))
+    lo = c.lr * c.min_lr_ratio
+    if c.lr_schedule == "cosine":
+        return lo + (c.lr - lo) * 0.5 * (1.0 + math.cos(math.pi * u))
+    if c.lr_schedule == "linear":
+        return c.lr - (c.lr - lo) * u
+    return c.lr
 
 
 @dataclass
@@ -117,6 +195,50 @@ class TrainResult:
     last_metrics: dict[str, float] = field(default_factory=dict)
 
 
+class _Prefetcher:
+    """Host batches of steps ``start..stop-1`` sampled by a background thread, in order.
+
+    The numba sampler releases the interpreter while it runs, so sampling overlaps with
+    the device work of the training loop. Batches are a pure function of the step, so
+    prefetching changes no result.
+    """
+
+    def __init__(self, data: RHMBatches, start: int, stop: int, depth: int) -> None:
+        self.data = data
+        self.queue: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=max(1, depth))
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._work, args=(start, stop), daemon=True)
+        self.thread.start()
+
+    def _work(self, start: int, stop: int) -> None:
+        for step in range(start, stop):
+            if self.stop_flag.is_set():
+                return
+            try:
+                item: Any = self.data.host_batch(step)
+            except BaseException as exc:  # re-raised in the training thread
+                self.queue.put((step, exc))
+                return
+            while not self.stop_flag.is_set():
+                try:
+                    self.queue.put((step, item), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def get(self, step: int) -> torch.Tensor:
+        got, item = self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        if got != step:  # cannot happen: one producer, one consumer, in order
+            raise RuntimeError(f"prefetcher out of order: wanted step {step}, got {got}")
+        return to_device(item, self.data.device)
+
+    def close(self) -> None:
+        self.stop_flag.set()
+        self.thread.join(timeout=5.0)
+
+
 def _save(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -125,8 +247,9 @@ def _save(path: Path, payload: dict[str, Any]) -> None:
 
 
 def _comparable(meta: dict[str, Any]) -> dict[str, Any]:
-    # The step budget may grow between a run and its resumption; nothing else may change.
-    return {**meta, "train": {k: v for k, v in meta["train"].items() if k != "steps"}}
+    # The learning-rate and EMA schedules depend on the step budget, so it must match too;
+    # only the logging period may differ.
+    return {**meta, "train": {k: v for k, v in meta["train"].items() if k != "log_every"}}
 
 
 def load_checkpoint(path: str | Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
@@ -147,6 +270,7 @@ def train(
     meta: dict[str, Any] | None = None,
     eval_fn: EvalFn | None = None,
     eval_steps: Sequence[int] = (),
+    stop_after: int | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data`` with AdamW, updating its EMA teacher after every step.
 
@@ -166,6 +290,9 @@ def train(
     eval_fn : EvalFn or None
         Called (in eval mode, no gradients) after each step count listed in ``eval_steps``.
     eval_steps : sequence of int
+    stop_after : int or None
+        Stop (and checkpoint) after this many completed steps, as an interruption would;
+        the schedules still follow ``config.steps``. A later call resumes.
 
     Returns
     -------
@@ -179,8 +306,10 @@ def train(
         If the loss becomes non-finite.
     """
     dev = data.device
+    configure_device(dev)
+    params = model.student_parameters()
     opt = torch.optim.AdamW(
-        model.student_parameters(), lr=config.lr, weight_decay=config.weight_decay
+        params, lr=config.lr, weight_decay=config.weight_decay, fused=dev.type == "cuda"
     )
     result = TrainResult()
     run_meta = {"train": config.to_dict(), **(meta or {})}
@@ -198,6 +327,24 @@ def train(
         result.resumed_from = start
     wanted = sorted({int(s) for s in eval_steps if start < int(s) <= config.steps})
     t0 = time.perf_counter()
+    # One code path for every device: autocast and the fused optimizer are switched on by
+    # the device type, nothing else differs.
+    amp = config.amp and dev.type == "cuda"
+    loss_fn = torch.compile(model.loss) if config.compile else model.loss
+    gen = torch.Generator(device=dev)
+    pending: list[torch.Tensor] = []
+    metrics: dict[str, torch.Tensor] = {}
+
+    def flush(step: int) -> None:
+        # The only host synchronisation of the loop: every log_every steps.
+        if pending:
+            values = torch.stack(pending).float().cpu().tolist()
+            pending.clear()
+            bad = [v for v in values if not math.isfinite(v)]
+            if bad:
+                raise FloatingPointError(f"non-finite loss {bad[0]} before step {step}")
+            result.losses.extend(values)
+        result.last_metrics = {k: float(v.float().cpu()) for k, v in metrics.items()}
 
     def save(step: int) -> None:
         if path is not None:
@@ -214,30 +361,77 @@ def train(
                 },
             )
 
-    for step in range(start, config.steps):
-        lr = config.lr * min(1.0, (step + 1) / max(1, config.warmup_steps))
-        for group in opt.param_groups:
-            group["lr"] = lr
-        model.train()
-        loss, metrics = model.loss(data.batch(step), step_generator(config.seed, step, dev))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        opt.step()
-        model.update_teacher(step)
-        value = float(loss.item())
-        if not np.isfinite(value):
-            raise FloatingPointError(f"non-finite loss {value} at step {step}")
-        result.losses.append(value)
-        result.last_metrics = metrics
-        done = step + 1
-        if eval_fn is not None and wanted and done == wanted[0]:
-            wanted.pop(0)
-            model.eval()
-            with torch.no_grad():
-                result.rows.extend(eval_fn(done))
-        if checkpoint_every > 0 and done % checkpoint_every == 0 and done < config.steps:
-            save(done)
-    result.steps = max(config.steps, start)
+    stop = config.steps if stop_after is None else min(config.steps, max(start, stop_after))
+    prefetch = _Prefetcher(data, start, stop, config.prefetch) if config.prefetch else None
+    try:
+        for step in range(start, stop):
+            lr = lr_at(step, config)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            model.train()
+            tokens = prefetch.get(step) if prefetch is not None else data.batch(step)
+            gen.manual_seed(_step_seed(config.seed, step))
+            ctx = (torch.autocast("cuda", dtype=torch.bfloat16) if amp
+                   else contextlib.nullcontext())
+            with ctx:
+                loss, metrics = loss_fn(tokens, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+            model.update_teacher(step, config.steps)
+            pending.append(loss.detach())
+            done = step + 1
+            if done % config.log_every == 0:
+                flush(done)
+            if eval_fn is not None and wanted and done == wanted[0]:
+                flush(done)
+                wanted.pop(0)
+                model.eval()
+                with torch.no_grad():
+                    result.rows.extend(eval_fn(done))
+            if checkpoint_every > 0 and done % checkpoint_every == 0 and done < config.steps:
+                flush(done)
+                save(done)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+    flush(stop)
+    result.steps = stop
     save(result.steps)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def measure_step_time(
+    model: SSLModel,
+    data: RHMBatches,
+    config: TrainConfig,
+    *,
+    warmup: int = 5,
+    repeats: int = 20,
+) -> float:
+    """Seconds per training step of ``model`` (median of ``repeats`` timed blocks).
+
+    Runs :func:`train` for ``warmup`` steps (compilation, allocator warm-up), then times
+    ``repeats`` blocks of ``config.log_every`` steps each with the device synchronised at
+    both ends, so the figure includes everything a real step costs (sampling, transfer,
+    optimizer, EMA, one loss read-back per block) and nothing else. The model is trained
+    in place.
+    """
+    check_int("warmup", warmup, minimum=1)
+    check_int("repeats", repeats, minimum=1)
+    block = config.log_every
+    marks = [warmup + k * block for k in range(repeats + 1)]
+    cfg = TrainConfig(**{**config.to_dict(), "steps": marks[-1]})
+    stamps: list[float] = []
+
+    def mark(done: int) -> list[dict[str, Any]]:
+        # train() has just read the losses back (a host sync) before calling this.
+        if data.device.type == "cuda":
+            torch.cuda.synchronize(data.device)
+        stamps.append(time.perf_counter())
+        return []
+
+    train(model, data, cfg, eval_fn=mark, eval_steps=marks)
+    per_step = sorted((b - a) / block for a, b in itertools.pairwise(stamps))
+    return float(per_step[len(per_step) // 2])
