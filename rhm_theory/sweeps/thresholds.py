@@ -15,9 +15,9 @@ from rhm_theory.validation import check_choice
 
 __all__ = [
     "CROSSING_RULES",
-    "CrossingRule",
     "METHOD_RESCALING",
     "RESCALINGS",
+    "CrossingRule",
     "ThresholdSummary",
     "cell_thresholds",
     "collapse_quality",
