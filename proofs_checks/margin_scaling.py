@@ -63,9 +63,9 @@ def margin_records(vs: Sequence[int], ms: Sequence[int], seeds: Sequence[int],
             for seed in seeds:
                 g = random_grammar(RHMParams(v, m, 2, _L), seed=seed)
                 for level in levels:
-                    ms = margin_summary(context_laws(g, level, kind))
+                    summ = margin_summary(context_laws(g, level, kind))
                     out.append({"v": v, "m": m, "seed": seed, "level": level,
-                                "margin": ms.margin_min, "margin_mean": ms.margin_mean,
+                                "margin": summ.margin_min, "margin_mean": summ.margin_mean,
                                 "f": m / v})
     return out
 
