@@ -17,6 +17,7 @@ from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.sweeps.thresholds import cell_thresholds
 
 __all__ = ["MAX_FACTOR", "MEDIAN_BAND", "FiniteSizePredictionCheck", "pooled_prediction",
+           "ratio_verdict",
            "unpooled_prediction"]
 
 #: Every grammar's measured threshold must lie within this factor of its prediction.
@@ -58,7 +59,8 @@ def _ratios(thresholds: Sequence[Mapping[str, Any]],
     return records, agree
 
 
-def _verdict(records: Sequence[Mapping[str, Any]]) -> tuple[Verdict, dict[str, float]]:
+def ratio_verdict(records: Sequence[Mapping[str, Any]]) -> tuple[Verdict, dict[str, float]]:
+    """The rule of the check on per-grammar ``ratio`` records (nan = not reached)."""
     arr = np.asarray([r["ratio"] for r in records], dtype=np.float64)
     n_missing = int(np.isnan(arr).sum())
     fin = arr[np.isfinite(arr)]
@@ -98,9 +100,9 @@ class FiniteSizePredictionCheck:
         sel = [r for r in rows if r["method"] == "latent" and (r["v"], r["m"]) in vms]
         thresholds = cell_thresholds(sel, target=TARGET)
         records, agree = _ratios(thresholds, pooled_prediction)
-        verdict, stats = _verdict(records)
+        verdict, stats = ratio_verdict(records)
         wrong, _ = _ratios(thresholds, unpooled_prediction)
-        ctrl_verdict, ctrl_stats = _verdict(wrong)
+        ctrl_verdict, ctrl_stats = ratio_verdict(wrong)
         mlo, mhi = MEDIAN_BAND
         return CheckResult(
             self.name, self.claim, self.source,

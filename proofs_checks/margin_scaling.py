@@ -34,6 +34,7 @@ __all__ = [
     "MarginScalingCheck",
     "fit_margin_exponents",
     "margin_records",
+    "margin_verdict",
 ]
 
 #: Predicted exponent of m in Delta (Delta ~ sqrt(1-f) / m).
@@ -100,7 +101,8 @@ def fit_margin_exponents(recs: Sequence[Mapping[str, Any]],
             for i, name in enumerate(("m", "one_minus_f", "v"))}
 
 
-def _verdict(fit: Mapping[str, list[float]]) -> Verdict:
+def margin_verdict(fit: Mapping[str, list[float]]) -> Verdict:
+    """The rule of the check on a :func:`fit_margin_exponents` result."""
     b, blo, bhi = fit["m"]
     _, elo, ehi = fit["one_minus_f"]
     if not math.isfinite(b):
@@ -133,7 +135,7 @@ class MarginScalingCheck:
         g = GRID[grid]
         recs = margin_records(g["v"], g["m"], g["seeds"])
         fit = fit_margin_exponents(recs)
-        verdict = _verdict(fit)
+        verdict = margin_verdict(fit)
         # Exploratory: the reported scaling is asymptotic; away from the m^2 ~ v crossover.
         far = [r for r in recs if r["v"] >= 4 * r["m"] ** 2]
         fit_far = fit_margin_exponents(far)
@@ -158,7 +160,7 @@ class MarginScalingCheck:
             alternatives=tuple(Alternative(f"Delta ~ m^{r}", not b[1] <= r <= b[2], r)
                                for r in RIVAL_EXPONENTS_M),
             negative_control=NegativeControl(
-                "the same fit on token-context margins of level 2", _verdict(cfit),
+                "the same fit on token-context margins of level 2", margin_verdict(cfit),
                 {"exponent_m": cfit["m"], "exponent_one_minus_f": cfit["one_minus_f"]}),
             details={"grid": f"v in {g['v']}, m in {g['m']}, m < v, s=2, L=3, levels 1-2, "
                              f"seeds {g['seeds']}"},
