@@ -8,8 +8,10 @@ from __future__ import annotations
 from proofs_checks._framework import CheckResult, ClaimCheck, GridName
 from proofs_checks.concentration import ConcentrationCheck
 from proofs_checks.depth_scaling import (
+    ilc_merge_ablation_check,
     ilc_per_level_check,
     ilc_scaling_check,
+    ilc_unpooled_per_level_check,
     label_scaling_check,
     token_per_level_check,
     token_scaling_check,
@@ -34,6 +36,8 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
         ConcentrationCheck(),
         ilc_scaling_check(),
         ilc_per_level_check(),
+        ilc_unpooled_per_level_check(),
+        ilc_merge_ablation_check(),
         token_scaling_check(),
         token_per_level_check(),
         label_scaling_check(),

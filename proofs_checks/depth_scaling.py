@@ -30,7 +30,13 @@ from proofs_checks._framework import (
     NegativeControl,
     Verdict,
 )
-from proofs_checks.grids import VMS, depth_cells
+from proofs_checks.grids import (
+    VARIANT_GRIDS,
+    VMS,
+    depth_cells,
+    is_default_variant,
+    variant_cells,
+)
 from rhm_theory.sweeps.collapse import (
     CANDIDATES,
     MAX_MISSING_FRACTION,
@@ -48,10 +54,13 @@ from rhm_theory.validation import ContextKind
 __all__ = [
     "BOOTSTRAP_SEED",
     "TARGET",
+    "MergeAblationCheck",
     "ScalingCheck",
     "decision_verdict",
+    "ilc_merge_ablation_check",
     "ilc_per_level_check",
     "ilc_scaling_check",
+    "ilc_unpooled_per_level_check",
     "label_scaling_check",
     "rescaled_by_config",
     "scaling_points",
@@ -79,12 +88,22 @@ def decision_verdict(comparison: CollapseComparison, named: str) -> Verdict:
 
 
 def scaling_points(
-    rows: Sequence[Mapping[str, Any]], method: ContextKind, grid: GridName, per_level: bool
+    rows: Sequence[Mapping[str, Any]], method: ContextKind, grid: GridName, per_level: bool,
+    variant: str | None = None,
 ) -> list[ThresholdPoint]:
-    """Thresholds of ``method`` on the (v, m) pairs of its depth grid (other rows ignored)."""
-    vms = set(VMS[grid][method])
+    """Thresholds of ``method`` on the (v, m) pairs of its grid (other rows ignored): the
+    default ILC's depth grid, or the grid of a variant of :data:`VARIANT_GRIDS`."""
+    if variant is None:
+        vms = set(VMS[grid][method])
+        return threshold_points(rows, method, per_level=per_level, target=TARGET,
+                                where=lambda r: (r["v"], r["m"]) in vms
+                                and is_default_variant(r))
+    spec = VARIANT_GRIDS[variant][grid]
+    vms = set(spec["vms"])
+    want = spec["variant"]
     return threshold_points(rows, method, per_level=per_level, target=TARGET,
-                            where=lambda r: (r["v"], r["m"]) in vms)
+                            where=lambda r: (r["v"], r["m"]) in vms
+                            and all(r.get(k) == x for k, x in want.items()))
 
 
 def rescaled_by_config(points: Sequence[ThresholdPoint], name: str) -> dict[str, float]:
@@ -126,26 +145,30 @@ class ScalingCheck:
     def __init__(self, name: str, claim: str, source: str, *, method: ContextKind,
                  per_level: bool, claim_rescaling: str, competitors: tuple[str, ...],
                  named: str, control_method: ContextKind,
-                 predicted_fit: Mapping[str, float]) -> None:
+                 predicted_fit: Mapping[str, float], variant: str | None = None) -> None:
         self.name, self.claim, self.source = name, claim, source
         self.method, self.per_level = method, per_level
         self.claim_rescaling, self.competitors, self.named = (claim_rescaling, competitors,
                                                               named)
         self.control_method = control_method
         self.predicted_fit = dict(predicted_fit)
+        self.variant = variant
 
     def cells(self, grid: GridName) -> list[SweepCell]:
-        return depth_cells(self.method, grid) + depth_cells(self.control_method, grid)
+        own = (depth_cells(self.method, grid) if self.variant is None
+               else variant_cells(self.variant, grid))
+        return own + depth_cells(self.control_method, grid)
 
     def compare(self, rows: Sequence[Mapping[str, Any]], method: ContextKind,
-                grid: GridName) -> tuple[CollapseComparison, list[ThresholdPoint]]:
+                grid: GridName, variant: str | None = None,
+                ) -> tuple[CollapseComparison, list[ThresholdPoint]]:
         """The comparison on ``method``'s rows (the claim's, or the control's)."""
-        pts = scaling_points(rows, method, grid, self.per_level)
+        pts = scaling_points(rows, method, grid, self.per_level, variant)
         return compare_rescalings(pts, self.claim_rescaling, self.competitors,
                                   seed=BOOTSTRAP_SEED), pts
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        comp, pts = self.compare(rows, self.method, grid)
+        comp, pts = self.compare(rows, self.method, grid, self.variant)
         verdict = decision_verdict(comp, self.named)
         ctrl, _ = self.compare(rows, self.control_method, grid)
         ctrl_verdict = decision_verdict(ctrl, self.named)
@@ -252,3 +275,69 @@ def label_scaling_check() -> ScalingCheck:
         method="label", per_level=False, claim_rescaling="v m^L",
         competitors=("v m^2", "v m^3", "v m^4", "v m^5", "v m^(L+1)"),
         named="v m^3", control_method="latent", predicted_fit={"a": 1.0})
+
+
+def ilc_unpooled_per_level_check() -> ScalingCheck:
+    """ILC with positions kept separate: every level collapses under ``v m^3``."""
+    return ScalingCheck(
+        "ilc_unpooled_per_level_scaling",
+        "ILC with positions kept separate (pool_positions=False: one occurrence of a level's "
+        "tuple per string and node) recovers every non-root level at P* ~ v m^3.",
+        "THEORY.md section 5 (per-level collapse under P/(v m^3)); issue 9 item 7",
+        method="latent", per_level=True, claim_rescaling="v m^3",
+        competitors=("occurrences P s^(L-l)/(v m)", "v m^(l+2)", "v m^2", "v m^4",
+                     "v m^(L+1)"),
+        named="occurrences P s^(L-l)/(v m)", control_method="token",
+        predicted_fit={"a": 1.0, "b": 3.0, "d": 0.0, "e": 0.0}, variant="unpooled")
+
+
+class MergeAblationCheck:
+    """EXPLORATORY: ILC thresholds with the G-test merge step off, beside the default.
+
+    No tolerance is fixed in advance (the merge step is a project convention, not a claim
+    of the paper): the check reports, per configuration, the geometric-mean whole-tree
+    threshold ``P*/(v m^3)`` with the merge on (default, factor 4) and off, their ratio, and
+    the rescaling comparison of the merge-off rows.
+    """
+
+    name = "ilc_merge_ablation"
+    claim = ("ILC as shipped merges clusters a G-test cannot tell apart (factor 4, fixed); "
+             "reported: how thresholds change with the merge step off.")
+    source = "issue 9 item 8; rhm_theory.algorithms.ilc (merge_factor)"
+
+    def cells(self, grid: GridName) -> list[SweepCell]:
+        spec = VARIANT_GRIDS["merge_off"][grid]
+        on = [c for c in depth_cells("latent", grid)
+              if (c.v, c.m) in set(spec["vms"]) and c.L in spec["Ls"]]
+        return on + variant_cells("merge_off", grid)
+
+    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+        spec = VARIANT_GRIDS["merge_off"][grid]
+        off = scaling_points(rows, "latent", grid, False, "merge_off")
+        on = [p for p in scaling_points(rows, "latent", grid, False)
+              if (p.v, p.m) in set(spec["vms"]) and p.L in spec["Ls"]]
+        r_on, r_off = rescaled_by_config(on, "v m^3"), rescaled_by_config(off, "v m^3")
+        ratio = {k: r_off[k] / r_on[k] for k in r_on if k in r_off}
+        comp = compare_rescalings(off, "v m^3",
+                                  ("v m^2", "v m^4", "v m^5", "v m^L", "v m^(L+1)"),
+                                  seed=BOOTSTRAP_SEED)
+        return CheckResult(
+            self.name, self.claim, self.source,
+            prediction="none fixed (exploratory)",
+            measured={"median_off_over_on": float(np.median(list(ratio.values())))
+                      if ratio else float("nan"),
+                      "merge_off_best_rescaling": (min(comp.scores, key=lambda k:
+                                                       comp.scores[k]) if comp.scores
+                                                   else None),
+                      "merge_off_decision": comp.decision("v m^(L+1)"),
+                      "missing_on": sum(not np.isfinite(p.P_star) for p in on),
+                      "missing_off": sum(not np.isfinite(p.P_star) for p in off)},
+            predicted={}, tolerance="none (EXPLORATORY)", verdict=Verdict.EXPLORATORY,
+            details={"P_star_over_vm3_merge_on": r_on, "P_star_over_vm3_merge_off": r_off,
+                     "off_over_on": ratio, "comparison_merge_off": comp.to_dict()},
+        )
+
+
+def ilc_merge_ablation_check() -> MergeAblationCheck:
+    """The merge-off ablation (EXPLORATORY)."""
+    return MergeAblationCheck()

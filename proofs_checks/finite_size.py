@@ -10,7 +10,7 @@ import numpy as np
 
 from proofs_checks._framework import CheckResult, GridName, NegativeControl, Verdict, finite
 from proofs_checks.depth_scaling import TARGET
-from proofs_checks.grids import VMS, depth_cells
+from proofs_checks.grids import VMS, depth_cells, is_default_variant
 from rhm_theory.bounds.predictions import predicted_thresholds
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
@@ -97,7 +97,8 @@ class FiniteSizePredictionCheck:
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         vms = set(VMS[grid]["latent"])
-        sel = [r for r in rows if r["method"] == "latent" and (r["v"], r["m"]) in vms]
+        sel = [r for r in rows if r["method"] == "latent" and (r["v"], r["m"]) in vms
+               and is_default_variant(r)]
         thresholds = cell_thresholds(sel, target=TARGET)
         records, agree = _ratios(thresholds, pooled_prediction)
         verdict, stats = ratio_verdict(records)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -11,12 +13,13 @@ from proofs_checks._framework import GridName
 from rhm_theory.assumptions import separation_margins
 from rhm_theory.bounds.predictions import predicted_tree_threshold
 from rhm_theory.model import RHMParams, random_grammar
-from rhm_theory.sweeps.runner import SweepCell
+from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell
 from rhm_theory.sweeps.thresholds import method_scale
 from rhm_theory.validation import ContextKind
 
-__all__ = ["DEPTHS", "F_FACTOR_VS", "SEEDS", "VMS", "depth_cells", "estimated_cpu_seconds",
-           "f_factor_cells", "has_positive_margins"]
+__all__ = ["DEPTHS", "F_FACTOR_VS", "SEEDS", "VARIANT_GRIDS", "VMS", "depth_cells",
+           "estimated_cpu_seconds", "f_factor_cells", "has_positive_margins",
+           "is_default_variant", "variant_cells"]
 
 #: Depths swept per method and grid (issue 9: ILC 3..8 quick, 3..10 full; baselines to 5
 #: quick, 6 full).
@@ -79,8 +82,13 @@ def has_positive_margins(v: int, m: int, L: int, seed: int) -> bool:
     return bool(separation_margins(g, "latent").min() > 1e-9)
 
 
+def is_default_variant(row: Mapping[str, Any]) -> bool:
+    """Whether a sweep row comes from the default ILC (pooled positions, merge factor 4)."""
+    return all(row.get(k, d) == d for k, d in VARIANT_DEFAULTS.items())
+
+
 def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
-           seeds: list[int]) -> list[SweepCell]:
+           seeds: list[int], **variant: Any) -> list[SweepCell]:
     lo, hi = _LOG2_RANGE[method]
     cells = []
     for v, m in vms:
@@ -89,13 +97,36 @@ def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
                 top = _log2_top(method, v, m, L, seed, hi)
                 for c in 2.0 ** np.arange(lo, top + 1e-9, 0.5):
                     P = max(1, round(c * method_scale(method, v, m, 2, L)))
-                    cells.append(SweepCell(method, v, m, 2, L, P, seed, 1000 + seed))
+                    cells.append(SweepCell(method, v, m, 2, L, P, seed, 1000 + seed,
+                                           **variant))
     return cells
 
 
 def depth_cells(method: ContextKind, grid: GridName) -> list[SweepCell]:
     """Cells of one method: every (v, m), depth and seed, P on a half-octave grid."""
     return _cells(method, VMS[grid][method], DEPTHS[grid][method], SEEDS[grid])
+
+
+#: ILC variants (issue 9 items 7 and 8): positions kept separate, and the merge step off.
+#: Smaller grids than the default's (the variants are 1-3x as costly per cell).
+VARIANT_GRIDS: dict[str, dict[GridName, dict[str, Any]]] = {
+    "unpooled": {
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5, 6],
+                  "variant": {"pool_positions": False}},
+        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7, 8],
+                 "variant": {"pool_positions": False}}},
+    "merge_off": {
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5, 6],
+                  "variant": {"merge_factor": 0.0}},
+        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7, 8],
+                 "variant": {"merge_factor": 0.0}}},
+}
+
+
+def variant_cells(name: str, grid: GridName) -> list[SweepCell]:
+    """ILC cells of a variant of :data:`VARIANT_GRIDS` (latent context)."""
+    spec = VARIANT_GRIDS[name][grid]
+    return _cells("latent", spec["vms"], spec["Ls"], SEEDS[grid], **spec["variant"])
 
 
 def f_factor_cells(grid: GridName) -> list[SweepCell]:
@@ -112,5 +143,6 @@ _COST_FIXED, _COST_PER_TOKEN = 0.05, {"latent": 0.5e-6, "token": 0.5e-6, "label"
 
 def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
     """Estimated CPU seconds of a list of cells (the cost model above)."""
-    return float(sum(_COST_FIXED + _COST_PER_TOKEN[c.method] * c.P * c.s**c.L
-                     for c in cells))
+    # Positions kept separate: one accumulator and clustering per parent (about 3x).
+    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.method] * c.P * c.s**c.L)
+                     * (1 if c.pool_positions else 3) for c in cells))

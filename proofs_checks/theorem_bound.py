@@ -30,6 +30,7 @@ from proofs_checks.grids import (
     depth_cells,
     f_factor_cells,
     has_positive_margins,
+    is_default_variant,
 )
 from rhm_theory.bounds import theorem_bound
 from rhm_theory.sweeps.collapse import N_BOOTSTRAP
@@ -70,7 +71,7 @@ def exact_recovery_thresholds(
     last crossing), on the (v, m) of the method's depth grid, separated grammars only."""
     vms = set(VMS[grid][method])
     sel = [r for r in rows if r["method"] == method and (r["v"], r["m"]) in vms
-           and has_positive_margins(int(r["v"]), int(r["m"]), int(r["L"]),
+           and is_default_variant(r) and has_positive_margins(int(r["v"]), int(r["m"]), int(r["L"]),
                                     int(r["grammar_seed"]))]
     return cell_thresholds(sel, metric="all_exact", target=0.5)
 
@@ -142,7 +143,8 @@ class TheoremBoundCheck:
             measured=stats, predicted={"exact_recovery_rate": {str(d): f">= {1 - d:g}"
                                                                for d in DELTAS}},
             tolerance=f"rate >= 1 - delta - sqrt(log(1/{ALPHA})/(2 n)) for delta in {DELTAS};"
-                      " C = max over delta of the (1-delta)-quantile of training P*_exact / bound(delta)",
+                      " C = max over delta of the (1-delta)-quantile of training "
+                      "P*_exact / bound(delta)",
             verdict=verdict,
             negative_control=NegativeControl(
                 f"the same fit (L <= {TRAIN_MAX_L['token']}) and prediction on the token "
@@ -203,7 +205,7 @@ class OneMinusFCheck:
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         sel = [r for r in rows if r["method"] == "latent" and r["m"] == F_FACTOR_M
-               and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS]
+               and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
         pts: dict[int, list[float]] = {}
         ctrl: dict[int, list[float]] = {}
         excluded = 0

@@ -154,3 +154,11 @@ def test_loglinear_fit_recovers_exponents_with_intervals() -> None:
     exact = loglinear_fit(_points("v m^3", 0.0), n_bootstrap=20)
     assert exact.coef["b"] == pytest.approx(3.0) and exact.coef["d"] == pytest.approx(0.0)
     assert exact.low["b"] == pytest.approx(3.0) and exact.high["b"] == pytest.approx(3.0)
+
+
+def test_variant_cells_have_their_own_keys_and_default_keys_are_unchanged() -> None:
+    cell = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1)
+    assert "pool_positions" not in cell.key and "merge_factor" not in cell.key
+    off = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1, merge_factor=0.0)
+    unpooled = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1, pool_positions=False)
+    assert len({cell.key, off.key, unpooled.key}) == 3

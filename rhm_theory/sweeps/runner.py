@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
@@ -25,8 +25,11 @@ METHODS = CONTEXT_KINDS
 ROW_FIELDS = (
     "key", "method", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
     "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
-    "min_accuracy", "all_exact", "seconds",
+    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
 )
+#: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
+#: so the keys (and resumable sweep folders) of default cells do not change.
+VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True, "merge_factor": 4.0}
 
 
 class SweepRow(TypedDict):
@@ -52,12 +55,15 @@ class SweepRow(TypedDict):
     min_accuracy: float
     all_exact: bool
     seconds: float
+    pool_positions: NotRequired[bool]
+    merge_factor: NotRequired[float]
 
 
 @dataclass(frozen=True)
 class SweepCell:
     """One run: a grammar ``(v, m, s, L, n_c, grammar_seed, balanced)``, ``P`` training
-    strings drawn with ``data_seed``, and a method (ILC context kind)."""
+    strings drawn with ``data_seed``, and a method (ILC context kind). ``pool_positions``
+    and ``merge_factor`` select ILC variants (see :class:`IterativeLatentClustering`)."""
 
     method: ContextKind
     v: int
@@ -70,6 +76,8 @@ class SweepCell:
     n_c: int | None = None
     balanced: bool = False
     n_test: int = 2000
+    pool_positions: bool = True
+    merge_factor: float = 4.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -80,7 +88,9 @@ class SweepCell:
     @property
     def key(self) -> str:
         """Stable identifier used to skip finished cells on resume."""
-        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                        if not (f.name in VARIANT_DEFAULTS
+                                and getattr(self, f.name) == VARIANT_DEFAULTS[f.name]))
 
 
 def make_grid(
@@ -120,7 +130,9 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     make = balanced_grammar if cell.balanced else random_grammar
     grammar = make(params, seed=cell.grammar_seed)
     need_labels = cell.method == "label"
-    model = IterativeLatentClustering.from_params(params, context=cell.method)
+    model = IterativeLatentClustering.from_params(params, context=cell.method,
+                                                  pool_positions=cell.pool_positions,
+                                                  merge_factor=cell.merge_factor)
     model.fit(lambda: iter_samples(grammar, cell.P, cell.data_seed, chunk_size=32768,
                                    latents=need_labels))
     # Test strings come from a seed disjoint from every training seed.

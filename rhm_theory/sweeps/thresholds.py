@@ -102,6 +102,8 @@ def crossing_point(
 
 
 _GROUP = ("method", "v", "m", "s", "L", "n_c", "grammar_seed", "data_seed", "balanced")
+#: ILC variant columns and their defaults (rows written before they existed are defaults).
+_VARIANTS: dict[str, Any] = {"pool_positions": True, "merge_factor": 4.0}
 
 
 def cell_thresholds(
@@ -125,12 +127,12 @@ def cell_thresholds(
             continue
         if level is None and r["level"] != 1:  # per-cell metrics repeat on every level row
             continue
-        key = tuple(r[k] for k in _GROUP)
+        key = tuple(r[k] for k in _GROUP) + tuple(r.get(k, d) for k, d in _VARIANTS.items())
         curves[key][int(r["P"])] = float(r[metric])
     out = []
     for key, curve in sorted(curves.items(), key=lambda kv: str(kv[0])):
         Ps = sorted(curve)
-        out.append({**dict(zip(_GROUP, key, strict=True)),
+        out.append({**dict(zip((*_GROUP, *_VARIANTS), key, strict=True)),
                     "P_star": crossing_point(Ps, [curve[q] for q in Ps], target, rule=rule),
                     "n_points": len(Ps), "metric": metric, "target": target,
                     "level": level})
