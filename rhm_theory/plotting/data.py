@@ -86,7 +86,7 @@ def load_sweep_rows(path: str | Path) -> list[dict[str, Any]]:
             raise ValueError(f"{p} must hold a JSON list of rows")
         rows: list[dict[str, Any]] = [dict(r) for r in data]
     else:
-        rows = load_rows(p)
+        rows = [dict(r) for r in load_rows(p)]
     if not rows:
         raise ValueError(f"{p} holds no rows")
     return rows
