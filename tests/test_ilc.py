@@ -152,3 +152,18 @@ def test_unpooled_ilc_needs_the_latent_context() -> None:
         IterativeLatentClustering(8, 2, 4, context="token", pool_positions=False)
     with pytest.raises(TypeError, match="pool_positions"):
         IterativeLatentClustering(8, 2, 4, pool_positions=0)  # type: ignore[arg-type]
+
+
+def test_merge_step_only_merges_indistinguishable_clusters() -> None:
+    from rhm_theory.algorithms.metrics import score_levels
+
+    p = RHMParams(v=8, m=2, s=2, L=3)
+    g = random_grammar(p, seed=0)
+    data = sample(g, 20000, seed=1).tokens
+    on = IterativeLatentClustering(8, 2, 3).fit(data)
+    off = IterativeLatentClustering(8, 2, 3, merge_factor=0.0).fit(data)
+    for a, b in zip(on.level_maps_, off.level_maps_, strict=True):
+        # Merging never adds clusters.
+        assert len(np.unique(a[a >= 0])) <= len(np.unique(b[b >= 0]))
+    # With plenty of data the merge step never joins two different parents.
+    assert all(sc.exact_partition for sc in score_levels(on, g, n_test=1000, seed=3))
