@@ -57,8 +57,11 @@ DELTAS = (0.5, 0.2, 0.05)
 #: :data:`DELTAS`: the max over delta of the (1 - delta) quantile over training runs of
 #: P*_exact / bound(delta, C = 1). FIT_DELTA is the delta of the reported held-out ratios.
 FIT_DELTA = 0.05
-#: Training depths: L <= TRAIN_MAX_L (the rest of the grid is held out).
-TRAIN_MAX_L: dict[ContextKind, int] = {"latent": 5, "token": 4, "label": 4}
+#: Training depths: L <= TRAIN_MAX_L (the rest of the grid is held out). The token
+#: baseline's value is the negative control's: first 4, changed to 3 after the first quick
+#: run (its 9 held-out runs gave a Hoeffding margin of 0.41, too wide for the control to
+#: fail; recorded in docs/results.md, "Tolerance and design changes").
+TRAIN_MAX_L: dict[ContextKind, int] = {"latent": 5, "token": 3, "label": 3}
 #: Significance of the Hoeffding margin on an observed rate from n runs:
 #: rate >= 1 - delta - sqrt(log(1/ALPHA) / (2 n)) is required.
 ALPHA = 0.05
