@@ -17,7 +17,7 @@ from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell
 from rhm_theory.sweeps.thresholds import method_scale
 from rhm_theory.validation import ContextKind
 
-__all__ = ["DEPTHS", "F_FACTOR_VS", "SEEDS", "VARIANT_GRIDS", "VMS", "depth_cells",
+__all__ = ["DEPTHS", "F_FACTOR_VS", "MAX_L", "SEEDS", "VARIANT_GRIDS", "VMS", "depth_cells",
            "estimated_cpu_seconds", "f_factor_cells", "has_positive_margins",
            "is_default_variant", "variant_cells"]
 
@@ -39,6 +39,9 @@ VMS: dict[GridName, dict[ContextKind, list[tuple[int, int]]]] = {
              "token": [(8, 2), (16, 2), (12, 3)],
              "label": [(8, 2), (16, 2), (12, 3)]},
 }
+#: Deepest ILC tree per (v, m) where it is below DEPTHS (the quick grid keeps (16, 4), its
+#: costliest pair, to L = 7 so that `verify` stays under 5 minutes on 2 cores).
+MAX_L: dict[GridName, dict[tuple[int, int], int]] = {"quick": {(16, 4): 7}, "full": {}}
 #: Grammar seeds (at least 3: the bootstrap resamples them). The full grid's 4 seeds and
 #: its (v, m) set keep it near 30 min on 2 cores (see :func:`estimated_cpu_seconds`).
 SEEDS: dict[GridName, list[int]] = {"quick": [0, 1, 2], "full": [0, 1, 2, 3]}
@@ -88,11 +91,14 @@ def is_default_variant(row: Mapping[str, Any]) -> bool:
 
 
 def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
-           seeds: list[int], **variant: Any) -> list[SweepCell]:
+           seeds: list[int], max_L: Mapping[tuple[int, int], int] | None = None,
+           **variant: Any) -> list[SweepCell]:
     lo, hi = _LOG2_RANGE[method]
     cells = []
     for v, m in vms:
         for L in Ls:
+            if max_L is not None and L > max_L.get((v, m), L):
+                continue
             for seed in seeds:
                 top = _log2_top(method, v, m, L, seed, hi)
                 for c in 2.0 ** np.arange(lo, top + 1e-9, 0.5):
@@ -104,21 +110,22 @@ def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
 
 def depth_cells(method: ContextKind, grid: GridName) -> list[SweepCell]:
     """Cells of one method: every (v, m), depth and seed, P on a half-octave grid."""
-    return _cells(method, VMS[grid][method], DEPTHS[grid][method], SEEDS[grid])
+    cap = MAX_L[grid] if method == "latent" else None
+    return _cells(method, VMS[grid][method], DEPTHS[grid][method], SEEDS[grid], cap)
 
 
 #: ILC variants (issue 9 items 7 and 8): positions kept separate, and the merge step off.
 #: Smaller grids than the default's (the variants are 1-3x as costly per cell).
 VARIANT_GRIDS: dict[str, dict[GridName, dict[str, Any]]] = {
     "unpooled": {
-        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5, 6],
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5],
                   "variant": {"pool_positions": False}},
-        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7, 8],
+        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7],
                  "variant": {"pool_positions": False}}},
     "merge_off": {
-        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5, 6],
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5],
                   "variant": {"merge_factor": 0.0}},
-        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7, 8],
+        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7],
                  "variant": {"merge_factor": 0.0}}},
 }
 
@@ -126,7 +133,7 @@ VARIANT_GRIDS: dict[str, dict[GridName, dict[str, Any]]] = {
 def variant_cells(name: str, grid: GridName) -> list[SweepCell]:
     """ILC cells of a variant of :data:`VARIANT_GRIDS` (latent context)."""
     spec = VARIANT_GRIDS[name][grid]
-    return _cells("latent", spec["vms"], spec["Ls"], SEEDS[grid], **spec["variant"])
+    return _cells("latent", spec["vms"], spec["Ls"], SEEDS[grid], None, **spec["variant"])
 
 
 def f_factor_cells(grid: GridName) -> list[SweepCell]:
