@@ -182,9 +182,14 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
         ax.set_xlabel(f"P / ({scale_name})")
         ax.set_ylabel("accuracy")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="lower right")
+        if len(group) <= 8:
+            ax.legend(fontsize=6, loc="lower right")
+    if any(len(g) > 8 for _, g in panels):
+        # Many (v, m, L): one legend for the figure (the worst-level panel has every curve).
+        handles, labels = axes[len(panels) - 1].get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=5, loc="outside right upper", ncols=2)
     fig.suptitle(f"{_METHOD_LABEL.get(method, method)}: accuracy against P / ({scale_name}) "
-                 "(mean over seeds): curves of every depth collapse")
+                 "(mean over seeds), every (v, m, L)")
     return fig
 
 
