@@ -15,14 +15,16 @@ from proofs_checks import all_checks
 from proofs_checks._framework import Verdict
 from proofs_checks.concentration import ConcentrationCheck
 from proofs_checks.depth_scaling import (
+    ilc_merge_ablation_check,
     ilc_per_level_check,
+    ilc_unpooled_per_level_check,
     ilc_scaling_check,
     label_scaling_check,
     token_per_level_check,
     token_scaling_check,
 )
 from proofs_checks.finite_size import MAX_FACTOR, ratio_verdict
-from proofs_checks.grids import DEPTHS, VMS
+from proofs_checks.grids import DEPTHS, VARIANT_GRIDS, VMS
 from proofs_checks.margin_scaling import fit_margin_exponents, margin_verdict
 from proofs_checks.synonym_invariance import SynonymInvarianceCheck
 from proofs_checks.theorem_bound import f_factor_slope, f_factor_verdict, held_out_prediction
@@ -35,13 +37,18 @@ Law = Callable[[int, int, int, int], float]
 
 
 def _rows(method: str, law: Law, *, noise: float = 0.05, seed: int = 0,
-          missing: float = 0.0) -> list[dict[str, Any]]:
-    """Synthetic sweep rows of a method on its quick grid: the accuracy of level l steps
-    from 0.1 to 1 at ``law(v, m, L, l)`` times a per-seed log-normal factor."""
+          missing: float = 0.0, variant: str | None = None) -> list[dict[str, Any]]:
+    """Synthetic sweep rows of a method on its quick grid (or an ILC variant's): the
+    accuracy of level l steps from 0.1 to 1 at ``law(v, m, L, l)`` times a per-seed
+    log-normal factor."""
     rng = np.random.default_rng(seed)
     rows = []
-    for v, m in VMS["quick"][method]:  # type: ignore[index]
-        for L in DEPTHS["quick"][method]:  # type: ignore[index]
+    vms, Ls, extra = VMS["quick"][method], DEPTHS["quick"][method], {}  # type: ignore[index]
+    if variant is not None:
+        spec = VARIANT_GRIDS[variant]["quick"]
+        vms, Ls, extra = spec["vms"], spec["Ls"], spec["variant"]
+    for v, m in vms:
+        for L in Ls:
             for gs in (0, 1, 2):
                 factor = math.exp(noise * rng.standard_normal())
                 never = rng.random() < missing
@@ -56,7 +63,7 @@ def _rows(method: str, law: Law, *, noise: float = 0.05, seed: int = 0,
                                      "n_c": v, "grammar_seed": gs, "data_seed": 1000 + gs,
                                      "balanced": False, "level": lv, "P": int(P),
                                      "accuracy": acc, "min_accuracy": min(accs.values()),
-                                     "all_exact": min(accs.values()) == 1.0})
+                                     "all_exact": min(accs.values()) == 1.0, **extra})
     return rows
 
 
@@ -124,6 +131,24 @@ def test_per_level_checks() -> None:
     assert "occurrences P s^(L-l)/(v m)" in fail.measured["claim_rejected_by"]
     tok = token_per_level_check()
     assert tok.evaluate(token + _rows("latent", vm3), "quick").verdict is Verdict.PASS
+
+
+def test_unpooled_check_and_merge_ablation() -> None:
+    token = _rows("token", vmL1)
+    check = ilc_unpooled_per_level_check()
+    rows = _rows("latent", vm3, variant="unpooled") + token
+    # The default (pooled) rows follow another law: the variant check must not see them.
+    pooled = _rows("latent", vmL1)
+    assert check.evaluate(rows + pooled, "quick").verdict is Verdict.PASS
+    grows = _rows("latent", vmL1, variant="unpooled") + token
+    assert check.evaluate(grows, "quick").verdict is Verdict.FAIL
+    holes = _rows("latent", vm3, variant="unpooled", missing=0.3) + token
+    assert check.evaluate(holes, "quick").verdict is Verdict.INCONCLUSIVE
+    ablation = ilc_merge_ablation_check().evaluate(
+        _rows("latent", vm3) + _rows("latent", lambda v, m, L, lv: 2 * vm3(v, m, L, lv),
+                                     variant="merge_off"), "quick")
+    assert ablation.verdict is Verdict.EXPLORATORY
+    assert ablation.measured["median_off_over_on"] == pytest.approx(2.0, rel=0.2)
 
 
 def test_margin_rule() -> None:
