@@ -17,8 +17,8 @@ from proofs_checks.concentration import ConcentrationCheck
 from proofs_checks.depth_scaling import (
     ilc_merge_ablation_check,
     ilc_per_level_check,
-    ilc_unpooled_per_level_check,
     ilc_scaling_check,
+    ilc_unpooled_per_level_check,
     label_scaling_check,
     token_per_level_check,
     token_scaling_check,
