@@ -80,6 +80,8 @@ def render_section(report: Mapping[str, Any], *, title: str, command: str, machi
     """
     checks: Sequence[Mapping[str, Any]] = report["checks"]
     n_pass = sum(c["verdict"] == "PASS" for c in checks)
+    counts = {v: sum(c["verdict"] == v for c in checks)
+              for v in ("PASS", "FAIL", "INCONCLUSIVE", "EXPLORATORY")}
     m = report.get("machine", {})
     lines = [f"## {title}", "", "```bash", command, "```", "",
              f"- machine: {machine} (reported by the run: {m.get('platform', '?')}, "
@@ -88,18 +90,32 @@ def render_section(report: Mapping[str, Any], *, title: str, command: str, machi
              f"cells; {fmt(report.get('seconds'))} s in total, of which sweep "
              f"{fmt(report.get('sweep_seconds'))} s"
              + (f"; wall clock measured outside: {wall}" if wall else ""),
-             f"- verdict: **{n_pass}/{len(checks)} checks pass**", "",
-             "| check | verdict | measured | predicted | tolerance |", "|---|---|---|---|---|"]
+             f"- verdict: **{n_pass}/{len(checks)} checks pass** ("
+             + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ")", "",
+             "| check | verdict | competitors rejected | not rejected | negative control |",
+             "|---|---|---|---|---|"]
     for c in checks:
-        lines.append(f"| `{c['name']}` | {c['verdict']} | {_cell(fmt(c['measured']))} | "
-                     f"{_cell(fmt(c['predicted']))} | {_cell(str(c['tolerance']))} |")
+        alts = c.get("alternatives") or []
+        rej = ", ".join(f"`{a['name']}`" for a in alts if a.get("rejected")) or "-"
+        kept = ", ".join(f"`{a['name']}`" for a in alts if not a.get("rejected")) or "-"
+        ctrl = c.get("negative_control")
+        ctrl_txt = "none" if not ctrl else (
+            f"{ctrl['verdict']}" + ("" if ctrl["verdict"] == "FAIL" else " (should FAIL)"))
+        lines.append(f"| `{c['name']}` | {c['verdict']} | {_cell(rej)} | {_cell(kept)} | "
+                     f"{ctrl_txt} |")
     lines.append("")
     for c in checks:
         lines += [f"### `{c['name']}`: {c['verdict']}", "",
                   f"- claim: {c['claim']}", f"- source: {c['source']}",
                   f"- prediction: {c['prediction']}"]
+        lines.append(f"- tolerance (fixed before the run): {_cell(str(c['tolerance']))}")
         for key, value in c["measured"].items():
             lines.append(f"- measured `{key}`: {fmt(value)}")
+        lines.append(f"- predicted: {fmt(c['predicted'])}")
+        ctrl = c.get("negative_control")
+        if ctrl:
+            lines.append(f"- negative control ({ctrl['description']}): **{ctrl['verdict']}**; "
+                         f"{fmt(ctrl.get('measured'))}")
         details = c.get("details") or {}
         for key, value in details.items():
             if isinstance(value, list) and value and isinstance(value[0], Mapping):

@@ -8,32 +8,49 @@ from __future__ import annotations
 from proofs_checks._framework import CheckResult, ClaimCheck, GridName
 from proofs_checks.bp_phase_transition import BPPhaseTransitionCheck
 from proofs_checks.concentration import ConcentrationCheck
-from proofs_checks.depth_scaling import BaselineDepthCheck, IlcDepthCheck
+from proofs_checks.depth_scaling import (
+    ilc_merge_ablation_check,
+    ilc_per_level_check,
+    ilc_scaling_check,
+    ilc_unpooled_per_level_check,
+    label_scaling_check,
+    token_per_level_check,
+    token_scaling_check,
+)
 from proofs_checks.finite_size import FiniteSizePredictionCheck
 from proofs_checks.margin_scaling import MarginScalingCheck
 from proofs_checks.synonym_invariance import SynonymInvarianceCheck
-from proofs_checks.theorem_bound import TheoremBoundCheck
+from proofs_checks.theorem_bound import OneMinusFCheck, TheoremBoundCheck
 
 __all__ = ["CheckResult", "ClaimCheck", "GridName", "all_checks"]
 
 
 def all_checks(device: str = "auto") -> list[ClaimCheck]:
-    """Every claim check, in report order (``device``: where the neural check trains)."""
+    """Every claim check, in report order (``device``: where the neural checks train).
+
+    To add a check, append an object with ``name``, ``claim``, ``source``, ``cells(grid)``
+    and ``evaluate(rows, grid)`` (:class:`ClaimCheck`) to the list.
+    """
     checks: list[ClaimCheck] = [
         SynonymInvarianceCheck(),
         MarginScalingCheck(),
         ConcentrationCheck(),
-        IlcDepthCheck(),
-        BaselineDepthCheck("token"),
-        BaselineDepthCheck("label"),
+        ilc_scaling_check(),
+        ilc_per_level_check(),
+        ilc_unpooled_per_level_check(),
+        ilc_merge_ablation_check(),
+        token_scaling_check(),
+        token_per_level_check(),
+        label_scaling_check(),
         TheoremBoundCheck(),
+        OneMinusFCheck(),
         FiniteSizePredictionCheck(),
         BPPhaseTransitionCheck(),
     ]
     from rhm_theory.neural import torch_available
 
-    if torch_available():  # the neural claim needs the `torch` extra
-        from proofs_checks.neural_scaling import NeuralScalingCheck
+    if torch_available():  # the neural claims need the `torch` extra
+        from proofs_checks.neural_scaling import neural_checks
 
-        checks.append(NeuralScalingCheck(device))
+        checks.extend(neural_checks(device))
     return checks

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName, Verdict
+from proofs_checks._framework import CheckResult, GridName, NegativeControl, Verdict
 from rhm_theory.empirical import context_vector_error_curves
 from rhm_theory.model import RHMParams
 from rhm_theory.sweeps.runner import SweepCell
@@ -44,6 +44,13 @@ class ConcentrationCheck:
                for P, a, b in zip(curve.P, curve.measured, curve.predicted, strict=True)]
         lo, hi = self.slope_band
         rlo, rhi = self.ratio_band
+        # Negative control: a wrong noise model that ignores the pooling over the
+        # s^(L-l-1) level-l nodes of one position (noise x that count) must be rejected.
+        n_pool = params.s ** (params.L - 1 - 1)
+        wrong = [r / n_pool for r in ratios]
+        control = NegativeControl(
+            f"the same ratio test against an unpooled noise model (exact noise x {n_pool})",
+            Verdict.of(all(rlo <= r <= rhi for r in wrong)), {"measured_over_wrong": wrong})
         return CheckResult(
             self.name, self.claim, self.source,
             prediction="error ~ P^-1 with the exact per-occurrence noise as prefactor",
@@ -53,6 +60,7 @@ class ConcentrationCheck:
             tolerance=f"slope in [{lo}, {hi}], ratio in [{rlo}, {rhi}] "
                       f"(mean over {len(seeds)} data seeds)",
             verdict=Verdict.of(lo <= slope <= hi and all(rlo <= r <= rhi for r in ratios)),
+            negative_control=control,
             details={"params": params.to_dict(), "level": 1, "context": "latent",
                      "rows": res},
         )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -10,65 +13,143 @@ from proofs_checks._framework import GridName
 from rhm_theory.assumptions import separation_margins
 from rhm_theory.bounds.predictions import predicted_tree_threshold
 from rhm_theory.model import RHMParams, random_grammar
-from rhm_theory.sweeps.runner import SweepCell
+from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell
 from rhm_theory.sweeps.thresholds import method_scale
+from rhm_theory.validation import ContextKind
 
-__all__ = ["DEPTHS", "SEEDS", "VMS", "depth_cells", "has_positive_margins"]
+__all__ = ["DEPTHS", "F_FACTOR_VS", "MAX_L", "SEEDS", "VARIANT_GRIDS", "VMS", "depth_cells",
+           "estimated_cpu_seconds", "f_factor_cells", "has_positive_margins",
+           "is_default_variant", "variant_cells"]
 
-#: Depths swept per method and grid.
-DEPTHS: dict[GridName, dict[str, list[int]]] = {
+#: Depths swept per method and grid (issue 9: ILC 3..8 quick, 3..10 full; baselines to 5
+#: quick, 6 full).
+DEPTHS: dict[GridName, dict[ContextKind, list[int]]] = {
     "quick": {"latent": [3, 4, 5, 6, 7, 8], "token": [3, 4, 5], "label": [3, 4, 5]},
-    "full": {"latent": [3, 4, 5, 6, 7, 8, 9, 10], "token": [3, 4, 5, 6], "label": [3, 4, 5, 6]},
+    "full": {"latent": [3, 4, 5, 6, 7, 8, 9, 10], "token": [3, 4, 5, 6],
+             "label": [3, 4, 5, 6]},
 }
-#: (v, m) pairs per grid: the depth claims use (16, 4); the full grid adds others for the
-#: collapse of the latent threshold across (v, m).
-VMS: dict[GridName, dict[str, list[tuple[int, int]]]] = {
-    "quick": {"latent": [(16, 4)], "token": [(16, 4)], "label": [(16, 4)]},
-    "full": {"latent": [(16, 4), (8, 2), (32, 4), (16, 2)], "token": [(16, 4)],
-             "label": [(16, 4)]},
+#: (v, m) pairs per grid and method: three values of m and two of v at fixed m (m = 2),
+#: so that v m^3 can be told from v m^2, v m^4 and from the depth-dependent scales.
+#: f = m / v is 1/4 or 1/8 throughout (the 1/(1-f) factor is tested on its own grid).
+VMS: dict[GridName, dict[ContextKind, list[tuple[int, int]]]] = {
+    "quick": {"latent": [(8, 2), (16, 2), (12, 3), (16, 4)],
+              "token": [(8, 2), (16, 2), (12, 3)],
+              "label": [(8, 2), (16, 2), (12, 3)]},
+    "full": {"latent": [(8, 2), (16, 2), (12, 3), (16, 4)],
+             "token": [(8, 2), (16, 2), (12, 3)],
+             "label": [(8, 2), (16, 2), (12, 3)]},
 }
-SEEDS: dict[GridName, list[int]] = {"quick": [0, 1, 2], "full": [0, 1, 2, 3, 4]}
+#: Deepest ILC tree per (v, m) where it is below DEPTHS (the quick grid keeps (16, 4), its
+#: costliest pair, to L = 7 so that `verify` stays under 5 minutes on 2 cores).
+MAX_L: dict[GridName, dict[tuple[int, int], int]] = {"quick": {(16, 4): 7}, "full": {}}
+#: Grammar seeds (at least 3: the bootstrap resamples them). The full grid's 4 seeds and
+#: its (v, m) set keep it near 30 min on 2 cores (see :func:`estimated_cpu_seconds`).
+SEEDS: dict[GridName, list[int]] = {"quick": [0, 1, 2], "full": [0, 1, 2, 3]}
+#: v at m = 4 and L = 3 for the 1/(1-f) factor of the theorem (f = 4/v from 0.8 to 1/16).
+F_FACTOR_VS: list[int] = [5, 6, 8, 16, 64]
+F_FACTOR_M, F_FACTOR_L = 4, 3
 
 #: log2 range of P / scale per method (half-octave steps).
-_LOG2_RANGE = {"latent": (-1.0, 5.0), "token": (-2.0, 5.0), "label": (-1.0, 6.0)}
-
-
+_LOG2_RANGE: dict[ContextKind, tuple[float, float]] = {
+    "latent": (-1.0, 5.0), "token": (-2.0, 5.0), "label": (-1.0, 6.0)}
 #: Upper end of the grid extended to cover 4x a grammar's exact predicted threshold, but
 #: never beyond this (log2 of P / scale).
 _LOG2_CAP = 9.0
 
 
-def _log2_top(method: str, v: int, m: int, L: int, seed: int, hi: float) -> float:
+@cache
+def _exact_prediction(v: int, m: int, L: int, seed: int) -> float:
+    return predicted_tree_threshold(random_grammar(RHMParams(v, m, 2, L), seed), "latent")
+
+
+def _log2_top(method: ContextKind, v: int, m: int, L: int, seed: int, hi: float) -> float:
     """Top of the P grid: ``hi``, raised (in half octaves) to reach 4x the exact
     finite-size prediction of this grammar, so a grammar that needs more is not cut off."""
     if method != "latent":
         return hi
-    pred = predicted_tree_threshold(random_grammar(RHMParams(v, m, 2, L), seed), "latent")
-    if not math.isfinite(pred):  # Delta = 0: no sample size suffices; keep the grid
+    pred = _exact_prediction(v, m, L, seed)
+    if not math.isfinite(pred) or pred <= 0:  # Delta = 0: no sample size suffices
         return hi
     need = math.ceil(2 * math.log2(4 * pred / method_scale(method, v, m, 2, L))) / 2
     return float(min(max(hi, need), _LOG2_CAP))
 
 
+@cache
 def has_positive_margins(v: int, m: int, L: int, seed: int) -> bool:
     """Whether the random grammar of a cell separates every level (``Delta_l > 0``).
 
-    A few random grammars with ``m = 2`` have two symbols with identical contexts
+    A few random grammars with small ``m`` have two symbols with identical contexts
     (``Delta = 0`` exactly): no sample size recovers them, and the theorem excludes them.
     """
     g = random_grammar(RHMParams(v, m, 2, L), seed)
     return bool(separation_margins(g, "latent").min() > 1e-9)
 
 
-def depth_cells(method: str, grid: GridName) -> list[SweepCell]:
-    """Cells of one method: every (v, m), depth and seed, P on a half-octave grid."""
+def is_default_variant(row: Mapping[str, Any]) -> bool:
+    """Whether a sweep row comes from the default ILC (pooled positions, merge factor 4)."""
+    return all(row.get(k, d) == d for k, d in VARIANT_DEFAULTS.items())
+
+
+def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
+           seeds: list[int], max_L: Mapping[tuple[int, int], int] | None = None,
+           **variant: Any) -> list[SweepCell]:
     lo, hi = _LOG2_RANGE[method]
     cells = []
-    for v, m in VMS[grid][method]:
-        for L in DEPTHS[grid][method]:
-            for seed in SEEDS[grid]:
+    for v, m in vms:
+        for L in Ls:
+            if max_L is not None and L > max_L.get((v, m), L):
+                continue
+            for seed in seeds:
                 top = _log2_top(method, v, m, L, seed, hi)
                 for c in 2.0 ** np.arange(lo, top + 1e-9, 0.5):
                     P = max(1, round(c * method_scale(method, v, m, 2, L)))
-                    cells.append(SweepCell(method, v, m, 2, L, P, seed, 1000 + seed))
+                    cells.append(SweepCell(method, v, m, 2, L, P, seed, 1000 + seed,
+                                           **variant))
     return cells
+
+
+def depth_cells(method: ContextKind, grid: GridName) -> list[SweepCell]:
+    """Cells of one method: every (v, m), depth and seed, P on a half-octave grid."""
+    cap = MAX_L[grid] if method == "latent" else None
+    return _cells(method, VMS[grid][method], DEPTHS[grid][method], SEEDS[grid], cap)
+
+
+#: ILC variants (issue 9 items 7 and 8): positions kept separate, and the merge step off.
+#: Smaller grids than the default's (the variants are 1-3x as costly per cell).
+VARIANT_GRIDS: dict[str, dict[GridName, dict[str, Any]]] = {
+    "unpooled": {
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5],
+                  "variant": {"pool_positions": False}},
+        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7],
+                 "variant": {"pool_positions": False}}},
+    "merge_off": {
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5],
+                  "variant": {"merge_factor": 0.0}},
+        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6, 7],
+                 "variant": {"merge_factor": 0.0}}},
+}
+
+
+def variant_cells(name: str, grid: GridName) -> list[SweepCell]:
+    """ILC cells of a variant of :data:`VARIANT_GRIDS` (latent context)."""
+    spec = VARIANT_GRIDS[name][grid]
+    return _cells("latent", spec["vms"], spec["Ls"], SEEDS[grid], None, **spec["variant"])
+
+
+def f_factor_cells(grid: GridName) -> list[SweepCell]:
+    """ILC cells at ``m = 4``, ``L = 3``, ``v`` in :data:`F_FACTOR_VS` (the ``1/(1-f)`` test)."""
+    vms = [(v, F_FACTOR_M) for v in F_FACTOR_VS]
+    return _cells("latent", vms, [F_FACTOR_L], SEEDS[grid])
+
+
+#: CPU seconds per cell: a fixed cost plus one per (string x token), measured on the
+#: 2-core development machine while shared (so an over-estimate of an idle machine):
+#: 0.05 s + 0.5 us x P s^L for ILC and the token baseline, 1 us for the label baseline.
+_COST_FIXED, _COST_PER_TOKEN = 0.05, {"latent": 0.5e-6, "token": 0.5e-6, "label": 1.0e-6}
+
+
+def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
+    """Estimated CPU seconds of a list of cells (the cost model above)."""
+    # Positions kept separate: one accumulator and clustering per parent (about 3x).
+    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.method] * c.P * c.s**c.L)
+                     * (1 if c.pool_positions else 3) for c in cells))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName, Verdict
+from proofs_checks._framework import CheckResult, GridName, NegativeControl, Verdict
 from rhm_theory.exact import CONTEXT_KINDS, context_laws, tuple_context_vectors
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
@@ -30,6 +31,7 @@ class SynonymInvarianceCheck:
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         depths = range(2, 9) if grid == "full" else (2, 4, 8)
         worst_spread, worst_gap, n_checked = 0.0, 0.0, 0
+        control_spread = math.inf
         for L in depths:
             for seed in range(2):
                 p = RHMParams(v=8, m=3, s=2, L=L)
@@ -38,6 +40,10 @@ class SynonymInvarianceCheck:
                     for kind in CONTEXT_KINDS:
                         phi = tuple_context_vectors(g, level, kind)
                         grouped = phi.reshape(p.vocab(level), p.m, -1)
+                        # Control: tuples grouped by a wrong parent map (shifted by one).
+                        wrong = np.roll(phi, 1, axis=0).reshape(p.vocab(level), p.m, -1)
+                        control_spread = min(control_spread,
+                                             float(np.abs(wrong - wrong[:, :1]).max()))
                         worst_spread = max(worst_spread,
                                            float(np.abs(grouped - grouped[:, :1]).max()))
                         psi = context_laws(g, level, kind).vectors
@@ -52,5 +58,9 @@ class SynonymInvarianceCheck:
             predicted={"max_within_parent_spread": 0.0},
             tolerance=f"<= {self.tol} (machine precision)",
             verdict=Verdict.of(worst_spread <= self.tol and worst_gap <= self.tol),
+            negative_control=NegativeControl(
+                "the same spread with tuples grouped by a wrong parent map (shifted by one "
+                "tuple): smallest spread over all grammars and levels",
+                Verdict.of(control_spread <= self.tol), {"min_spread": control_spread}),
             details={"grammars": f"random, v=8, m=3, s=2, L in {list(depths)}, 2 seeds each"},
         )

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from proofs_checks import all_checks
-from proofs_checks._framework import CheckResult, ClaimCheck, GridName
+from proofs_checks._framework import CheckResult, ClaimCheck, GridName, Verdict
 from rhm_theory.io import jsonable
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-__all__ = ["run_verification", "write_report"]
+__all__ = ["enforce_control", "exit_status", "headline", "run_verification", "summary_rows",
+           "write_report"]
 
 
 def run_verification(
@@ -52,7 +56,7 @@ def run_verification(
     sweep_seconds = time.perf_counter() - t0
     results = []
     for check in selected:
-        results.append(check.evaluate(rows, grid))
+        results.append(enforce_control(check.evaluate(rows, grid)))
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells))
@@ -69,6 +73,57 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def headline(result: CheckResult, n: int = 3) -> str:
+    """The first ``n`` short measured values of a result, as text (for tables)."""
+    parts = []
+    for k, v in result.measured.items():
+        if isinstance(v, (dict, list, tuple)) and len(_fmt(v)) > 60:
+            continue
+        parts.append(f"{k}: {_fmt(v)}")
+        if len(parts) == n:
+            break
+    return "; ".join(parts)
+
+
+def summary_rows(results: Sequence[CheckResult]) -> list[dict[str, str]]:
+    """One row per check: verdict, measured, predicted, competitors rejected, control."""
+    rows = []
+    for r in results:
+        rejected = [a.name for a in r.alternatives if a.rejected]
+        kept = [a.name for a in r.alternatives if not a.rejected]
+        ctrl = r.negative_control
+        rows.append({
+            "check": r.name, "verdict": r.verdict.value, "measured": headline(r),
+            "predicted": _fmt(dict(r.predicted)),
+            "rejected": ", ".join(rejected) or "-",
+            "not rejected": ", ".join(kept) or "-",
+            "control": "none" if ctrl is None else (
+                ctrl.verdict.value + ("" if ctrl.failed_as_expected else " (should FAIL)")),
+        })
+    return rows
+
+
+def exit_status(results: Sequence[CheckResult]) -> int:
+    """1 if any check FAILs, else 0.
+
+    INCONCLUSIVE and EXPLORATORY verdicts do not change the exit status (the grid could
+    not decide; the table and report say so). A check whose negative control did not FAIL
+    cannot PASS (:func:`enforce_control` makes it INCONCLUSIVE).
+    """
+    return 1 if any(r.verdict is Verdict.FAIL for r in results) else 0
+
+
+def enforce_control(result: CheckResult) -> CheckResult:
+    """A PASS whose negative control did not FAIL becomes INCONCLUSIVE (the check showed
+    no power to fail on these rows)."""
+    ctrl = result.negative_control
+    if result.verdict is Verdict.PASS and ctrl is not None and not ctrl.failed_as_expected:
+        return replace(result, verdict=Verdict.INCONCLUSIVE,
+                       details={**result.details,
+                                "note": "negative control did not FAIL: PASS withheld"})
+    return result
+
+
 def write_report(
     results: Sequence[CheckResult], out: Path, *, grid: str, seconds: float,
     sweep_seconds: float, n_cells: int,
@@ -76,22 +131,30 @@ def write_report(
     """Write ``report.md`` and ``report.json`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     machine = {"platform": platform.platform(), "python": platform.python_version(),
-               "processor": platform.processor() or platform.machine()}
+               "processor": platform.processor() or platform.machine(),
+               "cpus": os.cpu_count()}
+    counts = {v.value: sum(r.verdict is v for r in results) for v in Verdict}
     doc = {"grid": grid, "seconds": seconds, "sweep_seconds": sweep_seconds,
            "n_sweep_cells": n_cells, "machine": machine,
+           "command": " ".join(sys.argv), "verdicts": counts,
+           "exit_status": exit_status(results),
            "passed": all(r.passed for r in results),
            "checks": [r.to_dict() for r in results]}
     (out / "report.json").write_text(json.dumps(jsonable(doc), indent=2))
     lines = [f"# rhm-theory verify ({grid} grid)", "",
-             f"{sum(r.passed for r in results)}/{len(results)} checks pass; "
-             f"{n_cells} sweep cells; {seconds:.0f} s on {machine['platform']}.", "",
-             "| check | verdict | measured | predicted | tolerance |",
-             "|---|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| {r.name} | {r.verdict} | {_fmt(dict(r.measured))} | "
-                     f"{_fmt(dict(r.predicted))} | {r.tolerance} |")
+             ", ".join(f"{n} {k}" for k, n in counts.items() if n) +
+             f"; {n_cells} sweep cells; {seconds:.0f} s on {machine['platform']}.", "",
+             "| check | verdict | measured | predicted | rejected | not rejected | control |",
+             "|---|---|---|---|---|---|---|"]
+    for row in summary_rows(results):
+        lines.append("| " + " | ".join(row.values()) + " |")
     lines += ["", "## Claims", ""]
     for r in results:
         lines += [f"### {r.name}: {r.verdict}", "", f"- claim: {r.claim}",
-                  f"- source: {r.source}", f"- prediction: {r.prediction}", ""]
+                  f"- source: {r.source}", f"- prediction: {r.prediction}",
+                  f"- tolerance: {r.tolerance}"]
+        if r.negative_control is not None:
+            lines.append(f"- negative control: {r.negative_control.description}: "
+                         f"{r.negative_control.verdict}")
+        lines.append("")
     (out / "report.md").write_text("\n".join(lines) + "\n")

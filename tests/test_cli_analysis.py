@@ -53,4 +53,4 @@ def test_ilc_rejects_bad_P(grammar_file: Path, capsys: pytest.CaptureFixture[str
 def test_python_dash_m_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "rhm_theory", "verify", "--list"],
                          capture_output=True, text=True, check=True)
-    assert "ilc_threshold_constant_in_depth" in out.stdout
+    assert "ilc_threshold_scaling" in out.stdout

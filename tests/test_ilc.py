@@ -124,3 +124,46 @@ def test_lift_and_metrics_by_hand() -> None:
     acc, mapping = matched_accuracy([2, 2, 0, 1], [0, 0, 1, 2], 3)
     assert acc == 1.0 and mapping.tolist() == [2, 0, 1]
     assert adjusted_rand_index([0, 0, 1, 1], [0, 1, 0, 1]) < 0
+
+
+def test_unpooled_ilc_keeps_one_map_per_parent_and_recovers() -> None:
+    from rhm_theory.algorithms.metrics import score_levels
+    from rhm_theory.model import RHMParams, random_grammar
+    from rhm_theory.model.sampling import sample
+
+    p = RHMParams(v=8, m=2, s=2, L=4)
+    g = random_grammar(p, seed=0)
+    model = IterativeLatentClustering(8, 2, 4, pool_positions=False)
+    model.fit(sample(g, 4000, seed=1).tokens)
+    assert [t.shape for t in model.level_maps_] == [(4, 64), (2, 64), (1, 64)]
+    scores = score_levels(model, g, n_test=1000, seed=5)
+    assert all(sc.accuracy == 1.0 and sc.exact_partition for sc in scores)
+    # Too few strings for one occurrence per node: the lower levels are not recovered,
+    # while the pooled default (s^(L-l) occurrences per string) already recovers them.
+    few = sample(g, 150, seed=1).tokens
+    unpooled = score_levels(IterativeLatentClustering(8, 2, 4, pool_positions=False)
+                            .fit(few), g, n_test=1000, seed=5)
+    pooled = score_levels(IterativeLatentClustering(8, 2, 4).fit(few), g, n_test=1000, seed=5)
+    assert unpooled[0].accuracy < pooled[0].accuracy
+
+
+def test_unpooled_ilc_needs_the_latent_context() -> None:
+    with pytest.raises(ValueError, match="pool_positions=False"):
+        IterativeLatentClustering(8, 2, 4, context="token", pool_positions=False)
+    with pytest.raises(TypeError, match="pool_positions"):
+        IterativeLatentClustering(8, 2, 4, pool_positions=0)  # type: ignore[arg-type]
+
+
+def test_merge_step_only_merges_indistinguishable_clusters() -> None:
+    from rhm_theory.algorithms.metrics import score_levels
+
+    p = RHMParams(v=8, m=2, s=2, L=3)
+    g = random_grammar(p, seed=0)
+    data = sample(g, 20000, seed=1).tokens
+    on = IterativeLatentClustering(8, 2, 3).fit(data)
+    off = IterativeLatentClustering(8, 2, 3, merge_factor=0.0).fit(data)
+    for a, b in zip(on.level_maps_, off.level_maps_, strict=True):
+        # Merging never adds clusters.
+        assert len(np.unique(a[a >= 0])) <= len(np.unique(b[b >= 0]))
+    # With plenty of data the merge step never joins two different parents.
+    assert all(sc.exact_partition for sc in score_levels(on, g, n_test=1000, seed=3))

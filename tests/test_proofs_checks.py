@@ -1,70 +1,216 @@
-"""Claim checks: each can fail, and the quick direct checks pass on real computations."""
+"""Claim checks: each returns PASS, FAIL and INCONCLUSIVE when it should (synthetic rows)."""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from proofs_checks import all_checks
+from proofs_checks._framework import Verdict
 from proofs_checks.concentration import ConcentrationCheck
-from proofs_checks.depth_scaling import BaselineDepthCheck, IlcDepthCheck
-from proofs_checks.margin_scaling import MarginScalingCheck
+from proofs_checks.depth_scaling import (
+    ilc_merge_ablation_check,
+    ilc_per_level_check,
+    ilc_scaling_check,
+    ilc_unpooled_per_level_check,
+    label_scaling_check,
+    token_per_level_check,
+    token_scaling_check,
+)
+from proofs_checks.finite_size import MAX_FACTOR, ratio_verdict
+from proofs_checks.grids import DEPTHS, VARIANT_GRIDS, VMS
+from proofs_checks.margin_scaling import fit_margin_exponents, margin_verdict
 from proofs_checks.synonym_invariance import SynonymInvarianceCheck
-from proofs_checks.verify import run_verification
+from proofs_checks.theorem_bound import f_factor_slope, f_factor_verdict, held_out_prediction
+from proofs_checks.verify import exit_status, run_verification
+from rhm_theory.bounds import theorem_bound
 from rhm_theory.cli import main
 
+#: P* of level l in a tree of depth L for grammar (v, m): a function of (v, m, L, l).
+Law = Callable[[int, int, int, int], float]
 
-def _rows(method: str, thresholds: dict[int, float], m: int = 4) -> list[dict[str, Any]]:
-    """Synthetic sweep rows whose min-accuracy steps from 0.1 to 1 at the given P*."""
+
+def _rows(method: str, law: Law, *, noise: float = 0.05, seed: int = 0,
+          missing: float = 0.0, variant: str | None = None) -> list[dict[str, Any]]:
+    """Synthetic sweep rows of a method on its quick grid (or an ILC variant's): the
+    accuracy of level l steps from 0.1 to 1 at ``law(v, m, L, l)`` times a per-seed
+    log-normal factor."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for L, P_star in thresholds.items():
-        for seed in (0, 1, 2):
-            for k in range(-8, 9):
-                P = P_star * 2 ** (k / 2)
-                acc = 1.0 if P >= P_star else 0.1
-                rows.append({"method": method, "v": 16, "m": m, "s": 2, "L": L, "n_c": 16,
-                             "grammar_seed": seed, "data_seed": 1000 + seed,
-                             "balanced": False, "level": 1, "P": int(P),
-                             "min_accuracy": acc, "all_exact": acc == 1.0})
+    vms, Ls, extra = VMS["quick"][method], DEPTHS["quick"][method], {}  # type: ignore[index]
+    if variant is not None:
+        spec = VARIANT_GRIDS[variant]["quick"]
+        vms, Ls, extra = spec["vms"], spec["Ls"], spec["variant"]
+    for v, m in vms:
+        for L in Ls:
+            for gs in (0, 1, 2):
+                factor = math.exp(noise * rng.standard_normal())
+                never = rng.random() < missing
+                stars = {lv: law(v, m, L, lv) * factor for lv in range(1, L)}
+                base = v * m**3
+                for k in range(-8, 40):
+                    P = base * 2 ** (k / 2)
+                    accs = {lv: (1.0 if P >= p and not never else 0.1)
+                            for lv, p in stars.items()}
+                    for lv, acc in accs.items():
+                        rows.append({"method": method, "v": v, "m": m, "s": 2, "L": L,
+                                     "n_c": v, "grammar_seed": gs, "data_seed": 1000 + gs,
+                                     "balanced": False, "level": lv, "P": int(P),
+                                     "accuracy": acc, "min_accuracy": min(accs.values()),
+                                     "all_exact": min(accs.values()) == 1.0, **extra})
     return rows
 
 
-def test_ilc_depth_check_passes_flat_and_fails_growing() -> None:
-    flat = _rows("latent", {L: 10 * 16 * 64 for L in (3, 4, 5)})
-    growing = _rows("latent", {L: 10 * 16 * 64 * 4 ** (L - 3) for L in (3, 4, 5)})
-    check = IlcDepthCheck()
-    assert check.evaluate(flat, "quick").passed
-    result = check.evaluate(growing, "quick")
-    assert not result.passed
-    assert result.measured["max_over_min"] == pytest.approx(16, rel=0.05)
+def vm3(v: int, m: int, L: int, lv: int) -> float:
+    return 10.0 * v * m**3
 
 
-def test_baseline_check_passes_factor_m_and_fails_flat() -> None:
-    check = BaselineDepthCheck("token")
-    per_level = _rows("token", {L: 16 * 4 ** (L + 1) for L in (3, 4, 5)})
-    flat = _rows("token", {L: 1e5 for L in (3, 4, 5)})
-    assert check.evaluate(per_level, "quick").passed
-    exponent = check.evaluate(per_level, "quick").measured["exponent_of_m"]
-    assert exponent == pytest.approx(1, abs=0.05)
-    assert not check.evaluate(flat, "quick").passed
-    assert not check.evaluate([], "quick").passed  # no data is never a pass
+def vmL1(v: int, m: int, L: int, lv: int) -> float:
+    return 2.0 * v * m ** (lv + 2)  # top level l = L-1 gives v m^(L+1)
 
 
-@pytest.mark.parametrize(
-    "check", [SynonymInvarianceCheck(), MarginScalingCheck(), ConcentrationCheck()],
-    ids=lambda c: c.name,
-)
-def test_direct_checks_pass(check: Any) -> None:
+def vmL(v: int, m: int, L: int, lv: int) -> float:
+    return 3.0 * v * m ** (lv + 1)  # top level gives v m^L
+
+
+def between(v: int, m: int, L: int, lv: int) -> float:
+    return 10.0 * v * m**3.5  # halfway between v m^3 and v m^4: the grid cannot tell
+
+
+def test_ilc_scaling_pass_fail_inconclusive() -> None:
+    check = ilc_scaling_check()
+    token = _rows("token", vmL1)
+    good = check.evaluate(_rows("latent", vm3) + token, "quick")
+    assert good.verdict is Verdict.PASS, good.measured
+    assert good.negative_control is not None and good.negative_control.failed_as_expected
+    assert {a.name: a.rejected for a in good.alternatives}["v m^(L+1)"]
+    bad = check.evaluate(_rows("latent", vmL1) + token, "quick")
+    assert bad.verdict is Verdict.FAIL
+    unsure = check.evaluate(_rows("latent", between, noise=0.3) + token, "quick")
+    assert unsure.verdict is Verdict.INCONCLUSIVE
+    # Too many runs that never reach the target: the grid cannot decide.
+    holes = check.evaluate(_rows("latent", vm3, missing=0.3) + token, "quick")
+    assert holes.verdict is Verdict.INCONCLUSIVE
+    assert check.evaluate([], "quick").verdict is Verdict.INCONCLUSIVE  # no data, no PASS
+
+
+def test_pass_is_withheld_when_the_control_does_not_fail() -> None:
+    # Control rows that also follow v m^3: the control cannot fail, so no PASS.
+    result = ilc_scaling_check().evaluate(_rows("latent", vm3) + _rows("token", vm3), "quick")
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert result.negative_control is not None
+    assert not result.negative_control.failed_as_expected
+
+
+def test_baseline_scaling_checks() -> None:
+    latent = _rows("latent", vm3)
+    tok = token_scaling_check()
+    assert tok.evaluate(_rows("token", vmL1) + latent, "quick").verdict is Verdict.PASS
+    assert tok.evaluate(_rows("token", vm3) + latent, "quick").verdict is Verdict.FAIL
+    lab = label_scaling_check()
+    assert lab.evaluate(_rows("label", vmL) + latent, "quick").verdict is Verdict.PASS
+    # Labels following the token law: v m^(L+1) beats the claimed v m^L.
+    assert lab.evaluate(_rows("label", vmL1) + latent, "quick").verdict is Verdict.FAIL
+
+
+def test_per_level_checks() -> None:
+    def occurrences(v: int, m: int, L: int, lv: int) -> float:
+        return 50.0 * v * m / 2 ** (L - lv)
+
+    token = _rows("token", vmL1)
+    check = ilc_per_level_check()
+    assert check.evaluate(_rows("latent", vm3) + token, "quick").verdict is Verdict.PASS
+    fail = check.evaluate(_rows("latent", occurrences) + token, "quick")
+    assert fail.verdict is Verdict.FAIL
+    assert "occurrences P s^(L-l)/(v m)" in fail.measured["claim_rejected_by"]
+    tok = token_per_level_check()
+    assert tok.evaluate(token + _rows("latent", vm3), "quick").verdict is Verdict.PASS
+
+
+def test_unpooled_check_and_merge_ablation() -> None:
+    token = _rows("token", vmL1)
+    check = ilc_unpooled_per_level_check()
+    rows = _rows("latent", vm3, variant="unpooled") + token
+    # The default (pooled) rows follow another law: the variant check must not see them.
+    pooled = _rows("latent", vmL1)
+    assert check.evaluate(rows + pooled, "quick").verdict is Verdict.PASS
+    grows = _rows("latent", vmL1, variant="unpooled") + token
+    assert check.evaluate(grows, "quick").verdict is Verdict.FAIL
+    holes = _rows("latent", vm3, variant="unpooled", missing=0.3) + token
+    assert check.evaluate(holes, "quick").verdict is Verdict.INCONCLUSIVE
+    ablation = ilc_merge_ablation_check().evaluate(
+        _rows("latent", vm3) + _rows("latent", lambda v, m, L, lv: 2 * vm3(v, m, L, lv),
+                                     variant="merge_off"), "quick")
+    assert ablation.verdict is Verdict.EXPLORATORY
+    assert ablation.measured["median_off_over_on"] == pytest.approx(2.0, rel=0.2)
+
+
+def test_margin_rule() -> None:
+    rng = np.random.default_rng(1)
+
+    def recs(law: Callable[[int, int], float]) -> list[dict[str, Any]]:
+        return [{"v": v, "m": m, "seed": sd, "level": lv, "f": m / v,
+                 "margin": law(v, m) * math.exp(0.02 * rng.standard_normal())}
+                for v in (8, 16, 32, 64) for m in (2, 3, 4, 6) if m < v
+                for sd in range(3) for lv in (1, 2)]
+
+    assert margin_verdict(fit_margin_exponents(
+        recs(lambda v, m: math.sqrt(1 - m / v) / m))) is Verdict.PASS
+    assert margin_verdict(fit_margin_exponents(
+        recs(lambda v, m: math.sqrt(1 - m / v) / math.sqrt(m)))) is Verdict.FAIL
+    # Two values of m, large noise: -1 and a rival both inside the interval.
+    wide = [{"v": v, "m": m, "seed": sd, "level": 1, "f": m / v,
+             "margin": math.sqrt(1 - m / v) / m * math.exp(0.5 * rng.standard_normal())}
+            for v in (16, 32) for m in (2, 3) for sd in range(3)]
+    assert margin_verdict(fit_margin_exponents(wide)) is Verdict.INCONCLUSIVE
+
+
+def test_finite_size_rule() -> None:
+    ok = [{"ratio": r} for r in (0.6, 0.8, 1.0, 1.5)]
+    assert ratio_verdict(ok)[0] is Verdict.PASS
+    assert ratio_verdict([*ok, {"ratio": MAX_FACTOR * 1.1}])[0] is Verdict.FAIL
+    assert ratio_verdict([{"ratio": 0.3}] * 4)[0] is Verdict.FAIL  # median off
+    assert ratio_verdict([*ok, {"ratio": math.nan}])[0] is Verdict.INCONCLUSIVE
+    assert ratio_verdict([])[0] is Verdict.INCONCLUSIVE
+
+
+def test_theorem_rules() -> None:
+    def runs(law: Callable[[int, int, int], float]) -> list[dict[str, Any]]:
+        return [{"v": v, "m": m, "L": L, "P_star": law(v, m, L) * (1 + 0.05 * sd)}
+                for v, m in ((8, 2), (16, 2), (12, 3)) for L in range(3, 9) for sd in range(3)]
+
+    def log_law(v: int, m: int, L: int) -> float:
+        return 0.5 * float(theorem_bound(v, m, 2, L, delta=0.05))
+
+    assert held_out_prediction(runs(log_law), 5)[0] is Verdict.PASS
+    grow = held_out_prediction(runs(lambda v, m, L: v * m ** (L + 1)), 5)
+    assert grow[0] is Verdict.FAIL
+    assert held_out_prediction(runs(log_law), 8)[0] is Verdict.INCONCLUSIVE  # nothing held out
+    x = {v: [math.log(1 / (1 - 4 / v)) + 0.01 * k for k in range(3)] for v in (5, 6, 8, 16, 64)}
+    assert f_factor_verdict(*f_factor_slope(x, 0)) is Verdict.PASS
+    flat = {v: [0.01 * k for k in range(3)] for v in x}
+    assert f_factor_verdict(*f_factor_slope(flat, 0)) is Verdict.FAIL
+    noisy = {v: [0.5 * math.log(1 / (1 - 4 / v)) + k for k in (-1.0, 0.0, 1.0)] for v in x}
+    assert f_factor_verdict(*f_factor_slope(noisy, 0)) is Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("check", [SynonymInvarianceCheck(), ConcentrationCheck()],
+                         ids=lambda c: c.name)
+def test_direct_checks_pass_and_their_controls_fail(check: Any) -> None:
     result = check.evaluate([], "quick")
-    assert result.passed, result.to_dict()
-    assert result.to_dict()["verdict"] == "PASS"
+    assert result.verdict is Verdict.PASS, result.to_dict()
+    assert result.negative_control.failed_as_expected, result.negative_control
 
 
 def test_registry_names_are_unique() -> None:
     names = [c.name for c in all_checks()]
-    assert len(names) == len(set(names)) >= 8
+    assert len(names) == len(set(names)) >= 11
 
 
 def test_verify_writes_report_and_exit_status(tmp_path: Path) -> None:
@@ -72,9 +218,12 @@ def test_verify_writes_report_and_exit_status(tmp_path: Path) -> None:
                                progress=False)
     assert [r.name for r in results] == ["synonym_invariance"]
     assert (tmp_path / "report.md").read_text().startswith("# rhm-theory verify")
-    assert '"verdict": "PASS"' in (tmp_path / "report.json").read_text()
-    status = main(["verify", "--only", "margin_scaling", "--out", str(tmp_path / "r2"),
-                   "--no-progress"])
+    doc = json.loads((tmp_path / "report.json").read_text())
+    (check,) = doc["checks"]
+    assert check["verdict"] == "PASS" and check["negative_control"]["verdict"] == "FAIL"
+    assert exit_status(results) == 0
+    status = main(["verify", "--only", "synonym_invariance", "--out", str(tmp_path / "r2"),
+                   "--no-progress", "--json"])
     assert status == 0
     with pytest.raises(ValueError, match="unknown check"):
         run_verification("quick", out_dir=None, only=["nope"])

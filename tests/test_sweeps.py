@@ -11,6 +11,13 @@ import numpy as np
 import pytest
 
 from rhm_theory.sweeps import ROW_FIELDS, SweepCell, load_rows, make_grid, run_sweep
+from rhm_theory.sweeps.collapse import (
+    CANDIDATES,
+    WIN_FRACTION,
+    ThresholdPoint,
+    compare_rescalings,
+    loglinear_fit,
+)
 from rhm_theory.sweeps.thresholds import (
     cell_thresholds,
     collapse_quality,
@@ -100,3 +107,58 @@ def test_thresholds_and_collapse_from_synthetic_rows() -> None:
     assert growth == pytest.approx(summary[1].P_star / summary[0].P_star)
     q = collapse_quality(summary, "v m^(L+1)")
     assert q["ratio"] >= 1.0 and np.isfinite(q["log10_std"])
+
+
+def test_crossing_rules_first_and_last() -> None:
+    P, acc = [1, 2, 4, 8], [0.0, 1.0, 0.0, 1.0]
+    assert crossing_point(P, acc, 0.5, rule="first") == pytest.approx(2**0.5)
+    assert crossing_point(P, acc, 0.5, rule="last") == pytest.approx(4 * 2**0.5)
+    assert math.isnan(crossing_point([1, 2], [0.0, 0.1], 0.5, rule="first"))
+    with pytest.raises(ValueError, match="rule"):
+        crossing_point(P, acc, 0.5, rule="middle")  # type: ignore[arg-type]
+
+
+def _points(law: str, noise: float, seed: int = 0) -> list[ThresholdPoint]:
+    rng = np.random.default_rng(seed)
+    pts = []
+    for v, m in ((8, 2), (16, 2), (12, 3), (16, 4)):
+        for L in (3, 4, 5, 6):
+            for sd in range(3):
+                logs = CANDIDATES[law].log_scale(v, m, 2, L, 0)
+                pts.append(ThresholdPoint(v, m, 2, L, 0, sd,
+                                          10 * math.exp(logs + noise * rng.standard_normal())))
+    return pts
+
+
+def test_compare_rescalings_decides_and_is_reproducible() -> None:
+    comp = compare_rescalings(_points("v m^3", 0.1), "v m^3", ["v m^4", "v m^(L+1)"], seed=3)
+    assert comp.decision("v m^(L+1)") == "claim"
+    assert comp.win_fraction["v m^3"] >= WIN_FRACTION
+    again = compare_rescalings(_points("v m^3", 0.1), "v m^3", ["v m^4", "v m^(L+1)"], seed=3)
+    assert again == comp  # same seed, same fractions
+    wrong = compare_rescalings(_points("v m^(L+1)", 0.1), "v m^3", ["v m^(L+1)"], seed=3)
+    assert wrong.decision("v m^(L+1)") == "rejected"
+    assert wrong.claim_rejected_by == ("v m^(L+1)",)
+    # Spread of log P* under v m^k is smallest at the true k.
+    assert min(comp.spread_by_k, key=lambda k: comp.spread_by_k[k]) == 3
+    with pytest.raises(ValueError, match="per-level"):
+        compare_rescalings(_points("v m^3", 0.1), "v m^3", ["v m^(l+2)"])
+    with pytest.raises(ValueError, match="claim"):
+        compare_rescalings(_points("v m^3", 0.1), "v m^7", ["v m^2"])
+
+
+def test_loglinear_fit_recovers_exponents_with_intervals() -> None:
+    fit = loglinear_fit(_points("v m^(L+1)", 0.05), seed=1, n_bootstrap=200)
+    # log(v m^(L+1)) has an L log m term: at fixed L the fit sees b ~ (mean L + 1).
+    assert fit.contains("a", 1.0)
+    exact = loglinear_fit(_points("v m^3", 0.0), n_bootstrap=20)
+    assert exact.coef["b"] == pytest.approx(3.0) and exact.coef["d"] == pytest.approx(0.0)
+    assert exact.low["b"] == pytest.approx(3.0) and exact.high["b"] == pytest.approx(3.0)
+
+
+def test_variant_cells_have_their_own_keys_and_default_keys_are_unchanged() -> None:
+    cell = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1)
+    assert "pool_positions" not in cell.key and "merge_factor" not in cell.key
+    off = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1, merge_factor=0.0)
+    unpooled = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1, pool_positions=False)
+    assert len({cell.key, off.key, unpooled.key}) == 3

@@ -126,6 +126,30 @@ def lift(
     return out
 
 
+def _lift_per_parent(
+    symbols: npt.NDArray[Any], tables: IntArray, s: int, alphabet: int
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """:func:`lift` with one table per parent: node ``k`` uses ``tables[k // s]``.
+
+    >>> tables = np.array([[0, 1, 2, 3], [3, 2, 1, 0]])
+    >>> _lift_per_parent(np.array([[0, 1, 0, 1, 0, 1, 0, 1]]), tables, 2, 2).tolist()
+    [[1, 1, 2, 2]]
+    """
+    seq = np.asarray(symbols, dtype=np.int64)
+    n, n_nodes = seq.shape[0], seq.shape[1] // s
+    t = seq.reshape(n, n_nodes, s)
+    unknown = ((t < 0) | (t >= alphabet)).any(axis=2)
+    codes = np.zeros((n, n_nodes), dtype=np.int64)
+    for j in range(s):
+        codes = codes * alphabet + np.clip(t[:, :, j], 0, alphabet - 1)
+    parent = np.arange(n_nodes) // s
+    out: npt.NDArray[np.int64] = tables[parent[None, :], codes]
+    out[unknown] = UNKNOWN
+    dtype = np.int16 if alphabet < 2**15 else np.int32
+    narrow: npt.NDArray[np.signedinteger[Any]] = out.astype(dtype)
+    return narrow
+
+
 def _as_pairs(chunk: Chunk) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]:
     if isinstance(chunk, Sample):
         return chunk.tokens, (chunk.labels if chunk.levels is not None else None)
@@ -161,11 +185,24 @@ class IterativeLatentClustering:
     seed : int
         Seed of randomised clustering routines.
     merge_factor : float
-        After clustering into ``v`` clusters, merge the two clusters with the most alike
-        pooled context counts while their G-test statistic of homogeneity per degree of
-        freedom is below ``merge_factor`` (about 1 when both hold one parent). This lets
-        ILC find fewer than ``v`` symbols when some are absent (random grammars can leave
-        a symbol unused) instead of splitting a true cluster. 0 disables it.
+        Merge step (a project convention, not in the paper; see docs/conventions.md):
+        after clustering into ``v`` clusters, repeatedly merge the two clusters with the
+        most alike pooled context counts while their G-test statistic of homogeneity per
+        degree of freedom is below ``merge_factor`` times a null level calibrated on the
+        data (the median G/df of each tuple against the rest of its own cluster, at least
+        1; about 1 when both hold one parent). This lets ILC find fewer than ``v`` symbols
+        when some are absent (random grammars can leave a symbol unused) instead of
+        splitting a true cluster. It uses no ground truth. The factor is fixed at 4 before
+        any run (:data:`DEFAULT_MERGE_FACTOR`); 0 disables the step (the ablation of
+        ``rhm-theory verify``'s ``ilc_merge_ablation``).
+    pool_positions : bool
+        ``True`` (default, THEORY.md section 5): the context counts of a tuple are pooled
+        over all nodes of the level with the same within-parent position, so a level-``l``
+        tuple is seen about ``s^(L-l)`` times per string. ``False`` (latent context only):
+        positions kept separate; each level-``(l+1)`` node's children are clustered from
+        their own counts (one tuple map per such node, ``level_maps_[l-1]`` of shape
+        ``(s^(L-l-1), v^s)``), so every level sees one occurrence per string and the
+        per-level threshold is predicted to collapse under ``P / (v m^3)``.
     chunk_size : int
         Rows per chunk when fitting from an in-memory array.
 
@@ -202,6 +239,7 @@ class IterativeLatentClustering:
         min_count: int = 1,
         seed: int = 0,
         merge_factor: float = 4.0,
+        pool_positions: bool = True,
         chunk_size: int = 65536,
     ) -> None:
         # Validate through RHMParams with the loosest m, so messages name the parameter.
@@ -216,6 +254,11 @@ class IterativeLatentClustering:
             raise ValueError(f"merge_factor must satisfy merge_factor >= 0, got {merge_factor}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must satisfy chunk_size >= 1, got {chunk_size}")
+        if not isinstance(pool_positions, bool):
+            raise TypeError(f"pool_positions must be a bool, got {pool_positions!r}")
+        if not pool_positions and context != "latent":
+            raise ValueError("pool_positions=False is defined for context='latent' only, got "
+                             f"context={context!r}")
         self.v, self.s, self.L = int(v), int(s), int(L)
         self.n_c = int(v if n_c is None else n_c)
         self.context = context
@@ -223,6 +266,7 @@ class IterativeLatentClustering:
         self.min_count = int(min_count)
         self.seed = int(seed)
         self.merge_factor = float(merge_factor)
+        self.pool_positions = pool_positions
         self.chunk_size = int(chunk_size)
 
     @classmethod
@@ -261,10 +305,15 @@ class IterativeLatentClustering:
         if tokens.size and (int(tokens.min()) < 0 or int(tokens.max()) >= self.v):
             raise ValueError(f"tokens must lie in [0, v) = [0, {self.v})")
 
+    def _lift_one(self, seq: npt.NDArray[Any], table: IntArray) -> npt.NDArray[Any]:
+        if table.ndim == 1:
+            return lift(seq, table, self.s, self.v)
+        return _lift_per_parent(seq, table, self.s, self.v)
+
     def _lift_to(self, tokens: npt.NDArray[Any], level: int) -> npt.NDArray[Any]:
         seq: npt.NDArray[Any] = tokens
         for lv in range(1, level + 1):
-            seq = lift(seq, self.level_maps_[lv - 1], self.s, self.v)
+            seq = self._lift_one(seq, self.level_maps_[lv - 1])
         return seq
 
     # -- estimator API ------------------------------------------------------------------
@@ -288,7 +337,11 @@ class IterativeLatentClustering:
         self.n_observed_: list[int] = []
         self.n_strings_ = 0
         for level in range(1, self.L):
-            acc = ContextCounts(self.s, level, self.context, self.v, n_ctx)
+            # One accumulator for the whole level (pooled), or one per level-(l+1) node.
+            n_groups = 1 if self.pool_positions else self.s ** (self.L - level - 1)
+            width = self.s**2  # level-(l-1) symbols under one level-(l+1) node
+            accs = [ContextCounts(self.s, level, self.context, self.v, n_ctx)
+                    for _ in range(n_groups)]
             n_strings = 0
             for tokens, lab in stream():
                 if level == 1:
@@ -296,11 +349,18 @@ class IterativeLatentClustering:
                 if self.context == "label" and lab is None:
                     raise ValueError("context='label' needs root labels: pass labels= or "
                                      "Samples with latents")
-                acc.update(self._lift_to(tokens, level - 1), tokens=tokens, labels=lab)
+                seq = self._lift_to(tokens, level - 1)
+                if n_groups == 1:
+                    accs[0].update(seq, tokens=tokens, labels=lab)
+                else:
+                    for g, acc in enumerate(accs):
+                        acc.update(np.ascontiguousarray(seq[:, g * width:(g + 1) * width]))
                 n_strings += tokens.shape[0]
             self.n_strings_ = n_strings
-            self.level_maps_.append(self._cluster(acc, route))
-            self.n_observed_.append(int(np.count_nonzero(self.level_maps_[-1] >= 0)))
+            tables = [self._cluster(acc, route) for acc in accs]
+            table = tables[0] if self.pool_positions else np.stack(tables)
+            self.level_maps_.append(table)
+            self.n_observed_.append(int(np.count_nonzero(table >= 0)))
         return self
 
     def _cluster(self, acc: ContextCounts, route: ClusteringRoutine) -> IntArray:
@@ -342,6 +402,6 @@ class IterativeLatentClustering:
         out: list[npt.NDArray[np.signedinteger[Any]]] = []
         seq: npt.NDArray[Any] = tok
         for table in self.level_maps_:
-            seq = lift(seq, table, self.s, self.v)
+            seq = self._lift_one(seq, table)
             out.append(seq)
         return tuple(out)

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from rhm_theory.algorithms.ilc import IterativeLatentClustering
+from rhm_theory.exact.correlations import node_marginals_at_level
 from rhm_theory.exact.transitions import level_weights
 from rhm_theory.model.grammar import Grammar, tuple_codes
 from rhm_theory.model.sampling import sample
@@ -119,6 +120,8 @@ def score_levels(
             f"{(p.v, p.s, p.L)}"
         )
     test = sample(grammar, n_test, seed, latents=True)
+    if not model.pool_positions:
+        return _score_per_node(model, grammar, test)
     predicted = model.transform(test.tokens)
     scores: list[LevelScore] = []
     weights = level_weights(grammar)
@@ -150,4 +153,46 @@ def score_levels(
         )
         lower_exact = exact
         relabel = mapping
+    return scores
+
+
+def _score_per_node(
+    model: IterativeLatentClustering, grammar: Grammar, test: Any
+) -> list[LevelScore]:
+    """:func:`score_levels` for ILC with ``pool_positions=False``: every node has its own
+    cluster ids, so the relabelling (Hungarian) and the exact-partition test are per node;
+    a level's accuracy is the mean over its nodes, its partition exact if every node's is."""
+    p = grammar.params
+    predicted = model.transform(test.tokens)
+    relabels = [np.arange(p.v, dtype=np.int64)] * p.s ** p.L  # per level-(l-1) node
+    lower_exact = True
+    scores: list[LevelScore] = []
+    for level in range(1, p.L):
+        true = test.level(level).astype(np.int64)
+        pred = predicted[level - 1]
+        tables = model.level_maps_[level - 1]
+        marginals = node_marginals_at_level(grammar, level)
+        accs, new_relabels, exact, aris = [], [], lower_exact, []
+        for k in range(true.shape[1]):
+            # Symbols this node can hold (node marginals are path dependent).
+            rules = grammar.rules_of(level)[marginals[k] > 0]
+            parents = np.repeat(np.arange(rules.shape[0]), p.m)
+            acc, mapping = matched_accuracy(pred[:, k], true[:, k], p.v)
+            accs.append(acc)
+            new_relabels.append(mapping)
+            # Children of node k are level-(l-1) nodes s*k .. s*k+s-1, each relabelled.
+            tuples = np.stack([relabels[p.s * k + j][rules.reshape(-1, p.s)[:, j]]
+                               for j in range(p.s)], axis=1)
+            induced = tables[k // p.s][tuple_codes(tuples, p.v)]
+            per_parent = induced.reshape(rules.shape[0], p.m)
+            exact = bool(exact and np.all(induced >= 0)
+                         and np.all(per_parent == per_parent[:, :1])
+                         and len(np.unique(per_parent[:, 0])) == rules.shape[0])
+            singletons = -1 - np.arange(len(induced))
+            aris.append(adjusted_rand_index(np.where(induced >= 0, induced, singletons),
+                                            parents))
+        scores.append(LevelScore(level, float(np.mean(accs)), exact, float(np.mean(aris)),
+                                 float(np.mean((pred < 0) | (pred >= p.v)))))
+        lower_exact = exact
+        relabels = new_relabels
     return scores

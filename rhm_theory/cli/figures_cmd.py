@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def sweep_cells(grid: str) -> list[Any]:
-    """The sweep cells of the figures: the three methods' depth grids of ``rhm-theory verify``.
+    """The sweep cells of the figures: the three methods' depth grids of ``rhm-theory verify``
+    and the grid of ILC with positions kept separate.
 
     Parameters
     ----------
@@ -61,7 +62,7 @@ def sweep_cells(grid: str) -> list[Any]:
     list of rhm_theory.sweeps.SweepCell
     """
     from proofs_checks._framework import GridName
-    from proofs_checks.grids import depth_cells
+    from proofs_checks.grids import depth_cells, variant_cells
 
     if grid not in ("quick", "full"):
         raise ValueError(f"grid must be 'quick' or 'full', got {grid!r}")
@@ -70,6 +71,8 @@ def sweep_cells(grid: str) -> list[Any]:
     for method in ("latent", "token", "label"):
         for cell in depth_cells(method, name):
             cells[cell.key] = cell
+    for cell in variant_cells("unpooled", name):  # ILC with positions kept separate
+        cells[cell.key] = cell
     return list(cells.values())
 
 
@@ -115,8 +118,9 @@ def _run(args: argparse.Namespace) -> int:
             where = Path(args.sweep_dir) if args.sweep_dir else Path(tmp)
             print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}",
                   file=sys.stderr)
-            rows = run_sweep(cells, out_dir=where, max_workers=args.workers,
-                             progress=not args.no_progress)
+            rows = [dict(r) for r in run_sweep(cells, out_dir=where,
+                                               max_workers=args.workers,
+                                               progress=not args.no_progress)]
         sweep_seconds = time.perf_counter() - t0
         source = f"fresh sweep of {len(cells)} cells ({grid} grid)"
     records = make_figures(rows, args.out, grid=grid, command=command, source=source,

@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="latent = ILC; token = token-level SSL; label = supervised")
     p.add_argument("--clustering", choices=["average", "complete", "kmeans++"],
                    default="average", help="clustering routine (default: average linkage)")
+    p.add_argument("--merge-factor", type=float, default=4.0,
+                   help="G-test merge step factor (default 4, fixed; 0 = merge off)")
+    p.add_argument("--no-pool-positions", action="store_true",
+                   help="keep positions separate: one tuple map per parent (latent only)")
     p.add_argument("--n-test", type=int, default=2000, help="fresh test strings")
     p.add_argument("--chunk-size", type=int, default=65536, help="strings per chunk")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -45,8 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     if params.L < 2:
         raise ValueError("the grammar must have L >= 2 (ILC recovers levels 1..L-1)")
     t0 = time.perf_counter()
-    model = IterativeLatentClustering.from_params(params, context=args.context,
-                                                  clustering=args.clustering)
+    model = IterativeLatentClustering.from_params(
+        params, context=args.context, clustering=args.clustering,
+        merge_factor=args.merge_factor, pool_positions=not args.no_pool_positions)
     labels = args.context == "label"
     model.fit(lambda: iter_samples(grammar, args.P, args.seed, chunk_size=args.chunk_size,
                                    latents=labels))
@@ -55,7 +60,8 @@ def _run(args: argparse.Namespace) -> int:
     scores = score_levels(model, grammar, n_test=args.n_test, seed=args.seed + 2**40)
     doc = {
         "params": params.to_dict(), "P": args.P, "seed": args.seed, "context": args.context,
-        "clustering": args.clustering, "fit_seconds": fit_seconds,
+        "clustering": args.clustering, "merge_factor": args.merge_factor,
+        "pool_positions": not args.no_pool_positions, "fit_seconds": fit_seconds,
         "levels": [s.to_dict() for s in scores],
     }
     if args.json:

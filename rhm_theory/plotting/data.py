@@ -86,7 +86,7 @@ def load_sweep_rows(path: str | Path) -> list[dict[str, Any]]:
             raise ValueError(f"{p} must hold a JSON list of rows")
         rows: list[dict[str, Any]] = [dict(r) for r in data]
     else:
-        rows = load_rows(p)
+        rows = [dict(r) for r in load_rows(p)]
     if not rows:
         raise ValueError(f"{p} holds no rows")
     return rows
@@ -251,7 +251,8 @@ def threshold_series(
     Parameters
     ----------
     rows : iterable of mapping
-        Sweep rows.
+        Sweep rows (rows of ILC variants, ``pool_positions=False`` or a non-default
+        ``merge_factor``, are left out).
     target : float
         Accuracy every non-root level must reach (``min_accuracy`` crosses it for good).
 
@@ -260,6 +261,8 @@ def threshold_series(
     list of ThresholdSeries
         Sorted by ``(method, v, m, s)``.
     """
+    # Default ILC only: variant rows (positions separate, merge off) are other methods.
+    rows = [r for r in rows if r.get("pool_positions", True) and r.get("merge_factor", 4.0) == 4.0]
     per_seed = cell_thresholds(rows, target=target)
     groups: dict[tuple[str, int, int, int], list[Mapping[str, Any]]] = defaultdict(list)
     for t in per_seed:

@@ -38,6 +38,7 @@ __all__ = [
     "make_figures",
     "plot_accuracy_collapsed",
     "plot_accuracy_raw",
+    "plot_collapse_spread",
     "plot_context_vector_error",
     "plot_exact_margins",
     "plot_thresholds_vs_depth",
@@ -181,9 +182,14 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
         ax.set_xlabel(f"P / ({scale_name})")
         ax.set_ylabel("accuracy")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="lower right")
+        if len(group) <= 8:
+            ax.legend(fontsize=6, loc="lower right")
+    if any(len(g) > 8 for _, g in panels):
+        # Many (v, m, L): one legend for the figure (the worst-level panel has every curve).
+        handles, labels = axes[len(panels) - 1].get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=5, loc="outside right upper", ncols=2)
     fig.suptitle(f"{_METHOD_LABEL.get(method, method)}: accuracy against P / ({scale_name}) "
-                 "(mean over seeds): curves of every depth collapse")
+                 "(mean over seeds), every (v, m, L)")
     return fig
 
 
@@ -343,6 +349,63 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
     return fig
 
 
+# -- collapse spread against the exponent k -----------------------------------------------------
+def _is_default(row: Mapping[str, Any]) -> bool:
+    return bool(row.get("pool_positions", True)) and row.get("merge_factor", 4.0) == 4.0
+
+
+def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
+    """Spread of ``log P*`` under the rescaling ``v m^k`` against ``k``, per method.
+
+    The spread is the standard deviation over configurations ``(v, m, L)`` (and level, for
+    per-level thresholds) of the seed-mean ``log(P* / (v m^k))``
+    (:attr:`rhm_theory.sweeps.collapse.CollapseComparison.spread_by_k`); the reported
+    exponents are 3 for ILC at every level, and none of these ``k`` for the baselines (their
+    scales grow with depth). Lines: whole-tree thresholds; dashed: per level.
+
+    Parameters
+    ----------
+    rows : iterable of mapping
+        Sweep rows (variant rows with ``pool_positions=False`` drawn as their own series).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from rhm_theory.sweeps.collapse import compare_rescalings, threshold_points
+
+    rows = list(rows)
+    fig, axes = _figure(1, 1, panel=(5.0, 3.4))
+    ax = axes[0]
+    series: list[tuple[str, str, bool, Callable[[Mapping[str, Any]], bool], str]] = []
+    for method in ("latent", "token", "label"):
+        series.append((method, _METHOD_LABEL[method], False, _is_default, "-"))
+        series.append((method, f"{_METHOD_LABEL[method]}, per level", True, _is_default, "--"))
+    series.append(("latent", "ILC, positions separate, per level", True,
+                   lambda r: r.get("pool_positions", True) is False, ":"))
+    drawn = 0
+    for method, label, per_level, where, ls in series:
+        pts = threshold_points(rows, method, per_level=per_level, where=where)
+        if len({p.config for p in pts}) < 2:
+            continue
+        comp = compare_rescalings(pts, "v m^3", [], n_bootstrap=1)
+        ks = sorted(comp.spread_by_k)
+        color = _METHOD_COLOR[method] if ls != ":" else "tab:purple"
+        ax.plot(ks, [comp.spread_by_k[k] for k in ks], ls, marker="o", color=color,
+                label=f"{label} ({comp.n_configs} configs)")
+        drawn += 1
+    if not drawn:
+        return _no_data(fig, "thresholds")
+    ax.axvline(3, color="0.5", lw=0.8, ls="--")
+    ax.set_xlabel("k in the rescaling P / (v m^k)")
+    ax.set_ylabel("std over configs of log(P* / (v m^k))")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    fig.suptitle("Collapse spread against the exponent k (0 = perfect collapse)")
+    return fig
+
+
 # -- the set of documentation figures ----------------------------------------------------------
 @dataclass(frozen=True)
 class FigureSpec:
@@ -397,8 +460,13 @@ class FigureRecord:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def _defaults(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Rows of the default ILC only (variants have their own figures)."""
+    return [r for r in rows if _is_default(r)]
+
+
 def _margins_figure(rows: Sequence[Mapping[str, Any]], grid: str) -> Figure:
-    latent = [r for r in rows if r["method"] == "latent"] or list(rows)
+    latent = [r for r in _defaults(rows) if r["method"] == "latent"] or list(rows)
     records = []
     for v, m, s, L in margin_configs(latent):
         seeds = sorted({int(r["grammar_seed"]) for r in latent
@@ -419,16 +487,27 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("ilc_accuracy_raw", "ilc_accuracy_raw.png",
                "ILC (own-latent context) accuracy of every non-root level against P, one "
                "panel per depth L, one curve per level (mean over seeds, band: min-max).",
-               lambda rows, grid: plot_accuracy_raw(rows, "latent")),
+               lambda rows, grid: plot_accuracy_raw(_defaults(rows), "latent")),
     FigureSpec("ilc_accuracy_collapsed", "ilc_accuracy_collapsed.png",
                "The same curves against P / (v m^3), one panel per level, one curve per "
-               "depth: the reported collapse (last panel: the worst level, which defines P*).",
-               lambda rows, grid: plot_accuracy_collapsed(rows, "latent")),
+               "(v, m, L): the reported collapse across all (v, m, L) (last panel: the worst "
+               "level, which defines P*).",
+               lambda rows, grid: plot_accuracy_collapsed(_defaults(rows), "latent")),
+    FigureSpec("ilc_unpooled_accuracy_collapsed", "ilc_unpooled_accuracy_collapsed.png",
+               "ILC with positions kept separate (pool_positions=False): accuracy against "
+               "P / (v m^3) per level, one curve per (v, m, L); predicted to collapse at "
+               "every level.",
+               lambda rows, grid: plot_accuracy_collapsed(
+                   [r for r in rows if r.get("pool_positions", True) is False], "latent")),
+    FigureSpec("collapse_spread_vs_k", "collapse_spread_vs_k.png",
+               "Spread over configurations of log(P* / (v m^k)) against k, for the three "
+               "methods, whole tree and per level, and ILC with positions kept separate.",
+               lambda rows, grid: plot_collapse_spread(rows)),
     FigureSpec("thresholds_vs_depth", "thresholds_vs_depth.png",
                "P* (every non-root level at accuracy >= 0.95) against depth L for the three "
                "methods on a log scale, with the predicted slopes (v m^3 flat; v m^(L+1) and "
                "v m^L: a factor m per level), prefactors fitted.",
-               lambda rows, grid: plot_thresholds_vs_depth(rows)),
+               lambda rows, grid: plot_thresholds_vs_depth(_defaults(rows))),
     FigureSpec("exact_margins", "exact_margins.png",
                "Exact separation margins of the cousin-context vectors against level, for the "
                "latent, token and label contexts (the sweep's deepest grammar per (v, m), "

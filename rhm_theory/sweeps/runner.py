@@ -13,26 +13,59 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
-__all__ = ["ROW_FIELDS", "SweepCell", "load_rows", "make_grid", "run_cell", "run_sweep"]
+from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
-METHODS = ("latent", "token", "label")
+__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "load_rows", "make_grid", "run_cell", "run_sweep"]
+
+METHODS = CONTEXT_KINDS
 
 #: Columns of a sweep row, in order (one row per cell and non-root level).
 ROW_FIELDS = (
     "key", "method", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
     "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
-    "min_accuracy", "all_exact", "seconds",
+    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
 )
+#: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
+#: so the keys (and resumable sweep folders) of default cells do not change.
+VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True, "merge_factor": 4.0}
+
+
+class SweepRow(TypedDict):
+    """One row of a sweep: one cell and one non-root level (the columns of
+    :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them."""
+
+    key: str
+    method: ContextKind
+    v: int
+    m: int
+    s: int
+    L: int
+    n_c: int
+    P: int
+    grammar_seed: int
+    data_seed: int
+    balanced: bool
+    level: int
+    accuracy: float
+    exact_partition: bool
+    synonym_ari: float
+    unknown_fraction: float
+    min_accuracy: float
+    all_exact: bool
+    seconds: float
+    pool_positions: NotRequired[bool]
+    merge_factor: NotRequired[float]
 
 
 @dataclass(frozen=True)
 class SweepCell:
     """One run: a grammar ``(v, m, s, L, n_c, grammar_seed, balanced)``, ``P`` training
-    strings drawn with ``data_seed``, and a method (ILC context kind)."""
+    strings drawn with ``data_seed``, and a method (ILC context kind). ``pool_positions``
+    and ``merge_factor`` select ILC variants (see :class:`IterativeLatentClustering`)."""
 
-    method: str
+    method: ContextKind
     v: int
     m: int
     s: int
@@ -43,6 +76,8 @@ class SweepCell:
     n_c: int | None = None
     balanced: bool = False
     n_test: int = 2000
+    pool_positions: bool = True
+    merge_factor: float = 4.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -53,11 +88,13 @@ class SweepCell:
     @property
     def key(self) -> str:
         """Stable identifier used to skip finished cells on resume."""
-        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                        if not (f.name in VARIANT_DEFAULTS
+                                and getattr(self, f.name) == VARIANT_DEFAULTS[f.name]))
 
 
 def make_grid(
-    methods: Iterable[str],
+    methods: Iterable[ContextKind],
     vms: Iterable[tuple[int, int]],
     Ls: Iterable[int],
     P_of: Callable[[str, int, int, int, int], Iterable[int]],
@@ -80,7 +117,7 @@ def make_grid(
     return cells
 
 
-def run_cell(cell: SweepCell) -> list[dict[str, Any]]:
+def run_cell(cell: SweepCell) -> list[SweepRow]:
     """Fit ILC for one cell (streaming the data) and score every non-root level."""
     from rhm_theory.algorithms.ilc import IterativeLatentClustering
     from rhm_theory.algorithms.metrics import score_levels
@@ -93,7 +130,9 @@ def run_cell(cell: SweepCell) -> list[dict[str, Any]]:
     make = balanced_grammar if cell.balanced else random_grammar
     grammar = make(params, seed=cell.grammar_seed)
     need_labels = cell.method == "label"
-    model = IterativeLatentClustering.from_params(params, context=cell.method)
+    model = IterativeLatentClustering.from_params(params, context=cell.method,
+                                                  pool_positions=cell.pool_positions,
+                                                  merge_factor=cell.merge_factor)
     model.fit(lambda: iter_samples(grammar, cell.P, cell.data_seed, chunk_size=32768,
                                    latents=need_labels))
     # Test strings come from a seed disjoint from every training seed.
@@ -105,15 +144,15 @@ def run_cell(cell: SweepCell) -> list[dict[str, Any]]:
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
     return [
-        {"key": cell.key, **base, **sc.to_dict(), "min_accuracy": min_acc,
-         "all_exact": all_exact, "seconds": seconds}
+        cast(SweepRow, {"key": cell.key, **base, **sc.to_dict(), "min_accuracy": min_acc,
+                        "all_exact": all_exact, "seconds": seconds})
         for sc in scores
     ]
 
 
-def load_rows(path: str | Path) -> list[dict[str, Any]]:
+def load_rows(path: str | Path) -> list[SweepRow]:
     """Read the rows of a sweep (``rows.jsonl``); a corrupt line fails loudly."""
-    rows: list[dict[str, Any]] = []
+    rows: list[SweepRow] = []
     p = Path(path)
     if not p.exists():
         return rows
@@ -128,7 +167,7 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
+def _write_csv(rows: Sequence[SweepRow], path: Path) -> None:
     with path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(ROW_FIELDS), extrasaction="ignore")
         writer.writeheader()
@@ -170,8 +209,8 @@ def run_sweep(
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: bool = True,
-    cell_runner: Callable[[SweepCell], list[dict[str, Any]]] = run_cell,
-) -> list[dict[str, Any]]:
+    cell_runner: Callable[[SweepCell], Sequence[SweepRow]] = run_cell,
+) -> list[SweepRow]:
     """Run every cell and return all rows (finished rows of earlier runs included).
 
     Parameters
@@ -188,7 +227,7 @@ def run_sweep(
         Show a progress bar (tqdm if installed) on stderr.
     """
     out = Path(out_dir) if out_dir is not None else None
-    rows: list[dict[str, Any]] = []
+    rows: list[SweepRow] = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         rows = load_rows(out / "rows.jsonl")
@@ -197,7 +236,7 @@ def run_sweep(
     bar = _Progress(len(todo), progress)
     sink = (out / "rows.jsonl").open("a") if out is not None else None
 
-    def collect(new: list[dict[str, Any]]) -> None:
+    def collect(new: Sequence[SweepRow]) -> None:
         rows.extend(new)
         if sink is not None:
             for r in new:
@@ -234,8 +273,8 @@ def run_sweep(
 def _drain(
     pool: Executor,
     todo: Sequence[SweepCell],
-    runner: Callable[[SweepCell], list[dict[str, Any]]],
-    collect: Callable[[list[dict[str, Any]]], None],
+    runner: Callable[[SweepCell], Sequence[SweepRow]],
+    collect: Callable[[Sequence[SweepRow]], None],
 ) -> None:
     # Largest cells first: better load balance when a few cells dominate the cost.
     order = sorted(todo, key=lambda c: -c.P * c.s**c.L)
