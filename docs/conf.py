@@ -47,9 +47,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "**/.ipynb_checkpoints", "examples/README.txt",
-                    "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
-                    "auto_examples/*.json", "auto_examples/*.md5"]
+exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 nitpicky = True
 
 # -- Markdown (myst-parser) -------------------------------------------------------------------
@@ -135,9 +133,9 @@ sphinx_gallery_conf = {
     "reference_url": {"rhm_theory": None},
     "show_memory": False,
     "plot_gallery": "True",
-    "default_thumb_file": None,
-    "matplotlib_animations": False,
     "capture_repr": ("_repr_html_", "__repr__"),
+    # rhm_theory.plotting's figures are not pyplot's: _ext/rhm_gallery.py shows them
+    "image_scrapers": ("rhm_gallery.figure_scraper", "matplotlib"),
 }
 
 # -- HTML -----------------------------------------------------------------------------------------

@@ -197,6 +197,32 @@ def test_iter_commands_doctest() -> None:
     assert doctest.testmod(checks).failed == 0
 
 
+def test_sphinx_build_fails_on_each_kind_of_problem(tmp_path: Path) -> None:
+    # The checks moved from the old docs/build.py to Sphinx and its extensions: a small site
+    # with one problem of each kind must fail the -W build and name each problem.
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_parser")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path[:0] = [{str(DOCS / '_ext')!r}, {str(ROOT)!r}]\n"
+        "extensions = ['myst_parser', 'rhm_cli', 'rhm_checks']\n"
+        "nitpicky = True\nmyst_heading_anchors = 3\n")
+    (src / "index.md").write_text(
+        "# Index\n\n[gone](missing.md) [bad anchor](#nowhere)\n\n"
+        "`rhm_theory.exact:no_such_function` and `rhm-theory ilc --no-flag`\n\n"
+        "```bash\nrhm-theory verify --no-such-flag\n```\n\n"
+        "```{rhm-cli} sample\n```\n\n```{rhm-cli} no-such\n```\n")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q",
+                           "-b", "dummy", str(src), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode != 0
+    for expected in ("missing.md", "nowhere", "no_such_function", "--no-flag",
+                     "--no-such-flag", "no command 'no-such'",
+                     "`rhm-theory verify` is not rendered"):
+        assert expected in proc.stderr, f"{expected!r} not reported:\n{proc.stderr}"
+
+
 def test_every_figure_is_shown_by_some_page() -> None:
     # Sphinx warns on a missing image, not on an image no page shows.
     text = "\n".join(p.read_text(encoding="utf-8") for p in _markdown_pages())

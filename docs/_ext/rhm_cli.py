@@ -1,8 +1,8 @@
 """Sphinx extension: the CLI reference, generated from the real argparse parsers.
 
 ``rhm_cli_parser`` names a function returning the top-level parser (``module:function``).
-The ``rhm-cli`` directive renders, for one command (``rhm-cli`` + the command path, e.g.
-`````{rhm-cli} grammar make`````), its usage line, description and a table of every option
+The ``rhm-cli`` directive renders, for one command (its argument is the command path, as in
+``{rhm-cli} grammar make`` in a Markdown page), its usage line and a table of every option
 with its help text, default and choices, all taken from the parser. With the ``:others:``
 flag and no argument it renders a section for every command not yet rendered on the page,
 so a newly registered command shows up without editing the page. Pages keep their own prose
@@ -24,7 +24,8 @@ from sphinx.util.docutils import SphinxDirective
 __all__ = ["CliDirective", "command_paths", "format_usage", "get_parser", "option_rows"]
 
 logger = logging.getLogger(__name__)
-_CODE = re.compile(r"``?([^`]+)``?")
+# ``code`` / `code` spans and bare --options are shown as code (never smart-quoted)
+_CODE = re.compile(r"``?([^`]+)``?|(?<![\w-])(--[A-Za-z][\w-]*)")
 
 
 def get_parser(spec: str) -> argparse.ArgumentParser:
@@ -79,6 +80,11 @@ def option_rows(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
             name = formatter._format_args(action, formatter._get_default_metavar_for_positional(
                 action))
         text = formatter._expand_help(action) if action.help else ""
+        default = action.default
+        if (default not in (None, False, argparse.SUPPRESS) and "default" not in text
+                and not action.required and action.nargs != "?"):
+            shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+            text = f"{text} (default: {shown})".strip()
         if action.required and action.option_strings and "required" not in text:
             text = f"{text} (required)".strip()
         rows.append((name, text))
@@ -92,7 +98,8 @@ def _inline(text: str) -> list[nodes.Node]:
     for m in _CODE.finditer(text):
         if m.start() > pos:
             out.append(nodes.Text(text[pos:m.start()]))
-        out.append(nodes.literal(m.group(1), m.group(1)))
+        code = m.group(1) or m.group(2)
+        out.append(nodes.literal(code, code))
         pos = m.end()
     if pos < len(text):
         out.append(nodes.Text(text[pos:]))
@@ -147,11 +154,11 @@ def anchor(path: tuple[str, ...]) -> str:
 
 
 def render_command(path: tuple[str, ...], parser: argparse.ArgumentParser,
-                   one_line: str) -> list[nodes.Node]:
-    """Usage, description and option table of one command."""
+                   one_line: str, description: bool = True) -> list[nodes.Node]:
+    """Usage, description (unless the page has its own prose) and option table of a command."""
     out: list[nodes.Node] = []
     text = parser.description or one_line
-    if text:
+    if text and description:
         para = nodes.paragraph()
         para += _inline(" ".join(text.split()))
         out.append(para)
@@ -168,12 +175,18 @@ def render_command(path: tuple[str, ...], parser: argparse.ArgumentParser,
 
 
 class CliDirective(SphinxDirective):
-    """``rhm-cli COMMAND...`` renders one command; ``:others:`` every command not yet shown."""
+    """``rhm-cli COMMAND...`` renders one command; ``:others:`` every command not yet shown.
+
+    A single command's section is written around the directive, so the parser's description
+    is shown only with the ``:description:`` flag; ``:others:`` sections always show it, and
+    ``:index:`` renders the table of every command with its one-line help.
+    """
 
     optional_arguments = 20
     has_content = False
     option_spec: ClassVar[dict[str, Any]] = {"others": directives.flag,
-                                             "index": directives.flag}
+                                             "index": directives.flag,
+                                             "description": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         """Render the command(s) from the parser named by ``rhm_cli_parser``."""
@@ -210,7 +223,7 @@ class CliDirective(SphinxDirective):
         shown.add(path)
         documented[path] = self.env.docname
         parser, one_line = commands[path]
-        return render_command(path, parser, one_line)
+        return render_command(path, parser, one_line, "description" in self.options)
 
 
 def _check_all_documented(app: Any, env: Any) -> None:
