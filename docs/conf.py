@@ -28,7 +28,7 @@ import rhm_theory  # noqa: E402
 
 project = "rhm_theory"
 author = "rhm_theory developers"
-copyright = "2026, rhm_theory developers"  # noqa: A001
+copyright = "2026, rhm_theory developers"
 release = version = rhm_theory.__version__
 
 extensions = [

@@ -95,8 +95,14 @@ def _defines(module: types.ModuleType, name: str) -> bool:
         source = inspect.getsource(module)
     except (OSError, TypeError):
         return False
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    statements = list(ast.parse(source).body)
+    while statements:  # module level, including inside `if` and `try` blocks
+        node = statements.pop()
+        if isinstance(node, (ast.If, ast.Try)):
+            statements += [*node.body, *node.orelse, *getattr(node, "finalbody", [])]
+            for handler in getattr(node, "handlers", []):
+                statements += handler.body
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.name == name:
                 return True
         elif isinstance(node, ast.Assign):
@@ -157,9 +163,8 @@ def collect_api(packages: Iterable[str]) -> tuple[list[ApiModule], list[str]]:
         for name in entry.names:
             obj = objects[(entry.name, name)]
             # Same object under the same name in several modules: documented once, at the
-            # shallowest (then alphabetically first) of them. Plain values (ints, strings)
-            # can be shared by unrelated constants, so those only merge with a module that
-            # does not define the name itself.
+            # shallowest (then alphabetically first) of them; data and aliases at the
+            # module that assigns them (an equal int or string elsewhere is another name).
             same = [m for m, n in listed[id(obj)] if n == name]
             alias = is_type_alias(obj)
             if alias:
@@ -329,7 +334,7 @@ def _on_missing_reference(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     target: str = node.get("reftarget", "")
     aliases: dict[str, str] = getattr(env, "rhm_api_aliases", {})
     domain = env.get_domain("py")
-    candidates = []
+    candidates: list[str] = []
     # an alias of the object itself, or of the class that owns the attribute / method
     for prefix_len in range(target.count(".") + 1, 0, -1):
         parts = target.split(".")
@@ -341,10 +346,10 @@ def _on_missing_reference(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     if not candidates and module:
         # a name relative to the module of the docstring: ``train`` in
         # rhm_theory.neural.training, documented at rhm_theory.neural.train
-        first, _, rest = target.partition(".")
-        home = aliases.get(f"{module}.{first}")
-        if home is not None:
-            candidates.append(f"{home}.{rest}" if rest else home)
+        first, _, tail = target.partition(".")
+        found = aliases.get(f"{module}.{first}")
+        if found is not None:
+            candidates.append(f"{found}.{tail}" if tail else found)
     if not candidates:
         # a name relative to no module (``RHMParams``, ``Grammar.is_balanced``): unique
         # among the documented objects (canonical entries, not autodoc's aliases)

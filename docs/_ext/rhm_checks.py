@@ -75,7 +75,7 @@ def resolve_reference(ref: str) -> object:
 def fenced_blocks(text: str) -> Iterator[tuple[str, int, str]]:
     """``(language, first line (1-based), code)`` of every fenced block of Markdown text."""
     fence: str | None = None
-    lang, start, buf = "", 0, []
+    lang, start, buf = "", 0, list[str]()
     for n, line in enumerate(text.splitlines(), start=1):
         m = _FENCE.match(line)
         if fence is None:
@@ -201,7 +201,7 @@ def _parsers(app: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser
         build = getattr(importlib.import_module(module_name), func)
         cached = (build(), lenient_parser(build))
         app._rhm_parsers = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _on_doctree_read(app: Any, doctree: Any) -> None:
@@ -226,9 +226,9 @@ def _on_doctree_read(app: Any, doctree: Any) -> None:
         if isinstance(literal.parent, (addnodes.pending_xref, nodes.literal_block)):
             continue
         code = literal.astext()
-        argv = inline_command(code)
-        if argv is not None:
-            error = check_command(lenient, argv)
+        inline = inline_command(code)
+        if inline is not None:
+            error = check_command(lenient, inline)
             if error:
                 logger.warning("inline command `%s` does not parse: %s", code, error,
                                location=literal, type="rhm", subtype="cli")

@@ -55,7 +55,7 @@ def command_paths(
 
 def format_usage(parser: argparse.ArgumentParser, width: int = 92) -> str:
     """The usage line at a fixed width (never the terminal's)."""
-    formatter = parser.formatter_class(prog=parser.prog, width=width)
+    formatter = argparse.HelpFormatter(prog=parser.prog, width=width)
     formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
     return formatter.format_help().strip()
 
@@ -191,11 +191,13 @@ class CliDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         """Render the command(s) from the parser named by ``rhm_cli_parser``."""
         commands = command_paths(get_parser(self.config.rhm_cli_parser))
-        shown: set[tuple[str, ...]] = self.env.temp_data.setdefault("rhm_cli_shown", set())
+        shown: set[tuple[str, ...]] = self.env.temp_data.setdefault(  # type: ignore[assignment]
+            "rhm_cli_shown", set())
         if self.env.temp_data.get("rhm_cli_doc") != self.env.docname:
             shown.clear()
             self.env.temp_data["rhm_cli_doc"] = self.env.docname
         documented = self.env.__dict__.setdefault("rhm_cli_documented", {})
+        self.env.__dict__.setdefault("rhm_cli_docs", set()).add(self.env.docname)
         if "index" in self.options:
             return [_index_table(commands)]
         if "others" in self.options:
@@ -237,15 +239,22 @@ def _check_all_documented(app: Any, env: Any) -> None:
                            "rhm-cli directive", " ".join(path), type="rhm", subtype="cli")
 
 
+def _outdated(app: Any, env: Any, added: Any, changed: Any, removed: Any) -> list[str]:
+    """Re-read the pages with a CLI reference at every build: the parser may have changed."""
+    return sorted(set(env.__dict__.get("rhm_cli_docs", set())) - set(removed))
+
+
 def _merge(app: Any, env: Any, docnames: Any, other: Any) -> None:
     env.__dict__.setdefault("rhm_cli_documented", {}).update(
         other.__dict__.get("rhm_cli_documented", {}))
+    env.__dict__.setdefault("rhm_cli_docs", set()).update(other.__dict__.get("rhm_cli_docs", set()))
 
 
 def _purge(app: Any, env: Any, docname: str) -> None:
     documented = env.__dict__.get("rhm_cli_documented", {})
     for path in [p for p, d in documented.items() if d == docname]:
         del documented[path]
+    env.__dict__.get("rhm_cli_docs", set()).discard(docname)
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -254,5 +263,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("rhm-cli", CliDirective)
     app.connect("env-check-consistency", _check_all_documented)
     app.connect("env-merge-info", _merge)
+    app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

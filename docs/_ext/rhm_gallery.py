@@ -28,4 +28,5 @@ def figure_scraper(block: Any, block_vars: dict[str, Any], gallery_conf: dict[st
         path = next(block_vars["image_path_iterator"])
         value.savefig(path, dpi=100)
         paths.append(path)
-    return figure_rst(paths, gallery_conf["src_dir"])
+    rst: str = figure_rst(paths, gallery_conf["src_dir"])
+    return rst
