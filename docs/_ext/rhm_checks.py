@@ -2,11 +2,11 @@
 
 * Every ``rhm-theory ...`` (or ``python -m rhm_theory ...``) command shown in a shell code
   block parses with the real argument parser; in inline code a command may leave out
-  required arguments (```rhm-theory ilc``` names the command) but every name, option and
+  required arguments (``rhm-theory ilc`` names the command) but every name, option and
   value given must parse.
-* Every inline ```module:qualname``` reference (the theory-to-code map's
-  ```rhm_theory.exact:context_laws```) imports, and links to its API page when that object
-  is documented there.
+* Every inline ``module:qualname`` reference to the packages of
+  ``rhm_reference_packages`` (the theory-to-code map's ``rhm_theory.exact:context_laws``)
+  imports, and links to its API page when that object is documented there.
 
 Problems are Sphinx warnings at the page and line, so the ``-W`` build fails on them. The
 functions below need no Sphinx: ``tests/test_docs.py`` uses them on the README too.
@@ -181,7 +181,7 @@ def check_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | Non
 
 
 def inline_command(code: str) -> list[str] | None:
-    """argv of an inline ```rhm-theory ...``` span, or ``None`` if it is not a command."""
+    """argv of an inline ``rhm-theory ...`` span, or ``None`` if it is not a command."""
     if any(mark in code for mark in ("<", ">", "|", "{", "...", "\n")):
         return None  # a pattern with placeholders (`rhm-theory <command> --help`)
     for prefix in _INLINE:
@@ -211,6 +211,7 @@ def _on_doctree_read(app: Any, doctree: Any) -> None:
 
     logger = logging.getLogger(__name__)
     strict, lenient = _parsers(app)
+    packages = set(app.config.rhm_reference_packages)
     for block in list(doctree.findall(nodes.literal_block)):
         lang = (block.get("language") or "").lower()
         if lang not in SHELL_LANGS:
@@ -233,8 +234,8 @@ def _on_doctree_read(app: Any, doctree: Any) -> None:
                 logger.warning("inline command `%s` does not parse: %s", code, error,
                                location=literal, type="rhm", subtype="cli")
             continue
-        if not REFERENCE.match(code):
-            continue
+        if not REFERENCE.match(code) or code.split(".")[0].split(":")[0] not in packages:
+            continue  # not ours: ``zipf:A`` is an option value
         try:
             resolve_reference(code)
         except (ImportError, AttributeError) as exc:
@@ -260,6 +261,7 @@ def setup(app: Any) -> dict[str, Any]:
     """Register the checks (after the API extension's reference resolver)."""
     if "rhm_cli_parser" not in app.config.values:
         app.add_config_value("rhm_cli_parser", "rhm_theory.cli:build_parser", "env")
+    app.add_config_value("rhm_reference_packages", ["rhm_theory", "proofs_checks"], "env")
     app.connect("doctree-read", _on_doctree_read)
     app.connect("missing-reference", _on_missing_reference, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
