@@ -20,6 +20,7 @@ __all__ = [
     "finite",
 ]
 
+#: The verification grids: ``quick`` (CI, minutes on 2 cores) and ``full`` (hours).
 GridName = Literal["quick", "full"]
 
 
@@ -129,9 +130,13 @@ class ClaimCheck(Protocol):
     claim: str
     source: str
 
-    def cells(self, grid: GridName) -> Sequence[SweepCell]: ...
+    def cells(self, grid: GridName) -> Sequence[SweepCell]:
+        """The ILC sweep cells this check needs on ``grid`` (possibly none)."""
+        ...
 
-    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult: ...
+    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+        """The verdict of the claim from the sweep ``rows`` of ``grid``."""
+        ...
 
 
 def finite(x: float) -> bool:

@@ -19,8 +19,8 @@ DOCS = ROOT / "docs"
 TABLE = DOCS / "theory-to-code.md"
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_docs_{name}", DOCS / f"{name}.py")
+def _load(name: str, folder: Path = DOCS) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_docs_{name}", folder / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -28,14 +28,18 @@ def _load(name: str) -> ModuleType:
     return module
 
 
-build = _load("build")
+# The Sphinx extensions' checks are plain functions: usable here without Sphinx installed.
+checks = _load("rhm_checks", DOCS / "_ext")
 results_section = _load("results_section")
 
 
 # -- the theory-to-code table -----------------------------------------------------------------
 def _split_row(line: str) -> list[str]:
-    cells: list[str] = build.table_cells(line)
-    return cells
+    r"""Cells of a Markdown table row, split on unescaped pipes (``\|`` stays in a cell)."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [c.strip() for c in re.split(r"(?<!\\)\|", body)]
 
 
 @cache
@@ -78,11 +82,11 @@ def test_every_implementation_resolves() -> None:
     missing = []
     for r in table_rows():
         for ref in _codes(r["implementation"]):
-            assert build._REFERENCE.match(ref), f"not a module:qualname reference: {ref}"
+            assert checks.REFERENCE.match(ref), f"not a module:qualname reference: {ref}"
             if ref.startswith("rhm_theory.neural") and _torch_missing():
                 continue  # the torch extra is absent: neural rows cannot import
             try:
-                build.resolve_reference(ref)
+                checks.resolve_reference(ref)
             except (ImportError, AttributeError) as exc:
                 missing.append(f"{ref}: {exc}")
     assert not missing, "\n".join(missing)
@@ -125,7 +129,7 @@ def test_every_named_check_exists_and_is_registered() -> None:
     for r in table_rows():
         for ref in _codes(r["proofs check"]):
             try:
-                obj = build.resolve_reference(ref)
+                obj = checks.resolve_reference(ref)
             except (ImportError, AttributeError) as exc:
                 missing.append(f"{ref}: {exc}")
                 continue
@@ -134,49 +138,156 @@ def test_every_named_check_exists_and_is_registered() -> None:
     assert not missing, "\n".join(missing)
 
 
-# -- the docs build ---------------------------------------------------------------------------
-def test_docs_build_has_no_warnings() -> None:
-    report = build.check_docs(DOCS, [ROOT / "README.md"])
-    assert not report.warnings, "\n".join(report.warnings)
-    assert report.counts.get("commands", 0) > 20
-    assert report.counts.get("python blocks", 0) > 5
+# -- what the Sphinx build cannot check ---------------------------------------------------
+def _markdown_pages() -> list[Path]:
+    return [*sorted(DOCS.rglob("*.md")), ROOT / "README.md"]
 
 
-def test_docs_build_script_exit_status() -> None:
-    proc = subprocess.run([sys.executable, str(DOCS / "build.py"), "--quiet"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def _commands(text: str) -> list[tuple[int, list[str], bool]]:
+    """``(line, argv, strict)`` of every command in Markdown text (inline ones lenient)."""
+    out = []
+    for lang, start, code in checks.fenced_blocks(text):
+        if lang in checks.SHELL_LANGS:
+            out += [(start + offset, argv, True) for offset, argv in checks.iter_commands(code)]
+    prose = re.sub(r"^(\s*)(`{3,}|~{3,}).*?^\1\2\s*$", "", text, flags=re.S | re.M)
+    for n, line in enumerate(prose.splitlines(), start=1):
+        for code in re.findall(r"(?<!`)`([^`]+)`(?!`)", line):
+            argv = checks.inline_command(code)
+            if argv is not None:
+                out.append((n, argv, False))
+    return out
 
 
-def test_docs_build_catches_every_kind_of_problem(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    (docs / "figures").mkdir(parents=True)
-    (docs / "figures" / "orphan.png").write_bytes(b"\x89PNG")
-    (docs / "index.md").write_text(
-        "# Index\n\n[cli](cli.md) [gone](missing.md) [bad anchor](cli.md#nowhere)\n\n"
-        "`rhm_theory.exact:no_such_function`\n\n"
-        "```python\ndef broken(:\n```\n\n"
-        "```bash\nrhm-theory verify --no-such-flag\nrhm-theory no-such-command\n```\n")
-    (docs / "cli.md").write_text("# CLI\n\n## `rhm-theory verify`\n\n`--full` only.\n")
-    (docs / "lonely.md").write_text("# Not linked\n")
-    report = build.check_docs(docs)
-    text = "\n".join(report.warnings)
-    for expected in ("broken link: missing.md", "no heading #nowhere", "does not resolve",
-                     "does not compile", "--no-such-flag", "no-such-command",
-                     "does not document option --out", "not documented in any page",
-                     "not reachable from index.md", "figure not shown"):
-        assert expected in text, f"{expected!r} not reported:\n{text}"
-    assert build.main(["--root", str(docs), "--readme", str(tmp_path / "none.md")]) == 1
+def _bad_commands(text: str) -> list[str]:
+    from rhm_theory.cli import build_parser
+
+    strict, lenient = build_parser(), checks.lenient_parser(build_parser)
+    bad = []
+    for line, argv, is_strict in _commands(text):
+        error = checks.check_command(strict if is_strict else lenient, argv)
+        if error:
+            bad.append(f"{line}: rhm-theory {' '.join(argv)}: {error}")
+    return bad
 
 
-def test_inline_commands_may_omit_required_arguments(tmp_path: Path) -> None:
-    page = tmp_path / "p.md"
-    page.write_text("Name `rhm-theory ilc`; wrong `rhm-theory ilc --no-flag` and "
-                    "`rhm-theory verify --workers many`.\n")
-    report = build.check_docs(tmp_path, [page])
-    text = "\n".join(report.warnings)
-    assert "`rhm-theory ilc`" not in text.replace("`rhm-theory ilc --no-flag`", "")
-    assert "--no-flag" in text and "many" in text
+def test_every_command_in_the_docs_and_readme_parses() -> None:
+    # The Sphinx build checks the pages it renders; the README is not one of them.
+    problems, n = [], 0
+    for page in _markdown_pages():
+        text = page.read_text(encoding="utf-8")
+        n += len(_commands(text))
+        problems += [f"{page.relative_to(ROOT)}:{p}" for p in _bad_commands(text)]
+    assert not problems, "\n".join(problems)
+    assert n > 20
+
+
+def test_command_check_catches_bad_commands() -> None:
+    text = ("Name `rhm-theory ilc` (fine), `rhm-theory ilc --no-flag` and "
+            "`rhm-theory verify --workers many` (not).\n\n"
+            "```bash\nrhm-theory verify --no-such-flag\nrhm-theory no-such-command\n"
+            "rhm-theory ilc g.json --P 10 && rhm-theory ilc\n```\n")
+    bad = "\n".join(_bad_commands(text))
+    for expected in ("--no-flag", "many", "--no-such-flag", "no-such-command",
+                     "rhm-theory ilc: "):
+        assert expected in bad, f"{expected!r} not reported:\n{bad}"
+    assert "--P 10" not in bad and "`rhm-theory ilc`" not in bad
+
+
+def test_iter_commands_doctest() -> None:
+    import doctest
+
+    assert doctest.testmod(checks).failed == 0
+
+
+def test_sphinx_build_fails_on_each_kind_of_problem(tmp_path: Path) -> None:
+    # The checks moved from the old docs/build.py to Sphinx and its extensions: a small site
+    # with one problem of each kind must fail the -W build and name each problem.
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_parser")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path[:0] = [{str(DOCS / '_ext')!r}, {str(ROOT)!r}]\n"
+        "extensions = ['myst_parser', 'rhm_cli', 'rhm_checks']\n"
+        "nitpicky = True\nmyst_heading_anchors = 3\n")
+    (src / "index.md").write_text(
+        "# Index\n\n[gone](missing.md) [bad anchor](#nowhere)\n\n"
+        "`rhm_theory.exact:no_such_function` and `rhm-theory ilc --no-flag`\n\n"
+        "```bash\nrhm-theory verify --no-such-flag\n```\n\n"
+        "```{rhm-cli} sample\n```\n\n```{rhm-cli} no-such\n```\n")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q",
+                           "-b", "dummy", str(src), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode != 0
+    for expected in ("missing.md", "nowhere", "no_such_function", "--no-flag",
+                     "--no-such-flag", "no command 'no-such'",
+                     "`rhm-theory verify` is not rendered"):
+        assert expected in proc.stderr, f"{expected!r} not reported:\n{proc.stderr}"
+
+
+def test_every_figure_is_shown_by_some_page() -> None:
+    # Sphinx warns on a missing image, not on an image no page shows.
+    text = "\n".join(p.read_text(encoding="utf-8") for p in _markdown_pages())
+    for png in sorted((DOCS / "figures").glob("*.png")):
+        assert png.name in text, f"figure {png.name} is not shown by any page"
+
+
+def _public_modules() -> dict[str, list[str]]:
+    """``__all__`` of every public module, found by walking the packages (not via docs)."""
+    import pkgutil
+
+    out = {}
+    for pkg_name in ("rhm_theory", "proofs_checks"):
+        pkg = importlib.import_module(pkg_name)
+        names = [pkg_name] + [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg_name + ".")]
+        for name in names:
+            if any(part.startswith("_") for part in name.split(".")):
+                continue
+            if name.startswith("rhm_theory.neural.") and _torch_missing():
+                continue
+            module = importlib.import_module(name)
+            assert hasattr(module, "__all__"), f"public module {name} has no __all__"
+            out[name] = list(module.__all__)
+    return out
+
+
+def test_generated_api_pages_list_every_public_name(tmp_path: Path) -> None:
+    pytest.importorskip("sphinx")  # type aliases' comments are read by sphinx.pycode
+    api = _load("rhm_api", DOCS / "_ext")
+    api.write_api_pages(tmp_path, ["rhm_theory", "proofs_checks"])
+    for module, names in _public_modules().items():
+        page = (tmp_path / "api" / f"{module}.rst").read_text(encoding="utf-8")
+        for name in names:
+            # an autosummary entry here or at its home, a type alias, or a link to it
+            n = re.escape(name)
+            pattern = (rf"^(?:   ~?(?:[\w.]+\.)?{n}|\.\. py:data:: {n}"
+                       rf"|\* :py:data:`~[\w.]+\.{n}`.*)$")
+            assert re.search(pattern, page, re.M), f"{module}.{name} not on its API page"
+
+
+def test_built_site_documents_every_public_name() -> None:
+    """After the HTML build (CI sets RHM_DOCS_HTML): each name has its entry and its target."""
+    html_dir = os.environ.get("RHM_DOCS_HTML")
+    if not html_dir:
+        pytest.skip("set RHM_DOCS_HTML to the built site (docs/_build/html) to run")
+    site = Path(html_dir)
+    ids = set()
+    for page in site.rglob("*.html"):
+        ids.update(re.findall(r'id="([\w.]+)"', page.read_text(encoding="utf-8")))
+    missing = []
+    for module, names in _public_modules().items():
+        page = site / "api" / f"{module}.html"
+        if not page.is_file():
+            missing.append(f"no page api/{module}.html")
+            continue
+        html = page.read_text(encoding="utf-8")
+        for name in names:
+            links = re.findall(rf'href="[^"]*#([\w.]+\.{name})"', html)
+            if f'id="{module}.{name}"' in html:
+                continue  # documented on the module page itself (a type alias)
+            if not any(target in ids for target in links):
+                missing.append(f"{module}.{name}: no link to its documentation")
+    assert not missing, "\n".join(missing)
 
 
 def test_readme_links_the_documentation() -> None:
@@ -211,8 +322,8 @@ def test_results_section_renders_a_report() -> None:
 
 # -- the tutorial runs --------------------------------------------------------------------------
 def test_tutorial_python_blocks_run(tmp_path: Path) -> None:
-    page = build.parse_page(DOCS / "tutorial.md")
-    source = "\n\n".join(b.text for b in page.blocks if b.lang == "python")
+    text = (DOCS / "tutorial.md").read_text(encoding="utf-8")
+    source = "\n\n".join(code for lang, _, code in checks.fenced_blocks(text) if lang == "python")
     if importlib.util.find_spec("matplotlib") is None:
         pytest.skip("the tutorial's last step needs matplotlib (the plot extra)")
     script = tmp_path / "tutorial.py"

@@ -193,7 +193,7 @@ class IterativeLatentClustering:
         1; about 1 when both hold one parent). This lets ILC find fewer than ``v`` symbols
         when some are absent (random grammars can leave a symbol unused) instead of
         splitting a true cluster. It uses no ground truth. The factor is fixed at 4 before
-        any run (:data:`DEFAULT_MERGE_FACTOR`); 0 disables the step (the ablation of
+        any run (``DEFAULT_MERGE_FACTOR``); 0 disables the step (the ablation of
         ``rhm-theory verify``'s ``ilc_merge_ablation``).
     pool_positions : bool
         ``True`` (default, THEORY.md section 5): the context counts of a tuple are pooled

@@ -358,7 +358,7 @@ def zipf_tracking_check(summary: Sequence[Mapping[str, Any]]) -> TrackingResult:
     the event the prediction is derived for.
 
     Negative control: the same test with the prediction that ignores the weights in the
-    noise (:func:`_uniform_formula_threshold`); the claim is only decided (PASS) when the
+    noise (``_uniform_formula_threshold``); the claim is only decided (PASS) when the
     control FAILS on the same rows. Missing thresholds give INCONCLUSIVE.
     """
     base = {r["L"]: r for r in summary if r["axis"] == "baseline" and r["method"] == "latent"}
