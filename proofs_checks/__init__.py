@@ -21,6 +21,7 @@ from proofs_checks.finite_size import FiniteSizePredictionCheck
 from proofs_checks.margin_scaling import MarginScalingCheck
 from proofs_checks.synonym_invariance import SynonymInvarianceCheck
 from proofs_checks.theorem_bound import OneMinusFCheck, TheoremBoundCheck
+from proofs_checks.zipf_tracking import ZipfTrackingCheck
 
 __all__ = ["CheckResult", "ClaimCheck", "GridName", "all_checks"]
 
@@ -46,6 +47,7 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
         OneMinusFCheck(),
         FiniteSizePredictionCheck(),
         BPPhaseTransitionCheck(),
+        ZipfTrackingCheck(),
     ]
     from rhm_theory.neural import torch_available
 

@@ -110,3 +110,33 @@ def test_separation_verdicts_by_hand() -> None:
     assert separation_verdicts(summary)[0]["verdict"] == "vanishes"
     summary[0]["P_star"] = math.nan
     assert separation_verdicts(summary)[0]["verdict"] == "undetermined"
+
+
+@pytest.mark.parametrize(
+    ("ratio_of", "control_factor", "verdict", "control"),
+    [({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10}, "PASS", "FAIL"),
+     ({1.0: 1.5, 2.0: 5.0}, {2.0: 10}, "FAIL", "FAIL"),
+     ({1.0: 1.2}, {1.0: 1.1}, "INCONCLUSIVE", "PASS")],
+)
+def test_zipf_claim_check_reports_the_tracking_rule(
+    monkeypatch: pytest.MonkeyPatch, ratio_of: dict[float, float],
+    control_factor: dict[float, float], verdict: str, control: str,
+) -> None:
+    """The verify check runs the baseline and Zipf curves and keeps the rule's verdicts."""
+    from proofs_checks import all_checks, zipf_tracking
+
+    ran: list[int] = []
+
+    def fake_sweep(cells, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append(len(cells))
+        assert {c.axis for c in cells} == {"baseline", "zipf"}
+        assert {c.method for c in cells} == {"latent"}
+        return _rows(ratio_of, control_factor)
+
+    monkeypatch.setattr(zipf_tracking, "run_sweep", fake_sweep)
+    result = zipf_tracking.ZipfTrackingCheck().evaluate([], "quick")
+    assert ran == [15]  # (1 baseline + 4 Zipf exponents) x L = 2, 3, 4, one seed
+    assert result.verdict.value == verdict
+    assert result.negative_control is not None
+    assert result.negative_control.verdict.value == control
+    assert "zipf_prediction_tracking" in {c.name for c in all_checks()}
