@@ -24,7 +24,7 @@ from rhm_theory.exact import context_laws, margin_summary
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.collapse import N_BOOTSTRAP
 from rhm_theory.sweeps.runner import SweepCell
-from rhm_theory.validation import ContextKind
+from rhm_theory.validation import ContextKind, check_random_state
 
 __all__ = [
     "EXPONENT_M",
@@ -90,7 +90,7 @@ def fit_margin_exponents(recs: Sequence[Mapping[str, Any]],
     groups: dict[tuple[int, int], list[int]] = {}
     for i, r in enumerate(pos):
         groups.setdefault((r["v"], r["m"]), []).append(i)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     draws = []
     for _ in range(N_BOOTSTRAP):
         idx = np.concatenate([rng.choice(np.asarray(ix), size=len(ix))

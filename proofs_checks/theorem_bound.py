@@ -36,7 +36,7 @@ from rhm_theory.bounds import theorem_bound
 from rhm_theory.sweeps.collapse import N_BOOTSTRAP
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.sweeps.thresholds import cell_thresholds
-from rhm_theory.validation import ContextKind
+from rhm_theory.validation import ContextKind, check_random_state
 
 __all__ = [
     "ALPHA",
@@ -169,7 +169,7 @@ def f_factor_slope(points: Mapping[int, list[float]], seed: int) -> tuple[float,
         return float(np.polyfit(xs, ys, 1)[0])
 
     arrays = {v: np.asarray(points[v]) for v in vs}
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     draws = [slope({v: a[rng.integers(0, a.size, a.size)] for v, a in arrays.items()})
              for _ in range(N_BOOTSTRAP)]
     lo, hi = np.percentile(draws, [2.5, 97.5])

@@ -13,7 +13,14 @@ from rhm_theory.exact.contexts import context_laws, margin_summary
 from rhm_theory.exact.transitions import child_matrices
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
-from rhm_theory.validation import check_choice, check_context, check_float, check_int, check_seed
+from rhm_theory.validation import (
+    check_choice,
+    check_context,
+    check_float,
+    check_int,
+    check_random_state,
+    check_seed,
+)
 
 __all__ = [
     "PLACEMENTS",
@@ -358,7 +365,7 @@ def check_stable_clustering(
     lo = check_int("points_per_cluster[0]", lo, minimum=1)
     hi = check_int("points_per_cluster[1]", hi, minimum=lo)
     delta = check_float("delta", delta, minimum=0.0, include_minimum=False)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     failures: list[StableClusteringFailure] = []
     for trial in range(n_trials):
         placement = PLACEMENTS[trial % len(PLACEMENTS)]

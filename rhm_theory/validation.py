@@ -137,7 +137,9 @@ def check_random_state(seed: object, *stream: int, name: str = "seed") -> np.ran
     gives ``numpy.random.default_rng([seed, *stream])``: the optional ``stream`` tags give
     independent streams for different purposes from one user seed (for example grammar
     construction versus restarts of a clustering). Global RNG state is never read or
-    changed, and ``None`` is refused.
+    changed, and ``None`` is refused. Without ``stream`` the generator is the one of
+    ``numpy.random.default_rng(seed)`` (numpy's ``SeedSequence`` reads an int and a
+    one-element list alike), so code moved onto this helper keeps its numbers.
 
     >>> a = check_random_state(3, 7).integers(100, size=3)
     >>> b = check_random_state(3, 7).integers(100, size=3)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rhm_theory.algorithms import (
-    UNKNOWN,
+    UNKNOWN_CLUSTER,
     IterativeLatentClustering,
     adjusted_rand_index,
     lift,
@@ -53,7 +53,7 @@ def test_recovers_every_level_at_100_vm3(g: Grammar) -> None:
 @settings(max_examples=10, deadline=None)
 def test_top_level_near_chance_at_vm_over_10(g: Grammar) -> None:
     """At P = v m / 10 strings the top level is near chance: most test tuples were never
-    seen (they map to UNKNOWN, always wrong)."""
+    seen (they map to UNKNOWN_CLUSTER, always wrong)."""
     p = g.params
     assume(p.m >= 2)
     P = max(1, p.v * p.m // 10)
@@ -77,11 +77,11 @@ def test_unseen_tuples_map_to_unknown() -> None:
     g = random_grammar(RHMParams(8, 2, 2, 3), seed=4)
     model = IterativeLatentClustering(8, 2, 3).fit(sample(g, 3, seed=1).tokens)
     levels = model.transform(sample(g, 200, seed=2).tokens)
-    assert np.any(levels[0] == UNKNOWN)
-    assert np.all((levels[0] == UNKNOWN) | ((levels[0] >= 0) & (levels[0] < 8)))
+    assert np.any(levels[0] == UNKNOWN_CLUSTER)
+    assert np.all((levels[0] == UNKNOWN_CLUSTER) | ((levels[0] >= 0) & (levels[0] < 8)))
     # An unknown child makes the parent unknown, never a real symbol.
-    kids_unknown = np.any(levels[0].reshape(200, -1, 2) == UNKNOWN, axis=-1)
-    assert np.all(levels[1][kids_unknown] == UNKNOWN)
+    kids_unknown = np.any(levels[0].reshape(200, -1, 2) == UNKNOWN_CLUSTER, axis=-1)
+    assert np.all(levels[1][kids_unknown] == UNKNOWN_CLUSTER)
 
 
 @pytest.mark.parametrize("context", ["token", "label"])

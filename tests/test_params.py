@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rhm_theory.model.params import UNKNOWN_OF_DTYPE, RHMParams, symbol_dtype
+from rhm_theory.model.params import RHMParams, symbol_dtype, unknown_symbol
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_level_checks(method: str, args: tuple, exc: type, match: str) -> None:
 def test_symbol_dtype_smallest_unsigned(n: int, dtype: type) -> None:
     assert symbol_dtype(n) == np.dtype(dtype)
     # One value is reserved for the unknown marker: every symbol stays below it.
-    assert n - 1 < UNKNOWN_OF_DTYPE(symbol_dtype(n))
+    assert n - 1 < unknown_symbol(symbol_dtype(n))
 
 
 def test_dtype_follows_max_of_v_and_n_c() -> None:

@@ -8,6 +8,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from rhm_theory.validation import check_random_state
+
 __all__ = [
     "CLUSTERING_ROUTINES",
     "DEFAULT_CLUSTERING",
@@ -84,7 +86,8 @@ def kmeans_plus_plus(
     """Weighted Lloyd k-means from k-means++ seeding, best of ``n_init`` restarts.
 
     Weights (tuple occurrence counts) make rare, noisy tuples pull centroids less. The
-    restarts draw from ``numpy.random.default_rng(seed)``: deterministic for a seed.
+    restarts draw from ``check_random_state(seed)`` (the stream of
+    ``numpy.random.default_rng(seed)``): deterministic for a seed.
 
     >>> pts = np.array([[0.0], [0.1], [5.0], [5.1]])
     >>> kmeans_plus_plus(pts, 2, seed=0).tolist()
@@ -97,7 +100,7 @@ def kmeans_plus_plus(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (n,) or np.any(w < 0) or not np.any(w > 0):
         raise ValueError("weights must be non-negative, one per point, not all zero")
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     sq = (x**2).sum(axis=1)
     best_labels = np.zeros(n, dtype=np.int64)
     best_cost = np.inf

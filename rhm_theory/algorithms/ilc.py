@@ -13,16 +13,16 @@ from rhm_theory.algorithms.clustering import (
     ClusteringRoutine,
     get_clustering,
 )
-from rhm_theory.empirical.counts import ContextCounts, _lift_kernel
+from rhm_theory.empirical.counts import UNKNOWN_CLUSTER, ContextCounts, lift
 from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample
 
-__all__ = ["UNKNOWN", "DataSource", "IterativeLatentClustering", "lift"]
+__all__ = ["UNKNOWN", "UNKNOWN_CLUSTER", "DataSource", "IterativeLatentClustering", "lift"]
 
 IntArray = npt.NDArray[np.int64]
-#: Predicted-symbol marker for tuples never seen in training (never a real cluster id).
-UNKNOWN = -1
+#: Former name of :data:`UNKNOWN_CLUSTER`, kept while the docs' theory-to-code map names it.
+UNKNOWN = UNKNOWN_CLUSTER
 
 Chunk = Sample | npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
 #: Training data: one array / Sample, or a zero-argument callable returning a fresh
@@ -103,29 +103,6 @@ def _merge_indistinguishable(
         labels[labels == ids[pair[1]]] = ids[pair[0]]
 
 
-def lift(
-    symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int
-) -> npt.NDArray[np.signedinteger[Any]]:
-    """Replace every s-tuple of ``symbols`` by ``table[code]`` (``-1`` = unknown).
-
-    The result is int16 (int32 for alphabets of ``2**15`` symbols or more).
-
-    >>> lift(np.array([[0, 1, 1, 1]]), np.array([5, 6, 7, 8]), s=2, alphabet=2).tolist()
-    [[6, 8]]
-    """
-    seq = np.asarray(symbols)
-    if seq.ndim != 2 or seq.shape[1] % s:
-        raise ValueError(f"symbols must have shape (P, k*s) with s={s}, got {seq.shape}")
-    if table.shape != (alphabet**s,):
-        raise ValueError(f"table must have shape (alphabet**s,) = ({alphabet**s},)")
-    # Lifted symbols are cluster ids < alphabet or UNKNOWN = -1: a narrow signed dtype.
-    dtype = np.int16 if alphabet < 2**15 else np.int32
-    out = np.empty((seq.shape[0], seq.shape[1] // s), dtype=dtype)
-    src = seq if seq.dtype.kind in "ui" else seq.astype(np.int64, copy=False)
-    _lift_kernel(src, s, alphabet, np.ascontiguousarray(table, dtype=np.int64), out)
-    return out
-
-
 def _lift_per_parent(
     symbols: npt.NDArray[Any], tables: IntArray, s: int, alphabet: int
 ) -> npt.NDArray[np.signedinteger[Any]]:
@@ -144,7 +121,7 @@ def _lift_per_parent(
         codes = codes * alphabet + np.clip(t[:, :, j], 0, alphabet - 1)
     parent = np.arange(n_nodes) // s
     out: npt.NDArray[np.int64] = tables[parent[None, :], codes]
-    out[unknown] = UNKNOWN
+    out[unknown] = UNKNOWN_CLUSTER
     dtype = np.int16 if alphabet < 2**15 else np.int32
     narrow: npt.NDArray[np.signedinteger[Any]] = out.astype(dtype)
     return narrow
@@ -164,7 +141,8 @@ class IterativeLatentClustering:
     At level ``l = 1..L-1``: cut the current level-``(l-1)`` sequence into s-tuples, count
     each tuple's context (pooled over the level's nodes, per within-parent position), turn
     counts into centred conditional-frequency vectors, cluster the observed tuples into
-    ``v`` clusters and lift every tuple to its cluster id (unseen tuples -> ``UNKNOWN``).
+    ``v`` clusters and lift every tuple to its cluster id (unseen tuples ->
+    ``UNKNOWN_CLUSTER``).
 
     Parameters
     ----------
@@ -210,7 +188,7 @@ class IterativeLatentClustering:
     ----------
     level_maps_ : list of ndarray
         ``level_maps_[l-1][code]`` = cluster id of the level-``(l-1)`` tuple ``code``
-        (``UNKNOWN`` if never seen), for ``l = 1..L-1``.
+        (``UNKNOWN_CLUSTER`` if never seen), for ``l = 1..L-1``.
     n_observed_ : list of int
         Distinct tuples observed at each level.
     n_strings_ : int
@@ -364,7 +342,7 @@ class IterativeLatentClustering:
         return self
 
     def _cluster(self, acc: ContextCounts, route: ClusteringRoutine) -> IntArray:
-        table = np.full(self.v**self.s, UNKNOWN, dtype=np.int64)
+        table = np.full(self.v**self.s, UNKNOWN_CLUSTER, dtype=np.int64)
         codes, vectors = acc.vectors()
         if len(codes) == 0:
             return table
@@ -393,7 +371,7 @@ class IterativeLatentClustering:
     def transform(self, tokens: npt.NDArray[Any]) -> tuple[npt.NDArray[np.signedinteger[Any]], ...]:
         """Lift strings to every recovered level: ``(level_1, ..., level_{L-1})``.
 
-        ``level_l`` has shape ``(P, s**(L-l))`` with cluster ids or ``UNKNOWN`` (int16).
+        ``level_l`` has shape ``(P, s**(L-l))`` with cluster ids or ``UNKNOWN_CLUSTER`` (int16).
         """
         if not hasattr(self, "level_maps_"):
             raise RuntimeError("call fit() before transform()")

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from rhm_theory.bounds.formulas import annealed_noise_threshold
+from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.inference.baselines import bayes_baselines
 from rhm_theory.model.grammar_io import load_grammar
@@ -52,18 +53,6 @@ def cmd_bp(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -72,8 +61,10 @@ def register(subparsers: Any) -> None:
         "bp", help="Bayes-optimal masked-token, root and latent baselines (exact BP)"
     )
     parser.add_argument("grammar", help="grammar JSON file (rhm-theory grammar make)")
-    parser.add_argument("--n", type=_count, default=10000, help="fresh strings (default 10000)")
-    parser.add_argument("--seed", type=_seed, required=True, help="data seed")
+    parser.add_argument(
+        "--n", type=positive_int, default=10000, help="fresh strings (default 10000)"
+    )
+    parser.add_argument("--seed", type=non_negative_int, required=True, help="data seed")
     corrupt = parser.add_mutually_exclusive_group()
     corrupt.add_argument("--mask-frac", type=float, default=0.0,
                          help="fraction of blocks hidden (default 0)")
@@ -81,7 +72,7 @@ def register(subparsers: Any) -> None:
                          help="eps of the noisy channel, 0 <= eps < 1 (default 0)")
     parser.add_argument("--block-level", type=int, default=0,
                         help="level of the hidden blocks: 0 tokens, 1 s-tuples (default 0)")
-    parser.add_argument("--chunk-size", type=_count, default=None,
+    parser.add_argument("--chunk-size", type=positive_int, default=None,
                         help="strings per chunk (default: about 32 MiB of posteriors)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(func=cmd_bp)

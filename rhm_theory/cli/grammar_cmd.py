@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from rhm_theory.cli._args import non_negative_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import GrammarFileError, load_grammar, save_grammar
 from rhm_theory.model.params import RHMParams
@@ -107,12 +108,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
 
 def register(subparsers: Any) -> None:
     """Add the ``grammar`` command group to the top-level subparsers."""
@@ -129,7 +124,7 @@ def register(subparsers: Any) -> None:
     make.add_argument("--L", type=int, required=True, help="depth")
     make.add_argument("--n-c", dest="n_c", type=int, default=None, help="root symbols (v)")
     make.add_argument("--balanced", action="store_true", help="exactly balanced grammar")
-    make.add_argument("--seed", type=_positive, required=True, help="grammar seed")
+    make.add_argument("--seed", type=non_negative_int, required=True, help="grammar seed")
     make.add_argument(
         "--rule-probs", default="uniform", metavar="SPEC",
         help="rule weights: uniform (default), zipf:A[@LEVELS] (w(r) ~ r^-(1+A), LEVELS "
@@ -156,7 +151,7 @@ def register(subparsers: Any) -> None:
     show = sub.add_parser("show", help="print parameters and rule tables")
     show.add_argument("file", help="grammar JSON file")
     show.add_argument(
-        "--limit", type=_positive, default=16,
+        "--limit", type=non_negative_int, default=16,
         help="symbols per level and rules per symbol shown (0 = all; default 16)",
     )  # fmt: skip
     show.add_argument("--json", action="store_true", help="print one JSON document (all rules)")

@@ -6,6 +6,7 @@ import argparse
 import time
 from typing import Any
 
+from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import load_grammar
 from rhm_theory.model.sample_io import write_sample_npz
@@ -46,33 +47,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _chunk(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
     """Add the ``sample`` command to the top-level subparsers."""
     parser = subparsers.add_parser("sample", help="sample strings of a grammar file into .npz")
     parser.add_argument("grammar", help="grammar JSON file (rhm-theory grammar make)")
-    parser.add_argument("--n", type=_count, required=True, help="number of strings P")
-    parser.add_argument("--seed", type=_count, required=True, help="data seed")
+    parser.add_argument("--n", type=non_negative_int, required=True, help="number of strings P")
+    parser.add_argument("--seed", type=non_negative_int, required=True, help="data seed")
     parser.add_argument("--out", required=True, help="output .npz file")
     parser.add_argument("--latents", action="store_true", help="also store level_1..level_L")
     parser.add_argument(
         "--no-replace", action="store_true", help="distinct strings (requires P <= P_max)"
     )
     parser.add_argument(
-        "--chunk-size", type=_chunk, default=65536, help="strings per chunk (default 65536)"
+        "--chunk-size", type=positive_int, default=65536, help="strings per chunk (default 65536)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(func=cmd_sample)

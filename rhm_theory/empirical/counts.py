@@ -11,13 +11,20 @@ import numpy.typing as npt
 from rhm_theory.exact.contexts import block_layout
 from rhm_theory.validation import check_array, check_context, check_int
 
-__all__ = ["MAX_COUNT_CELLS", "ContextCounts"]
+__all__ = ["MAX_COUNT_CELLS", "UNKNOWN_CLUSTER", "ContextCounts", "lift"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 #: Refuse count tensors above this many cells (int64): 2**28 cells = 2 GiB.
 MAX_COUNT_CELLS = 2**28
+
+#: The unknown-cluster marker: the id :func:`lift` gives a tuple its table does not know
+#: (never seen in training) or one with an unknown child. One of the library's two markers,
+#: never mixed: lifted symbols are signed cluster ids (int16/int32), so -1 is never a real
+#: id; stored grammar symbols are unsigned and use the dtype's largest value instead
+#: (:func:`~rhm_theory.model.params.unknown_symbol`, ``RHMParams.unknown``).
+UNKNOWN_CLUSTER = -1
 
 
 @nb.njit(cache=True, inline="always")
@@ -51,7 +58,50 @@ def _lift_kernel(
     for i in range(n):
         for k in range(width):
             c = _code_at(seq, i, k, s, alphabet)
-            out[i, k] = table[c] if c >= 0 else -1
+            out[i, k] = table[c] if c >= 0 else -1  # UNKNOWN_CLUSTER
+
+
+def lift(
+    symbols: npt.NDArray[Any], table: IntArray, s: int, alphabet: int
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """Replace every s-tuple of ``symbols`` by its cluster id ``table[code]`` (ILC's lift).
+
+    A tuple holding a symbol outside ``[0, alphabet)`` (an unknown child) lifts to
+    :data:`UNKNOWN_CLUSTER`, and so does a tuple whose table entry is ``UNKNOWN_CLUSTER``.
+    The kernel sits here beside the tuple-code helper it shares with the counting kernels.
+
+    Parameters
+    ----------
+    symbols : ndarray of int, shape (P, k*s)
+        Symbols of one level.
+    table : ndarray of int64, shape (alphabet**s,)
+        Cluster id of every tuple code.
+    s : int
+        Tuple size.
+    alphabet : int
+        Symbols per position.
+
+    Returns
+    -------
+    ndarray of int16, shape (P, k)
+        int32 for alphabets of ``2**15`` symbols or more.
+
+    Examples
+    --------
+    >>> lift(np.array([[0, 1, 1, 1]]), np.array([5, 6, 7, 8]), s=2, alphabet=2).tolist()
+    [[6, 8]]
+    """
+    seq = np.asarray(symbols)
+    if seq.ndim != 2 or seq.shape[1] % s:
+        raise ValueError(f"symbols must have shape (P, k*s) with s={s}, got {seq.shape}")
+    if table.shape != (alphabet**s,):
+        raise ValueError(f"table must have shape (alphabet**s,) = ({alphabet**s},)")
+    # Lifted symbols are cluster ids < alphabet or UNKNOWN_CLUSTER (-1): a narrow signed dtype.
+    dtype = np.int16 if alphabet < 2**15 else np.int32
+    out = np.empty((seq.shape[0], seq.shape[1] // s), dtype=dtype)
+    src = seq if seq.dtype.kind in "ui" else seq.astype(np.int64, copy=False)
+    _lift_kernel(src, s, alphabet, np.ascontiguousarray(table, dtype=np.int64), out)
+    return out
 
 
 @nb.njit(cache=True)

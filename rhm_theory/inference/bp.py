@@ -309,6 +309,10 @@ def _downward(
     return math.log(z)
 
 
+# _bp_kernel and _sample_kernel share their argument list and block prologue on purpose:
+# both run _leaf_evidence and _upward per string; the first then runs _downward into
+# posteriors, the second draws a tree top-down. Two specialised kernels keep the branch
+# out of the per-string loop.
 @nb.njit(cache=True, parallel=True)
 def _bp_kernel(
     rules: npt.NDArray[np.int64],
@@ -372,6 +376,9 @@ def _bp_kernel(
 
 
 # Counter-based random numbers for posterior sampling (splitmix64, as the model sampler).
+# Deliberate copy of model/sampling.py's _mix64 and string state: a kernel and the jitted
+# helpers it calls live in one module (numba's cache=True does not see edits to a helper
+# imported from elsewhere); the hash is frozen (sampling.RNG_SCHEME_VERSION).
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _SALT = np.uint64(0xB5AD4ECEDA1CE2A9)
 

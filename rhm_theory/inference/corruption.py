@@ -13,6 +13,9 @@ from rhm_theory.validation import check_array, check_float, check_int, check_see
 
 __all__ = ["noisy_channel", "random_mask"]
 
+# Deliberate copy of model/sampling.py's _mix64 and string state: a kernel and the jitted
+# helpers it calls live in one module (numba's cache=True does not see edits to a helper
+# imported from elsewhere); the hash is frozen (sampling.RNG_SCHEME_VERSION).
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MASK_SALT = np.uint64(0x6A09E667F3BCC909)
 _NOISE_SALT = np.uint64(0xBB67AE8584CAA73B)

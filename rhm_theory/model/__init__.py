@@ -14,7 +14,7 @@ from rhm_theory.model.grammar_io import (
     load_grammar,
     save_grammar,
 )
-from rhm_theory.model.params import RHMParams, symbol_dtype
+from rhm_theory.model.params import RHMParams, symbol_dtype, unknown_symbol
 from rhm_theory.model.parsing import is_grammatical, parse
 from rhm_theory.model.sample_io import write_sample_npz
 from rhm_theory.model.sampling import Sample, iter_samples, sample
@@ -75,6 +75,7 @@ __all__ = [
     "symbol_dtype",
     "tree_distance",
     "tuple_codes",
+    "unknown_symbol",
     "write_sample_npz",
     "zipf_probs",
     "zipf_rule_probs",

@@ -10,7 +10,11 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.model.params import RHMParams
-from rhm_theory.validation import check_float, check_probabilities, check_seed
+from rhm_theory.validation import (
+    check_float,
+    check_probabilities,
+    check_random_state,
+)
 
 __all__ = [
     "AMBIGUOUS",
@@ -453,12 +457,6 @@ def _validated_table(
     return table
 
 
-def _generator(seed: int | np.random.Generator | None, name: str) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(check_seed(name, seed))
-
-
 def random_grammar(
     params: RHMParams, seed: int | np.random.Generator, *, ambiguity: float = 0.0
 ) -> Grammar:
@@ -499,8 +497,8 @@ def random_grammar(
     if eps > 0:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError("an ambiguous random grammar needs an int seed (two streams)")
-        side = np.random.default_rng([int(seed), 0xA3B1])
-    rng = _generator(seed, "seed")
+        side = check_random_state(seed, 0xA3B1)
+    rng = check_random_state(seed)
     v, m, s = params.v, params.m, params.s
     tables = []
     for level in range(1, params.L + 1):
@@ -562,7 +560,7 @@ def balanced_grammar(params: RHMParams, seed: int | np.random.Generator) -> Gram
             f"must hold every symbol n_c*m/v times), got n_c={params.n_c}, m={params.m}, "
             f"v={params.v}"
         )
-    rng = _generator(seed, "seed")
+    rng = check_random_state(seed)
     v, m, s = params.v, params.m, params.s
     x = np.arange(v, dtype=np.int64)
     tables = []

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from rhm_theory.validation import check_int
 
-__all__ = ["UNKNOWN_OF_DTYPE", "RHMParams", "symbol_dtype"]
+__all__ = ["RHMParams", "symbol_dtype", "unknown_symbol"]
 
 #: Largest tuple code space ``v**s`` we accept: tuple codes are int64 in the kernels.
 _MAX_TUPLE_CODES = 2**62
@@ -36,9 +37,30 @@ def symbol_dtype(n_symbols: int) -> np.dtype[Any]:
     )
 
 
-def UNKNOWN_OF_DTYPE(dtype: np.dtype[Any]) -> int:
-    """The reserved *unknown* marker of a symbol dtype: its largest value."""
-    return int(np.iinfo(dtype).max)
+def unknown_symbol(dtype: npt.DTypeLike) -> int:
+    """The reserved *unknown-symbol* marker of an unsigned symbol dtype: its largest value.
+
+    One of the library's two markers, never mixed (see also
+    :data:`rhm_theory.empirical.counts.UNKNOWN_CLUSTER`): stored symbols of any level (tokens,
+    latents, parses, posterior draws) live in an unsigned dtype, so a symbol that is
+    ungrammatical, masked or not determined holds that dtype's largest value, which
+    :func:`symbol_dtype` keeps free (:attr:`RHMParams.unknown` for a grammar's dtype).
+
+    Parameters
+    ----------
+    dtype : dtype_like
+        An unsigned integer dtype.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> unknown_symbol(np.uint8), unknown_symbol(np.uint16)
+    (255, 65535)
+    """
+    return int(np.iinfo(np.dtype(dtype)).max)
 
 
 @dataclass(frozen=True, init=False)
@@ -144,8 +166,11 @@ class RHMParams:
 
     @property
     def unknown(self) -> int:
-        """Marker value for ungrammatical / unknown symbols (largest value of :attr:`dtype`)."""
-        return UNKNOWN_OF_DTYPE(self.dtype)
+        """The unknown-symbol marker of :attr:`dtype` (its largest value; :func:`unknown_symbol`).
+
+        Marks ungrammatical, masked or undetermined stored symbols; never a real symbol.
+        """
+        return unknown_symbol(self.dtype)
 
     def nodes_at_level(self, level: int) -> int:
         """Number of nodes ``s**(L - level)`` at ``level`` (0 = tokens, L = root)."""

@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.parsing import parse
-from rhm_theory.validation import check_int, check_seed
+from rhm_theory.validation import check_int, check_random_state, check_seed
 
 __all__ = [
     "RNG_SCHEME_VERSION",
@@ -73,6 +73,10 @@ class Sample:
 
 
 # -- counter-based random numbers ----------------------------------------------------------
+# Deliberate copies: _mix64 and the per-string state are repeated in inference/bp.py and
+# inference/corruption.py. Each module keeps its kernels and the jitted helpers they call
+# (numba's cache=True does not see edits to a helper imported from another module), and
+# the hash is frozen by RNG_SCHEME_VERSION and the sha256 tests of tests/test_sampling.py.
 @nb.njit(cache=True, inline="always")
 def _mix64(z: np.uint64) -> np.uint64:
     # splitmix64 finaliser: a bijective avalanche hash of a 64-bit word.
@@ -130,7 +134,10 @@ def _copy_latents(
 # symbol is read. No heap buffer and no copy; the row stays in L1 cache. Indices are
 # unsigned so that numba emits no negative-index wraparound code in the hot loop, and
 # s == 2 has its own loop because a runtime-length inner loop (vectorised by LLVM for
-# nothing) costs about 3x.
+# nothing) costs about 3x. The four expanders (uniform/weighted x s == 2/general) and the two
+# parallel kernels repeat the same level loop on purpose: each is a kernel specialisation
+# whose draw order fixes the sampled bytes; a shared generic loop would cost speed (the
+# branches sit in the innermost loop) and is not what numba inlines well.
 @nb.njit(cache=True, inline="always")
 def _row_pow2_s2(
     rules: npt.NDArray[Any],
@@ -852,7 +859,7 @@ def _sample_distinct(grammar: Grammar, P: int, seed: int, latents: bool) -> Samp
 def _sample_by_enumeration(grammar: Grammar, P: int, seed: int, latents: bool) -> Sample:
     # Small P_max (< 2P < 2**63): permute all tree indices and decode the first P.
     p = grammar.params
-    rng = np.random.default_rng([int(seed), 0x5EED])
+    rng = check_random_state(seed, 0x5EED)
     chosen = rng.permutation(p.P_max)[:P].astype(np.int64)
     tokens = np.empty((P, p.string_length), dtype=p.dtype)
     _decode_kernel(_packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, chosen, tokens)

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.model.params import RHMParams
-from rhm_theory.validation import check_float, check_int, check_seed
+from rhm_theory.validation import check_float, check_int, check_random_state, check_seed
 
 __all__ = [
     "lognormal_rule_probs",
@@ -82,7 +82,7 @@ def lognormal_rule_probs(
     sigma = check_float("sigma", sigma, minimum=0.0)
     seed = check_seed("seed", seed)
     chosen = _levels(params, levels)
-    rng = np.random.default_rng([seed, 0x10C9])
+    rng = check_random_state(seed, 0x10C9)
     out = uniform_rule_probs(params)
     for lv in range(1, params.L + 1):
         z = rng.standard_normal((params.vocab(lv), params.m))

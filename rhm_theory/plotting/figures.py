@@ -93,6 +93,18 @@ def _no_data(fig: Figure, what: str) -> Figure:
     return fig
 
 
+def _accuracy_axis(ax: Axes, title: str, xlabel: str, *, legend: bool) -> None:
+    # The common frame of the accuracy panels: log P axis, accuracy in [0, 1].
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy")
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize=6, loc="lower right")
+
+
 # -- 1. accuracy against P, per depth (raw) ----------------------------------------------------
 def plot_accuracy_raw(rows: Iterable[Mapping[str, Any]], method: str = "latent") -> Figure:
     """Accuracy of every non-root level against ``P``: one panel per depth, one curve per level.
@@ -125,13 +137,7 @@ def plot_accuracy_raw(rows: Iterable[Mapping[str, Any]], method: str = "latent")
             label = f"level {c.level}" if len(styles) == 1 else f"l={c.level}, v={c.v}, m={c.m}"
             ax.plot(c.P, c.mean, styles[(c.v, c.m)], color=color, lw=1.4, label=label)
             ax.fill_between(c.P, c.low, c.high, color=color, alpha=0.12, lw=0)
-        ax.set_xscale("log")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title(f"L = {L}")
-        ax.set_xlabel("P (training strings)")
-        ax.set_ylabel("accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, loc="lower right")
+        _accuracy_axis(ax, f"L = {L}", "P (training strings)", legend=True)
     fig.suptitle(f"{_METHOD_LABEL.get(method, method)}: accuracy of each level against P "
                  f"(mean and min-max over {max(c.n_seeds for c in curves)} seeds)")
     return fig
@@ -176,14 +182,7 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
                     lw=1.3, label=label)
         ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
         ax.axhline(0.95, color="0.7", lw=0.6, ls=":")
-        ax.set_xscale("log")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title(title)
-        ax.set_xlabel(f"P / ({scale_name})")
-        ax.set_ylabel("accuracy")
-        ax.grid(alpha=0.3)
-        if len(group) <= 8:
-            ax.legend(fontsize=6, loc="lower right")
+        _accuracy_axis(ax, title, f"P / ({scale_name})", legend=len(group) <= 8)
     if any(len(g) > 8 for _, g in panels):
         # Many (v, m, L): one legend for the figure (the worst-level panel has every curve).
         handles, labels = axes[len(panels) - 1].get_legend_handles_labels()

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.sweeps.thresholds import CrossingRule, cell_thresholds
-from rhm_theory.validation import check_choice, check_int, check_seed
+from rhm_theory.validation import check_choice, check_int, check_random_state, check_seed
 
 __all__ = [
     "CANDIDATES",
@@ -289,7 +289,7 @@ def compare_rescalings(
     if any(CANDIDATES[n].per_level for n in names) and any(k[4] == 0 for k in keys):
         raise ValueError("per-level rescalings need per-level thresholds (level >= 1)")
     log_scale = np.array([[CANDIDATES[n].log_scale(*k) for k in keys] for n in names])
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     n_runs = int(sum(g.size for g in groups))
     if len(keys) < 2:
         nan = {n: math.nan for n in names}
@@ -383,7 +383,7 @@ def loglinear_fit(
     if not rank_ok:
         return LogLinearFit(nan, nan, nan, len(rows), n_boot)
     coef = np.linalg.lstsq(Xc, y, rcond=None)[0]
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     draws = np.empty((n_boot, len(cols)))
     starts = np.cumsum([0] + [g.size for g in groups])
     for b in range(n_boot):

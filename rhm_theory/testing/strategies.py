@@ -77,12 +77,22 @@ def _check_s(s: int) -> int:
     return _cap("the s strategy's value", s, 2)
 
 
-def _check_caps(min_v: int, max_v: int, max_m: int, min_L: int, max_L: int) -> None:
+def _check_caps(
+    min_v: int, max_v: int, max_m: int, min_L: int, max_L: int, max_n_c: int | None
+) -> None:
     _cap("min_v", min_v, 2)
     _cap("max_v", max_v, min_v)
     _cap("max_m", max_m, 1)
     _cap("min_L", min_L, 1)
     _cap("max_L", max_L, min_L)
+    if max_n_c is not None:
+        _cap("max_n_c", max_n_c, 1)
+
+
+def _n_c_cap(v: int, s: int, m: int, max_n_c: int | None) -> int:
+    # Largest admissible n_c: the cap (default v) and unambiguous root rules, n_c*m <= v**s.
+    cap: int = min(v if max_n_c is None else max_n_c, v**s // m)
+    return cap
 
 
 def rhm_params(
@@ -124,9 +134,7 @@ def rhm_params(
     >>> find(rhm_params(max_v=4, s=2), lambda p: p.m == 3)  # the simplest draw with m = 3
     RHMParams(v=3, m=3, s=2, L=1, n_c=1)
     """
-    _check_caps(min_v, max_v, max_m, min_L, max_L)
-    if max_n_c is not None:
-        _cap("max_n_c", max_n_c, 1)
+    _check_caps(min_v, max_v, max_m, min_L, max_L, max_n_c)
     s_st = _s_strategy(s)
 
     @st.composite
@@ -134,7 +142,7 @@ def rhm_params(
         v = draw(st.integers(min_v, max_v))
         s_val = _check_s(draw(s_st))
         m = draw(st.integers(1, min(max_m, v ** (s_val - 1))))
-        n_c = draw(st.integers(1, min(v if max_n_c is None else max_n_c, v**s_val // m)))
+        n_c = draw(st.integers(1, _n_c_cap(v, s_val, m, max_n_c)))
         L = draw(st.integers(min_L, max_L))
         return RHMParams(v=v, m=m, s=s_val, L=L, n_c=n_c)
 
@@ -184,7 +192,7 @@ def _balanced_choices(
         ms = tuple(
             m
             for m in range(1, min(max_m, v ** (s - 1)) + 1)
-            if v // math.gcd(v, m) <= min(v if max_n_c is None else max_n_c, v**s // m)
+            if v // math.gcd(v, m) <= _n_c_cap(v, s, m, max_n_c)
         )
         if ms:
             out.append((v, ms))
@@ -228,9 +236,7 @@ def balanced_params(
     >>> find(balanced_params(max_v=6), lambda p: p.n_c < p.v)  # v | n_c * m needs m = 2
     RHMParams(v=2, m=2, s=2, L=1, n_c=1)
     """
-    _check_caps(min_v, max_v, max_m, min_L, max_L)
-    if max_n_c is not None:
-        _cap("max_n_c", max_n_c, 1)
+    _check_caps(min_v, max_v, max_m, min_L, max_L, max_n_c)
     s_st = _s_strategy(s)
 
     @st.composite
@@ -245,7 +251,7 @@ def balanced_params(
         v, ms = draw(st.sampled_from(choices))
         m = draw(st.sampled_from(ms))
         q = v // math.gcd(v, m)
-        n_c = q * draw(st.integers(1, min(v if max_n_c is None else max_n_c, v**s_val // m) // q))
+        n_c = q * draw(st.integers(1, _n_c_cap(v, s_val, m, max_n_c) // q))
         L = draw(st.integers(min_L, max_L))
         return RHMParams(v=v, m=m, s=s_val, L=L, n_c=n_c)
 
