@@ -8,7 +8,7 @@ from rhm_theory.algorithms.clustering import (
     get_clustering,
     kmeans_plus_plus,
 )
-from rhm_theory.algorithms.ilc import UNKNOWN, UNKNOWN_CLUSTER, IterativeLatentClustering, lift
+from rhm_theory.algorithms.ilc import UNKNOWN_CLUSTER, IterativeLatentClustering, lift
 from rhm_theory.algorithms.metrics import (
     LevelScore,
     adjusted_rand_index,
@@ -19,7 +19,6 @@ from rhm_theory.algorithms.metrics import (
 __all__ = [
     "CLUSTERING_ROUTINES",
     "DEFAULT_CLUSTERING",
-    "UNKNOWN",
     "UNKNOWN_CLUSTER",
     "IterativeLatentClustering",
     "LevelScore",

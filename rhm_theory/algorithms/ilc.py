@@ -18,11 +18,9 @@ from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample
 
-__all__ = ["UNKNOWN", "UNKNOWN_CLUSTER", "DataSource", "IterativeLatentClustering", "lift"]
+__all__ = ["UNKNOWN_CLUSTER", "DataSource", "IterativeLatentClustering", "lift"]
 
 IntArray = npt.NDArray[np.int64]
-#: Former name of :data:`UNKNOWN_CLUSTER`, kept while the docs' theory-to-code map names it.
-UNKNOWN = UNKNOWN_CLUSTER
 
 Chunk = Sample | npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
 #: Training data: one array / Sample, or a zero-argument callable returning a fresh
