@@ -4,6 +4,7 @@ Both checks train on the grid of :func:`rhm_theory.neural.experiments.scaling_gr
 (``"quick"`` in the default verification, ``"decisive"`` with ``--full``), compare the
 collapse of ``log P*`` under the claim's rescaling ``v m^3`` and the token-level
 competitor ``v m^(L+1)`` on the same rows (bootstrap over grammar seeds,
+:func:`rhm_theory.sweeps.collapse.compare_rescalings`, rows adapted by
 :mod:`proofs_checks.neural_compare`), and run the same comparison on the masked-LM
 baseline, where the claim is false, as negative control. The quick grid (two depths, one
 ``m``, 150 steps) is not built to decide and is expected to be INCONCLUSIVE.
@@ -16,12 +17,19 @@ from typing import Any
 
 from proofs_checks._framework import CheckResult, GridName, Verdict
 from proofs_checks.neural_compare import (
-    BOOTSTRAP,
     MIN_SEEDS,
-    compare_rescalings,
     neural_rows,
     scaling_verdict,
-    thresholds_by_cell,
+    threshold_points_by_cell,
+)
+from rhm_theory.sweeps.collapse import (
+    MAX_MISSING_FRACTION,
+    N_BOOTSTRAP,
+    REJECT_FRACTION,
+    WIN_FRACTION,
+    CollapseComparison,
+    ThresholdPoint,
+    compare_rescalings,
 )
 from rhm_theory.sweeps.runner import SweepCell
 
@@ -32,9 +40,22 @@ __all__ = ["Data2VecScalingCheck", "NeuralScalingCheck", "neural_checks"]
 ACCURACY_FRACTION = 0.5
 #: The claim's rescaling and its decisive competitor (THEORY.md sections 4 and 10).
 CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
-_TOLERANCE = (f"bootstrap ({BOOTSTRAP[0]} resamples of the grammar seeds, two-sided level "
-              f"{BOOTSTRAP[1]}) of the difference of collapse spreads; cells need >= "
-              f"{MIN_SEEDS} seeds with an uncensored threshold")
+_TOLERANCE = (f"bootstrap ({N_BOOTSTRAP} resamples of the grammar seeds) of the collapse "
+              f"scores: the claim wins in >= {WIN_FRACTION} and the competitor collapses "
+              f"worse in >= {REJECT_FRACTION} of resamples; >= 3 cells, <= "
+              f"{MAX_MISSING_FRACTION} censored thresholds; cells need >= {MIN_SEEDS} seeds "
+              f"with an uncensored threshold")
+
+
+def _compare(points: Sequence[ThresholdPoint]) -> CollapseComparison:
+    return compare_rescalings(points, CLAIM, [COMPETITOR])
+
+
+def _by_cell(points: Sequence[ThresholdPoint]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for p in points:
+        out.setdefault(f"v={p.v},m={p.m},L={p.L}", []).append(p.P_star)
+    return out
 
 
 def _grid(grid: GridName) -> str:
@@ -66,21 +87,21 @@ class Data2VecScalingCheck:
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
         root = lambda L: L  # noqa: E731 - the root probe is level L
-        cells, info = thresholds_by_cell(out, "data2vec", "root_probe", root, ACCURACY_FRACTION)
-        ctrl_cells, ctrl_info = thresholds_by_cell(out, "mlm", "root_probe", root,
-                                                   ACCURACY_FRACTION)
-        comparison = compare_rescalings(cells, CLAIM, COMPETITOR)
-        control = compare_rescalings(ctrl_cells, CLAIM, COMPETITOR)
+        cells, info = threshold_points_by_cell(out, "data2vec", "root_probe", root,
+                                               ACCURACY_FRACTION)
+        ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "root_probe", root,
+                                                         ACCURACY_FRACTION)
+        comparison = _compare(cells)
         verdict, alts, neg = scaling_verdict(
-            comparison, control,
-            "the same comparison on the masked-LM baseline (token targets: v m^(L+1))")
+            comparison, _compare(ctrl_cells),
+            "the same comparison on the masked-LM baseline (token targets: v m^(L+1))",
+            COMPETITOR)
         return CheckResult(
             self.name, self.claim, self.source,
             prediction="log P*(root probe) collapses under v m^3 better than under "
                        "v m^(L+1), the latter rejected",
-            measured={"P_star_by_cell": {f"v={k[0]},m={k[1]},L={k[2]}": v
-                                         for k, v in cells.items()},
-                      "comparison": comparison, **info},
+            measured={"P_star_by_cell": _by_cell(cells), "comparison": comparison.to_dict(),
+                      **info},
             predicted={"rescaling": CLAIM},
             tolerance=_TOLERANCE, verdict=verdict, alternatives=alts, negative_control=neg,
             details={"grid": _grid(grid), "device": self.device,
@@ -105,23 +126,22 @@ class NeuralScalingCheck:
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
         top = lambda L: L - 1  # noqa: E731 - the root is not identifiable without labels
-        ctrl_cells, ctrl_info = thresholds_by_cell(out, "mlm", "latent_probe", top,
-                                                   ACCURACY_FRACTION)
-        control = compare_rescalings(ctrl_cells, CLAIM, COMPETITOR)
+        ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "latent_probe", top,
+                                                         ACCURACY_FRACTION)
+        control = _compare(ctrl_cells)
         verdicts, alts, measured = [], [], {}
         neg = None
         for arm in ("slc", "slc-sg"):
-            cells, info = thresholds_by_cell(out, arm, "recovery", top, ACCURACY_FRACTION)
-            comparison = compare_rescalings(cells, CLAIM, COMPETITOR)
+            cells, info = threshold_points_by_cell(out, arm, "recovery", top, ACCURACY_FRACTION)
+            comparison = _compare(cells)
             v, (alt,), neg = scaling_verdict(
                 comparison, control,
                 "the same comparison on the masked-LM baseline's level-(L-1) probe "
-                "(token targets: v m^(L+1))")
+                "(token targets: v m^(L+1))", COMPETITOR)
             verdicts.append(v)
             alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
-            measured[arm] = {"P_star_by_cell": {f"v={k[0]},m={k[1]},L={k[2]}": x
-                                                for k, x in cells.items()},
-                             "comparison": comparison, "verdict": v.value, **info}
+            measured[arm] = {"P_star_by_cell": _by_cell(cells),
+                             "comparison": comparison.to_dict(), "verdict": v.value, **info}
         return CheckResult(
             self.name, self.claim, self.source,
             prediction="log P*(recovery of level L-1) collapses under v m^3 better than "
