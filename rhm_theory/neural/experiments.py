@@ -32,6 +32,7 @@ from rhm_theory.neural.training import (
     set_determinism,
     train,
 )
+from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice
 
 __all__ = [
@@ -45,7 +46,6 @@ __all__ = [
     "evaluate",
     "execute_run",
     "grid_runs",
-    "last_crossing",
     "model_config_from_dict",
     "probe_split",
     "probe_thresholds",
@@ -346,40 +346,22 @@ def run_neural(
     return RunResult(model, grammar, rows, result, time.perf_counter() - t0, meta)
 
 
-def last_crossing(
-    xs: Sequence[float], ys: Sequence[float], target: float, up: bool = True
+def _censored_crossing(
+    Ps: Sequence[float], ys: Sequence[float], target: float, up: bool
 ) -> tuple[float, str | None]:
-    """``x`` where ``y`` crosses ``target`` for good: the *last* crossing, with censoring.
+    """:func:`crossing_point` (rule ``"last"``) of an upward or downward curve, with censoring.
 
-    The rule of :func:`rhm_theory.sweeps.thresholds.crossing_point` (one rule for every
-    threshold of the project): after the returned ``x`` every grid point is on the far side
-    of ``target`` (at or above it for ``up``, at or below it otherwise), so a noisy curve
-    that touches the target early and falls back is not counted. Interpolation is linear
-    in ``log x`` between the last point on the near side and the next one (linear in ``x``
-    when that point is at ``x <= 0``, e.g. an untrained model at ``P = 0``). Censoring:
-    ``"left"`` when every point is already across (``x`` = the first grid point, an upper
-    bound), ``"right"`` when the last point is not (NaN).
-
-    >>> round(last_crossing([100, 200, 400], [0.1, 0.5, 1.0], 0.75)[0], 6)  # 200 sqrt(2)
-    282.842712
-    >>> x, censored = last_crossing([1, 2, 4, 8], [0.9, 0.1, 0.9, 0.9], 0.5)  # dip, recovery
-    >>> round(x, 6), censored
-    (2.828427, None)
+    A downward crossing of ``target`` is the upward crossing of ``-y`` at ``-target``.
+    ``"right"``: the curve ends on the near side (NaN); ``"left"``: every point is already
+    across (``P*`` = the smallest ``P``, only an upper bound).
     """
-    x = [float(v) for v in xs]
-    y = [float(v) if up else -float(v) for v in ys]
-    t = float(target) if up else -float(target)
-    if not x or y[-1] < t:
-        return float("nan"), "right"
-    below = [i for i, yi in enumerate(y) if yi < t]
-    if not below:
-        return x[0], "left"
-    i = below[-1]
-    x0, x1, y0, y1 = x[i], x[i + 1], y[i], y[i + 1]
-    frac = (t - y0) / (y1 - y0)
-    if x0 <= 0:
-        return x0 + frac * (x1 - x0), None
-    return math.exp(math.log(x0) + frac * (math.log(x1) - math.log(x0))), None
+    sign = 1.0 if up else -1.0
+    y = sign * np.asarray(ys, dtype=np.float64)
+    t = sign * float(target)
+    p_star = crossing_point(Ps, y, t, rule="last")
+    if math.isnan(p_star):
+        return p_star, "right"
+    return p_star, "left" if bool(np.all(y >= t)) else None
 
 
 def probe_thresholds(
@@ -395,8 +377,8 @@ def probe_thresholds(
     (``root_probe``, ``latent_probe``, ``recovery``) cross upwards at
     ``chance + accuracy_fraction * (1 - chance)`` with ``chance = 1 / vocab``;
     ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is the
-    last crossing (:func:`last_crossing`), interpolated linearly in ``log P``, NaN when
-    the curve ends on the near side.
+    last crossing (:func:`rhm_theory.sweeps.thresholds.crossing_point`, rule ``"last"``),
+    interpolated linearly in ``log P``, NaN when the curve ends on the near side.
 
     Returns
     -------
@@ -429,7 +411,7 @@ def probe_thresholds(
             n_sym = int(first["n_c"]) if first["level"] == L else v
             chance = 1.0 / n_sym
             target, up = chance + accuracy_fraction * (1.0 - chance), True
-        p_star, censored = last_crossing(
+        p_star, censored = _censored_crossing(
             [float(r["P"]) for r in curve], [float(r["value"]) for r in curve], target, up
         )
         vm3, vml1 = v * m**3, v * m ** (L + 1)
