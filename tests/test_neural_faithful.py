@@ -207,6 +207,13 @@ def test_thresholds_use_the_sweeps_rule_both_ways() -> None:
             for p, x in ((1, 1.0), (2, 0.6), (4, 0.2))]
     down = probe_thresholds(rows, sensitivity_target=0.4)[0]
     assert down["value"] == pytest.approx(2 * 2**0.5) and down["censored"] is None
+    # An untrained model (P = 0) below the target, every trained point above: linear in P.
+    rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
+            for p, x in ((0, 1.0), (100, 0.2), (200, 0.1))]
+    zero = probe_thresholds(rows, sensitivity_target=0.4)[0]
+    assert zero["value"] == pytest.approx(75.0) and zero["censored"] is None
+    early = probe_thresholds(rows, sensitivity_target=1.0)[0]
+    assert early["value"] == 0.0 and early["censored"] == "left"
 
 
 def test_flatten_root_readout_separates_order() -> None:

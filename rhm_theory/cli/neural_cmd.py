@@ -16,7 +16,15 @@ from rhm_theory.cli._output import format_table, print_json
 
 __all__ = ["register"]
 
-_COLUMNS = ("method", "regime", "m", "L", "P", "level", "layer", "metric", "value")
+_COLUMNS = ("method", "regime", "m", "L", "P", "level", "layer", "metric", "value", "bayes")
+#: Row fields holding the Bayes-optimal value of the row's metric (shown as ``bayes``).
+_BAYES_FIELDS = ("bayes_root_accuracy", "bayes_masked_accuracy")
+
+
+def _with_bayes(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its Bayes-optimal reference, if it has one, in a ``bayes`` column."""
+    refs = [row[k] for k in _BAYES_FIELDS if k in row]
+    return {**row, "bayes": refs[0]} if refs else row
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -112,7 +120,8 @@ def register(subparsers: Any) -> None:
         "data2vec",
         help="train data2vec on RHM strings and probe it (needs PyTorch)",
         description="Masked transformer student regressing an EMA teacher's top-K FFN "
-        "outputs; reports root and latent probes, synonymic sensitivity.",
+        "outputs; reports root and latent probes, synonymic sensitivity, and the "
+        "Bayes-optimal root accuracy (column bayes).",
     )
     _add_common(d)
     _add_transformer(d)
@@ -122,7 +131,8 @@ def register(subparsers: Any) -> None:
         "mlm",
         help="train the masked-token baseline (same transformer) and probe it (needs PyTorch)",
         description="Cross-entropy on masked tokens with data2vec's transformer: the "
-        "token-level baseline (predicted threshold v m^(L+1)).",
+        "token-level baseline (predicted threshold v m^(L+1)). Reports the probes and the "
+        "masked-token accuracy next to their Bayes-optimal values (column bayes).",
     )
     _add_common(mlm)
     _add_transformer(mlm)
@@ -132,7 +142,8 @@ def register(subparsers: Any) -> None:
         "slc",
         help="train the stacked latent-clustering network and probe it (needs PyTorch)",
         description="L-1 predictor + clusterer modules with EMA-teacher codes; reports code "
-        "recovery, probes and synonymic sensitivity.",
+        "recovery, probes, synonymic sensitivity and the Bayes-optimal root accuracy "
+        "(column bayes).",
     )
     _add_common(s)
     b = s.add_argument_group("SLC model")
@@ -246,7 +257,9 @@ def _run(method: str, args: argparse.Namespace) -> int:
              "rows": rows}
         )
     else:
-        print(format_table(rows, [c for c in _COLUMNS if rows and c in rows[0]] or None))
+        shown = [_with_bayes(r) for r in rows]
+        cols = [c for c in _COLUMNS if c == "bayes" or (rows and c in rows[0])]
+        print(format_table(shown, cols))
         print(f"\n{len(rows)} rows on {device} in {seconds:.1f} s", file=sys.stderr)
     return 0
 

@@ -36,6 +36,10 @@ def masked_token_loss(
     return F.cross_entropy(logits[mask].float(), tokens[mask])
 
 
+def _accuracy(logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return (logits.argmax(-1) == tokens)[mask].float().mean()
+
+
 class MaskedLM(nn.Module):
     """Masked-token prediction with the transformer of :class:`Data2Vec`.
 
@@ -78,8 +82,22 @@ class MaskedLM(nn.Module):
         mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, tokens.device, c.mask_align)
         logits = self.logits(tokens, mask)
         loss = masked_token_loss(logits, tokens, mask)
-        acc = (logits.argmax(-1) == tokens)[mask].float().mean()
-        return loss, {"masked_accuracy": acc.detach()}
+        return loss, {"masked_accuracy": _accuracy(logits, tokens, mask).detach()}
+
+    @torch.no_grad()
+    def masked_accuracy(self, tokens: torch.Tensor, generator: torch.Generator) -> float:
+        """Accuracy of the most probable token at the positions of a fresh training mask.
+
+        The mask is drawn like the training masks (:func:`make_mask` with this model's
+        ratio, span and alignment) from ``generator``, on the generator's device; the
+        Bayes-optimal value of the same quantity is
+        :func:`rhm_theory.inference.bayes_masked_token_baseline`.
+        """
+        b, t = tokens.shape
+        c = self.config
+        mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, generator.device,
+                         c.mask_align).to(tokens.device)
+        return float(_accuracy(self.logits(tokens, mask), tokens, mask))
 
     def update_teacher(self, step: int, total_steps: int) -> float:
         """No teacher: returns 0.0 and changes nothing."""
