@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import CheckResult, GridName, Verdict
+from proofs_checks._framework import (
+    Alternative,
+    CheckResult,
+    GridName,
+    NegativeControl,
+    Verdict,
+)
 from proofs_checks.neural_compare import (
     MIN_SEEDS,
     neural_rows,
@@ -70,19 +76,39 @@ def _combine(verdicts: Sequence[Verdict]) -> Verdict:
     return Verdict.INCONCLUSIVE
 
 
-class Data2VecScalingCheck:
+class _NeuralCheck:
+    """What both neural checks share: the device, no sweep cells, the result's frame."""
+
+    name: str
+    claim: str
+    source: str
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = device
+
+    def cells(self, grid: GridName) -> list[SweepCell]:
+        """None: the neural runs are not sweep cells (see :func:`neural_rows`)."""
+        return []
+
+    def _result(self, grid: GridName, prediction: str, measured: dict[str, Any],
+                verdict: Verdict, alternatives: tuple[Alternative, ...],
+                negative_control: NegativeControl | None,
+                control_cells: dict[str, Any]) -> CheckResult:
+        return CheckResult(
+            self.name, self.claim, self.source, prediction=prediction, measured=measured,
+            predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE, verdict=verdict,
+            alternatives=alternatives, negative_control=negative_control,
+            details={"grid": _grid(grid), "device": self.device,
+                     "accuracy_fraction": ACCURACY_FRACTION, "control_cells": control_cells})
+
+
+class Data2VecScalingCheck(_NeuralCheck):
     """Root-probe threshold of data2vec collapses in ``v m^3``; the MLM's does not."""
 
     name = "neural_data2vec_scaling"
     claim = ("data2vec (a masked student regressing an EMA teacher's latents) learns the "
              "root at P ~ v m^3, constant in depth, not at the token-level v m^(L+1).")
     source = "THEORY.md section 6 (reported); Korchinski-Favero-Wyart 2026, section 5"
-
-    def __init__(self, device: str = "auto") -> None:
-        self.device = device
-
-    def cells(self, grid: GridName) -> list[SweepCell]:
-        return []
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
@@ -96,19 +122,14 @@ class Data2VecScalingCheck:
             comparison, _compare(ctrl_cells),
             "the same comparison on the masked-LM baseline (token targets: v m^(L+1))",
             COMPETITOR)
-        return CheckResult(
-            self.name, self.claim, self.source,
-            prediction="log P*(root probe) collapses under v m^3 better than under "
-                       "v m^(L+1), the latter rejected",
-            measured={"P_star_by_cell": _by_cell(cells), "comparison": comparison.to_dict(),
-                      **info},
-            predicted={"rescaling": CLAIM},
-            tolerance=_TOLERANCE, verdict=verdict, alternatives=alts, negative_control=neg,
-            details={"grid": _grid(grid), "device": self.device,
-                     "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info})
+        return self._result(
+            grid, "log P*(root probe) collapses under v m^3 better than under v m^(L+1), "
+            "the latter rejected",
+            {"P_star_by_cell": _by_cell(cells), "comparison": comparison.to_dict(), **info},
+            verdict, alts, neg, ctrl_info)
 
 
-class NeuralScalingCheck:
+class NeuralScalingCheck(_NeuralCheck):
     """Top non-root level recovery of the SLC network (both arms) collapses in ``v m^3``."""
 
     name = "neural_slc_scaling"
@@ -116,12 +137,6 @@ class NeuralScalingCheck:
              "own latents recovers the latent tree at P ~ v m^3, not v m^(L+1), with or "
              "without stop-gradients between modules.")
     source = "THEORY.md section 6 (reported); Korchinski-Favero-Wyart 2026, SLC experiments"
-
-    def __init__(self, device: str = "auto") -> None:
-        self.device = device
-
-    def cells(self, grid: GridName) -> list[SweepCell]:
-        return []
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
@@ -142,15 +157,10 @@ class NeuralScalingCheck:
             alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
             measured[arm] = {"P_star_by_cell": _by_cell(cells),
                              "comparison": comparison.to_dict(), "verdict": v.value, **info}
-        return CheckResult(
-            self.name, self.claim, self.source,
-            prediction="log P*(recovery of level L-1) collapses under v m^3 better than "
-                       "under v m^(L+1), the latter rejected, for both arms",
-            measured=measured, predicted={"rescaling": CLAIM},
-            tolerance=_TOLERANCE, verdict=_combine(verdicts), alternatives=tuple(alts),
-            negative_control=neg,
-            details={"grid": _grid(grid), "device": self.device,
-                     "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info})
+        return self._result(
+            grid, "log P*(recovery of level L-1) collapses under v m^3 better than under "
+            "v m^(L+1), the latter rejected, for both arms",
+            measured, _combine(verdicts), tuple(alts), neg, ctrl_info)
 
 
 def neural_checks(device: str = "auto") -> list[Data2VecScalingCheck | NeuralScalingCheck]:

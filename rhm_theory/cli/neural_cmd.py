@@ -8,6 +8,7 @@ PyTorch is imported only when one of these commands runs, so the CLI works witho
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from typing import Any
@@ -92,6 +93,19 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    "strings seen by one online run")
 
 
+#: ``(command, help, description)`` of the two transformer commands (same options).
+_TRANSFORMER_COMMANDS = (
+    ("data2vec", "train data2vec on RHM strings and probe it (needs PyTorch)",
+     "Masked transformer student regressing an EMA teacher's top-K FFN outputs; reports "
+     "root and latent probes, synonymic sensitivity, and the Bayes-optimal root accuracy "
+     "(column bayes)."),
+    ("mlm", "train the masked-token baseline (same transformer) and probe it (needs PyTorch)",
+     "Cross-entropy on masked tokens with data2vec's transformer: the token-level baseline "
+     "(predicted threshold v m^(L+1)). Reports the probes and the masked-token accuracy "
+     "next to their Bayes-optimal values (column bayes)."),
+)
+
+
 def _add_transformer(d: argparse.ArgumentParser) -> None:
     a = d.add_argument_group("transformer")
     a.add_argument("--depth", type=int, default=2)
@@ -116,27 +130,11 @@ def _add_transformer(d: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add the ``data2vec``, ``mlm``, ``slc`` and ``neural`` commands."""
-    d = subparsers.add_parser(
-        "data2vec",
-        help="train data2vec on RHM strings and probe it (needs PyTorch)",
-        description="Masked transformer student regressing an EMA teacher's top-K FFN "
-        "outputs; reports root and latent probes, synonymic sensitivity, and the "
-        "Bayes-optimal root accuracy (column bayes).",
-    )
-    _add_common(d)
-    _add_transformer(d)
-    d.set_defaults(func=_run_data2vec)
-
-    mlm = subparsers.add_parser(
-        "mlm",
-        help="train the masked-token baseline (same transformer) and probe it (needs PyTorch)",
-        description="Cross-entropy on masked tokens with data2vec's transformer: the "
-        "token-level baseline (predicted threshold v m^(L+1)). Reports the probes and the "
-        "masked-token accuracy next to their Bayes-optimal values (column bayes).",
-    )
-    _add_common(mlm)
-    _add_transformer(mlm)
-    mlm.set_defaults(func=_run_mlm)
+    for name, help_text, description in _TRANSFORMER_COMMANDS:
+        t = subparsers.add_parser(name, help=help_text, description=description)
+        _add_common(t)
+        _add_transformer(t)
+        t.set_defaults(func=functools.partial(_run, name))
 
     s = subparsers.add_parser(
         "slc",
@@ -156,20 +154,8 @@ def register(subparsers: Any) -> None:
     b.add_argument("--sharpness-weight", type=float, default=0.1)
     b.add_argument("--recon-weight", type=float, default=1.0)
     b.add_argument("--teacher-temperature", type=float, default=0.5)
-    s.set_defaults(func=_run_slc)
+    s.set_defaults(func=functools.partial(_run, "slc"))
     _register_neural(subparsers)
-
-
-def _run_data2vec(args: argparse.Namespace) -> int:
-    return _run("data2vec", args)
-
-
-def _run_mlm(args: argparse.Namespace) -> int:
-    return _run("mlm", args)
-
-
-def _run_slc(args: argparse.Namespace) -> int:
-    return _run("slc", args)
 
 
 def _model_config(method: str, args: argparse.Namespace) -> Any:
