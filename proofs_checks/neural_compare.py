@@ -1,7 +1,9 @@
-"""Competitor comparison for the neural scaling claims: collapse of log P* under rescalings.
+"""Neural rows as the library's threshold points, and the neural checks' verdict rule.
 
-Self-contained on purpose (issue 13): the library helpers for this comparison are being
-written in ``rhm_theory/sweeps`` in parallel; this module should be unified with them.
+The competitor comparison itself is :func:`rhm_theory.sweeps.collapse.compare_rescalings`
+(bootstrap over grammar seeds, decision rule of :class:`CollapseComparison`): the neural
+threshold rows of :func:`rhm_theory.neural.experiments.probe_thresholds` are adapted into
+its :class:`~rhm_theory.sweeps.collapse.ThresholdPoint` s here.
 """
 
 from __future__ import annotations
@@ -10,32 +12,18 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from proofs_checks._framework import Alternative, NegativeControl, Verdict
+from rhm_theory.sweeps.collapse import CollapseComparison, ThresholdPoint
 
 __all__ = [
-    "BOOTSTRAP",
     "DECISIVE_RUNS_DIR",
     "DECISIVE_WORKERS",
     "MIN_SEEDS",
-    "SCALES",
-    "compare_rescalings",
     "neural_rows",
     "scaling_verdict",
-    "thresholds_by_cell",
+    "threshold_points_by_cell",
 ]
 
-#: Rescalings compared on the same rows: ``(v, m, L) -> scale``.
-SCALES: dict[str, Callable[[int, int, int], float]] = {
-    "v m^3": lambda v, m, L: float(v * m**3),
-    "v m^(L+1)": lambda v, m, L: float(v * m ** (L + 1)),
-    "v m^L": lambda v, m, L: float(v * m**L),
-}
-#: Bootstrap resamples of the grammar seeds (within each cell) and the two-sided level:
-#: 2,000 resamples put the Monte Carlo error of a 2.5% quantile well below its spread.
-BOOTSTRAP = (2000, 0.05)
 #: A cell enters the comparison only with at least this many grammar seeds that crossed
 #: (a single seed has no spread to bootstrap).
 MIN_SEEDS = 2
@@ -75,17 +63,32 @@ def neural_rows(grid: str, device: str) -> list[dict[str, Any]]:
     return _ROWS_CACHE[key]
 
 
-def thresholds_by_cell(
+def _label(p: ThresholdPoint) -> str:
+    return f"v={p.v},m={p.m},L={p.L}"
+
+
+def threshold_points_by_cell(
     rows: Sequence[Mapping[str, Any]], method: str, metric: str, level_of: Callable[[int], int],
     criterion_fraction: float | None = None,
-) -> tuple[dict[tuple[int, int, int], list[float]], dict[str, Any]]:
-    """``{(v, m, L): [P* per grammar seed]}`` of one method's threshold rows.
+) -> tuple[list[ThresholdPoint], dict[str, Any]]:
+    """One method's threshold rows as :class:`ThresholdPoint` s, one per grammar seed.
 
-    Censored thresholds (never crossed, or already crossed at the smallest ``P``) are left
-    out and counted; so are cells with fewer than :data:`MIN_SEEDS` seeds.
+    Rows are those of ``method`` with ``metric = "threshold:<metric>"`` at level
+    ``level_of(L)`` (and, for accuracy metrics, at the criterion ``chance +
+    criterion_fraction (1 - chance)``). Censored thresholds (``"right"``: never crossed;
+    ``"left"``: already crossed at the smallest ``P``, only an upper bound) become
+    ``P_star = nan``, so :meth:`CollapseComparison.decision` counts them as missing; cells
+    with fewer than :data:`MIN_SEEDS` seeds that crossed are left out. ``info`` counts
+    both per cell.
+
+    >>> rows = [{"method": "mlm", "metric": "threshold:root_probe", "v": 8, "m": 3, "s": 2,
+    ...          "L": 3, "level": 3, "grammar_seed": g, "censored": None, "value": 100.0 + g}
+    ...         for g in range(2)]
+    >>> pts, info = threshold_points_by_cell(rows, "mlm", "root_probe", lambda L: L)
+    >>> [p.P_star for p in pts], info["cells_with_too_few_seeds"]
+    ([100.0, 101.0], [])
     """
-    cells: dict[tuple[int, int, int], list[float]] = {}
-    censored: dict[str, int] = {}
+    points: list[ThresholdPoint] = []
     for r in rows:
         if r.get("method") != method or r.get("metric") != f"threshold:{metric}":
             continue
@@ -98,90 +101,51 @@ def thresholds_by_cell(
             want = chance + criterion_fraction * (1.0 - chance)
             if not math.isclose(float(r["criterion"]), want, rel_tol=1e-9):
                 continue
-        key = (int(r["v"]), int(r["m"]), L)
         value = r.get("value")
-        if r.get("censored") is not None or value is None or not math.isfinite(float(value)):
-            label = f"v={key[0]},m={key[1]},L={key[2]}"
-            censored[label] = censored.get(label, 0) + 1
-            continue
-        cells.setdefault(key, []).append(float(value))
-    kept = {k: v for k, v in cells.items() if len(v) >= MIN_SEEDS}
-    info = {"censored_by_cell": censored,
-            "cells_with_too_few_seeds": sorted(f"v={k[0]},m={k[1]},L={k[2]}"
-                                               for k in cells if k not in kept)}
-    return kept, info
+        crossed = r.get("censored") is None and value is not None and math.isfinite(float(value))
+        points.append(ThresholdPoint(int(r["v"]), int(r["m"]), int(r["s"]), L,
+                                     int(r["level"]), int(r["grammar_seed"]),
+                                     float(value) if crossed and value is not None else math.nan))
+    censored: dict[str, int] = {}
+    seeds: dict[str, int] = {}
+    for p in points:
+        if math.isfinite(p.P_star):
+            seeds[_label(p)] = seeds.get(_label(p), 0) + 1
+        else:
+            censored[_label(p)] = censored.get(_label(p), 0) + 1
+    few = sorted(c for c, n in seeds.items() if n < MIN_SEEDS)
+    kept = [p for p in points if _label(p) not in few]
+    return kept, {"censored_by_cell": censored, "cells_with_too_few_seeds": few}
 
 
-def _spread(cells: Mapping[tuple[int, int, int], npt.ArrayLike], scale: str) -> float:
-    # Variance across cells of the seed-mean of log(P* / scale): 0 for a perfect collapse.
-    means = [float(np.mean(np.log(v))) - math.log(SCALES[scale](*k)) for k, v in cells.items()]
-    return float(np.var(means))
-
-
-def compare_rescalings(
-    cells: Mapping[tuple[int, int, int], Sequence[float]],
-    claim: str,
-    competitor: str,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Which rescaling collapses ``log P*`` better, with a bootstrap over grammar seeds.
-
-    ``d = spread(competitor) - spread(claim)`` (:func:`_spread`); the seeds of every cell
-    are resampled with replacement (``numpy.random.Generator`` seeded by ``seed``).
-    ``competitor_rejected``: the lower bootstrap quantile of ``d`` is above 0;
-    ``claim_rejected``: the upper one is below 0. ``decidable`` is False when the cells do
-    not vary ``scale_competitor / scale_claim`` (then ``d = 0`` identically).
-
-    >>> cells = {(8, 3, 3): [216.0, 230.0], (8, 3, 5): [220.0, 200.0], (8, 4, 4): [500, 540]}
-    >>> out = compare_rescalings(cells, "v m^3", "v m^(L+1)")
-    >>> out["competitor_rejected"], out["claim_rejected"]
-    (True, False)
-    """
-    ratios = {round(math.log(SCALES[competitor](*k) / SCALES[claim](*k)), 9) for k in cells}
-    out: dict[str, Any] = {
-        "n_cells": len(cells), "claim": claim, "competitor": competitor,
-        "spread": {s: (_spread(cells, s) if cells else math.nan) for s in (claim, competitor)},
-        "decidable": len(cells) >= 2 and len(ratios) >= 2,
-    }
-    if not out["decidable"]:
-        out.update(d_interval=[math.nan, math.nan], competitor_rejected=False,
-                   claim_rejected=False)
-        return out
-    n_boot, alpha = BOOTSTRAP
-    rng = np.random.default_rng([seed, 0xC011A])
-    keys = list(cells)
-    arrays = [np.asarray(cells[k], dtype=np.float64) for k in keys]
-    ds = np.empty(n_boot)
-    for b in range(n_boot):
-        res = {k: a[rng.integers(0, len(a), len(a))] for k, a in zip(keys, arrays, strict=True)}
-        ds[b] = _spread(res, competitor) - _spread(res, claim)
-    lo, hi = (float(q) for q in np.quantile(ds, [alpha / 2, 1 - alpha / 2]))
-    out.update(d_interval=[lo, hi], competitor_rejected=lo > 0, claim_rejected=hi < 0)
-    return out
+def _decision_verdict(comparison: CollapseComparison, competitor: str) -> Verdict:
+    decision = comparison.decision(competitor)
+    if decision == "rejected":
+        return Verdict.FAIL
+    return Verdict.PASS if decision == "claim" else Verdict.INCONCLUSIVE
 
 
 def scaling_verdict(
-    comparison: Mapping[str, Any], control: Mapping[str, Any], control_description: str,
+    comparison: CollapseComparison, control: CollapseComparison, control_description: str,
+    competitor: str,
 ) -> tuple[Verdict, tuple[Alternative, ...], NegativeControl]:
     """Verdict of a claim from its comparison and its negative control's comparison.
 
-    FAIL when the data reject the claim's rescaling; PASS only when they reject the
-    competitor *and* the negative control fails (the same comparison on rows where the
-    claim is false rejects the claim there); INCONCLUSIVE otherwise.
+    Both comparisons come from :func:`rhm_theory.sweeps.collapse.compare_rescalings`
+    and are read with its fixed rule (:meth:`CollapseComparison.decision`). FAIL when a
+    competitor is preferred to the claim's rescaling (``"rejected"``); PASS only when the
+    decision is ``"claim"`` (the ``competitor`` rejected) *and* the negative control fails
+    (the same comparison on rows where the claim is false rejects the claim there);
+    INCONCLUSIVE otherwise.
     """
-    if control["claim_rejected"]:
-        c_verdict = Verdict.FAIL
-    elif control["competitor_rejected"]:
-        c_verdict = Verdict.PASS
-    else:
-        c_verdict = Verdict.INCONCLUSIVE
-    neg = NegativeControl(control_description, c_verdict, dict(control))
-    alt = Alternative(str(comparison["competitor"]), bool(comparison["competitor_rejected"]),
-                      float(comparison["spread"][comparison["competitor"]]), dict(comparison))
-    if comparison["claim_rejected"]:
-        verdict = Verdict.FAIL
-    elif comparison["competitor_rejected"] and neg.failed_as_expected:
-        verdict = Verdict.PASS
-    else:
+    neg = NegativeControl(control_description, _decision_verdict(control, competitor),
+                          control.to_dict())
+    # With fewer than 2 cells the library reports beats_claim = 0 ("rejected"): nothing
+    # was compared, so nothing is rejected.
+    rejected = comparison.n_configs >= 2 and comparison.rejected(competitor)
+    alt = Alternative(competitor, rejected,
+                      float(comparison.scores.get(competitor, math.nan)), comparison.to_dict())
+    verdict = _decision_verdict(comparison, competitor)
+    if verdict is Verdict.PASS and not neg.failed_as_expected:
         verdict = Verdict.INCONCLUSIVE
     return verdict, (alt,), neg

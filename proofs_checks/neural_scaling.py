@@ -4,6 +4,7 @@ Both checks train on the grid of :func:`rhm_theory.neural.experiments.scaling_gr
 (``"quick"`` in the default verification, ``"decisive"`` with ``--full``), compare the
 collapse of ``log P*`` under the claim's rescaling ``v m^3`` and the token-level
 competitor ``v m^(L+1)`` on the same rows (bootstrap over grammar seeds,
+:func:`rhm_theory.sweeps.collapse.compare_rescalings`, rows adapted by
 :mod:`proofs_checks.neural_compare`), and run the same comparison on the masked-LM
 baseline, where the claim is false, as negative control. The quick grid (two depths, one
 ``m``, 150 steps) is not built to decide and is expected to be INCONCLUSIVE.
@@ -14,14 +15,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import CheckResult, GridName, Verdict
+from proofs_checks._framework import (
+    Alternative,
+    CheckResult,
+    GridName,
+    NegativeControl,
+    Verdict,
+)
 from proofs_checks.neural_compare import (
-    BOOTSTRAP,
     MIN_SEEDS,
-    compare_rescalings,
     neural_rows,
     scaling_verdict,
-    thresholds_by_cell,
+    threshold_points_by_cell,
+)
+from rhm_theory.sweeps.collapse import (
+    MAX_MISSING_FRACTION,
+    N_BOOTSTRAP,
+    REJECT_FRACTION,
+    WIN_FRACTION,
+    CollapseComparison,
+    ThresholdPoint,
+    compare_rescalings,
 )
 from rhm_theory.sweeps.runner import SweepCell
 
@@ -32,9 +46,22 @@ __all__ = ["Data2VecScalingCheck", "NeuralScalingCheck", "neural_checks"]
 ACCURACY_FRACTION = 0.5
 #: The claim's rescaling and its decisive competitor (THEORY.md sections 4 and 10).
 CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
-_TOLERANCE = (f"bootstrap ({BOOTSTRAP[0]} resamples of the grammar seeds, two-sided level "
-              f"{BOOTSTRAP[1]}) of the difference of collapse spreads; cells need >= "
-              f"{MIN_SEEDS} seeds with an uncensored threshold")
+_TOLERANCE = (f"bootstrap ({N_BOOTSTRAP} resamples of the grammar seeds) of the collapse "
+              f"scores: the claim wins in >= {WIN_FRACTION} and the competitor collapses "
+              f"worse in >= {REJECT_FRACTION} of resamples; >= 3 cells, <= "
+              f"{MAX_MISSING_FRACTION} censored thresholds; cells need >= {MIN_SEEDS} seeds "
+              f"with an uncensored threshold")
+
+
+def _compare(points: Sequence[ThresholdPoint]) -> CollapseComparison:
+    return compare_rescalings(points, CLAIM, [COMPETITOR])
+
+
+def _by_cell(points: Sequence[ThresholdPoint]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for p in points:
+        out.setdefault(f"v={p.v},m={p.m},L={p.L}", []).append(p.P_star)
+    return out
 
 
 def _grid(grid: GridName) -> str:
@@ -49,7 +76,33 @@ def _combine(verdicts: Sequence[Verdict]) -> Verdict:
     return Verdict.INCONCLUSIVE
 
 
-class Data2VecScalingCheck:
+class _NeuralCheck:
+    """What both neural checks share: the device, no sweep cells, the result's frame."""
+
+    name: str
+    claim: str
+    source: str
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = device
+
+    def cells(self, grid: GridName) -> list[SweepCell]:
+        """None: the neural runs are not sweep cells (see :func:`neural_rows`)."""
+        return []
+
+    def _result(self, grid: GridName, prediction: str, measured: dict[str, Any],
+                verdict: Verdict, alternatives: tuple[Alternative, ...],
+                negative_control: NegativeControl | None,
+                control_cells: dict[str, Any]) -> CheckResult:
+        return CheckResult(
+            self.name, self.claim, self.source, prediction=prediction, measured=measured,
+            predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE, verdict=verdict,
+            alternatives=alternatives, negative_control=negative_control,
+            details={"grid": _grid(grid), "device": self.device,
+                     "accuracy_fraction": ACCURACY_FRACTION, "control_cells": control_cells})
+
+
+class Data2VecScalingCheck(_NeuralCheck):
     """Root-probe threshold of data2vec collapses in ``v m^3``; the MLM's does not."""
 
     name = "neural_data2vec_scaling"
@@ -57,37 +110,26 @@ class Data2VecScalingCheck:
              "root at P ~ v m^3, constant in depth, not at the token-level v m^(L+1).")
     source = "THEORY.md section 6 (reported); Korchinski-Favero-Wyart 2026, section 5"
 
-    def __init__(self, device: str = "auto") -> None:
-        self.device = device
-
-    def cells(self, grid: GridName) -> list[SweepCell]:
-        return []
-
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
         root = lambda L: L  # noqa: E731 - the root probe is level L
-        cells, info = thresholds_by_cell(out, "data2vec", "root_probe", root, ACCURACY_FRACTION)
-        ctrl_cells, ctrl_info = thresholds_by_cell(out, "mlm", "root_probe", root,
-                                                   ACCURACY_FRACTION)
-        comparison = compare_rescalings(cells, CLAIM, COMPETITOR)
-        control = compare_rescalings(ctrl_cells, CLAIM, COMPETITOR)
+        cells, info = threshold_points_by_cell(out, "data2vec", "root_probe", root,
+                                               ACCURACY_FRACTION)
+        ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "root_probe", root,
+                                                         ACCURACY_FRACTION)
+        comparison = _compare(cells)
         verdict, alts, neg = scaling_verdict(
-            comparison, control,
-            "the same comparison on the masked-LM baseline (token targets: v m^(L+1))")
-        return CheckResult(
-            self.name, self.claim, self.source,
-            prediction="log P*(root probe) collapses under v m^3 better than under "
-                       "v m^(L+1), the latter rejected",
-            measured={"P_star_by_cell": {f"v={k[0]},m={k[1]},L={k[2]}": v
-                                         for k, v in cells.items()},
-                      "comparison": comparison, **info},
-            predicted={"rescaling": CLAIM},
-            tolerance=_TOLERANCE, verdict=verdict, alternatives=alts, negative_control=neg,
-            details={"grid": _grid(grid), "device": self.device,
-                     "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info})
+            comparison, _compare(ctrl_cells),
+            "the same comparison on the masked-LM baseline (token targets: v m^(L+1))",
+            COMPETITOR)
+        return self._result(
+            grid, "log P*(root probe) collapses under v m^3 better than under v m^(L+1), "
+            "the latter rejected",
+            {"P_star_by_cell": _by_cell(cells), "comparison": comparison.to_dict(), **info},
+            verdict, alts, neg, ctrl_info)
 
 
-class NeuralScalingCheck:
+class NeuralScalingCheck(_NeuralCheck):
     """Top non-root level recovery of the SLC network (both arms) collapses in ``v m^3``."""
 
     name = "neural_slc_scaling"
@@ -96,41 +138,29 @@ class NeuralScalingCheck:
              "without stop-gradients between modules.")
     source = "THEORY.md section 6 (reported); Korchinski-Favero-Wyart 2026, SLC experiments"
 
-    def __init__(self, device: str = "auto") -> None:
-        self.device = device
-
-    def cells(self, grid: GridName) -> list[SweepCell]:
-        return []
-
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
         top = lambda L: L - 1  # noqa: E731 - the root is not identifiable without labels
-        ctrl_cells, ctrl_info = thresholds_by_cell(out, "mlm", "latent_probe", top,
-                                                   ACCURACY_FRACTION)
-        control = compare_rescalings(ctrl_cells, CLAIM, COMPETITOR)
+        ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "latent_probe", top,
+                                                         ACCURACY_FRACTION)
+        control = _compare(ctrl_cells)
         verdicts, alts, measured = [], [], {}
         neg = None
         for arm in ("slc", "slc-sg"):
-            cells, info = thresholds_by_cell(out, arm, "recovery", top, ACCURACY_FRACTION)
-            comparison = compare_rescalings(cells, CLAIM, COMPETITOR)
+            cells, info = threshold_points_by_cell(out, arm, "recovery", top, ACCURACY_FRACTION)
+            comparison = _compare(cells)
             v, (alt,), neg = scaling_verdict(
                 comparison, control,
                 "the same comparison on the masked-LM baseline's level-(L-1) probe "
-                "(token targets: v m^(L+1))")
+                "(token targets: v m^(L+1))", COMPETITOR)
             verdicts.append(v)
             alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
-            measured[arm] = {"P_star_by_cell": {f"v={k[0]},m={k[1]},L={k[2]}": x
-                                                for k, x in cells.items()},
-                             "comparison": comparison, "verdict": v.value, **info}
-        return CheckResult(
-            self.name, self.claim, self.source,
-            prediction="log P*(recovery of level L-1) collapses under v m^3 better than "
-                       "under v m^(L+1), the latter rejected, for both arms",
-            measured=measured, predicted={"rescaling": CLAIM},
-            tolerance=_TOLERANCE, verdict=_combine(verdicts), alternatives=tuple(alts),
-            negative_control=neg,
-            details={"grid": _grid(grid), "device": self.device,
-                     "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info})
+            measured[arm] = {"P_star_by_cell": _by_cell(cells),
+                             "comparison": comparison.to_dict(), "verdict": v.value, **info}
+        return self._result(
+            grid, "log P*(recovery of level L-1) collapses under v m^3 better than under "
+            "v m^(L+1), the latter rejected, for both arms",
+            measured, _combine(verdicts), tuple(alts), neg, ctrl_info)
 
 
 def neural_checks(device: str = "auto") -> list[Data2VecScalingCheck | NeuralScalingCheck]:

@@ -22,7 +22,6 @@ from rhm_theory.neural.experiments import (  # noqa: E402
     RunSpec,
     decisive_Ps,
     grid_runs,
-    last_crossing,
     scaling_grid,
 )
 from rhm_theory.neural.mlm import MaskedLM, masked_token_loss  # noqa: E402
@@ -189,19 +188,32 @@ def test_cpu_and_cuda_share_one_implementation(method: str) -> None:
 
 
 # -- thresholds, readouts, grid -------------------------------------------------------------
-def test_last_crossing_matches_the_sweeps_rule() -> None:
+def test_thresholds_use_the_sweeps_rule_both_ways() -> None:
+    from rhm_theory.neural.experiments import probe_thresholds
     from rhm_theory.sweeps.thresholds import crossing_point
 
     rng = np.random.default_rng(0)
-    for _ in range(200):
+    base = {"method": "slc", "regime": "offline", "v": 8, "m": 2, "s": 2, "L": 3, "n_c": 8,
+            "seed": 0, "layer": 1, "level": 1}
+    for _ in range(50):
         P = np.sort(rng.choice(np.arange(1, 5000), size=6, replace=False)).astype(float)
         y = rng.uniform(0, 1, 6)
-        t = float(rng.uniform(0.2, 0.8))
-        ours, _ = last_crossing(P, y, t)
-        theirs = crossing_point(P, y, t)
-        assert (math.isnan(ours) and math.isnan(theirs)) or ours == pytest.approx(theirs)
-    down, cens = last_crossing([1, 2, 4], [1.0, 0.6, 0.2], 0.4, up=False)
-    assert down == pytest.approx(2 * 2**0.5) and cens is None
+        rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
+                for p, x in zip(P, y, strict=True)]
+        ours = probe_thresholds(rows, sensitivity_target=0.5)[0]["value"]
+        theirs = crossing_point(P, -y, -0.5)  # a downward crossing of y
+        assert (math.isnan(ours) and math.isnan(theirs)) or ours == theirs
+    rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
+            for p, x in ((1, 1.0), (2, 0.6), (4, 0.2))]
+    down = probe_thresholds(rows, sensitivity_target=0.4)[0]
+    assert down["value"] == pytest.approx(2 * 2**0.5) and down["censored"] is None
+    # An untrained model (P = 0) below the target, every trained point above: linear in P.
+    rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
+            for p, x in ((0, 1.0), (100, 0.2), (200, 0.1))]
+    zero = probe_thresholds(rows, sensitivity_target=0.4)[0]
+    assert zero["value"] == pytest.approx(75.0) and zero["censored"] is None
+    early = probe_thresholds(rows, sensitivity_target=1.0)[0]
+    assert early["value"] == 0.0 and early["censored"] == "left"
 
 
 def test_flatten_root_readout_separates_order() -> None:

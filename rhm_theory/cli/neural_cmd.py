@@ -8,6 +8,7 @@ PyTorch is imported only when one of these commands runs, so the CLI works witho
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from typing import Any
@@ -16,7 +17,15 @@ from rhm_theory.cli._output import format_table, print_json
 
 __all__ = ["register"]
 
-_COLUMNS = ("method", "regime", "m", "L", "P", "level", "layer", "metric", "value")
+_COLUMNS = ("method", "regime", "m", "L", "P", "level", "layer", "metric", "value", "bayes")
+#: Row fields holding the Bayes-optimal value of the row's metric (shown as ``bayes``).
+_BAYES_FIELDS = ("bayes_root_accuracy", "bayes_masked_accuracy")
+
+
+def _with_bayes(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its Bayes-optimal reference, if it has one, in a ``bayes`` column."""
+    refs = [row[k] for k in _BAYES_FIELDS if k in row]
+    return {**row, "bayes": refs[0]} if refs else row
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -84,6 +93,19 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    "strings seen by one online run")
 
 
+#: ``(command, help, description)`` of the two transformer commands (same options).
+_TRANSFORMER_COMMANDS = (
+    ("data2vec", "train data2vec on RHM strings and probe it (needs PyTorch)",
+     "Masked transformer student regressing an EMA teacher's top-K FFN outputs; reports "
+     "root and latent probes, synonymic sensitivity, and the Bayes-optimal root accuracy "
+     "(column bayes)."),
+    ("mlm", "train the masked-token baseline (same transformer) and probe it (needs PyTorch)",
+     "Cross-entropy on masked tokens with data2vec's transformer: the token-level baseline "
+     "(predicted threshold v m^(L+1)). Reports the probes and the masked-token accuracy "
+     "next to their Bayes-optimal values (column bayes)."),
+)
+
+
 def _add_transformer(d: argparse.ArgumentParser) -> None:
     a = d.add_argument_group("transformer")
     a.add_argument("--depth", type=int, default=2)
@@ -108,31 +130,18 @@ def _add_transformer(d: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add the ``data2vec``, ``mlm``, ``slc`` and ``neural`` commands."""
-    d = subparsers.add_parser(
-        "data2vec",
-        help="train data2vec on RHM strings and probe it (needs PyTorch)",
-        description="Masked transformer student regressing an EMA teacher's top-K FFN "
-        "outputs; reports root and latent probes, synonymic sensitivity.",
-    )
-    _add_common(d)
-    _add_transformer(d)
-    d.set_defaults(func=_run_data2vec)
-
-    mlm = subparsers.add_parser(
-        "mlm",
-        help="train the masked-token baseline (same transformer) and probe it (needs PyTorch)",
-        description="Cross-entropy on masked tokens with data2vec's transformer: the "
-        "token-level baseline (predicted threshold v m^(L+1)).",
-    )
-    _add_common(mlm)
-    _add_transformer(mlm)
-    mlm.set_defaults(func=_run_mlm)
+    for name, help_text, description in _TRANSFORMER_COMMANDS:
+        t = subparsers.add_parser(name, help=help_text, description=description)
+        _add_common(t)
+        _add_transformer(t)
+        t.set_defaults(func=functools.partial(_run, name))
 
     s = subparsers.add_parser(
         "slc",
         help="train the stacked latent-clustering network and probe it (needs PyTorch)",
         description="L-1 predictor + clusterer modules with EMA-teacher codes; reports code "
-        "recovery, probes and synonymic sensitivity.",
+        "recovery, probes, synonymic sensitivity and the Bayes-optimal root accuracy "
+        "(column bayes).",
     )
     _add_common(s)
     b = s.add_argument_group("SLC model")
@@ -145,20 +154,8 @@ def register(subparsers: Any) -> None:
     b.add_argument("--sharpness-weight", type=float, default=0.1)
     b.add_argument("--recon-weight", type=float, default=1.0)
     b.add_argument("--teacher-temperature", type=float, default=0.5)
-    s.set_defaults(func=_run_slc)
+    s.set_defaults(func=functools.partial(_run, "slc"))
     _register_neural(subparsers)
-
-
-def _run_data2vec(args: argparse.Namespace) -> int:
-    return _run("data2vec", args)
-
-
-def _run_mlm(args: argparse.Namespace) -> int:
-    return _run("mlm", args)
-
-
-def _run_slc(args: argparse.Namespace) -> int:
-    return _run("slc", args)
 
 
 def _model_config(method: str, args: argparse.Namespace) -> Any:
@@ -246,7 +243,9 @@ def _run(method: str, args: argparse.Namespace) -> int:
              "rows": rows}
         )
     else:
-        print(format_table(rows, [c for c in _COLUMNS if rows and c in rows[0]] or None))
+        shown = [_with_bayes(r) for r in rows]
+        cols = [c for c in _COLUMNS if c == "bayes" or (rows and c in rows[0])]
+        print(format_table(shown, cols))
         print(f"\n{len(rows)} rows on {device} in {seconds:.1f} s", file=sys.stderr)
     return 0
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rhm_theory.neural.experiments import (
         EvalConfig,
         RunSpec,
+        bayes_references,
         evaluate,
         grid_runs,
         probe_thresholds,
@@ -65,6 +66,7 @@ __all__ = [
     "SLCConfig",
     "SLCNetwork",
     "TrainConfig",
+    "bayes_references",
     "ema_decay",
     "ema_update",
     "evaluate",
@@ -105,8 +107,8 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(("EMASchedule", "ema_decay", "ema_update"), "ema"),
     **dict.fromkeys(
-        ("EvalConfig", "RunSpec", "evaluate", "grid_runs", "probe_thresholds", "run_neural",
-         "scaling_experiment", "scaling_grid"),
+        ("EvalConfig", "RunSpec", "bayes_references", "evaluate", "grid_runs",
+         "probe_thresholds", "run_neural", "scaling_experiment", "scaling_grid"),
         "experiments",
     ),
     **dict.fromkeys(("MaskedLM", "masked_token_loss"), "mlm"),

@@ -18,6 +18,7 @@ __all__ = [
     "Data2Vec",
     "Data2VecConfig",
     "EncoderOutput",
+    "MaskedTransformer",
     "TransformerEncoder",
     "make_mask",
     "masked_regression_loss",
@@ -323,7 +324,53 @@ def teacher_targets(layers: list[torch.Tensor], top_k: int, norm: str) -> torch.
     return torch.stack(outs).mean(dim=0)
 
 
-class Data2Vec(nn.Module):
+class MaskedTransformer(nn.Module):
+    """The masked student shared by :class:`Data2Vec` and the masked LM.
+
+    A :class:`TransformerEncoder` (``student``), a final layer norm and a linear ``head``
+    of ``head_dim`` outputs per position, with the training mask of ``config``.
+
+    Parameters
+    ----------
+    params : RHMParams
+    config : Data2VecConfig or None
+    head_dim : int or None
+        Outputs of the head per position (default: the width).
+    """
+
+    def __init__(self, params: RHMParams, config: Data2VecConfig | None = None,
+                 head_dim: int | None = None) -> None:
+        super().__init__()
+        self.params = params
+        self.config = config or Data2VecConfig()
+        self.student = TransformerEncoder(params.v, params.string_length, self.config)
+        self.final_norm = nn.LayerNorm(self.config.width)
+        self.head = nn.Linear(self.config.width, head_dim or self.config.width)
+
+    def draw_mask(
+        self, tokens: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """A training mask for ``tokens`` (:func:`make_mask` with the config's ratio, span
+        and alignment) drawn from ``generator`` on its device, moved to the tokens'."""
+        b, t = tokens.shape
+        c = self.config
+        dev = tokens.device if generator is None else generator.device
+        return make_mask(b, t, c.mask_ratio, c.mask_span, generator, dev,
+                         c.mask_align).to(tokens.device)
+
+    def head_outputs(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Head outputs ``(B, T, head_dim)`` of the student on the masked strings."""
+        out: torch.Tensor = self.head(self.final_norm(self.student(tokens, mask)[-1]))
+        return out
+
+    @torch.no_grad()
+    def layer_features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
+        """Student layer outputs on unmasked strings, ``[embedding, block 1, ...]``."""
+        out: list[torch.Tensor] = self.student(tokens, None)
+        return out
+
+
+class Data2Vec(MaskedTransformer):
     """data2vec student/teacher pair on RHM strings.
 
     The student encodes the masked string and a linear head regresses, at masked
@@ -338,12 +385,7 @@ class Data2Vec(nn.Module):
     """
 
     def __init__(self, params: RHMParams, config: Data2VecConfig | None = None) -> None:
-        super().__init__()
-        self.params = params
-        self.config = config or Data2VecConfig()
-        self.student = TransformerEncoder(params.v, params.string_length, self.config)
-        self.final_norm = nn.LayerNorm(self.config.width)
-        self.head = nn.Linear(self.config.width, self.config.width)
+        super().__init__(params, config)
         self.teacher = make_teacher(self.student)
 
     def student_parameters(self) -> list[nn.Parameter]:
@@ -356,9 +398,7 @@ class Data2Vec(nn.Module):
 
     def predict(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Student predictions ``(B, T, width)`` for masked inputs."""
-        h = self.student(tokens, mask)[-1]
-        out: torch.Tensor = self.head(self.final_norm(h))
-        return out
+        return self.head_outputs(tokens, mask)
 
     @torch.no_grad()
     def targets(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -379,12 +419,10 @@ class Data2Vec(nn.Module):
         generator : torch.Generator or None
             Randomness of the mask (on the same device).
         """
-        b, t = tokens.shape
-        c = self.config
-        mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, tokens.device, c.mask_align)
+        mask = self.draw_mask(tokens, generator)
         target = self.targets(tokens)
         loss = masked_regression_loss(self.predict(tokens, mask).float(), target, mask,
-                                      c.loss_beta)
+                                      self.config.loss_beta)
         return loss, {"target_var": target.var().detach()}
 
     def update_teacher(self, step: int, total_steps: int) -> float:
@@ -402,12 +440,6 @@ class Data2Vec(nn.Module):
         if self.config.probe_features == "context":
             return self.context_features(tokens)
         return self.layer_features(tokens)
-
-    @torch.no_grad()
-    def layer_features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
-        """Student layer outputs on unmasked strings, ``[embedding, block 1, ...]``."""
-        out: list[torch.Tensor] = self.student(tokens, None)
-        return out
 
     @torch.no_grad()
     def context_features(self, tokens: torch.Tensor) -> list[torch.Tensor]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rhm_theory.inference.baselines import bayes_masked_token_baseline, bayes_root_baseline
 from rhm_theory.io import write_json
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
@@ -32,6 +33,7 @@ from rhm_theory.neural.training import (
     set_determinism,
     train,
 )
+from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice
 
 __all__ = [
@@ -40,12 +42,13 @@ __all__ = [
     "RunResult",
     "RunSpec",
     "add_thresholds",
+    "bayes_references",
     "build_model",
     "decisive_Ps",
     "evaluate",
     "execute_run",
     "grid_runs",
-    "last_crossing",
+    "mask_blocks",
     "model_config_from_dict",
     "probe_split",
     "probe_thresholds",
@@ -174,6 +177,54 @@ def _probe_split(grammar: Grammar, n_train: int, n_test: int, seed: int) -> tupl
     return train_s, sample(grammar, n_test, seed + 1, latents=True)
 
 
+def mask_blocks(params: RHMParams, config: ModelConfig) -> tuple[float, int] | None:
+    """The training mask as ``(mask_frac, block_level)`` of :func:`random_mask`, or None.
+
+    A data2vec / masked-LM mask of ``mask_span = s**k`` positions (aligned when ``k > 0``)
+    hides exactly ``max(1, round(mask_ratio * s**(L - k)))`` level-``k`` blocks of each
+    string, the mask of :func:`rhm_theory.inference.corruption.random_mask` with that
+    fraction of the blocks. ``None``: no mask (SLC) or a span mask that is not a block mask
+    (unaligned spans, or a span that is not a power of ``s``).
+
+    >>> from rhm_theory.neural.data2vec import Data2VecConfig
+    >>> p = RHMParams(v=4, m=2, s=2, L=3)
+    >>> mask_blocks(p, Data2VecConfig(mask_ratio=0.3)), mask_blocks(p, Data2VecConfig(
+    ...     mask_ratio=0.5, mask_span=2, mask_align=True))
+    ((0.25, 0), (0.5, 1))
+    """
+    if not isinstance(config, Data2VecConfig):
+        return None
+    k = round(math.log(config.mask_span, params.s)) if config.mask_span > 1 else 0
+    if params.s**k != config.mask_span or (k > 0 and not config.mask_align) or k > params.L:
+        return None
+    n_blocks = params.s ** (params.L - k)
+    n_masked = min(n_blocks, max(1, round(config.mask_ratio * n_blocks)))
+    return n_masked / n_blocks, k
+
+
+def bayes_references(grammar: Grammar, model: SSLModel, config: EvalConfig) -> dict[str, Any]:
+    """Bayes-optimal accuracies the model's root probe and masked prediction are set against.
+
+    ``bayes_root_accuracy``: :func:`~rhm_theory.inference.bayes_root_baseline` on
+    ``config.n_probe_test`` fresh strings (seed ``config.seed``) without a mask, since the
+    root probe reads features of unmasked strings (1 for an unambiguous grammar).
+    ``bayes_masked_accuracy``: :func:`~rhm_theory.inference.bayes_masked_token_baseline`
+    at the model's training mask (:func:`mask_blocks`), NaN without a block mask;
+    ``mask_frac`` and ``block_level`` name that mask.
+    """
+    blocks = mask_blocks(grammar.params, model.config)
+    out: dict[str, Any] = {
+        "bayes_root_accuracy": bayes_root_baseline(grammar, config.n_probe_test,
+                                                   config.seed).accuracy,
+        "bayes_masked_accuracy": math.nan, "mask_frac": None, "block_level": None}
+    if blocks is not None:
+        out.update(mask_frac=blocks[0], block_level=blocks[1],
+                   bayes_masked_accuracy=bayes_masked_token_baseline(
+                       grammar, config.n_probe_test, config.seed, blocks[0],
+                       block_level=blocks[1]).accuracy)
+    return out
+
+
 def evaluate(
     model: SSLModel,
     grammar: Grammar,
@@ -182,15 +233,22 @@ def evaluate(
     device: torch.device,
     config: EvalConfig,
     base: dict[str, Any],
+    bayes: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Probe a trained model; return tidy rows (``base`` plus level, layer, metric, value).
 
     Metrics: ``root_probe`` (linear root classification from the top layer, test accuracy,
-    level ``L``); ``latent_probe`` (per-level linear probes of the latent symbols from the
-    top layer); ``synonymic_sensitivity`` (every layer ``k`` and level ``l``); and for the
-    SLC network ``recovery`` (Hungarian-matched accuracy of the hard codes of level ``l``).
+    level ``L``, with ``bayes_root_accuracy``); ``latent_probe`` (per-level linear probes
+    of the latent symbols from the top layer); ``synonymic_sensitivity`` (every layer
+    ``k`` and level ``l``); for the masked LM ``masked_prediction`` (accuracy of the
+    predicted tokens at the positions of a training-like mask on the probe test strings,
+    level 0, with ``bayes_masked_accuracy``, ``mask_frac`` and ``block_level``); and for
+    the SLC network ``recovery`` (Hungarian-matched accuracy of the hard codes of level
+    ``l``). ``bayes``: :func:`bayes_references` of this grammar, model and ``config``
+    (computed when not given; it does not depend on the training).
     """
     p = grammar.params
+    ref = bayes if bayes is not None else bayes_references(grammar, model, config)
     train_s, test_s = probe_data
     rows: list[dict[str, Any]] = []
 
@@ -220,7 +278,14 @@ def evaluate(
         row("latent_probe", res.test_accuracy, lvl, n_layers - 1)
         if lvl == p.L:
             row("root_probe", res.test_accuracy, lvl, n_layers - 1)
+            rows[-1]["bayes_root_accuracy"] = ref["bayes_root_accuracy"]
             row("root_probe_train", res.train_accuracy, lvl, n_layers - 1)
+    if isinstance(model, MaskedLM):
+        gen = torch.Generator().manual_seed(config.seed)
+        acc = model.masked_accuracy(to_device(test_s.tokens, device), gen)
+        row("masked_prediction", acc, 0, None)
+        rows[-1].update({k: ref[k] for k in ("bayes_masked_accuracy", "mask_frac",
+                                             "block_level")})
     sens_data = _subset(test_s, slice(0, config.n_sensitivity))
     sens = synonymic_sensitivity(
         model.features, grammar, sens_data, device=device, seed=config.seed, pool=config.pool
@@ -291,6 +356,7 @@ def run_neural(
     model = build_model(method, params, model_config, dev, train_config.seed)
     data = RHMBatches(grammar, batch_size, P=P, seed=data_seed, device=dev)
     probe_data = probe_split(grammar, ecfg.n_probe_train, ecfg.n_probe_test, ecfg.seed)
+    bayes = bayes_references(grammar, model, ecfg)
     cfg_dict = model.config.to_dict()
     base = {
         "method": method,
@@ -309,6 +375,7 @@ def run_neural(
             device=dev,
             config=ecfg,
             base={**base, "P": seen if P is None else P, "samples_seen": seen, "steps": done},
+            bayes=bayes,
         )
 
     steps = sorted({*(int(s) for s in eval_at if 0 < s <= train_config.steps), train_config.steps})
@@ -346,40 +413,33 @@ def run_neural(
     return RunResult(model, grammar, rows, result, time.perf_counter() - t0, meta)
 
 
-def last_crossing(
-    xs: Sequence[float], ys: Sequence[float], target: float, up: bool = True
+def _censored_crossing(
+    Ps: Sequence[float], ys: Sequence[float], target: float, up: bool
 ) -> tuple[float, str | None]:
-    """``x`` where ``y`` crosses ``target`` for good: the *last* crossing, with censoring.
+    """:func:`crossing_point` (rule ``"last"``) of an upward or downward curve, with censoring.
 
-    The rule of :func:`rhm_theory.sweeps.thresholds.crossing_point` (one rule for every
-    threshold of the project): after the returned ``x`` every grid point is on the far side
-    of ``target`` (at or above it for ``up``, at or below it otherwise), so a noisy curve
-    that touches the target early and falls back is not counted. Interpolation is linear
-    in ``log x`` between the last point on the near side and the next one (linear in ``x``
-    when that point is at ``x <= 0``, e.g. an untrained model at ``P = 0``). Censoring:
-    ``"left"`` when every point is already across (``x`` = the first grid point, an upper
-    bound), ``"right"`` when the last point is not (NaN).
-
-    >>> round(last_crossing([100, 200, 400], [0.1, 0.5, 1.0], 0.75)[0], 6)  # 200 sqrt(2)
-    282.842712
-    >>> x, censored = last_crossing([1, 2, 4, 8], [0.9, 0.1, 0.9, 0.9], 0.5)  # dip, recovery
-    >>> round(x, 6), censored
-    (2.828427, None)
+    A downward crossing of ``target`` is the upward crossing of ``-y`` at ``-target``.
+    ``"right"``: the curve ends on the near side (NaN); ``"left"``: every point is already
+    across (``P*`` = the smallest ``P``, only an upper bound). An untrained model sits at
+    ``P = 0``, outside ``crossing_point``'s log scale: when it is the last point on the near
+    side, the crossing is interpolated linearly in ``P`` up to the first ``P > 0``.
     """
-    x = [float(v) for v in xs]
-    y = [float(v) if up else -float(v) for v in ys]
-    t = float(target) if up else -float(target)
-    if not x or y[-1] < t:
-        return float("nan"), "right"
-    below = [i for i, yi in enumerate(y) if yi < t]
-    if not below:
-        return x[0], "left"
-    i = below[-1]
-    x0, x1, y0, y1 = x[i], x[i + 1], y[i], y[i + 1]
-    frac = (t - y0) / (y1 - y0)
-    if x0 <= 0:
-        return x0 + frac * (x1 - x0), None
-    return math.exp(math.log(x0) + frac * (math.log(x1) - math.log(x0))), None
+    sign = 1.0 if up else -1.0
+    p = np.asarray(Ps, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    p, y = p[order], sign * np.asarray(ys, dtype=np.float64)[order]
+    t = sign * float(target)
+    pos = p > 0
+    p_star = crossing_point(p[pos], y[pos], t, rule="last") if pos.any() else math.nan
+    if math.isnan(p_star):
+        return p_star, "right"
+    if bool(np.all(y >= t)):
+        return float(p[0]), "left"
+    if bool(np.all(y[pos] >= t)):  # only the untrained points (P = 0) are short of it
+        i = int(np.flatnonzero(y < t)[-1])
+        frac = (t - y[i]) / (y[i + 1] - y[i])
+        return float(p[i] + frac * (p[i + 1] - p[i])), None
+    return p_star, None
 
 
 def probe_thresholds(
@@ -395,8 +455,8 @@ def probe_thresholds(
     (``root_probe``, ``latent_probe``, ``recovery``) cross upwards at
     ``chance + accuracy_fraction * (1 - chance)`` with ``chance = 1 / vocab``;
     ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is the
-    last crossing (:func:`last_crossing`), interpolated linearly in ``log P``, NaN when
-    the curve ends on the near side.
+    last crossing (:func:`rhm_theory.sweeps.thresholds.crossing_point`, rule ``"last"``),
+    interpolated linearly in ``log P``, NaN when the curve ends on the near side.
 
     Returns
     -------
@@ -429,7 +489,7 @@ def probe_thresholds(
             n_sym = int(first["n_c"]) if first["level"] == L else v
             chance = 1.0 / n_sym
             target, up = chance + accuracy_fraction * (1.0 - chance), True
-        p_star, censored = last_crossing(
+        p_star, censored = _censored_crossing(
             [float(r["P"]) for r in curve], [float(r["value"]) for r in curve], target, up
         )
         vm3, vml1 = v * m**3, v * m ** (L + 1)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rhm_theory.model.params import RHMParams
-from rhm_theory.neural.data2vec import Data2VecConfig, TransformerEncoder, make_mask
+from rhm_theory.neural.data2vec import Data2VecConfig, MaskedTransformer
 
 __all__ = ["MaskedLM", "masked_token_loss"]
 
@@ -36,7 +36,11 @@ def masked_token_loss(
     return F.cross_entropy(logits[mask].float(), tokens[mask])
 
 
-class MaskedLM(nn.Module):
+def _accuracy(logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return (logits.argmax(-1) == tokens)[mask].float().mean()
+
+
+class MaskedLM(MaskedTransformer):
     """Masked-token prediction with the transformer of :class:`Data2Vec`.
 
     Same encoder, masking and probes as data2vec; the head predicts the masked *tokens*
@@ -53,12 +57,7 @@ class MaskedLM(nn.Module):
     """
 
     def __init__(self, params: RHMParams, config: Data2VecConfig | None = None) -> None:
-        super().__init__()
-        self.params = params
-        self.config = config or Data2VecConfig()
-        self.student = TransformerEncoder(params.v, params.string_length, self.config)
-        self.final_norm = nn.LayerNorm(self.config.width)
-        self.head = nn.Linear(self.config.width, params.v)
+        super().__init__(params, config, head_dim=params.v)
 
     def student_parameters(self) -> list[nn.Parameter]:
         """The trainable parameters."""
@@ -66,20 +65,27 @@ class MaskedLM(nn.Module):
 
     def logits(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Token logits ``(B, T, v)`` of the masked strings."""
-        out: torch.Tensor = self.head(self.final_norm(self.student(tokens, mask)[-1]))
-        return out
+        return self.head_outputs(tokens, mask)
 
     def loss(
         self, tokens: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Masked-token cross-entropy of one batch and its diagnostics (device tensors)."""
-        b, t = tokens.shape
-        c = self.config
-        mask = make_mask(b, t, c.mask_ratio, c.mask_span, generator, tokens.device, c.mask_align)
+        mask = self.draw_mask(tokens, generator)
         logits = self.logits(tokens, mask)
         loss = masked_token_loss(logits, tokens, mask)
-        acc = (logits.argmax(-1) == tokens)[mask].float().mean()
-        return loss, {"masked_accuracy": acc.detach()}
+        return loss, {"masked_accuracy": _accuracy(logits, tokens, mask).detach()}
+
+    @torch.no_grad()
+    def masked_accuracy(self, tokens: torch.Tensor, generator: torch.Generator) -> float:
+        """Accuracy of the most probable token at the positions of a fresh training mask.
+
+        The mask is drawn like the training masks (:meth:`draw_mask`) from ``generator``;
+        the Bayes-optimal value of the same quantity is
+        :func:`rhm_theory.inference.bayes_masked_token_baseline`.
+        """
+        mask = self.draw_mask(tokens, generator)
+        return float(_accuracy(self.logits(tokens, mask), tokens, mask))
 
     def update_teacher(self, step: int, total_steps: int) -> float:
         """No teacher: returns 0.0 and changes nothing."""
@@ -89,5 +95,4 @@ class MaskedLM(nn.Module):
     @torch.no_grad()
     def features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
         """Encoder layer outputs on unmasked strings, ``[embedding, block 1, ...]``."""
-        out: list[torch.Tensor] = self.student(tokens, None)
-        return out
+        return self.layer_features(tokens)

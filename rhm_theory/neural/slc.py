@@ -237,29 +237,31 @@ class SLCNetwork(nn.Module):
             return sinkhorn(flat, c.sinkhorn_iters).view(b, n, k)
         return torch.softmax(code_logits / c.teacher_temperature, dim=-1)
 
+    def _code_logits(
+        self, stack: nn.Module, tokens: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One-hot tokens and the code logits of every module of ``stack`` (student or
+        teacher), each module reading the soft codes of the one below."""
+        x0 = x = one_hot(tokens, self.params.v)
+        logits = []
+        for module in _modules(stack):
+            _, code_logits = module(x)
+            logits.append(code_logits)
+            x = torch.softmax(code_logits, dim=-1)
+        return x0, logits
+
     @torch.no_grad()
     def teacher_targets(self, tokens: torch.Tensor) -> list[torch.Tensor]:
         """Target distributions per level: ``[one-hot tokens, teacher codes 1..L-1]``."""
-        x = one_hot(tokens, self.params.v)
-        targets = [x]
-        for module in _modules(self.teacher):
-            _, code_logits = module(x)
-            targets.append(self._teacher_codes(code_logits))
-            x = torch.softmax(code_logits, dim=-1)
-        return targets
+        x, logits = self._code_logits(self.teacher, tokens)
+        return [x, *(self._teacher_codes(lg) for lg in logits)]
 
     def loss(
         self, tokens: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Summed module losses of one batch and per-module diagnostics (device tensors).
-
-        Parameters
-        ----------
-        tokens : Tensor
-            int64 ``(B, s**L)``.
-        generator : torch.Generator or None
-            Unused (the SLC objective has no sampling); kept for a uniform interface.
-        """
+        """Summed module losses of the int64 ``(B, s**L)`` batch ``tokens`` and per-module
+        diagnostics (device tensors). ``generator`` is unused (the SLC objective samples
+        nothing): the training loop passes one to every model."""
         del generator
         c = self.config
         targets = self.teacher_targets(tokens)
@@ -298,13 +300,8 @@ class SLCNetwork(nn.Module):
     @torch.no_grad()
     def features(self, tokens: torch.Tensor) -> list[torch.Tensor]:
         """Student representations per level: ``[one-hot tokens, codes 1, ..., codes L-1]``."""
-        x = one_hot(tokens, self.params.v)
-        out = [x]
-        for module in _modules(self.student):
-            _, code_logits = module(x)
-            x = torch.softmax(code_logits, dim=-1)
-            out.append(x)
-        return out
+        x, logits = self._code_logits(self.student, tokens)
+        return [x, *(torch.softmax(lg, dim=-1) for lg in logits)]
 
     @torch.no_grad()
     def codes(self, tokens: torch.Tensor) -> list[torch.Tensor]:
