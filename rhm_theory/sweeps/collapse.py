@@ -17,6 +17,7 @@ from rhm_theory.validation import check_choice, check_int, check_random_state, c
 __all__ = [
     "CANDIDATES",
     "MAX_MISSING_FRACTION",
+    "MIN_CONFIGS",
     "N_BOOTSTRAP",
     "REJECT_FRACTION",
     "WIN_FRACTION",
@@ -40,6 +41,9 @@ N_BOOTSTRAP = 1000
 #: More runs than this fraction without a threshold in the grid (curve never crossed the
 #: target) and the grid cannot decide: the comparison is undecided whatever the scores.
 MAX_MISSING_FRACTION = 0.1
+#: Fewest configurations (cells) a comparison needs: with fewer, a collapse score compares
+#: nothing across configurations, so no competitor is rejected and nothing is decided.
+MIN_CONFIGS = 3
 
 
 @dataclass(frozen=True)
@@ -196,14 +200,19 @@ class CollapseComparison:
     spread_by_k: Mapping[int, float] = field(default_factory=dict)
 
     def rejected(self, name: str) -> bool:
-        """Whether competitor ``name`` collapses worse than the claim in >= REJECT_FRACTION."""
-        if name in self.aliased or name not in self.beats_claim:
+        """Whether competitor ``name`` collapses worse than the claim in >= REJECT_FRACTION.
+
+        Never with fewer than ``MIN_CONFIGS`` configurations: nothing was compared then.
+        """
+        if self.n_configs < MIN_CONFIGS or name in self.aliased or name not in self.beats_claim:
             return False
         return 1.0 - self.beats_claim[name] >= REJECT_FRACTION
 
     @property
     def claim_rejected_by(self) -> tuple[str, ...]:
         """Competitors that beat the claim in at least ``REJECT_FRACTION`` of resamples."""
+        if self.n_configs < MIN_CONFIGS:
+            return ()
         return tuple(c for c in self.competitors if self.beats_claim.get(c, 0.0) >= REJECT_FRACTION)
 
     @property
@@ -221,7 +230,7 @@ class CollapseComparison:
         ``MAX_MISSING_FRACTION`` of the runs have no threshold, or fewer than 3
         configurations exist).
         """
-        if self.n_configs < 3 or self.missing_fraction > MAX_MISSING_FRACTION:
+        if self.n_configs < MIN_CONFIGS or self.missing_fraction > MAX_MISSING_FRACTION:
             return "undecided"
         if self.claim_rejected_by:
             return "rejected"
