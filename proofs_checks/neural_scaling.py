@@ -39,7 +39,7 @@ from rhm_theory.sweeps.collapse import (
 )
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["Data2VecScalingCheck", "NeuralScalingCheck", "neural_checks"]
+__all__ = ["Data2VecScalingCheck", "NeuralClaimCheck", "NeuralScalingCheck", "neural_checks"]
 
 #: Accuracy criterion of every probe threshold: chance + half the way from chance to 1
 #: (the midpoint of the sigmoidal learning curve; fixed before any run).
@@ -76,8 +76,14 @@ def _combine(verdicts: Sequence[Verdict]) -> Verdict:
     return Verdict.INCONCLUSIVE
 
 
-class _NeuralCheck:
-    """What both neural checks share: the device, no sweep cells, the result's frame."""
+class NeuralClaimCheck:
+    """Base of the neural claim checks: the device, no sweep cells, the result's frame.
+
+    Parameters
+    ----------
+    device : str
+        Where the runs train (``"auto"``, ``"cpu"`` or ``"cuda"``).
+    """
 
     name: str
     claim: str
@@ -102,7 +108,7 @@ class _NeuralCheck:
                      "accuracy_fraction": ACCURACY_FRACTION, "control_cells": control_cells})
 
 
-class Data2VecScalingCheck(_NeuralCheck):
+class Data2VecScalingCheck(NeuralClaimCheck):
     """Root-probe threshold of data2vec collapses in ``v m^3``; the MLM's does not."""
 
     name = "neural_data2vec_scaling"
@@ -129,7 +135,7 @@ class Data2VecScalingCheck(_NeuralCheck):
             verdict, alts, neg, ctrl_info)
 
 
-class NeuralScalingCheck(_NeuralCheck):
+class NeuralScalingCheck(NeuralClaimCheck):
     """Top non-root level recovery of the SLC network (both arms) collapses in ``v m^3``."""
 
     name = "neural_slc_scaling"

@@ -117,7 +117,7 @@ def build_model(
     device: torch.device,
     seed: int,
 ) -> SSLModel:
-    """Seeded construction of a model of :data:`METHODS` on ``device``.
+    """Seeded construction of a model of ``METHODS`` on ``device``.
 
     ``slc-sg`` is :class:`SLCNetwork` with ``stop_gradient=True`` forced.
     """
@@ -139,7 +139,7 @@ def build_model(
 
 
 def model_config_from_dict(method: str, d: dict[str, Any]) -> ModelConfig:
-    """Rebuild a model configuration from its :meth:`to_dict` form (plans, checkpoints)."""
+    """Rebuild a model configuration from its ``to_dict()`` form (plans, checkpoints)."""
     check_choice("method", method, METHODS)
     fields = {**d, "ema": EMASchedule(**d["ema"])} if "ema" in d else dict(d)
     if method in ("data2vec", "mlm"):
@@ -611,7 +611,7 @@ class RunSpec:
     Attributes
     ----------
     method : str
-        One of :data:`METHODS`.
+        One of ``METHODS``.
     v, m, s, L : int
     P : int or None
         Offline training-set size; ``None`` for the online regime.
@@ -620,7 +620,7 @@ class RunSpec:
     steps, batch_size : int
     lr : float
     model : dict
-        The model configuration's :meth:`to_dict`.
+        The model configuration's ``to_dict()``.
     eval : dict
         :class:`EvalConfig` fields.
     eval_at : tuple of int
@@ -784,7 +784,7 @@ def scaling_experiment(
     Parameters
     ----------
     method : str or sequence of str
-        Methods of :data:`METHODS`; ``"both"`` means data2vec and slc, ``"all"`` all four.
+        Methods of ``METHODS``; ``"both"`` means data2vec and slc, ``"all"`` all four.
     full : bool
         The decisive grid (meant for a CUDA device); ``grid_name`` takes precedence.
     grid_name : {"quick", "cpu", "decisive"} or None
