@@ -16,6 +16,7 @@ from rhm_theory.algorithms import (
     score_levels,
 )
 from rhm_theory.assumptions import is_separated
+from rhm_theory.exact import node_marginals_at_level
 from rhm_theory.model import Grammar, RHMParams, random_grammar
 from rhm_theory.model.sampling import iter_samples, sample
 from rhm_theory.testing.strategies import cyclic_grammar, separated_grammars
@@ -39,7 +40,8 @@ def paper_grammars(draw: st.DrawFn) -> Grammar:
 @given(paper_grammars())
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_recovers_every_level_at_100_vm3(g: Grammar) -> None:
-    """At P = 100 v m^3 every non-root level is recovered exactly."""
+    """At P = 100 v m^3 every non-root level is recovered exactly (for the grammars drawn
+    under the CI profile; one counterexample found in development is pinned below)."""
     p = g.params
     P = 100 * p.v * p.m**3
     model = IterativeLatentClustering.from_params(p).fit(
@@ -47,6 +49,34 @@ def test_recovers_every_level_at_100_vm3(g: Grammar) -> None:
     scores = score_levels(model, g, n_test=1000, seed=99)
     assert all(s.exact_partition for s in scores), [s.to_dict() for s in scores]
     assert all(s.accuracy == 1.0 for s in scores)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "counterexample found by Hypothesis (random grammar v=13, m=2, L=5, seed 5920, "
+    "separated): at P = 100 v m^3 level 2 has accuracy 0.9886 and levels 2-4 miss the exact "
+    "partition although the exact predicted thresholds are at most 2202 (< 10400); at "
+    "400 v m^3 every level is exact. The constant 100 is the test's, not the theorem's "
+    "(whose C is unknown): a rare tuple can need more."))
+def test_counterexample_grammar_at_100_vm3() -> None:
+    p = RHMParams(13, 2, 2, 5)
+    g = random_grammar(p, seed=5920)
+    assert is_separated(g, 0.5)
+    P = 100 * p.v * p.m**3
+    model = IterativeLatentClustering.from_params(p).fit(
+        lambda: iter_samples(g, P, seed=7, chunk_size=50_000))
+    scores = score_levels(model, g, n_test=1000, seed=99)
+    assert all(s.exact_partition for s in scores), [s.to_dict() for s in scores]
+
+
+def test_counterexample_grammar_is_recovered_at_400_vm3() -> None:
+    """The same grammar and data stream, four times more strings: every level exact."""
+    p = RHMParams(13, 2, 2, 5)
+    g = random_grammar(p, seed=5920)
+    P = 400 * p.v * p.m**3
+    model = IterativeLatentClustering.from_params(p).fit(
+        lambda: iter_samples(g, P, seed=7, chunk_size=50_000))
+    scores = score_levels(model, g, n_test=1000, seed=99)
+    assert all(s.exact_partition and s.accuracy == 1.0 for s in scores)
 
 
 @given(separated_grammars(0.5, min_v=8, max_v=16, max_m=4, min_L=3, max_L=5, s=2))
@@ -59,8 +89,11 @@ def test_top_level_near_chance_at_vm_over_10(g: Grammar) -> None:
     P = max(1, p.v * p.m // 10)
     model = IterativeLatentClustering.from_params(p).fit(sample(g, P, seed=3).tokens)
     top = score_levels(model, g, n_test=1000, seed=5)[-1]
-    # Chance for a v-symbol level under the best relabelling of a handful of clusters.
-    assert top.accuracy <= 4.0 / p.v + 0.1
+    # Chance under the best relabelling of a handful of clusters: at most the exact mass of
+    # the 4 most probable symbols of that level (4/v when n_c = v and the level is near
+    # uniform; larger when few root symbols make few top-level symbols likely), plus slack.
+    mass = np.sort(node_marginals_at_level(g, p.L - 1).mean(axis=0))[::-1]
+    assert top.accuracy <= float(mass[:4].sum()) + 0.1
     assert not top.exact_partition
 
 
