@@ -17,6 +17,7 @@ __all__ = [
     "GridName",
     "NegativeControl",
     "Verdict",
+    "control_gate",
     "finite",
 ]
 
@@ -83,6 +84,20 @@ class NegativeControl:
                 "failed_as_expected": self.failed_as_expected, "measured": dict(self.measured)}
 
 
+def control_gate(verdict: Verdict, control: NegativeControl | None) -> Verdict:
+    """``INCONCLUSIVE`` in place of a ``PASS`` whose negative control did not FAIL.
+
+    Every :class:`CheckResult` applies it on construction.
+
+    >>> ctrl = NegativeControl("claim false here", Verdict.PASS)
+    >>> control_gate(Verdict.PASS, ctrl).value, control_gate(Verdict.FAIL, ctrl).value
+    ('INCONCLUSIVE', 'FAIL')
+    """
+    if verdict is Verdict.PASS and control is not None and not control.failed_as_expected:
+        return Verdict.INCONCLUSIVE
+    return verdict
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """Measured against predicted for one claim: tolerance, competitors, control, verdict."""
@@ -98,6 +113,15 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     alternatives: tuple[Alternative, ...] = ()
     negative_control: NegativeControl | None = None
+
+    def __post_init__(self) -> None:
+        # THEORY.md section 10, applied here once for every check: a PASS whose negative
+        # control did not FAIL shows no power to fail on these rows, so it is withheld.
+        gated = control_gate(self.verdict, self.negative_control)
+        if gated is not self.verdict:
+            object.__setattr__(self, "verdict", gated)
+            object.__setattr__(self, "details", {
+                **self.details, "note": "negative control did not FAIL: PASS withheld"})
 
     @property
     def passed(self) -> bool:

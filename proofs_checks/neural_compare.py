@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import Alternative, NegativeControl, Verdict
+from proofs_checks._framework import Alternative, NegativeControl, Verdict, control_gate
+from proofs_checks.depth_scaling import decision_verdict
 from rhm_theory.sweeps.collapse import CollapseComparison, ThresholdPoint
 
 __all__ = [
@@ -118,13 +119,6 @@ def threshold_points_by_cell(
     return kept, {"censored_by_cell": censored, "cells_with_too_few_seeds": few}
 
 
-def _decision_verdict(comparison: CollapseComparison, competitor: str) -> Verdict:
-    decision = comparison.decision(competitor)
-    if decision == "rejected":
-        return Verdict.FAIL
-    return Verdict.PASS if decision == "claim" else Verdict.INCONCLUSIVE
-
-
 def scaling_verdict(
     comparison: CollapseComparison, control: CollapseComparison, control_description: str,
     competitor: str,
@@ -138,14 +132,8 @@ def scaling_verdict(
     (the same comparison on rows where the claim is false rejects the claim there);
     INCONCLUSIVE otherwise.
     """
-    neg = NegativeControl(control_description, _decision_verdict(control, competitor),
+    neg = NegativeControl(control_description, decision_verdict(control, competitor),
                           control.to_dict())
-    # With fewer than 2 cells the library reports beats_claim = 0 ("rejected"): nothing
-    # was compared, so nothing is rejected.
-    rejected = comparison.n_configs >= 2 and comparison.rejected(competitor)
-    alt = Alternative(competitor, rejected,
+    alt = Alternative(competitor, comparison.rejected(competitor),
                       float(comparison.scores.get(competitor, math.nan)), comparison.to_dict())
-    verdict = _decision_verdict(comparison, competitor)
-    if verdict is Verdict.PASS and not neg.failed_as_expected:
-        verdict = Verdict.INCONCLUSIVE
-    return verdict, (alt,), neg
+    return control_gate(decision_verdict(comparison, competitor), neg), (alt,), neg

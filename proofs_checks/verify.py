@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from proofs_checks._framework import CheckResult, ClaimCheck, GridName, Verdict
 from rhm_theory.io import jsonable
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-__all__ = ["enforce_control", "exit_status", "headline", "run_verification", "summary_rows",
+__all__ = ["exit_status", "headline", "run_verification", "summary_rows",
            "write_report"]
 
 
@@ -56,7 +55,7 @@ def run_verification(
     sweep_seconds = time.perf_counter() - t0
     results = []
     for check in selected:
-        results.append(enforce_control(check.evaluate(rows, grid)))
+        results.append(check.evaluate(rows, grid))
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells))
@@ -108,20 +107,9 @@ def exit_status(results: Sequence[CheckResult]) -> int:
 
     INCONCLUSIVE and EXPLORATORY verdicts do not change the exit status (the grid could
     not decide; the table and report say so). A check whose negative control did not FAIL
-    cannot PASS (:func:`enforce_control` makes it INCONCLUSIVE).
+    cannot PASS (:class:`~proofs_checks._framework.CheckResult` makes it INCONCLUSIVE).
     """
     return 1 if any(r.verdict is Verdict.FAIL for r in results) else 0
-
-
-def enforce_control(result: CheckResult) -> CheckResult:
-    """A PASS whose negative control did not FAIL becomes INCONCLUSIVE (the check showed
-    no power to fail on these rows)."""
-    ctrl = result.negative_control
-    if result.verdict is Verdict.PASS and ctrl is not None and not ctrl.failed_as_expected:
-        return replace(result, verdict=Verdict.INCONCLUSIVE,
-                       details={**result.details,
-                                "note": "negative control did not FAIL: PASS withheld"})
-    return result
 
 
 def write_report(

@@ -209,6 +209,11 @@ class CollapseComparison:
         return 1.0 - self.beats_claim[name] >= REJECT_FRACTION
 
     @property
+    def best(self) -> str | None:
+        """The rescaling with the smallest collapse score (``None`` when nothing was scored)."""
+        return min(self.scores, key=lambda k: self.scores[k]) if self.scores else None
+
+    @property
     def claim_rejected_by(self) -> tuple[str, ...]:
         """Competitors that beat the claim in at least ``REJECT_FRACTION`` of resamples."""
         if self.n_configs < MIN_CONFIGS:
