@@ -11,11 +11,14 @@ from typing import Any, Literal, Protocol
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
+    "FALSE_PASS_MAX",
+    "POWER_MIN",
     "Alternative",
     "CheckResult",
     "ClaimCheck",
     "GridName",
     "NegativeControl",
+    "Power",
     "Verdict",
     "control_gate",
     "finite",
@@ -84,6 +87,57 @@ class NegativeControl:
                 "failed_as_expected": self.failed_as_expected, "measured": dict(self.measured)}
 
 
+#: A PASS needs the check's rule to PASS at least this often on rows simulated under the
+#: claim (THEORY.md section 10): below it, the grid cannot be trusted to confirm the claim.
+POWER_MIN = 0.8
+#: ... and to PASS at most this often on rows simulated under each registered alternative
+#: (the nominal level of a 95% rule).
+FALSE_PASS_MAX = 0.05
+
+
+@dataclass(frozen=True)
+class Power:
+    """Calibration of a check's rule: PASS rates on simulated rows (THEORY.md section 10).
+
+    ``claim`` is the fraction of grids simulated under the claim that the unchanged rule
+    PASSes (the power); ``alternatives`` maps each registered alternative law to the
+    fraction of its simulated grids that PASS (its false-PASS rate); ``n_sim`` grids each.
+    """
+
+    claim: float
+    alternatives: tuple[tuple[str, float], ...]
+    n_sim: int
+
+    @property
+    def worst(self) -> tuple[str, float] | None:
+        """The alternative with the highest false-PASS rate (``None`` if there is none)."""
+        if not self.alternatives:
+            return None
+        return max(self.alternatives, key=lambda a: a[1])
+
+    @property
+    def calibrated(self) -> bool:
+        """Power >= :data:`POWER_MIN` and every false-PASS rate <= :data:`FALSE_PASS_MAX`."""
+        return self.claim >= POWER_MIN and all(fp <= FALSE_PASS_MAX
+                                               for _, fp in self.alternatives)
+
+    def reason(self) -> str:
+        """One line naming what the calibration could not exclude (empty if calibrated)."""
+        if self.claim < POWER_MIN:
+            return (f"power {self.claim:.2f} < {POWER_MIN} on rows simulated under the claim")
+        worst = self.worst
+        if worst is not None and worst[1] > FALSE_PASS_MAX:
+            return (f"cannot exclude {worst[0]} (false-PASS {worst[1]:.2f} > "
+                    f"{FALSE_PASS_MAX})")
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``{"claim", "alternatives": [{"name", "false_pass"}], "n_sim"}``."""
+        return {"claim": self.claim, "n_sim": self.n_sim,
+                "alternatives": [{"name": n, "false_pass": fp}
+                                 for n, fp in self.alternatives]}
+
+
 def control_gate(verdict: Verdict, control: NegativeControl | None) -> Verdict:
     """``INCONCLUSIVE`` in place of a ``PASS`` whose negative control did not FAIL.
 
@@ -113,6 +167,10 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     alternatives: tuple[Alternative, ...] = ()
     negative_control: NegativeControl | None = None
+    #: Calibration of the rule on simulated rows; ``None`` for an exact identity, with
+    #: ``power_reason`` saying why no simulation applies.
+    power: Power | None = None
+    power_reason: str | None = None
 
     def __post_init__(self) -> None:
         # THEORY.md section 10, applied here once for every check: a PASS whose negative
@@ -122,6 +180,13 @@ class CheckResult:
             object.__setattr__(self, "verdict", gated)
             object.__setattr__(self, "details", {
                 **self.details, "note": "negative control did not FAIL: PASS withheld"})
+        # ... and a PASS whose rule is not calibrated (power < 0.8 or a near alternative
+        # PASSes more than 5% of the time) cannot tell the claim from that alternative.
+        if self.verdict is Verdict.PASS and self.power is not None \
+                and not self.power.calibrated:
+            object.__setattr__(self, "verdict", Verdict.INCONCLUSIVE)
+            object.__setattr__(self, "details", {
+                **self.details, "note": f"PASS withheld: {self.power.reason()}"})
 
     @property
     def passed(self) -> bool:
@@ -138,6 +203,8 @@ class CheckResult:
             "alternatives": [a.to_dict() for a in self.alternatives],
             "negative_control": (None if self.negative_control is None
                                  else self.negative_control.to_dict()),
+            "power": None if self.power is None else self.power.to_dict(),
+            "power_reason": self.power_reason,
             "details": dict(self.details),
         }
 
