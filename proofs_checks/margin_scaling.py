@@ -187,11 +187,13 @@ def fit_log_linear(recs: Sequence[Record], key: str, design: Design) -> LogLinea
     df = len(keys) - p
     resid = y - X @ coef
     s2 = float(resid @ resid) / df if df > 0 else math.nan
-    cov = s2 * np.linalg.inv(X.T @ X) if df > 0 else np.full((p, p), math.nan)
+    cov = np.asarray(s2 * np.linalg.inv(X.T @ X) if df > 0 else np.full((p, p), math.nan),
+                     dtype=np.float64)
     # Scatter of a configuration mean = sigma_config^2 + sigma_seed^2 / n (method of moments).
     sigma_config = math.sqrt(max(s2 - sigma_seed**2 * float(np.mean(1.0 / n)), 0.0)) \
         if df > 0 else math.nan
-    return LogLinearFit(coef, cov, df, sigma_seed, sigma_config, X, n)
+    return LogLinearFit(np.asarray(coef, dtype=np.float64), cov, df, sigma_seed,
+                        sigma_config, X, n)
 
 
 def simulate_records(fit: LogLinearFit, coef: npt.ArrayLike, recs: Sequence[Record],
