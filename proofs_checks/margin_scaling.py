@@ -35,7 +35,7 @@ from proofs_checks._framework import (
     Power,
     Verdict,
 )
-from rhm_theory.exact.margins import _Engine
+from rhm_theory.exact import pair_margins
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.validation import ContextKind, check_int, check_random_state
@@ -116,9 +116,9 @@ def margin_records(configs: Sequence[tuple[int, int]], seeds: Sequence[int],
         v = check_int("v", v, minimum=2)
         m = check_int("m", m, minimum=1, maximum=v)
         for seed in seeds:
-            engine = _Engine(random_grammar(RHMParams(v, m, 2, _L), seed=seed))
+            grammar = random_grammar(RHMParams(v, m, 2, _L), seed=seed)
             for level in levels:
-                pairs, _ = engine.pairs(level, kind)
+                pairs = pair_margins(grammar, level, kind)
                 out.append({"v": v, "m": m, "seed": seed, "level": level, "f": m / v,
                             "margin": float(pairs.min()),
                             "margin_mean": float(pairs.mean()),
