@@ -26,6 +26,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+
 def _compress(factor: FloatArray) -> FloatArray:
     """``Y`` with ``Y Y^T = F F^T`` and at most ``rows`` columns (R factor of ``F^T``)."""
     if factor.shape[1] <= factor.shape[0]:
@@ -111,7 +112,7 @@ class _Engine:
             for slot, jp in enumerate(sibling_positions(s, j)):
                 # Q[a, a'] = pooled P(u = a at j, sibling = a' at jp); the block of psi_a
                 # is A[a] K - marginal, with A = Q / rowsum (the marginal's A-row where the
-                # row is empty), so psi_a - psi_b = (A[a] - A[b]) C = ... and only Y is used.
+                # row is empty), so psi_a - psi_b = (A[a] - A[b]) C: only Y is needed.
                 Q = self.pooled_sibling_joint(level + 1, j, jp)
                 rows = Q.sum(axis=1)
                 if slot == 0:
