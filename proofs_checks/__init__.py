@@ -18,7 +18,7 @@ from proofs_checks.depth_scaling import (
     token_scaling_check,
 )
 from proofs_checks.finite_size import FiniteSizePredictionCheck
-from proofs_checks.margin_scaling import MarginScalingCheck
+from proofs_checks.margin_scaling import margin_checks
 from proofs_checks.synonym_invariance import SynonymInvarianceCheck
 from proofs_checks.theorem_bound import OneMinusFCheck, TheoremBoundCheck
 from proofs_checks.zipf_tracking import ZipfTrackingCheck
@@ -34,7 +34,7 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
     """
     checks: list[ClaimCheck] = [
         SynonymInvarianceCheck(),
-        MarginScalingCheck(),
+        *margin_checks(),
         ConcentrationCheck(),
         ilc_scaling_check(),
         ilc_per_level_check(),

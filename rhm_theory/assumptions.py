@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from rhm_theory.exact.contexts import context_laws, margin_summary
+from rhm_theory.exact.margins import margin_summaries
 from rhm_theory.exact.transitions import child_matrices
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
@@ -134,13 +134,10 @@ def separation_margins(grammar: Grammar, context: str = "latent") -> FloatArray:
     array([8.])
     """
     context = check_context(context)
-    return np.array(
-        [
-            margin_summary(context_laws(grammar, level, context)).margin_min
-            for level in range(1, grammar.params.L)
-        ],
-        dtype=np.float64,
-    )
+    # One engine for all levels (rhm_theory.exact.margin_summaries; equal to
+    # margin_summary(context_laws(...)) to 1e-12, without the token-context blocks).
+    return np.array([summ.margin_min for summ in margin_summaries(grammar, [context])],
+                    dtype=np.float64)
 
 
 def separation_requirement(params: RHMParams, c_sep: float) -> float:

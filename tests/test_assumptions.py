@@ -65,7 +65,9 @@ def test_separation_margins_per_level(g: Grammar) -> None:
     margins = separation_margins(g)
     assert margins.shape == (g.params.L - 1,)
     for level, delta in enumerate(margins, start=1):
-        assert delta == margin_summary(context_laws(g, level, "latent")).margin_min
+        # The fast engine (compressed vectors) equals the explicit blocks to 1e-12.
+        slow = margin_summary(context_laws(g, level, "latent")).margin_min
+        assert delta == slow or abs(delta - slow) <= 1e-12
     need = separation_requirement(g.params, 1.0)
     assert need == pytest.approx(math.sqrt(1 - g.params.f) / g.params.m, abs=1e-15)
     assert is_separated(g, 1.0) == bool(np.all(margins >= need))

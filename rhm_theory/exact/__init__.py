@@ -17,6 +17,11 @@ from rhm_theory.exact.correlations import (
     token_correlation,
     token_correlations,
 )
+from rhm_theory.exact.margins import (
+    compressed_context_vectors,
+    margin_summaries,
+    pair_margins,
+)
 from rhm_theory.exact.report import exact_report
 from rhm_theory.exact.transitions import (
     child_matrices,
@@ -37,15 +42,18 @@ __all__ = [
     "MarginSummary",
     "block_layout",
     "child_matrices",
+    "compressed_context_vectors",
     "context_laws",
     "context_vectors",
     "descendant_laws",
     "exact_report",
     "joint_law",
     "level_weights",
+    "margin_summaries",
     "margin_summary",
     "node_marginal",
     "node_marginals_at_level",
+    "pair_margins",
     "pairwise_distances",
     "pairwise_margins",
     "path_product",

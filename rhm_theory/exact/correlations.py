@@ -12,6 +12,9 @@ __all__ = ["node_marginals_at_level", "token_correlation", "token_correlations"]
 
 FloatArray = npt.NDArray[np.float64]
 
+#: LCA nodes per matrix product (bounds the (chunk, v, v) temporaries to ~64 MiB at v=128).
+_NODE_CHUNK = 512
+
 
 def node_marginals_at_level(grammar: Grammar, level: int) -> FloatArray:
     """Exact marginals of every level-``level`` node, shape ``(s**(L-level), vocab(level))``."""
@@ -50,11 +53,16 @@ def token_correlation(grammar: Grammar, level: int) -> float:
     for j1 in range(p.s):
         for j2 in range(j1 + 1, p.s):
             J = sibling_joint(grammar, level, j1, j2)  # (V_level, v, v)
-            pair = np.einsum("kb,bxy->kxy", pi, J)  # child joint per LCA node
-            joint = np.einsum("xa,kxy,yb->kab", down, pair, down)
-            mi, mj = joint.sum(axis=2), joint.sum(axis=1)
-            conn = joint - mi[:, :, None] * mj[:, None, :]
-            total += float((conn**2).mean(axis=(1, 2)).sum())
+            # Token joint given the LCA symbol b: down^T J[b] down (one (v, v) per symbol),
+            # then mixed by each LCA node's marginal: O(V v^3 + n_nodes V v^2), not the
+            # O(n_nodes v^4) of a three-operand einsum.
+            G = np.matmul(np.matmul(down.T[None, :, :], J), down[None, :, :])
+            G = G.reshape(J.shape[0], -1)
+            for k0 in range(0, pi.shape[0], _NODE_CHUNK):
+                joint = (pi[k0:k0 + _NODE_CHUNK] @ G).reshape(-1, p.v, p.v)
+                mi, mj = joint.sum(axis=2), joint.sum(axis=1)
+                conn = joint - mi[:, :, None] * mj[:, None, :]
+                total += float((conn**2).mean(axis=(1, 2)).sum())
             count += pi.shape[0]
     return float(np.sqrt(total / count))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rhm_theory.exact.contexts import context_laws, margin_summary
 from rhm_theory.exact.correlations import token_correlations
+from rhm_theory.exact.margins import margin_summaries
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.validation import CONTEXT_KINDS, check_context
 
@@ -41,10 +41,8 @@ def exact_report(
     """
     contexts = [check_context(c, "contexts") for c in contexts]
     p = grammar.params
-    levels = []
-    for kind in contexts:
-        for level in range(1, p.L):
-            levels.append(margin_summary(context_laws(grammar, level, kind)).to_dict())
+    # Every level and context from one engine (compressed vectors, no token blocks).
+    levels = [summ.to_dict() for summ in margin_summaries(grammar, contexts)]
     corr = token_correlations(grammar)
     return {
         "params": p.to_dict(),
