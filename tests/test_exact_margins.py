@@ -84,7 +84,8 @@ def test_compressed_vectors_are_short_and_keep_distances() -> None:
     g = random_grammar(RHMParams(8, 2, 2, 5), seed=3)
     X, present = compressed_context_vectors(g, 4, "token")
     psi = context_laws(g, 4, "token").vectors
-    assert X.shape == (8, 2 * 8) and psi.shape == (8, 2 * 16 * 8)  # s(s-1) v vs s(s-1)s^l v
+    # At most s(s-1) x 4v columns (compression threshold) against s(s-1) s^l v.
+    assert X.shape[0] == 8 and X.shape[1] <= 2 * 4 * 8 and psi.shape == (8, 2 * 16 * 8)
     assert present.all()
     np.testing.assert_allclose(pairwise_distances(X), _numpy_distances(psi), atol=TOL, rtol=0)
 

@@ -27,9 +27,18 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+#: A factor is compressed (QR) only when wider than this many times its rows: below it the
+#: wider rows cost less in the pair kernel than a LAPACK QR, which multithreaded on a busy
+#: machine took seconds at v = 512 (latent context: 2 v columns, never compressed).
+_COMPRESS_RATIO = 4
+
+
 def _compress(factor: FloatArray) -> FloatArray:
-    """``Y`` with ``Y Y^T = F F^T`` and at most ``rows`` columns (R factor of ``F^T``)."""
-    if factor.shape[1] <= factor.shape[0]:
+    """``Y`` with ``Y Y^T = F F^T`` and at most ``rows`` columns (R factor of ``F^T``).
+
+    ``F`` itself when it is at most ``_COMPRESS_RATIO`` times wider than tall.
+    """
+    if factor.shape[1] <= _COMPRESS_RATIO * factor.shape[0]:
         return factor
     r = np.asarray(np.linalg.qr(factor.T, mode="r"))  # F^T = Q R  =>  F F^T = R^T R
     return np.ascontiguousarray(r.T)
