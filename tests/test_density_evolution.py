@@ -223,8 +223,13 @@ def test_cli_threshold_matches_independent_numpy(
     assert main(["threshold", str(path), "--channel", "noise", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     lo, hi = doc["interval"]
-    assert lo <= doc["eps_c"] <= hi and hi - lo <= 0.02 + 1e-12
+    # The bracket is 2 tol wide unless an end changed outcome with twice the population
+    # (then it is widened by 2 tol on that side and `confirmed` is False).
+    assert lo <= doc["eps_c"] <= hi
+    assert hi - lo <= (0.02 if doc["confirmed"] else 0.06) + 1e-12
     ref = _numpy_threshold(g, 1000, 60, np.random.default_rng(seed))
+    print(f"seed {seed}: eps_c {doc['eps_c']:.4f} [{lo:.4f}, {hi:.4f}] in "
+          f"{doc['seconds']:.2f} s; numpy {ref:.4f}; map {doc['mean_field_map']:.4f}")
     assert abs(doc["eps_c"] - ref) <= 0.03, (doc["eps_c"], ref)
     assert abs(doc["mean_field_map"] - doc["eps_c"]) > 0.15
     assert doc["mean_field_map"] == mean_field_threshold(16, 4, 2, "noise")
