@@ -68,10 +68,10 @@ def _run_diagram(args: argparse.Namespace) -> int:
             for ch in ("noise", "mask"):
                 jobs.append((v, m, s, seed, ch, None))
     for v, m, s in ZIPF_POINTS:
-        for a in ZIPF_EXPONENTS:
+        for za in ZIPF_EXPONENTS:
             for seed in range(args.seeds):
                 for ch in ("noise", "mask"):
-                    jobs.append((v, m, s, seed, ch, a))
+                    jobs.append((v, m, s, seed, ch, za))
     for v, m, s in big:
         for seed in range(args.seeds):
             for ch in ("noise", "mask"):

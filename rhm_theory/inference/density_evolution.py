@@ -267,7 +267,7 @@ def _pack(grammar: Grammar) -> _Packed:
 
 def _table(packed: _Packed, level: int) -> int:
     # Levels beyond the grammar's depth reuse its rule tables cyclically.
-    return (level - 1) % packed.rules.shape[0]
+    return (level - 1) % int(packed.rules.shape[0])
 
 
 def _check_depth(grammar: Grammar, depth: int | None) -> int:
