@@ -243,3 +243,18 @@ def test_cli_threshold_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "eps_c =" in out and "mean-field map" in out
     assert main(["threshold"]) == 2  # no grammar and no --diagram
+
+
+def test_mask_threshold_context_for_neural_reports() -> None:
+    from rhm_theory.inference import mask_threshold_context
+
+    g = random_grammar(RHMParams(v=8, m=2, s=2, L=4), seed=0)
+    low = mask_threshold_context(g, 0.2, tol=0.05, n_pop=300)
+    high = mask_threshold_context(g, 1.0, tol=0.05, n_pop=300)
+    assert low["regime"] == "below threshold" and high["regime"] == "above threshold"
+    assert low["interval"][0] <= low["eps_c"] <= low["interval"][1]
+    with pytest.raises(ValueError, match="mask_frac must satisfy"):
+        mask_threshold_context(g, 1.5)
+    with pytest.raises(ValueError, match="n_c == v"):
+        mask_threshold_context(random_grammar(RHMParams(v=8, m=2, s=2, L=3, n_c=4), seed=0),
+                               0.2)

@@ -28,6 +28,7 @@ __all__ = [
     "Threshold",
     "density_evolution",
     "inference_threshold",
+    "mask_threshold_context",
     "mask_threshold_for",
     "mean_field_threshold",
 ]
@@ -550,3 +551,54 @@ def mask_threshold_for(
     return {"eps_c": float(np.mean(vals)), "spread": float(np.max(vals) - np.min(vals)),
             "per_seed": vals, "intervals": ints,
             "mean_field": mean_field_threshold(v, m, s, "mask")}
+
+
+def mask_threshold_context(grammar: Grammar, mask_frac: float, *, tol: float = 0.01,
+                           n_pop: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """Where a masked-token run sits relative to the mask channel's ``eps_c`` of its grammar.
+
+    For the neural validators: report this next to a model's masked-token accuracy at
+    ``mask_frac`` (and the Bayes-optimal accuracy at the same fraction), so a reader sees
+    whether the run is below the inference threshold (deep latents still recoverable from
+    the visible tokens by exact inference) or above it (lost even to exact inference).
+    Masks here are i.i.d. per token (density evolution), the validators' are a fixed
+    fraction per string: the same in the deep limit.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The run's grammar; ``n_c == v`` (its levels are reused beyond ``L``).
+    mask_frac : float
+        The run's mask fraction, ``0 <= mask_frac <= 1``.
+    tol : float, default 0.01
+        Half-width of ``eps_c``'s bracket.
+    n_pop : int, optional
+        Samples per symbol (default of :func:`inference_threshold`).
+    seed : int, default 0
+        Population seed.
+
+    Returns
+    -------
+    dict
+        ``{"mask_frac", "eps_c", "interval", "mean_field", "regime"}`` with ``regime`` one of
+        ``"below threshold"``, ``"above threshold"``, ``"within the interval"``.
+
+    Examples
+    --------
+    >>> from rhm_theory.model import RHMParams, random_grammar
+    >>> g = random_grammar(RHMParams(v=8, m=2, s=2, L=4), seed=0)
+    >>> mask_threshold_context(g, 0.25, tol=0.05, n_pop=300)["regime"]
+    'below threshold'
+    """
+    if not isinstance(grammar, Grammar):
+        raise TypeError(f"grammar must be a Grammar, got {type(grammar).__name__}")
+    p = grammar.params
+    if p.n_c != p.v:
+        raise ValueError(f"grammar must have n_c == v for the threshold (levels are reused "
+                         f"beyond L), got n_c={p.n_c}, v={p.v}; use mask_threshold_for(v, m, s)")
+    mask_frac = check_float("mask_frac", mask_frac, minimum=0.0, maximum=1.0)
+    th = inference_threshold(grammar, "mask", tol=tol, n_pop=n_pop, seed=seed)
+    regime = ("below threshold" if mask_frac < th.lo else
+              "above threshold" if mask_frac > th.hi else "within the interval")
+    return {"mask_frac": mask_frac, "eps_c": th.eps_c, "interval": [th.lo, th.hi],
+            "mean_field": mean_field_threshold(p.v, p.m, p.s, "mask"), "regime": regime}
