@@ -271,14 +271,14 @@ def _table(packed: _Packed, level: int) -> int:
     return (level - 1) % int(packed.rules.shape[0])
 
 
-def _check_depth(grammar: Grammar, depth: int | None) -> int:
+def _check_depth(grammar: Grammar, depth: int | None, name: str = "depth") -> int:
     p = grammar.params
     if depth is None:
         return p.L
-    depth = check_int("depth", depth, minimum=1)
+    depth = check_int(name, depth, minimum=1)
     if depth > p.L and p.n_c != p.v:
-        raise ValueError(f"depth must satisfy depth <= L = {p.L} when n_c != v (levels beyond "
-                         f"L reuse the rule tables cyclically), got depth={depth}")
+        raise ValueError(f"{name} must satisfy {name} <= L = {p.L} when n_c != v (levels "
+                         f"beyond L reuse the rule tables cyclically), got {name}={depth}")
     return depth
 
 
@@ -342,8 +342,9 @@ def density_evolution(
     as in BP's upward pass. Only two levels are held in memory
     (``2 * width**2 * n_pop`` floats whatever the depth). Levels beyond ``L`` reuse the rule
     tables of levels ``1..L`` cyclically. Reported per level: the true symbol's mean posterior
-    and MAP accuracy under the level's prior (uniform below the root, ``root_probs`` at level
-    ``L``), with Monte Carlo errors. Reproducible: sample ``(l, a, i)`` depends only on
+    and MAP accuracy under the level's prior (``root_probs`` at the levels that use the
+    root's table, ``L, 2L, ...``; uniform at the others, a convention), with Monte Carlo
+    errors. Reproducible: sample ``(l, a, i)`` depends only on
     ``(seed, l, a, i)`` (counter-based hash), not on the thread count.
 
     Parameters
@@ -465,7 +466,7 @@ def inference_threshold(
     tol = check_float("tol", tol, minimum=1e-4, maximum=0.25)
     p = grammar.params
     n_pop = max(2000, 32000 // p.v) if n_pop is None else check_int("n_pop", n_pop, minimum=2)
-    max_depth = _check_depth(grammar, max_depth)
+    max_depth = _check_depth(grammar, max_depth, "max_depth")
     seed = check_seed("seed", seed)
     if not isinstance(confirm, bool):
         raise TypeError(f"confirm must be a bool, got {type(confirm).__name__}")
