@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rhm_theory.cli.neural_cmd",
     "rhm_theory.cli.bp_cmd",
     "rhm_theory.cli.explore_cmd",
+    "rhm_theory.cli.measure_cmd",
 )
 
 
