@@ -174,13 +174,16 @@ class MeasureGrid:
 
 
 #: Named grids. ``quick``: 15 configurations (three ``m``, two ``v`` at ``m = 2``, depths
-#: 3-6, the costliest pair ``(16, 4)`` to 5) x 3 grammar seeds, ladders to ``2**24`` tokens;
-#: sized so that ILC-like learners finish in minutes on 2 cores and the token baseline's
-#: ``v m^(L+1)`` thresholds stay inside the ladder. ``full``: adds ``v = 32``, depths 3-8,
-#: 4 seeds, ladders to ``2**26`` tokens. Fixed before any measurement.
+#: 3-6, the costliest pair ``(16, 4)`` to 5) x 3 grammar seeds, ladders to ``2**20`` strings
+#: and ``2**25`` tokens: wide enough that a learner following the far competitor
+#: ``v m^(L+1)`` with a constant up to 16 crosses inside every ladder (``16 v m^(L+1)`` is
+#: at most about ``2**20`` strings here), while a learner that learns early stops early
+#: (an ILC-like learner finishes in minutes on 2 cores). ``full``: adds ``v = 32``, depths
+#: 3-8, 4 seeds, ladders to ``2**21`` strings and ``2**26`` tokens.
 GRIDS: dict[str, MeasureGrid] = {
     "quick": MeasureGrid(vms=((8, 2), (16, 2), (12, 3), (16, 4)), Ls=(3, 4, 5, 6),
-                         seeds=(0, 1, 2), max_L={(16, 4): 5}),
+                         seeds=(0, 1, 2), max_L={(16, 4): 5}, max_P=2**20,
+                         max_tokens=2**25),
     "full": MeasureGrid(vms=((8, 2), (16, 2), (32, 2), (12, 3), (16, 4)), Ls=(3, 4, 5, 6, 7, 8),
                         seeds=(0, 1, 2, 3), max_L={(16, 4): 7}, max_P=2**21,
                         max_tokens=2**26),
