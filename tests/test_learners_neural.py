@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from rhm_theory.learners import LearnerCell, score_learner, scoring_mode  # noqa: E402
-from rhm_theory.learners.neural import Data2VecLearner, SLCLearner  # noqa: E402
-from rhm_theory.model.sampling import sample  # noqa: E402
+from rhm_theory.learners import LearnerCell, score_learner, scoring_mode
+from rhm_theory.learners.neural import Data2VecLearner, SLCLearner
+from rhm_theory.model.sampling import sample
 
 
 @pytest.mark.parametrize("cls", [SLCLearner, Data2VecLearner])
