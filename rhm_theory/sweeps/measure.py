@@ -321,6 +321,7 @@ class MeasureCell:
             lc = LearnerCell(self.v, self.m, self.s, self.L, params.n_c, P, self.grammar_seed,
                              self.data_seed, self.family)
             where = self.describe(P)
+            cpu0 = time.process_time()  # this process, every thread (numba's included)
             try:
                 learner = factory(lc)
             except Exception as exc:
@@ -350,6 +351,7 @@ class MeasureCell:
                 raise MeasureError(f"{where}: scoring failed: {type(exc).__name__}: {exc}"
                                    ) from exc
             score_seconds = time.perf_counter() - t0
+            cpu_seconds = time.process_time() - cpu0
             min_acc = min(sc.accuracy for sc in scores)
             for sc in scores:
                 rows.append({
@@ -360,6 +362,7 @@ class MeasureCell:
                     "level": sc.level, "accuracy": sc.accuracy, "min_accuracy": min_acc,
                     "unknown_fraction": sc.unknown_fraction, "mode": mode,
                     "fit_seconds": fit_seconds, "score_seconds": score_seconds,
+                    "cpu_seconds": cpu_seconds,
                     "target": self.target})
             streak = streak + 1 if min_acc >= self.target else 0
             if self.stop_after and streak >= self.stop_after:
