@@ -204,6 +204,11 @@ def test_run_sweep_takes_any_task_and_sweepcell_is_one(tmp_path: Path) -> None:
         rows = run_sweep(cells, executor=ex, progress=False, out_dir=tmp_path)
     assert sorted(r["y"] for r in rows) == [0, 1, 4, 9, 16]  # type: ignore[typeddict-item]
     assert "y" in (tmp_path / "rows.csv").read_text().splitlines()[0]
+    # A custom cell_runner may run cells without cost or run() (ordered as cost 0).
+    with ThreadPoolExecutor(2) as ex:
+        plain = run_sweep([type("C", (), {"key": f"c{i}"})() for i in range(3)], executor=ex,
+                          progress=False, cell_runner=lambda c: [{"key": c.key}])
+    assert sorted(r["key"] for r in plain) == ["c0", "c1", "c2"]
     cell = SweepCell("latent", 6, 2, 2, 3, 200, 0, 1)
     assert isinstance(cell, SweepTask) and cell.cost == 200 * 8
     drop = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731

@@ -316,6 +316,18 @@ def run_sweep(
     return selected
 
 
+def _cost(cell: Any) -> float:
+    """A cell's ``cost``; cells run by a custom ``cell_runner`` may have none: then
+    ``P s^L`` (strings times tokens), else 0."""
+    cost = getattr(cell, "cost", None)
+    if cost is not None:
+        return float(cost)
+    try:
+        return float(cell.P * cell.s**cell.L)
+    except AttributeError:
+        return 0.0
+
+
 def _drain(
     pool: Executor,
     todo: Sequence[SweepTask],
@@ -323,7 +335,7 @@ def _drain(
     collect: Callable[[Sequence[SweepRow]], None],
 ) -> None:
     # Largest cells first: better load balance when a few cells dominate the cost.
-    order = sorted(todo, key=lambda c: -c.cost)
+    order = sorted(todo, key=lambda c: -_cost(c))
     futures = [pool.submit(runner, c) for c in order]
     for fut in as_completed(futures):
         collect(fut.result())
