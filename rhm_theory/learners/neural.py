@@ -11,7 +11,8 @@ from rhm_theory.learners.base import LearnerCell
 from rhm_theory.model.params import RHMParams
 from rhm_theory.validation import check_choice, check_int, check_seed
 
-__all__ = ["Data2VecLearner", "SLCLearner", "data2vec", "mlm", "slc"]
+__all__ = ["DEFAULT_BATCH", "DEFAULT_STEPS", "Data2VecLearner", "NeuralLearner", "SLCLearner",
+           "data2vec", "mlm", "slc"]
 
 #: Optimisation steps of the factories' models (CPU-sized; the neural grids of
 #: ``rhm-theory neural`` use their own budgets).
@@ -33,8 +34,23 @@ def _fixed_batches(tokens: npt.NDArray[Any], batch_size: int, seed: int, device:
     return batches
 
 
-class _NeuralLearner:
-    """Train one of :data:`rhm_theory.neural.experiments.METHODS` on a fixed token set."""
+class NeuralLearner:
+    """Train one of the neural models on a fixed token set (base of the adapters below).
+
+    Parameters
+    ----------
+    params : RHMParams
+        Grammar parameters (the model's shape).
+    method : str
+        ``"slc"``/``"slc-sg"`` (:class:`SLCLearner`) or ``"data2vec"``/``"mlm"``
+        (:class:`Data2VecLearner`).
+    steps, batch_size, seed : int
+        Optimisation steps, strings per step, seed of the model and of the batches.
+    device : str
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    model_config : Data2VecConfig or SLCConfig, optional
+        Model settings (defaults of :func:`rhm_theory.neural.experiments.build_model`).
+    """
 
     method_choices: tuple[str, ...] = ()
 
@@ -79,7 +95,7 @@ class _NeuralLearner:
         return list(self.model_.features(to_device(np.asarray(tokens), self.device_)))
 
 
-class SLCLearner(_NeuralLearner):
+class SLCLearner(NeuralLearner):
     """The stacked latent-clustering network: its hard codes of each level are its latents."""
 
     method_choices = ("slc", "slc-sg")
@@ -92,7 +108,7 @@ class SLCLearner(_NeuralLearner):
         return np.asarray(feats[level].argmax(dim=-1).cpu().numpy(), dtype=np.int64)
 
 
-class Data2VecLearner(_NeuralLearner):
+class Data2VecLearner(NeuralLearner):
     """data2vec or the masked LM: the top layer's per-position outputs, probed linearly."""
 
     method_choices = ("data2vec", "mlm")
@@ -107,12 +123,12 @@ class Data2VecLearner(_NeuralLearner):
 
 
 def slc(cell: LearnerCell) -> SLCLearner:
-    """SLC network (CPU, :data:`DEFAULT_STEPS` steps)."""
+    """SLC network (CPU, :data:`~rhm_theory.learners.neural.DEFAULT_STEPS` steps)."""
     return SLCLearner(cell.params, "slc", seed=cell.seed)
 
 
 def data2vec(cell: LearnerCell) -> Data2VecLearner:
-    """data2vec (CPU, :data:`DEFAULT_STEPS` steps), scored by linear probes."""
+    """data2vec (CPU, :data:`~rhm_theory.learners.neural.DEFAULT_STEPS` steps), scored by linear probes."""
     return Data2VecLearner(cell.params, "data2vec", seed=cell.seed)
 
 
