@@ -128,7 +128,7 @@ def slc(cell: LearnerCell) -> SLCLearner:
 
 
 def data2vec(cell: LearnerCell) -> Data2VecLearner:
-    """data2vec (CPU, :data:`~rhm_theory.learners.neural.DEFAULT_STEPS` steps), scored by linear probes."""
+    """data2vec (CPU, :data:`~rhm_theory.learners.neural.DEFAULT_STEPS` steps), linear probes."""
     return Data2VecLearner(cell.params, "data2vec", seed=cell.seed)
 
 
