@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "rhm_theory.testing": 4,
     "rhm_theory.sweeps": 5,
     "rhm_theory.neural": 5,
+    "rhm_theory.learners": 5,
     "rhm_theory.explore": 6,
     "rhm_theory.plotting": 6,
     "proofs_checks": 7,

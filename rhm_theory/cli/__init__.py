@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rhm_theory.cli.bp_cmd",
     "rhm_theory.cli.explore_cmd",
     "rhm_theory.cli.threshold_cmd",
+    "rhm_theory.cli.measure_cmd",
 )
 
 

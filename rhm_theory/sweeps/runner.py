@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, Protocol, TypedDict, cast, runtime_checkable
 
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
-__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "load_rows", "make_grid", "run_cell", "run_sweep"]
+__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid", "run_cell",
+           "run_sweep"]
 
 METHODS = CONTEXT_KINDS
 
@@ -59,6 +60,29 @@ class SweepRow(TypedDict):
     merge_factor: NotRequired[float]
 
 
+@runtime_checkable
+class SweepTask(Protocol):
+    """What :func:`run_sweep` runs: any picklable cell with a stable ``key`` (resume skips
+    cells whose key has rows already), a ``cost`` estimate (largest first, for load
+    balance; any positive unit) and ``run()`` returning its rows (plain dicts, each with
+    ``"key"`` equal to the cell's key). :class:`SweepCell` is one; the sample-complexity
+    measurement of any learner (:mod:`rhm_theory.sweeps.measure`) is another."""
+
+    @property
+    def key(self) -> str:
+        """Stable identifier of the cell (the same cell always has the same key)."""
+        ...
+
+    @property
+    def cost(self) -> float:
+        """Relative cost estimate (only the order matters)."""
+        ...
+
+    def run(self) -> Sequence[Any]:
+        """Compute the cell and return its rows."""
+        ...
+
+
 @dataclass(frozen=True)
 class SweepCell:
     """One run: a grammar ``(v, m, s, L, n_c, grammar_seed, balanced)``, ``P`` training
@@ -91,6 +115,15 @@ class SweepCell:
         return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
                         if not (f.name in VARIANT_DEFAULTS
                                 and getattr(self, f.name) == VARIANT_DEFAULTS[f.name]))
+
+    @property
+    def cost(self) -> float:
+        """Relative cost: strings times tokens (what ILC's counting pass scales with)."""
+        return float(self.P * self.s**self.L)
+
+    def run(self) -> list[SweepRow]:
+        """The rows of this cell (:func:`run_cell`)."""
+        return run_cell(self)
 
 
 def make_grid(
@@ -168,8 +201,12 @@ def load_rows(path: str | Path) -> list[SweepRow]:
 
 
 def _write_csv(rows: Sequence[SweepRow], path: Path) -> None:
+    # ILC rows have the ROW_FIELDS columns; rows of other cell kinds add theirs after them.
+    names = list(ROW_FIELDS)
+    for r in rows:
+        names.extend(k for k in r if k not in names)
     with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(ROW_FIELDS), extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=names, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -202,20 +239,27 @@ class _Progress:
             self.bar.close()
 
 
+def _run_task(cell: SweepTask) -> Sequence[Any]:
+    """Default runner (module level, so it pickles): the cell's own ``run()``."""
+    return cell.run()
+
+
 def run_sweep(
-    cells: Sequence[SweepCell],
+    cells: Sequence[SweepTask],
     *,
     out_dir: str | Path | None = None,
     executor: Executor | None = None,
     max_workers: int | None = None,
     progress: bool = True,
-    cell_runner: Callable[[SweepCell], Sequence[SweepRow]] = run_cell,
+    cell_runner: Callable[[Any], Sequence[Any]] = _run_task,
 ) -> list[SweepRow]:
     """Run every cell and return all rows (finished rows of earlier runs included).
 
     Parameters
     ----------
-    cells : sequence of SweepCell
+    cells : sequence of SweepTask
+        :class:`SweepCell` (ILC) or any other :class:`SweepTask`; the rows returned are
+        whatever the cells' ``run()`` returns (typed as sweep rows for the ILC case).
     out_dir : path, optional
         Rows are appended to ``out_dir/rows.jsonl`` as cells finish (so an interrupted
         sweep resumes: cells whose key is already there are skipped) and written as
@@ -225,6 +269,8 @@ def run_sweep(
         Default: a local ``ProcessPoolExecutor`` with ``max_workers`` (default: CPUs).
     progress : bool
         Show a progress bar (tqdm if installed) on stderr.
+    cell_runner : callable, optional
+        ``cell -> rows`` run in the workers (picklable); default: ``cell.run()``.
     """
     out = Path(out_dir) if out_dir is not None else None
     rows: list[SweepRow] = []
@@ -270,14 +316,26 @@ def run_sweep(
     return selected
 
 
+def _cost(cell: Any) -> float:
+    """A cell's ``cost``; cells run by a custom ``cell_runner`` may have none: then
+    ``P s^L`` (strings times tokens), else 0."""
+    cost = getattr(cell, "cost", None)
+    if cost is not None:
+        return float(cost)
+    try:
+        return float(cell.P * cell.s**cell.L)
+    except AttributeError:
+        return 0.0
+
+
 def _drain(
     pool: Executor,
-    todo: Sequence[SweepCell],
-    runner: Callable[[SweepCell], Sequence[SweepRow]],
+    todo: Sequence[SweepTask],
+    runner: Callable[[Any], Sequence[Any]],
     collect: Callable[[Sequence[SweepRow]], None],
 ) -> None:
     # Largest cells first: better load balance when a few cells dominate the cost.
-    order = sorted(todo, key=lambda c: -c.P * c.s**c.L)
+    order = sorted(todo, key=lambda c: -_cost(c))
     futures = [pool.submit(runner, c) for c in order]
     for fut in as_completed(futures):
         collect(fut.result())
