@@ -296,6 +296,25 @@ def _register_neural(subparsers: Any) -> None:
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads per process")
     b.add_argument("--out", default=None, metavar="JSON", help="write step_times.json here")
     b.set_defaults(func=_neural_bench)
+    v = sub.add_parser(
+        "verify-cpu",
+        help="the decisive CPU grid of the SLC claim (both arms, masked-LM control, step "
+        "doubling; about 4 CPU-hours; resumable)",
+        description="Runs (or resumes) the SLC arm, the stop-gradient SLC arm, the masked-LM "
+        "control and the step-doubling check on v=8, m=3, L in {3,4,5}, 2 grammar seeds, "
+        "P in {256, 1k, 4k, 16k} (rhm_theory.neural.cpu_grid.CPUGrid), then prints the "
+        "verdict of the calibrated comparison (proofs_checks.neural_scaling.cpu_grid_result). "
+        "Rows stay in OUT/runs; rerunning the command continues the grid.")
+    v.add_argument("--out", default="neural-verify-cpu", metavar="DIR")
+    v.add_argument("--workers", type=int, default=1, help="runs at once (processes)")
+    v.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    v.add_argument("--arms", nargs="+", default=None,
+                   choices=("slc", "mlm", "slc-sg", "slc-x2"),
+                   help="run only these arms (the verdict still reads every arm)")
+    v.add_argument("--report-only", action="store_true",
+                   help="train nothing: the verdict on the runs already in OUT")
+    v.add_argument("--json", action="store_true", help="the check result as JSON")
+    v.set_defaults(func=_neural_verify_cpu)
 
 
 def _neural_plan(args: argparse.Namespace) -> int:
@@ -379,4 +398,52 @@ def _neural_bench(args: argparse.Namespace) -> int:
         write_json(args.out, doc)
     print(format_table(entries, ["method", "batch_size", "concurrency", "seconds",
                                  "throughput_steps_per_s"]))
+    return 0
+
+
+def _neural_verify_cpu(args: argparse.Namespace) -> int:
+    from rhm_theory.io import write_json
+    from rhm_theory.neural import require_torch
+
+    try:
+        torch = require_torch()
+    except ImportError as exc:
+        print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
+        return 2
+    from proofs_checks.neural_scaling import cpu_grid_result
+    from rhm_theory.neural.cpu_grid import (
+        CPU_GRID_ARMS,
+        CPUGrid,
+        load_cpu_grid_rows,
+        run_cpu_grid,
+    )
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    grid = CPUGrid()
+    t0 = time.perf_counter()
+    if not args.report_only:
+        run_cpu_grid(args.out, grid=grid, arms=tuple(args.arms or CPU_GRID_ARMS),
+                     workers=args.workers, threads=args.threads,
+                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+    rows, progress = load_cpu_grid_rows(args.out, grid)
+    result = cpu_grid_result(rows, progress, grid)
+    doc = {"command": "neural verify-cpu", "seconds": time.perf_counter() - t0,
+           "progress": progress, "result": result.to_dict()}
+    write_json(f"{args.out}/verdict.json", doc)
+    if args.json:
+        print_json(doc)
+    else:
+        m = result.measured
+        for arm, p in progress.items():
+            print(f"{arm}: {p['done']}/{p['planned']} runs")
+        for arm in ("slc", "slc-sg"):
+            print(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
+                  f"censored {m[arm]['censored_by_cell']} rule {m[arm]['rule_verdict']}")
+        print(f"step doubling: {m['step_doubling']}")
+        if result.power is not None:
+            print(f"calibration: {result.power.to_dict()}")
+        for reason in m["inconclusive_reasons"]:
+            print(f"reason: {reason}")
+        print(f"verdict: {result.verdict.value}")
     return 0

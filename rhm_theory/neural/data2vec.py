@@ -282,22 +282,35 @@ def make_mask(
 def masked_regression_loss(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, beta: float = 0.0
 ) -> torch.Tensor:
-    """Regression loss over the masked positions only.
+    """Regression loss over the masked positions only (mask-weighted, no indexing).
+
+    Equals the mean squared error (or smooth L1) of ``pred[mask]`` against ``target[mask]``
+    but is computed as a weighted mean over every position, so its shapes never depend on
+    the mask: boolean indexing would read the number of masked positions back to the host,
+    a device synchronisation on every training step.
 
     Parameters
     ----------
     pred, target : Tensor
         ``(B, T, D)``.
     mask : Tensor
-        Boolean ``(B, T)``; unmasked positions are never read from ``target``.
+        Boolean ``(B, T)``; unmasked positions get weight 0 (a non-finite target there
+        would still propagate, as ``0 * inf`` is NaN: targets are always finite).
     beta : float
         0: mean squared error; > 0: smooth L1 with this ``beta``.
+
+    Examples
+    --------
+    >>> pred, target = torch.zeros(1, 2, 1), torch.tensor([[[2.0], [5.0]]])
+    >>> float(masked_regression_loss(pred, target, torch.tensor([[True, False]])))
+    4.0
     """
-    p = pred[mask]
-    t = target[mask]
     if beta > 0:
-        return F.smooth_l1_loss(p, t, beta=beta)
-    return F.mse_loss(p, t)
+        per = F.smooth_l1_loss(pred, target, beta=beta, reduction="none")
+    else:
+        per = F.mse_loss(pred, target, reduction="none")
+    w = mask.to(per.dtype)
+    return (per.sum(dim=-1) * w).sum() / (w.sum().clamp_min(1.0) * per.shape[-1])
 
 
 def teacher_targets(layers: list[torch.Tensor], top_k: int, norm: str) -> torch.Tensor:
