@@ -55,7 +55,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     t.add_argument("--log-every", type=int, default=50,
                    help="steps between host synchronisations (loss read-back)")
     t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
-    t.add_argument("--compile", action="store_true", help="torch.compile the loss")
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile the loss (UNTESTED on a GPU: off by default)")
+    t.add_argument("--grad-clip", type=float, default=1.0,
+                   help="maximum gradient norm, also under bf16 (0: no clipping)")
     t.add_argument("--tau0", type=float, default=None,
                    help="initial EMA decay (default: data2vec relative to the run length, "
                    "horizon 0.1%% of it; slc 0.99)")
@@ -219,6 +222,7 @@ def _run(method: str, args: argparse.Namespace) -> int:
                 steps=args.steps, lr=args.lr, weight_decay=args.weight_decay,
                 warmup_steps=args.warmup_steps, lr_schedule=args.lr_schedule, seed=args.seed,
                 log_every=args.log_every, amp=not args.no_amp, compile=args.compile,
+                grad_clip=args.grad_clip,
             ),
             model_config=_model_config(method, args),
             batch_size=args.batch_size,
@@ -262,7 +266,9 @@ def _register_neural(subparsers: Any) -> None:
     p = sub.add_parser("plan", help="list the runs of a grid and their estimated hours")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     p.add_argument("--budget-hours", type=float, required=True,
-                   help="refuse (exit 2) a plan estimated above this many hours")
+                   help="the decisive grid is reduced (fewer seeds, one m, fewer P, then "
+                   "fewer methods: slc, mlm, data2vec, slc-sg) until it fits; refused (exit "
+                   "2) only when the minimal decisive grid does not")
     p.add_argument("--grid", choices=("quick", "cpu", "decisive"), default="decisive")
     p.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc", "slc-sg"],
                    choices=("data2vec", "mlm", "slc", "slc-sg"))
@@ -327,15 +333,21 @@ def _neural_plan(args: argparse.Namespace) -> int:
         print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
         return 2
     from rhm_theory.neural.experiments import scaling_grid
-    from rhm_theory.neural.plan import BudgetExceeded, load_step_times, make_plan
+    from rhm_theory.neural.plan import BudgetExceeded, fit_plan, load_step_times, make_plan
 
     batch = int(scaling_grid(args.grid)["batch_size"])
     times = (None if args.step_times is None
              else load_step_times(args.step_times, args.device, batch))
     try:
-        plan = make_plan(args.device, args.budget_hours, grid=args.grid, methods=args.methods,
-                         runs_per_device=args.runs_per_device, step_times=times,
-                         overhead_seconds=args.overhead_seconds)
+        if args.grid == "decisive":
+            # The most decisive reduction of the decisive grid that fits the budget.
+            plan = fit_plan(args.device, args.budget_hours, methods=args.methods,
+                            runs_per_device=args.runs_per_device, step_times=times,
+                            overhead_seconds=args.overhead_seconds)
+        else:
+            plan = make_plan(args.device, args.budget_hours, grid=args.grid,
+                             methods=args.methods, runs_per_device=args.runs_per_device,
+                             step_times=times, overhead_seconds=args.overhead_seconds)
     except BudgetExceeded as exc:
         print(f"rhm-theory neural plan: refused: {exc}", file=sys.stderr)
         return 2

@@ -679,6 +679,8 @@ def grid_runs(
                     Ps = [None]
                 elif g["Ps"] == "decisive":
                     Ps = list(decisive_Ps(g["v"], m, g["s"], L))
+                    # Every stride-th P counted from the largest (the planner's thinning).
+                    Ps = Ps[::-1][:: int(g.get("P_stride", 1))][::-1]
                 else:
                     Ps = list(g["Ps"])
                 for seed in g["seeds"]:
