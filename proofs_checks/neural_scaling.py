@@ -234,7 +234,9 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     ctrl_points, ctrl_info = threshold_points_by_cell(all_rows, "mlm", "latent_probe", top,
                                                       ACCURACY_FRACTION)
     control = _compare(ctrl_points)
-    verdicts, alts, measured = [], [], {}
+    verdicts: list[Verdict] = []
+    alts: list[Alternative] = []
+    measured: dict[str, Any] = {}
     neg = None
     slc_points: list[ThresholdPoint] = []
     for arm in ("slc", "slc-sg"):

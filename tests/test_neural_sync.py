@@ -90,7 +90,7 @@ def test_training_step_makes_no_host_read_back(method: str) -> None:
     with _SyncRecorder() as rec:
         for step in range(3):
             gen.manual_seed(step)
-            loss, metrics = training_step(model, opt, params, tokens, gen, step, cfg)
+            loss, _ = training_step(model, opt, params, tokens, gen, step, cfg)
     assert rec.calls == [], f"{method}: host read-backs in a training step: {rec.calls}"
     assert loss.requires_grad is False and torch.isfinite(loss)
 

@@ -60,12 +60,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     t.add_argument("--grad-clip", type=float, default=1.0,
                    help="maximum gradient norm, also under bf16 (0: no clipping)")
     t.add_argument("--tau0", type=float, default=None,
-                   help="initial EMA decay (default: data2vec relative to the run length, "
-                   "horizon 0.1%% of it; slc 0.99)")
+                   help="initial EMA decay (default: data2vec 0.999, slc 0.99)")
     t.add_argument("--tau-end", type=float, default=None,
-                   help="final EMA decay (default: data2vec horizon 1%% of the run; slc 0.999)")
+                   help="final EMA decay (default: data2vec 0.9999, slc 0.999)")
     t.add_argument("--tau-steps", type=int, default=None,
-                   help="steps of the linear EMA ramp (default: data2vec 10%% of the run; "
+                   help="steps of the linear EMA ramp, absolute (default: data2vec 300000, "
                    "slc 1000)")
     e = p.add_argument_group("evaluation")
     e.add_argument("--probe-steps", type=int, default=2000, help="linear-probe steps")
@@ -123,7 +122,9 @@ def _add_transformer(d: argparse.ArgumentParser) -> None:
     a.add_argument("--target-layer", choices=("ffn", "block"), default="ffn",
                    help="teacher targets: FFN output before the residual (data2vec) or the "
                    "block output")
-    a.add_argument("--target-norm", choices=("instance", "layer", "none"), default="instance")
+    a.add_argument("--target-norm", choices=("layer", "instance", "none"), default="layer",
+                   help="layer norm (data2vec 1.0 text, default) or instance norm (data2vec "
+                   "2.0) of each teacher block before averaging")
     a.add_argument("--ema-scope", choices=("blocks", "all"), default="blocks",
                    help="EMA over the encoder blocks only (data2vec) or every parameter")
     a.add_argument("--mask-ratio", type=float, default=0.5)
@@ -167,14 +168,16 @@ def _model_config(method: str, args: argparse.Namespace) -> Any:
     given = {"tau0": args.tau0, "tau_end": args.tau_end, "tau_steps": args.tau_steps}
     overrides = {k: v for k, v in given.items() if v is not None}
     if method in ("data2vec", "mlm"):
-        from rhm_theory.neural.data2vec import Data2VecConfig
+        from rhm_theory.neural.data2vec import DATA2VEC_TEXT_EMA, Data2VecConfig
 
+        d2v_ema = {"tau0": DATA2VEC_TEXT_EMA.tau0, "tau_end": DATA2VEC_TEXT_EMA.tau_end,
+                   "tau_steps": DATA2VEC_TEXT_EMA.tau_steps, **overrides}
         return Data2VecConfig(
             depth=args.depth, width=args.width, heads=args.heads, mlp_ratio=args.mlp_ratio,
             pos_emb=args.pos_emb, embed_init=args.embed_init, top_k=args.top_k,
             target_layer=args.target_layer,
             target_norm=args.target_norm, ema_scope=args.ema_scope,
-            ema=EMASchedule(**overrides), mask_ratio=args.mask_ratio,
+            ema=EMASchedule(**d2v_ema), mask_ratio=args.mask_ratio,
             mask_span=args.mask_span, loss_beta=args.loss_beta,
         )
     from rhm_theory.neural.slc import SLCConfig

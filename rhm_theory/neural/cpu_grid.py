@@ -102,7 +102,10 @@ def cpu_grid_runs(grid: CPUGrid | None = None,
     # EMA in absolute steps: identical for every P (and every L) of the grid.
     slc = SLCConfig(hidden=g.slc_hidden,
                     ema=EMASchedule(tau0=0.99, tau_end=0.999, tau_steps=1000)).to_dict()
-    mlm = Data2VecConfig(depth=g.mlm_depth, width=g.mlm_width, heads=4).to_dict()
+    # target_norm and ema are unused by the masked LM (no teacher); pinned to the values
+    # the first grid run recorded, so its checkpoints stay resumable.
+    mlm = Data2VecConfig(depth=g.mlm_depth, width=g.mlm_width, heads=4,
+                         target_norm="instance", ema=EMASchedule()).to_dict()
     out = []
     for arm in arms:
         method = "slc" if arm == "slc-x2" else arm
