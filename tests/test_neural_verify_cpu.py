@@ -167,3 +167,24 @@ def test_plan_cli(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert doc["estimated_hours"] <= 10 and doc["runs"]
     assert main(["neural", "plan", "--device", "cuda", "--budget-hours", "0.01"]) == 2
+
+
+def test_mask_threshold_hook_reaches_the_masked_prediction_reference() -> None:
+    from rhm_theory.model.spec import GrammarSpec
+    from rhm_theory.neural.experiments import (
+        EvalConfig,
+        bayes_references,
+        build_model,
+        register_mask_threshold,
+    )
+
+    params = RHMParams(8, 2, 2, 3)
+    grammar = GrammarSpec(params, "random", 0).build()
+    model = build_model("mlm", params, Data2VecConfig(depth=1, width=8, heads=2, top_k=1), "cpu", 0)
+    ecfg = EvalConfig(n_probe_test=16)
+    assert math.isnan(bayes_references(grammar, model, ecfg)["mask_threshold"])
+    register_mask_threshold(lambda p, level: 0.1 * p.m + level)
+    try:
+        assert bayes_references(grammar, model, ecfg)["mask_threshold"] == pytest.approx(0.2)
+    finally:
+        register_mask_threshold(None)
