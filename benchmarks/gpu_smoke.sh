@@ -85,7 +85,7 @@ fi
 echo "CUDA available: $CUDA"
 if [ "$DEV" = cpu ]; then CUDA=1; echo "SMOKE_DEVICE=cpu: running the CUDA stages on the CPU"; fi
 
-stage warm 60 0 bash -c 'for m in slc mlm; do "$0" -m rhm_theory $m --device cpu --v 8 --m 3 \
+stage warm 60 1 bash -c 'for m in slc mlm; do "$0" -m rhm_theory $m --device cpu --v 8 --m 3 \
     --L 4 --P 256 --steps 1 --batch-size 8 --probe-steps 1 --probe-train 16 --probe-test 16 \
     --json > /dev/null || exit 1; done' "$PY"
 
