@@ -19,9 +19,14 @@ from rhm_theory.sweeps.collapse import CollapseComparison, ThresholdPoint
 __all__ = [
     "DECISIVE_RUNS_DIR",
     "DECISIVE_WORKERS",
+    "DEFAULT_LOG_SCATTER",
     "MIN_SEEDS",
+    "N_SIM",
+    "N_SIM_BOOTSTRAP",
     "neural_rows",
+    "pooled_log_scatter",
     "scaling_verdict",
+    "simulate_rule_power",
     "threshold_points_by_cell",
 ]
 
@@ -137,3 +142,83 @@ def scaling_verdict(
     alt = Alternative(competitor, comparison.rejected(competitor),
                       float(comparison.scores.get(competitor, math.nan)), comparison.to_dict())
     return control_gate(decision_verdict(comparison, competitor), neg), (alt,), neg
+
+
+#: Grids simulated per law by :func:`simulate_rule_power` (PASS rates known to about +-0.03).
+N_SIM = 200
+#: Bootstrap resamples inside each simulated comparison (the real check uses N_BOOTSTRAP;
+#: fewer keep the simulation cheap and move the win fractions by about +-0.015).
+N_SIM_BOOTSTRAP = 200
+#: Within-cell scatter of ``log P*`` assumed when the rows give no estimate (fewer than
+#: two cells with two crossed seeds): ``log 2 / 2``, half a factor of two per seed.
+DEFAULT_LOG_SCATTER = 0.35
+
+
+def pooled_log_scatter(points: Sequence[ThresholdPoint]) -> float | None:
+    """Pooled within-cell standard deviation of ``log P*`` over cells with >= 2 crossed
+    seeds (``None`` when no cell has two)."""
+    by: dict[str, list[float]] = {}
+    for p in points:
+        if math.isfinite(p.P_star) and p.P_star > 0:
+            by.setdefault(_label(p), []).append(math.log(p.P_star))
+    ss, dof = 0.0, 0
+    for vals in by.values():
+        if len(vals) >= 2:
+            mu = sum(vals) / len(vals)
+            ss += sum((x - mu) ** 2 for x in vals)
+            dof += len(vals) - 1
+    return math.sqrt(ss / dof) if dof > 0 else None
+
+
+def simulate_rule_power(
+    cells: Sequence[tuple[int, int, int, int, int]],
+    seeds: Sequence[int],
+    P_range: tuple[float, float],
+    log_center: float,
+    log_scatter: float,
+    claim: str,
+    alternatives: Sequence[str],
+    *,
+    n_sim: int = N_SIM,
+    seed: int = 0,
+) -> tuple[float, tuple[tuple[str, float], ...]]:
+    """PASS rates of the comparison rule on grids simulated under the claim and each law.
+
+    Each simulated grid has one threshold per ``cell`` ``(v, m, s, L, level)`` and grammar
+    seed: ``log P* = log_center + (log scale_law(cell) - mean over cells) + N(0,
+    log_scatter^2)``, so every law is anchored at the same overall level ``log_center``
+    (the measured one); thresholds outside ``P_range`` (the grid's smallest and largest
+    ``P``) are censored (NaN), as the real curves are. A grid PASSes when
+    :meth:`CollapseComparison.decision` says ``"claim"`` against the first alternative
+    (the rule of :func:`scaling_verdict` before its negative-control gate).
+
+    Returns
+    -------
+    (power, ((alternative, false_pass), ...))
+    """
+    import numpy as np
+
+    from rhm_theory.sweeps.collapse import CANDIDATES, compare_rescalings
+    from rhm_theory.validation import check_random_state
+
+    rng = check_random_state(seed)
+    lo, hi = math.log(P_range[0]), math.log(P_range[1])
+
+    def rate(law: str) -> float:
+        scale = np.array([CANDIDATES[law].log_scale(*c) for c in cells])
+        mu = log_center + scale - scale.mean()
+        passes = 0
+        for _ in range(n_sim):
+            pts = []
+            for j, c in enumerate(cells):
+                for sd in seeds:
+                    x = float(mu[j] + log_scatter * rng.standard_normal())
+                    p_star = math.exp(x) if lo <= x <= hi else math.nan
+                    pts.append(ThresholdPoint(*c, int(sd), p_star))
+            cmp_ = compare_rescalings(pts, claim, list(alternatives),
+                                      seed=int(rng.integers(2**31)),
+                                      n_bootstrap=N_SIM_BOOTSTRAP)
+            passes += cmp_.decision(alternatives[0]) == "claim"
+        return passes / n_sim
+
+    return rate(claim), tuple((a, rate(a)) for a in alternatives)

@@ -12,6 +12,7 @@ baseline, where the claim is false, as negative control. The quick grid (two dep
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,12 +21,17 @@ from proofs_checks._framework import (
     CheckResult,
     GridName,
     NegativeControl,
+    Power,
     Verdict,
 )
 from proofs_checks.neural_compare import (
+    DEFAULT_LOG_SCATTER,
     MIN_SEEDS,
+    N_SIM,
     neural_rows,
+    pooled_log_scatter,
     scaling_verdict,
+    simulate_rule_power,
     threshold_points_by_cell,
 )
 from rhm_theory.sweeps.collapse import (
@@ -39,7 +45,14 @@ from rhm_theory.sweeps.collapse import (
 )
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["Data2VecScalingCheck", "NeuralClaimCheck", "NeuralScalingCheck", "neural_checks"]
+__all__ = [
+    "Data2VecScalingCheck",
+    "NeuralClaimCheck",
+    "NeuralScalingCheck",
+    "cpu_grid_result",
+    "neural_checks",
+    "step_doubling",
+]
 
 #: Accuracy criterion of every probe threshold: chance + half the way from chance to 1
 #: (the midpoint of the sigmoidal learning curve; fixed before any run).
@@ -172,3 +185,112 @@ class NeuralScalingCheck(NeuralClaimCheck):
 def neural_checks(device: str = "auto") -> list[Data2VecScalingCheck | NeuralScalingCheck]:
     """Both neural checks (for :func:`proofs_checks.all_checks`)."""
     return [Data2VecScalingCheck(device), NeuralScalingCheck(device)]
+
+
+def _geo_mean(xs: Sequence[float]) -> float:
+    finite_xs = [x for x in xs if math.isfinite(x) and x > 0]
+    if not finite_xs:
+        return math.nan
+    return math.exp(sum(math.log(x) for x in finite_xs) / len(finite_xs))
+
+
+def step_doubling(points_base: Sequence[ThresholdPoint], points_x2: Sequence[ThresholdPoint],
+                  factor: float) -> dict[str, Any]:
+    """The step-doubling check of the deepest cell: does ``P*`` move with the step budget?
+
+    ``ratio`` = geometric-mean ``P*`` with twice the steps over that with the grid's steps
+    (crossed seeds only). ``ok`` is False when the ratio is outside ``[1/factor, factor]``,
+    when either budget has a censored seed (the move is then unbounded), or when a budget
+    has no point at all (not run).
+    """
+    base = [p.P_star for p in points_base]
+    x2 = [p.P_star for p in points_x2]
+    censored = any(not math.isfinite(x) for x in (*base, *x2))
+    ratio = _geo_mean(x2) / _geo_mean(base) if base and x2 else math.nan
+    ok = bool(base and x2 and not censored and math.isfinite(ratio)
+              and 1.0 / factor <= ratio <= factor)
+    return {"P_star": base, "P_star_doubled": x2, "ratio": ratio, "factor": factor,
+            "censored": censored, "ok": ok}
+
+
+def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, Any],
+                    grid: Any, *, n_sim: int = N_SIM) -> CheckResult:
+    """Verdict of the SLC claim from the rows of ``rhm-theory neural verify-cpu``.
+
+    Both arms (``slc``, ``slc-sg``): recovery of level ``L-1`` at the fixed criterion
+    (:data:`ACCURACY_FRACTION`), compared under ``v m^3`` and ``v m^(L+1)`` by the
+    library's rule (:func:`scaling_verdict`); negative control: the same comparison on the
+    masked LM's level-``(L-1)`` probe. The verdict is INCONCLUSIVE, whatever the rule says
+    on the rows that exist, when an arm is incomplete, when the step-doubling check of the
+    deepest cell moved ``P*`` by more than ``grid.doubling_factor`` (optimisation-limited),
+    or (through :class:`CheckResult`) when the rule's simulated power or false-PASS rate
+    (:func:`simulate_rule_power` at the measured scatter) is not calibrated.
+    """
+    from rhm_theory.neural.experiments import add_thresholds
+
+    all_rows = [dict(r) for r in rows]
+    add_thresholds(all_rows, (ACCURACY_FRACTION,))
+    top = lambda L: L - 1  # noqa: E731
+    ctrl_points, ctrl_info = threshold_points_by_cell(all_rows, "mlm", "latent_probe", top,
+                                                      ACCURACY_FRACTION)
+    control = _compare(ctrl_points)
+    verdicts: list[Verdict] = []
+    alts: list[Alternative] = []
+    measured: dict[str, Any] = {}
+    neg = None
+    slc_points: list[ThresholdPoint] = []
+    for arm in ("slc", "slc-sg"):
+        pts, info = threshold_points_by_cell(all_rows, arm, "recovery", top, ACCURACY_FRACTION)
+        if arm == "slc":
+            slc_points = pts
+        comparison = _compare(pts)
+        v, (alt,), neg = scaling_verdict(
+            comparison, control, "the same comparison on the masked LM's level-(L-1) probe "
+            "(token targets: v m^(L+1))", COMPETITOR)
+        verdicts.append(v)
+        alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
+        measured[arm] = {"P_star_by_cell": _by_cell(pts), "comparison": comparison.to_dict(),
+                         "rule_verdict": v.value, **info}
+    rule = _combine(verdicts)
+    deepest = max(grid.Ls)
+    base_pts, _ = threshold_points_by_cell(all_rows, "slc", "recovery", top, ACCURACY_FRACTION)
+    x2_pts, _ = threshold_points_by_cell(all_rows, "slc-x2", "recovery", top,
+                                         ACCURACY_FRACTION)
+    doubling = step_doubling([p for p in base_pts if p.L == deepest], x2_pts,
+                             grid.doubling_factor)
+    # Calibration at the measured scatter (the prior DEFAULT_LOG_SCATTER when unmeasured).
+    scatter = pooled_log_scatter(slc_points)
+    center_pts = [math.log(p.P_star) for p in slc_points if math.isfinite(p.P_star)]
+    center = (sum(center_pts) / len(center_pts) if center_pts
+              else 0.5 * (math.log(min(grid.Ps)) + math.log(max(grid.Ps))))
+    cells = [(grid.v, grid.m, grid.s, L, L - 1) for L in grid.Ls]
+    power_claim, false_pass = simulate_rule_power(
+        cells, grid.seeds, (min(grid.Ps), max(grid.Ps)), center,
+        scatter if scatter is not None else DEFAULT_LOG_SCATTER, CLAIM, [COMPETITOR],
+        n_sim=n_sim)
+    power = Power(power_claim, false_pass, n_sim)
+    incomplete = sorted(a for a, p in progress.items() if p["done"] < p["planned"])
+    reasons = []
+    if incomplete:
+        reasons.append("grid incomplete: " + ", ".join(
+            f"{a} {progress[a]['done']}/{progress[a]['planned']} runs" for a in incomplete))
+    if not doubling["ok"]:
+        reasons.append(f"step-doubling check not passed (ratio {doubling['ratio']:.3g}, "
+                       f"allowed factor {grid.doubling_factor}, censored "
+                       f"{doubling['censored']}): optimisation-limited or not run")
+    verdict = Verdict.INCONCLUSIVE if reasons else rule
+    measured.update({"rule_verdict_on_rows_present": rule.value, "step_doubling": doubling,
+                     "progress": dict(progress), "log_scatter": scatter,
+                     "log_center": center, "inconclusive_reasons": reasons})
+    return CheckResult(
+        "neural_slc_scaling_cpu",
+        NeuralScalingCheck.claim,
+        NeuralScalingCheck.source,
+        prediction="log P*(recovery of level L-1) collapses under v m^3 better than under "
+        "v m^(L+1), the latter rejected, for both arms; P* stable under step doubling",
+        measured=measured, predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE,
+        verdict=verdict, alternatives=tuple(alts), negative_control=neg,
+        details={"grid": grid.to_dict(), "device": "cpu",
+                 "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info,
+                 "control_comparison": control.to_dict()},
+        power=power)

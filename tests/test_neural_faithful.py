@@ -71,11 +71,11 @@ def test_ffn_targets_are_the_ffn_output_before_the_residual() -> None:
         # ffn = mlp(norm2(h)): recompute ffn from h alone.
         h = out.layers[k + 1] - out.ffn[k]
         torch.testing.assert_close(out.ffn[k], block.mlp(block.norm2(h)), rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(model.targets(x), teacher_targets(out.ffn, 2, "instance"))
+    torch.testing.assert_close(model.targets(x), teacher_targets(out.ffn, 2, CFG.target_norm))
     block_model = Data2Vec(PARAMS, Data2VecConfig(**{**CFG.__dict__, "target_layer": "block"}))
     block_model.load_state_dict(model.state_dict())
     torch.testing.assert_close(block_model.targets(x),
-                               teacher_targets(out.layers[1:], 2, "instance"))
+                               teacher_targets(out.layers[1:], 2, CFG.target_norm))
     assert not torch.allclose(block_model.targets(x), model.targets(x))
 
 

@@ -43,9 +43,11 @@ def _value(rows: list[dict[str, Any]], metric: str, level: int, layer: int | Non
     return float(hits[-1])
 
 
-def _result(method: str, steps: int, config: Any, lr: float = 1e-3) -> RunResult:
+def _result(method: str, steps: int, config: Any, lr: float = 1e-3,
+            grad_clip: float = 1.0) -> RunResult:
     return run_neural(method, PARAMS, P=None,
-                      train_config=TrainConfig(steps=steps, seed=0, lr=lr, lr_schedule="constant"),
+                      train_config=TrainConfig(steps=steps, seed=0, lr=lr, lr_schedule="constant",
+                                               grad_clip=grad_clip),
                       model_config=config, batch_size=64, device="cpu", eval_config=EVAL)
 
 
@@ -76,14 +78,15 @@ def test_data2vec_root_probe_beats_chance_and_context_becomes_synonym_invariant(
     # Whole level-1 tuples are masked (aligned spans of s = 2, 25% of the tuples); the probes
     # read the context representation: block outputs at each tuple with that tuple masked.
     # The setup of the earlier CPU runs (residual-stream targets, EMA of every parameter,
-    # absolute EMA schedule 0.999 -> 0.9999, linear-map embedding init), now options.
+    # absolute EMA schedule 0.999 -> 0.9999, linear-map embedding init, instance-normalised
+    # targets, no gradient clipping), now options.
     config = Data2VecConfig(depth=2, width=32, heads=4, target_layer="block", ema_scope="all",
-                            embed_init="linear",
+                            embed_init="linear", target_norm="instance",
                             ema=EMASchedule(tau0=0.999, tau_end=0.9999, tau_steps=500),
                             mask_span=2, mask_align=True, mask_ratio=0.25,
                             probe_features="context")
-    untrained = _result("data2vec", 0, config)
-    trained = _result("data2vec", 1000, config, lr=3e-3)
+    untrained = _result("data2vec", 0, config, grad_clip=0.0)
+    trained = _result("data2vec", 1000, config, lr=3e-3, grad_clip=0.0)
     root, root0 = (_value(r.rows, "root_probe", 3) for r in (trained, untrained))
     assert root > 2.5 * CHANCE, root
     assert root > root0 + 0.08, (root, root0)

@@ -55,14 +55,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     t.add_argument("--log-every", type=int, default=50,
                    help="steps between host synchronisations (loss read-back)")
     t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
-    t.add_argument("--compile", action="store_true", help="torch.compile the loss")
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile the loss (UNTESTED on a GPU: off by default)")
+    t.add_argument("--grad-clip", type=float, default=1.0,
+                   help="maximum gradient norm, also under bf16 (0: no clipping)")
     t.add_argument("--tau0", type=float, default=None,
-                   help="initial EMA decay (default: data2vec relative to the run length, "
-                   "horizon 0.1%% of it; slc 0.99)")
+                   help="initial EMA decay (default: data2vec 0.999, slc 0.99)")
     t.add_argument("--tau-end", type=float, default=None,
-                   help="final EMA decay (default: data2vec horizon 1%% of the run; slc 0.999)")
+                   help="final EMA decay (default: data2vec 0.9999, slc 0.999)")
     t.add_argument("--tau-steps", type=int, default=None,
-                   help="steps of the linear EMA ramp (default: data2vec 10%% of the run; "
+                   help="steps of the linear EMA ramp, absolute (default: data2vec 300000, "
                    "slc 1000)")
     e = p.add_argument_group("evaluation")
     e.add_argument("--probe-steps", type=int, default=2000, help="linear-probe steps")
@@ -120,7 +122,9 @@ def _add_transformer(d: argparse.ArgumentParser) -> None:
     a.add_argument("--target-layer", choices=("ffn", "block"), default="ffn",
                    help="teacher targets: FFN output before the residual (data2vec) or the "
                    "block output")
-    a.add_argument("--target-norm", choices=("instance", "layer", "none"), default="instance")
+    a.add_argument("--target-norm", choices=("layer", "instance", "none"), default="layer",
+                   help="layer norm (data2vec 1.0 text, default) or instance norm (data2vec "
+                   "2.0) of each teacher block before averaging")
     a.add_argument("--ema-scope", choices=("blocks", "all"), default="blocks",
                    help="EMA over the encoder blocks only (data2vec) or every parameter")
     a.add_argument("--mask-ratio", type=float, default=0.5)
@@ -164,14 +168,16 @@ def _model_config(method: str, args: argparse.Namespace) -> Any:
     given = {"tau0": args.tau0, "tau_end": args.tau_end, "tau_steps": args.tau_steps}
     overrides = {k: v for k, v in given.items() if v is not None}
     if method in ("data2vec", "mlm"):
-        from rhm_theory.neural.data2vec import Data2VecConfig
+        from rhm_theory.neural.data2vec import DATA2VEC_TEXT_EMA, Data2VecConfig
 
+        d2v_ema = {"tau0": DATA2VEC_TEXT_EMA.tau0, "tau_end": DATA2VEC_TEXT_EMA.tau_end,
+                   "tau_steps": DATA2VEC_TEXT_EMA.tau_steps, **overrides}
         return Data2VecConfig(
             depth=args.depth, width=args.width, heads=args.heads, mlp_ratio=args.mlp_ratio,
             pos_emb=args.pos_emb, embed_init=args.embed_init, top_k=args.top_k,
             target_layer=args.target_layer,
             target_norm=args.target_norm, ema_scope=args.ema_scope,
-            ema=EMASchedule(**overrides), mask_ratio=args.mask_ratio,
+            ema=EMASchedule(**d2v_ema), mask_ratio=args.mask_ratio,
             mask_span=args.mask_span, loss_beta=args.loss_beta,
         )
     from rhm_theory.neural.slc import SLCConfig
@@ -219,6 +225,7 @@ def _run(method: str, args: argparse.Namespace) -> int:
                 steps=args.steps, lr=args.lr, weight_decay=args.weight_decay,
                 warmup_steps=args.warmup_steps, lr_schedule=args.lr_schedule, seed=args.seed,
                 log_every=args.log_every, amp=not args.no_amp, compile=args.compile,
+                grad_clip=args.grad_clip,
             ),
             model_config=_model_config(method, args),
             batch_size=args.batch_size,
@@ -262,7 +269,9 @@ def _register_neural(subparsers: Any) -> None:
     p = sub.add_parser("plan", help="list the runs of a grid and their estimated hours")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     p.add_argument("--budget-hours", type=float, required=True,
-                   help="refuse (exit 2) a plan estimated above this many hours")
+                   help="the decisive grid is reduced (fewer seeds, one m, fewer P, then "
+                   "fewer methods: slc, mlm, data2vec, slc-sg) until it fits; refused (exit "
+                   "2) only when the minimal decisive grid does not")
     p.add_argument("--grid", choices=("quick", "cpu", "decisive"), default="decisive")
     p.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc", "slc-sg"],
                    choices=("data2vec", "mlm", "slc", "slc-sg"))
@@ -296,6 +305,25 @@ def _register_neural(subparsers: Any) -> None:
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads per process")
     b.add_argument("--out", default=None, metavar="JSON", help="write step_times.json here")
     b.set_defaults(func=_neural_bench)
+    v = sub.add_parser(
+        "verify-cpu",
+        help="the decisive CPU grid of the SLC claim (both arms, masked-LM control, step "
+        "doubling; about 4 CPU-hours; resumable)",
+        description="Runs (or resumes) the SLC arm, the stop-gradient SLC arm, the masked-LM "
+        "control and the step-doubling check on v=8, m=3, L in {3,4,5}, 2 grammar seeds, "
+        "P in {256, 1k, 4k, 16k} (rhm_theory.neural.cpu_grid.CPUGrid), then prints the "
+        "verdict of the calibrated comparison (proofs_checks.neural_scaling.cpu_grid_result). "
+        "Rows stay in OUT/runs; rerunning the command continues the grid.")
+    v.add_argument("--out", default="neural-verify-cpu", metavar="DIR")
+    v.add_argument("--workers", type=int, default=1, help="runs at once (processes)")
+    v.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    v.add_argument("--arms", nargs="+", default=None,
+                   choices=("slc", "mlm", "slc-sg", "slc-x2"),
+                   help="run only these arms (the verdict still reads every arm)")
+    v.add_argument("--report-only", action="store_true",
+                   help="train nothing: the verdict on the runs already in OUT")
+    v.add_argument("--json", action="store_true", help="the check result as JSON")
+    v.set_defaults(func=_neural_verify_cpu)
 
 
 def _neural_plan(args: argparse.Namespace) -> int:
@@ -308,15 +336,21 @@ def _neural_plan(args: argparse.Namespace) -> int:
         print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
         return 2
     from rhm_theory.neural.experiments import scaling_grid
-    from rhm_theory.neural.plan import BudgetExceeded, load_step_times, make_plan
+    from rhm_theory.neural.plan import BudgetExceeded, fit_plan, load_step_times, make_plan
 
     batch = int(scaling_grid(args.grid)["batch_size"])
     times = (None if args.step_times is None
              else load_step_times(args.step_times, args.device, batch))
     try:
-        plan = make_plan(args.device, args.budget_hours, grid=args.grid, methods=args.methods,
-                         runs_per_device=args.runs_per_device, step_times=times,
-                         overhead_seconds=args.overhead_seconds)
+        if args.grid == "decisive":
+            # The most decisive reduction of the decisive grid that fits the budget.
+            plan = fit_plan(args.device, args.budget_hours, methods=args.methods,
+                            runs_per_device=args.runs_per_device, step_times=times,
+                            overhead_seconds=args.overhead_seconds)
+        else:
+            plan = make_plan(args.device, args.budget_hours, grid=args.grid,
+                             methods=args.methods, runs_per_device=args.runs_per_device,
+                             step_times=times, overhead_seconds=args.overhead_seconds)
     except BudgetExceeded as exc:
         print(f"rhm-theory neural plan: refused: {exc}", file=sys.stderr)
         return 2
@@ -379,4 +413,52 @@ def _neural_bench(args: argparse.Namespace) -> int:
         write_json(args.out, doc)
     print(format_table(entries, ["method", "batch_size", "concurrency", "seconds",
                                  "throughput_steps_per_s"]))
+    return 0
+
+
+def _neural_verify_cpu(args: argparse.Namespace) -> int:
+    from rhm_theory.io import write_json
+    from rhm_theory.neural import require_torch
+
+    try:
+        torch = require_torch()
+    except ImportError as exc:
+        print(f"rhm-theory neural: error: {exc}", file=sys.stderr)
+        return 2
+    from proofs_checks.neural_scaling import cpu_grid_result
+    from rhm_theory.neural.cpu_grid import (
+        CPU_GRID_ARMS,
+        CPUGrid,
+        load_cpu_grid_rows,
+        run_cpu_grid,
+    )
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    grid = CPUGrid()
+    t0 = time.perf_counter()
+    if not args.report_only:
+        run_cpu_grid(args.out, grid=grid, arms=tuple(args.arms or CPU_GRID_ARMS),
+                     workers=args.workers, threads=args.threads,
+                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+    rows, progress = load_cpu_grid_rows(args.out, grid)
+    result = cpu_grid_result(rows, progress, grid)
+    doc = {"command": "neural verify-cpu", "seconds": time.perf_counter() - t0,
+           "progress": progress, "result": result.to_dict()}
+    write_json(f"{args.out}/verdict.json", doc)
+    if args.json:
+        print_json(doc)
+    else:
+        m = result.measured
+        for arm, p in progress.items():
+            print(f"{arm}: {p['done']}/{p['planned']} runs")
+        for arm in ("slc", "slc-sg"):
+            print(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
+                  f"censored {m[arm]['censored_by_cell']} rule {m[arm]['rule_verdict']}")
+        print(f"step doubling: {m['step_doubling']}")
+        if result.power is not None:
+            print(f"calibration: {result.power.to_dict()}")
+        for reason in m["inconclusive_reasons"]:
+            print(f"reason: {reason}")
+        print(f"verdict: {result.verdict.value}")
     return 0

@@ -15,6 +15,7 @@ from rhm_theory.neural.ema import EMASchedule, make_teacher, update_teacher
 from rhm_theory.validation import check_choice, check_float, check_int
 
 __all__ = [
+    "DATA2VEC_TEXT_EMA",
     "Data2Vec",
     "Data2VecConfig",
     "EncoderOutput",
@@ -22,8 +23,14 @@ __all__ = [
     "TransformerEncoder",
     "make_mask",
     "masked_regression_loss",
+    "target_position_share",
     "teacher_targets",
 ]
+
+#: data2vec 1.0 text's EMA schedule in absolute steps (fairseq ``text/pretraining/
+#: base.yaml``: ``ema_decay 0.999``, ``ema_end_decay 0.9999``, ``ema_anneal_end_step
+#: 300000``): linear rise, then constant.
+DATA2VEC_TEXT_EMA = EMASchedule(tau0=0.999, tau_end=0.9999, tau_steps=300_000)
 
 _POS_EMB = ("learned", "sinusoidal", "none")
 _TARGET_NORM = ("instance", "layer", "none")
@@ -39,8 +46,21 @@ _SHARED_WITH_TEACHER = ("embed", "mask_embedding", "pos")
 class Data2VecConfig:
     """Architecture and self-distillation settings of :class:`Data2Vec` (and of the MLM).
 
-    Defaults follow data2vec (Baevski et al. 2022, text); the deviations the project used
-    before are options.
+    Defaults follow data2vec 1.0 for text (Baevski et al. 2022; fairseq's released
+    ``examples/data2vec/config/text/pretraining/base.yaml``): targets are the average of
+    the top-K teacher FFN outputs (before the last residual), each *layer*-normalised
+    without parameters (``layer_norm_target_layer: true``); the teacher averages the
+    transformer blocks only (``ema_transformer_layers_only``); the EMA decay rises linearly
+    from 0.999 to 0.9999 over 300,000 updates and is constant after (``ema_decay``,
+    ``ema_end_decay``, ``ema_anneal_end_step``), in absolute steps, so it is the same for
+    every run length. That config averages ``K = 10`` of 12 blocks; here ``top_k``
+    defaults to every block of the small encoder. Deviations, kept as documented options:
+    instance-normalised targets (data2vec 2.0's text setting,
+    ``instance_norm_target_layer: true`` in ``config/v2/base_text_only_task.yaml``), the
+    squared error (``loss_beta = 0``; data2vec 1.0 text uses smooth L1 with ``beta = 4``,
+    which equals the squared error divided by 8 while ``|error| < 4``, i.e. always for
+    layer-normalised targets of a converged student) and single-token masks at ratio 0.5
+    (data2vec 1.0 text: 35% in spans of 4 tokens).
 
     Parameters
     ----------
@@ -60,15 +80,19 @@ class Data2VecConfig:
         *before* the last residual connection (data2vec), so a token's own embedding does
         not enter its target through the residual stream; ``"block"`` the block output
         (the residual stream).
-    target_norm : {"instance", "layer", "none"}
-        Normalisation of every teacher block output before averaging: instance norm
-        (each channel over the positions of one string, data2vec's default) or layer norm.
+    target_norm : {"layer", "instance", "none"}
+        Normalisation of every teacher block output before averaging: layer norm (over the
+        channels of each position; data2vec 1.0's text default) or instance norm (each
+        channel over the positions of one string; data2vec 2.0's text setting, which on
+        short RHM strings zeroes every channel that is constant along the string).
     ema_scope : {"blocks", "all"}
         ``"blocks"``: the teacher averages the transformer blocks only and shares the
         token, mask and position embeddings with the student (data2vec's
         ``ema_transformer_only``); ``"all"``: every parameter is averaged.
     ema : EMASchedule
-        EMA decay schedule (relative to the run length by default).
+        EMA decay schedule: data2vec 1.0 text's 0.999 -> 0.9999 over 300,000 steps in
+        absolute steps by default (the same for every ``P`` and run length); a schedule
+        relative to the run length is an option (:class:`EMASchedule` horizons).
     mask_ratio : float
         Fraction of positions masked in ``(0, 1]``.
     mask_span : int
@@ -92,9 +116,9 @@ class Data2VecConfig:
     embed_init: str = "normal"
     top_k: int = 2
     target_layer: str = "ffn"
-    target_norm: str = "instance"
+    target_norm: str = "layer"
     ema_scope: str = "blocks"
-    ema: EMASchedule = field(default_factory=EMASchedule)
+    ema: EMASchedule = field(default_factory=lambda: DATA2VEC_TEXT_EMA)
     mask_ratio: float = 0.5
     mask_span: int = 1
     mask_align: bool = False
@@ -282,22 +306,35 @@ def make_mask(
 def masked_regression_loss(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, beta: float = 0.0
 ) -> torch.Tensor:
-    """Regression loss over the masked positions only.
+    """Regression loss over the masked positions only (mask-weighted, no indexing).
+
+    Equals the mean squared error (or smooth L1) of ``pred[mask]`` against ``target[mask]``
+    but is computed as a weighted mean over every position, so its shapes never depend on
+    the mask: boolean indexing would read the number of masked positions back to the host,
+    a device synchronisation on every training step.
 
     Parameters
     ----------
     pred, target : Tensor
         ``(B, T, D)``.
     mask : Tensor
-        Boolean ``(B, T)``; unmasked positions are never read from ``target``.
+        Boolean ``(B, T)``; unmasked positions get weight 0 (a non-finite target there
+        would still propagate, as ``0 * inf`` is NaN: targets are always finite).
     beta : float
         0: mean squared error; > 0: smooth L1 with this ``beta``.
+
+    Examples
+    --------
+    >>> pred, target = torch.zeros(1, 2, 1), torch.tensor([[[2.0], [5.0]]])
+    >>> float(masked_regression_loss(pred, target, torch.tensor([[True, False]])))
+    4.0
     """
-    p = pred[mask]
-    t = target[mask]
     if beta > 0:
-        return F.smooth_l1_loss(p, t, beta=beta)
-    return F.mse_loss(p, t)
+        per = F.smooth_l1_loss(pred, target, beta=beta, reduction="none")
+    else:
+        per = F.mse_loss(pred, target, reduction="none")
+    w = mask.to(per.dtype)
+    return (per.sum(dim=-1) * w).sum() / (w.sum().clamp_min(1.0) * per.shape[-1])
 
 
 def teacher_targets(layers: list[torch.Tensor], top_k: int, norm: str) -> torch.Tensor:
@@ -459,3 +496,22 @@ class Data2Vec(MaskedTransformer):
             for k, h in enumerate(self.student(tokens, mask)[1:]):
                 ctx[k][:, start : start + s] = h[:, start : start + s]
         return [outs[0], *ctx]
+
+
+def target_position_share(targets: torch.Tensor) -> float:
+    """Share of the targets' variance explained by the position alone.
+
+    For targets ``(B, T, D)``: ``sum_{t,d} (mean_b x[b,t,d] - mean_{b,t} x[.,.,d])^2 / T``
+    over ``sum_{t,d} var_{b,t}(x[.,.,d])``, the between-position part of each channel's
+    variance over strings and positions (1: the targets are a function of the position,
+    carrying nothing about the string; 0: no positional component).
+
+    >>> x = torch.arange(3.0).view(1, 3, 1).expand(4, 3, 1)  # depends on position only
+    >>> target_position_share(x)
+    1.0
+    """
+    x = targets.double()
+    grand = x.mean(dim=(0, 1), keepdim=True)
+    total = ((x - grand) ** 2).mean(dim=(0, 1)).sum()
+    between = ((x.mean(dim=0, keepdim=True) - grand) ** 2).mean(dim=(0, 1)).sum()
+    return float(between / total) if float(total) > 0 else float("nan")

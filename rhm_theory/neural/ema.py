@@ -38,12 +38,14 @@ def ema_decay(step: int, tau0: float, tau_end: float, ramp_steps: int) -> float:
 class EMASchedule:
     """EMA decay schedule, absolute or relative to the run length.
 
-    data2vec (text) anneals the decay from 0.999 to 0.9999 over the first 10% of a
-    1M-update run: an EMA *horizon* ``1 / (1 - tau)`` of 0.1% of the run at the start and
-    1% at the end. Copying the absolute decays to a 2,000-step run would freeze the teacher
-    at its initialisation, so by default the decays are set from horizons given as
-    fractions of the run (``start_horizon``, ``end_horizon``, ``ramp``); an explicit
-    ``tau0`` / ``tau_end`` / ``tau_steps`` overrides the relative value.
+    data2vec 1.0 (text) raises the decay linearly from 0.999 to 0.9999 over 300,000 of
+    its 1M updates (fairseq's released config), constant after: EMA *horizons*
+    ``1 / (1 - tau)`` of 1,000 and 10,000 steps. The models of this package use such
+    absolute schedules (``tau0`` / ``tau_end`` / ``tau_steps``), which are the same for
+    every run length, so runs of one cell that differ in ``P`` (and steps) share their
+    teacher's schedule. A schedule relative to the run length (horizons given as
+    fractions of the run: ``start_horizon``, ``end_horizon``, ``ramp``) is the option
+    used when no absolute value is given; it ties the teacher to the run length.
 
     Parameters
     ----------
@@ -60,7 +62,7 @@ class EMASchedule:
     Examples
     --------
     >>> s = EMASchedule()
-    >>> s.decays(1_000_000)  # data2vec text: 0.999 -> 0.9999 over 100k steps
+    >>> s.decays(1_000_000)  # horizons of 0.1% and 1% of the run, ramp 10%
     (0.999, 0.9999, 100000)
     >>> s.decays(2000)       # horizons of 2 and 20 steps
     (0.5, 0.95, 200)

@@ -52,6 +52,7 @@ __all__ = [
     "model_config_from_dict",
     "probe_split",
     "probe_thresholds",
+    "register_mask_threshold",
     "run_neural",
     "scaling_experiment",
     "scaling_grid",
@@ -216,13 +217,33 @@ def bayes_references(grammar: Grammar, model: SSLModel, config: EvalConfig) -> d
     out: dict[str, Any] = {
         "bayes_root_accuracy": bayes_root_baseline(grammar, config.n_probe_test,
                                                    config.seed).accuracy,
-        "bayes_masked_accuracy": math.nan, "mask_frac": None, "block_level": None}
+        "bayes_masked_accuracy": math.nan, "mask_frac": None, "block_level": None,
+        "mask_threshold": math.nan}
     if blocks is not None:
         out.update(mask_frac=blocks[0], block_level=blocks[1],
                    bayes_masked_accuracy=bayes_masked_token_baseline(
                        grammar, config.n_probe_test, config.seed, blocks[0],
                        block_level=blocks[1]).accuracy)
+        if _MASK_THRESHOLD[0] is not None:
+            out["mask_threshold"] = float(_MASK_THRESHOLD[0](grammar.params, blocks[1]))
     return out
+
+
+#: The registered BP threshold of the mask channel (see :func:`register_mask_threshold`).
+_MASK_THRESHOLD: list[Callable[[RHMParams, int], float] | None] = [None]
+
+
+def register_mask_threshold(fn: Callable[[RHMParams, int], float] | None) -> None:
+    """Report the mask channel's BP threshold ``eps_c`` next to the masked-token accuracy.
+
+    ``fn(params, block_level)`` returns the masked fraction above which belief propagation
+    can no longer reconstruct the masked blocks (e.g. a density-evolution threshold);
+    :func:`bayes_references` then fills ``mask_threshold`` (NaN while none is registered)
+    and :func:`evaluate` copies it to the masked LM's ``masked_prediction`` row, next to
+    ``mask_frac`` and ``bayes_masked_accuracy``. ``None`` unregisters. This module
+    imports no threshold code itself (the hook keeps torch-free inference code apart).
+    """
+    _MASK_THRESHOLD[0] = fn
 
 
 def evaluate(
@@ -284,8 +305,8 @@ def evaluate(
         gen = torch.Generator().manual_seed(config.seed)
         acc = model.masked_accuracy(to_device(test_s.tokens, device), gen)
         row("masked_prediction", acc, 0, None)
-        rows[-1].update({k: ref[k] for k in ("bayes_masked_accuracy", "mask_frac",
-                                             "block_level")})
+        rows[-1].update({k: ref.get(k, math.nan) for k in (
+            "bayes_masked_accuracy", "mask_frac", "block_level", "mask_threshold")})
     sens_data = _subset(test_s, slice(0, config.n_sensitivity))
     sens = synonymic_sensitivity(
         model.features, grammar, sens_data, device=device, seed=config.seed, pool=config.pool
@@ -679,6 +700,8 @@ def grid_runs(
                     Ps = [None]
                 elif g["Ps"] == "decisive":
                     Ps = list(decisive_Ps(g["v"], m, g["s"], L))
+                    # Every stride-th P counted from the largest (the planner's thinning).
+                    Ps = Ps[::-1][:: int(g.get("P_stride", 1))][::-1]
                 else:
                     Ps = list(g["Ps"])
                 for seed in g["seeds"]:

@@ -33,11 +33,16 @@ def masked_token_loss(
     >>> round(float(masked_token_loss(logits, torch.tensor([[1, 3]]), mask)), 6)  # log 4
     1.386294
     """
-    return F.cross_entropy(logits[mask].float(), tokens[mask])
+    # A mask-weighted mean, not ``logits[mask]``: boolean indexing has a data-dependent
+    # shape, which costs a device-to-host synchronisation on every step.
+    per = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")
+    w = mask.to(per.dtype)
+    return (per * w).sum() / w.sum().clamp_min(1.0)
 
 
 def _accuracy(logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return (logits.argmax(-1) == tokens)[mask].float().mean()
+    w = mask.float()
+    return ((logits.argmax(-1) == tokens).float() * w).sum() / w.sum().clamp_min(1.0)
 
 
 class MaskedLM(MaskedTransformer):

@@ -16,9 +16,12 @@ from rhm_theory.validation import check_choice, check_float, check_int
 
 __all__ = [
     "DEFAULT_STEP_SECONDS",
+    "METHOD_PRIORITY",
+    "REDUCTIONS",
     "BudgetExceeded",
     "Plan",
     "StepTime",
+    "fit_plan",
     "load_step_times",
     "make_plan",
     "measure_default_step_times",
@@ -195,6 +198,7 @@ def make_plan(
     step_times: Mapping[str, StepTime] | None = None,
     overhead_seconds: float = 20.0,
     enforce_budget: bool = True,
+    grid_overrides: Mapping[str, Any] | None = None,
 ) -> Plan:
     """The runs of ``grid`` for ``methods`` with their estimated hours on ``device``.
 
@@ -215,6 +219,9 @@ def make_plan(
         Per-run fixed cost (grammar, probe data, probes; an estimate, not measured).
     enforce_budget : bool
         Raise when over budget (False: return the plan anyway, e.g. to print it).
+    grid_overrides : mapping or None
+        Entries replacing those of the named grid (``seeds``, ``ms``, ``Ls``,
+        ``P_stride``; see :func:`fit_plan`).
 
     Raises
     ------
@@ -226,7 +233,7 @@ def make_plan(
     check_choice("device", device, ("cpu", "cuda"))
     if budget_hours is not None:
         check_float("budget_hours", budget_hours, minimum=0.0, include_minimum=False)
-    g = scaling_grid(grid)
+    g = {**scaling_grid(grid), **(grid_overrides or {})}
     runs = [r.to_dict() for r in grid_runs(g, methods)]
     times = {m: (step_times or {}).get(m) or DEFAULT_STEP_SECONDS[(device, m)] for m in methods}
     # A time measured with k runs sharing the device is the per-run step time at that k;
@@ -249,6 +256,70 @@ def make_plan(
             f"plan needs an estimated {hours:.2f} h on {device} (budget {budget_hours} h): "
             "raise --budget-hours, use fewer methods, or more runs per device")
     return plan
+
+
+#: The order in which :func:`fit_plan` keeps methods: the SLC claim and its masked-LM
+#: control first (the cheapest decisive pair), then data2vec, then the stop-gradient arm.
+METHOD_PRIORITY = ("slc", "mlm", "data2vec", "slc-sg")
+
+#: The reductions :func:`fit_plan` applies, cumulatively and in this order, until the plan
+#: fits the budget: ``(label, grid overrides, methods kept)``; ``None`` keeps every method
+#: asked for, an integer keeps that many of them in :data:`METHOD_PRIORITY` order. The
+#: last step is the minimal decisive grid: two methods (a claim and its control), ``m =
+#: 3``, three depths including ``L = 6`` (the two predictions differ by ``m^(L-2)``, up to
+#: 81x), two grammar seeds (the bootstrap's minimum), every other ``P`` (a factor 4).
+REDUCTIONS: tuple[tuple[str, dict[str, Any], int | None], ...] = (
+    ("full decisive grid", {}, None),
+    ("2 grammar seeds", {"seeds": (0, 1)}, None),
+    ("2 seeds, m = 3 only", {"seeds": (0, 1), "ms": (3,)}, None),
+    ("2 seeds, m = 3, every other P", {"seeds": (0, 1), "ms": (3,), "P_stride": 2}, None),
+    ("2 seeds, m = 3, every other P, 3 methods",
+     {"seeds": (0, 1), "ms": (3,), "P_stride": 2}, 3),
+    ("2 seeds, m = 3, every other P, 2 methods",
+     {"seeds": (0, 1), "ms": (3,), "P_stride": 2}, 2),
+    ("minimal decisive grid: 2 seeds, m = 3, L in {3, 4, 6}, every other P, 2 methods",
+     {"seeds": (0, 1), "ms": (3,), "Ls": (3, 4, 6), "P_stride": 2}, 2),
+)
+
+
+def fit_plan(
+    device: str,
+    budget_hours: float,
+    *,
+    methods: Sequence[str] = METHOD_PRIORITY,
+    runs_per_device: int = 4,
+    step_times: Mapping[str, StepTime] | None = None,
+    overhead_seconds: float = 20.0,
+) -> Plan:
+    """The most decisive plan of the decisive grid that fits ``budget_hours``.
+
+    Tries the cumulative :data:`REDUCTIONS` in order (fewer seeds, one ``m``, fewer ``P``
+    points, then fewer methods in :data:`METHOD_PRIORITY` order, then three depths) and
+    returns the first plan whose estimate fits; its ``notes`` name the reduction.
+
+    Raises
+    ------
+    BudgetExceeded
+        If even the minimal decisive grid does not fit.
+    """
+    check_float("budget_hours", budget_hours, minimum=0.0, include_minimum=False)
+    ordered = [m for m in METHOD_PRIORITY if m in methods]
+    last: Plan | None = None
+    for label, overrides, keep in REDUCTIONS:
+        kept = ordered if keep is None else ordered[:keep]
+        plan = make_plan(device, budget_hours, grid="decisive", methods=kept,
+                         runs_per_device=runs_per_device, step_times=step_times,
+                         overhead_seconds=overhead_seconds, enforce_budget=False,
+                         grid_overrides=overrides)
+        plan.notes.insert(0, f"reduction: {label} (methods {', '.join(kept)}; "
+                          f"overrides {dict(overrides)})")
+        if plan.hours <= budget_hours:
+            return plan
+        last = plan
+    assert last is not None
+    raise BudgetExceeded(
+        f"even the minimal decisive grid needs an estimated {last.hours:.2f} h on {device} "
+        f"(budget {budget_hours} h): raise --budget-hours or measure faster step times")
 
 
 def _bench_one(args: tuple[str, str, int, int, int]) -> float:

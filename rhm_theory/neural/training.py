@@ -35,6 +35,7 @@ __all__ = [
     "set_determinism",
     "step_generator",
     "train",
+    "training_step",
 ]
 
 #: The models the loop trains (all expose loss / update_teacher / features).
@@ -128,6 +129,11 @@ class TrainConfig:
         Wrap the model's loss in ``torch.compile``.
     prefetch : int
         Batches sampled ahead by a background thread (0: sample in the loop).
+    grad_clip : float
+        Maximum global gradient norm (``torch.nn.utils.clip_grad_norm_``, applied to the
+        float32 gradients also under bf16 autocast); 0 disables clipping. data2vec clips
+        at 1.0 for text (fairseq ``clip_norm``), hence the default. The clipping never
+        reads the norm back to the host (no synchronisation).
     """
 
     steps: int = 2000
@@ -141,6 +147,7 @@ class TrainConfig:
     amp: bool = True
     compile: bool = False
     prefetch: int = 2
+    grad_clip: float = 1.0
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, minimum=0)
@@ -152,6 +159,7 @@ class TrainConfig:
         check_seed("seed", self.seed)
         check_int("log_every", self.log_every, minimum=1)
         check_int("prefetch", self.prefetch, minimum=0)
+        check_float("grad_clip", self.grad_clip, minimum=0.0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form."""
@@ -258,6 +266,62 @@ def load_checkpoint(path: str | Path, map_location: torch.device | str = "cpu") 
     if payload.get("format") != _CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a rhm_theory neural checkpoint")
     return payload
+
+
+def training_step(
+    model: SSLModel,
+    opt: torch.optim.Optimizer,
+    params: Sequence[torch.Tensor],
+    tokens: torch.Tensor,
+    generator: torch.Generator,
+    step: int,
+    config: TrainConfig,
+    *,
+    loss_fn: Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]] | None = None,
+    amp: bool = False,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One optimisation step of :func:`train`: loss, backward, clipping, AdamW, EMA.
+
+    Never synchronises with the device: the loss and the diagnostics are returned as
+    device tensors (the loop reads them back every ``log_every`` steps), the losses are
+    mask-weighted means (no boolean indexing, whose output shape would have to be read
+    back), and the gradient clipping keeps the norm on the device. ``tests/
+    test_neural_sync.py`` checks this on CPU (no host read-back call is made) and, where
+    CUDA exists, with ``torch.cuda.set_sync_debug_mode("error")``.
+
+    Parameters
+    ----------
+    model : SSLModel
+    opt : torch.optim.Optimizer
+        Over ``params``.
+    params : sequence of Tensor
+        The student parameters (clipped together).
+    tokens : Tensor
+        The batch, on the model's device.
+    generator : torch.Generator
+        The step's randomness (masks), on the model's device.
+    step : int
+        0-based step (the EMA schedule's position).
+    config : TrainConfig
+        ``steps`` (EMA schedule length) and ``grad_clip`` are read.
+    loss_fn : callable or None
+        ``model.loss`` or its compiled form.
+    amp : bool
+        bf16 autocast on CUDA (the gradients stay float32: parameters are float32).
+    """
+    fn = loss_fn if loss_fn is not None else model.loss
+    ctx = (torch.autocast("cuda", dtype=torch.bfloat16) if amp
+           else contextlib.nullcontext())
+    with ctx:
+        loss, metrics = fn(tokens, generator)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()  # type: ignore[no-untyped-call]
+    if config.grad_clip > 0:
+        # Scales by min(1, clip / norm) on the device; the norm stays a tensor.
+        torch.nn.utils.clip_grad_norm_(list(params), config.grad_clip, foreach=True)
+    opt.step()
+    model.update_teacher(step, config.steps)
+    return loss.detach(), metrics
 
 
 def train(
@@ -371,15 +435,9 @@ def train(
             model.train()
             tokens = prefetch.get(step) if prefetch is not None else data.batch(step)
             gen.manual_seed(_step_seed(config.seed, step))
-            ctx = (torch.autocast("cuda", dtype=torch.bfloat16) if amp
-                   else contextlib.nullcontext())
-            with ctx:
-                loss, metrics = loss_fn(tokens, gen)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            model.update_teacher(step, config.steps)
-            pending.append(loss.detach())
+            loss, metrics = training_step(model, opt, params, tokens, gen, step, config,
+                                          loss_fn=loss_fn, amp=amp)
+            pending.append(loss)
             done = step + 1
             if done % config.log_every == 0:
                 flush(done)

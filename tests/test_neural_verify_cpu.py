@@ -1,0 +1,190 @@
+"""The CPU grid of the SLC claim (runs, verdict rule) and the budget planner."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from proofs_checks._framework import Verdict  # noqa: E402
+from proofs_checks.neural_compare import pooled_log_scatter, simulate_rule_power  # noqa: E402
+from proofs_checks.neural_scaling import cpu_grid_result, step_doubling  # noqa: E402
+from rhm_theory.cli import main  # noqa: E402
+from rhm_theory.model.params import RHMParams  # noqa: E402
+from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS, CPUGrid, cpu_grid_runs  # noqa: E402
+from rhm_theory.neural.data2vec import (  # noqa: E402
+    DATA2VEC_TEXT_EMA,
+    Data2VecConfig,
+    target_position_share,
+)
+from rhm_theory.neural.plan import BudgetExceeded, StepTime, fit_plan  # noqa: E402
+from rhm_theory.sweeps.collapse import ThresholdPoint  # noqa: E402
+
+pytestmark = pytest.mark.torch
+GRID = CPUGrid()
+
+
+# -- the grid ----------------------------------------------------------------------------
+def test_cpu_grid_runs_fix_the_step_budget_per_depth() -> None:
+    runs = cpu_grid_runs(GRID)
+    by_arm: dict[str, list[Any]] = {}
+    for arm in CPU_GRID_ARMS:
+        by_arm[arm] = cpu_grid_runs(GRID, (arm,))
+    assert len(runs) == sum(len(v) for v in by_arm.values()) == 3 * 24 + 8
+    for r in runs:
+        assert r.P <= RHMParams(r.v, r.m, r.s, r.L).P_max  # never more than distinct strings
+    for arm in ("slc", "mlm", "slc-sg"):
+        steps = {(r.L, r.P): r.steps for r in by_arm[arm]}
+        for L in GRID.Ls:  # one budget per depth, whatever P
+            assert {s for (LL, _), s in steps.items() if LL == L} == {GRID.steps(L)}
+    assert {r.L for r in by_arm["slc-x2"]} == {5}
+    assert {r.steps for r in by_arm["slc-x2"]} == {2 * GRID.steps(5)}
+    assert {r.method for r in by_arm["slc-sg"]} == {"slc-sg"}
+
+
+# -- the verdict rule on synthetic rows --------------------------------------------------
+def _curve_rows(arm: str, metric: str, p_star_of_L: dict[int, float], jitter: float,
+                Ls: tuple[int, ...] = (3, 4, 5)) -> list[dict[str, Any]]:
+    """Rows of accuracy curves crossing the criterion at ``P*(L) * exp(jitter * seed)``."""
+    rows = []
+    for L in Ls:
+        for seed in GRID.seeds:
+            p_star = p_star_of_L[L] * math.exp(jitter * (2 * seed - 1))
+            for P in GRID.Ps:
+                z = 1.0 / (1.0 + math.exp(-2.0 * (math.log(P) - math.log(p_star))))
+                rows.append({"method": arm, "regime": "offline", "v": 8, "m": 3, "s": 2,
+                             "L": L, "n_c": 8, "seed": seed, "grammar_seed": seed,
+                             "metric": metric, "level": L - 1, "layer": L - 1, "P": P,
+                             "steps": 1, "value": 1 / 8 + (7 / 8) * z})
+    return rows
+
+
+def _grid_rows(slc_law: str, x2_factor: float = 1.0) -> list[dict[str, Any]]:
+    claim = {L: 600.0 for L in GRID.Ls}
+    token = {L: 8 * 3 ** (L + 1) / 2.0 for L in GRID.Ls}  # 324, 972, 2916
+    slc = claim if slc_law == "claim" else token
+    rows = _curve_rows("slc", "recovery", slc, 0.05)
+    rows += _curve_rows("slc-sg", "recovery", slc, 0.05)
+    rows += _curve_rows("mlm", "latent_probe", token, 0.05)
+    rows += _curve_rows("slc-x2", "recovery", {5: slc[5] * x2_factor}, 0.05, Ls=(5,))
+    return rows
+
+
+def _complete() -> dict[str, dict[str, int]]:
+    return {a: {"done": len(cpu_grid_runs(GRID, (a,))),
+                "planned": len(cpu_grid_runs(GRID, (a,)))} for a in CPU_GRID_ARMS}
+
+
+def test_verdict_passes_a_claim_grid_and_fails_a_token_grid() -> None:
+    ok = cpu_grid_result(_grid_rows("claim"), _complete(), GRID, n_sim=40)
+    assert ok.verdict is Verdict.PASS, ok.measured["inconclusive_reasons"]
+    assert ok.power is not None and ok.power.calibrated
+    bad = cpu_grid_result(_grid_rows("token"), _complete(), GRID, n_sim=40)
+    assert bad.verdict is Verdict.FAIL
+
+
+def test_verdict_is_inconclusive_when_incomplete_or_step_limited() -> None:
+    progress = _complete()
+    progress["slc-sg"] = {"done": 3, "planned": 24}
+    res = cpu_grid_result(_grid_rows("claim"), progress, GRID, n_sim=20)
+    assert res.verdict is Verdict.INCONCLUSIVE
+    assert any("slc-sg 3/24" in r for r in res.measured["inconclusive_reasons"])
+    moved = cpu_grid_result(_grid_rows("claim", x2_factor=4.0), _complete(), GRID, n_sim=20)
+    assert moved.verdict is Verdict.INCONCLUSIVE
+    assert not moved.measured["step_doubling"]["ok"]
+
+
+def test_step_doubling_rule() -> None:
+    pts = [ThresholdPoint(8, 3, 2, 5, 4, g, 1000.0) for g in (0, 1)]
+    moved = [ThresholdPoint(8, 3, 2, 5, 4, g, 1900.0) for g in (0, 1)]
+    assert step_doubling(pts, moved, 2.0)["ok"]
+    far = [ThresholdPoint(8, 3, 2, 5, 4, g, 2100.0) for g in (0, 1)]
+    assert not step_doubling(pts, far, 2.0)["ok"]
+    censored = [ThresholdPoint(8, 3, 2, 5, 4, 0, math.nan), moved[1]]
+    assert not step_doubling(pts, censored, 2.0)["ok"]
+    assert not step_doubling(pts, [], 2.0)["ok"]  # not run
+
+
+def test_simulated_power_separates_the_laws_at_small_scatter() -> None:
+    cells = [(8, 3, 2, L, L - 1) for L in (3, 4, 5)]
+    power, ((name, false_pass),) = simulate_rule_power(
+        cells, (0, 1), (256, 16384), math.log(600), 0.1, "v m^3", ["v m^(L+1)"], n_sim=30)
+    assert name == "v m^(L+1)" and power >= 0.9 and false_pass <= 0.05
+    # Huge scatter: the rule cannot tell (censoring and noise): power collapses.
+    weak, _ = simulate_rule_power(cells, (0, 1), (256, 16384), math.log(600), 3.0,
+                                  "v m^3", ["v m^(L+1)"], n_sim=30)
+    assert weak < 0.5
+
+
+def test_pooled_log_scatter() -> None:
+    pts = [ThresholdPoint(8, 3, 2, 3, 2, 0, math.e), ThresholdPoint(8, 3, 2, 3, 2, 1, 1.0)]
+    assert pooled_log_scatter(pts) == pytest.approx(math.sqrt(0.5))
+    assert pooled_log_scatter(pts[:1]) is None
+
+
+# -- data2vec as published ---------------------------------------------------------------
+def test_data2vec_defaults_follow_data2vec_1_text() -> None:
+    c = Data2VecConfig()
+    assert c.target_norm == "layer" and c.target_layer == "ffn" and c.ema_scope == "blocks"
+    assert c.ema == DATA2VEC_TEXT_EMA
+    # Absolute schedule: the same decay at a step whatever the run length (every P).
+    assert c.ema.decay(500, 2000) == c.ema.decay(500, 20000) == pytest.approx(0.999 + 0.0009
+                                                                               * 500 / 3e5)
+
+
+def test_target_position_share() -> None:
+    gen = torch.Generator().manual_seed(0)
+    noise = torch.randn(256, 8, 4, generator=gen)
+    assert target_position_share(noise) < 0.05  # no positional component
+    pos = torch.randn(1, 8, 4, generator=gen).expand(256, 8, 4)
+    assert target_position_share(pos + 0.01 * noise) > 0.99
+
+
+# -- the planner --------------------------------------------------------------------------
+def test_fit_plan_reduces_to_the_budget_and_refuses_below_the_minimum() -> None:
+    plan = fit_plan("cuda", 10.0)
+    assert plan.hours <= 10.0
+    assert any(r["m"] >= 3 for r in plan.runs) and any(r["L"] >= 6 for r in plan.runs)
+    for r in plan.runs:
+        assert r["P"] <= RHMParams(r["v"], r["m"], r["s"], r["L"]).P_max
+    assert plan.unmeasured  # CUDA step times are placeholders: labelled
+    small = fit_plan("cuda", 1.0)
+    assert small.hours <= 1.0 and len(small.runs) < len(plan.runs)
+    assert {r["method"] for r in small.runs} == {"slc", "mlm"}
+    with pytest.raises(BudgetExceeded, match="minimal decisive grid"):
+        fit_plan("cuda", 0.01)
+    measured = {m: StepTime(0.02, "test", True, 4) for m in ("data2vec", "mlm", "slc",
+                                                             "slc-sg")}
+    assert not fit_plan("cuda", 10.0, step_times=measured).unmeasured
+
+
+def test_plan_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["neural", "plan", "--device", "cuda", "--budget-hours", "10", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["estimated_hours"] <= 10 and doc["runs"]
+    assert main(["neural", "plan", "--device", "cuda", "--budget-hours", "0.01"]) == 2
+
+
+def test_mask_threshold_hook_reaches_the_masked_prediction_reference() -> None:
+    from rhm_theory.model.spec import GrammarSpec
+    from rhm_theory.neural.experiments import (
+        EvalConfig,
+        bayes_references,
+        build_model,
+        register_mask_threshold,
+    )
+
+    params = RHMParams(8, 2, 2, 3)
+    grammar = GrammarSpec(params, "random", 0).build()
+    model = build_model("mlm", params, Data2VecConfig(depth=1, width=8, heads=2, top_k=1), "cpu", 0)
+    ecfg = EvalConfig(n_probe_test=16)
+    assert math.isnan(bayes_references(grammar, model, ecfg)["mask_threshold"])
+    register_mask_threshold(lambda p, level: 0.1 * p.m + level)
+    try:
+        assert bayes_references(grammar, model, ecfg)["mask_threshold"] == pytest.approx(0.2)
+    finally:
+        register_mask_threshold(None)
