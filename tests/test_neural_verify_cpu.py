@@ -183,7 +183,7 @@ def test_mask_threshold_hook_reaches_the_masked_prediction_reference() -> None:
     model = build_model("mlm", params, Data2VecConfig(depth=1, width=8, heads=2, top_k=1), "cpu", 0)
     ecfg = EvalConfig(n_probe_test=16)
     assert math.isnan(bayes_references(grammar, model, ecfg)["mask_threshold"])
-    register_mask_threshold(lambda p, level: 0.1 * p.m + level)
+    register_mask_threshold(lambda g, frac, level: 0.1 * g.params.m + level)
     try:
         assert bayes_references(grammar, model, ecfg)["mask_threshold"] == pytest.approx(0.2)
     finally:

@@ -45,6 +45,7 @@ __all__ = [
     "bayes_references",
     "build_model",
     "decisive_Ps",
+    "density_evolution_mask_threshold",
     "evaluate",
     "execute_run",
     "grid_runs",
@@ -225,25 +226,47 @@ def bayes_references(grammar: Grammar, model: SSLModel, config: EvalConfig) -> d
                        grammar, config.n_probe_test, config.seed, blocks[0],
                        block_level=blocks[1]).accuracy)
         if _MASK_THRESHOLD[0] is not None:
-            out["mask_threshold"] = float(_MASK_THRESHOLD[0](grammar.params, blocks[1]))
+            out["mask_threshold"] = float(_MASK_THRESHOLD[0](grammar, blocks[0], blocks[1]))
     return out
 
 
 #: The registered BP threshold of the mask channel (see :func:`register_mask_threshold`).
-_MASK_THRESHOLD: list[Callable[[RHMParams, int], float] | None] = [None]
+_MASK_THRESHOLD: list[Callable[[Grammar, float, int], float] | None] = [None]
 
 
-def register_mask_threshold(fn: Callable[[RHMParams, int], float] | None) -> None:
+def register_mask_threshold(fn: Callable[[Grammar, float, int], float] | None) -> None:
     """Report the mask channel's BP threshold ``eps_c`` next to the masked-token accuracy.
 
-    ``fn(params, block_level)`` returns the masked fraction above which belief propagation
-    can no longer reconstruct the masked blocks (e.g. a density-evolution threshold);
+    ``fn(grammar, mask_frac, block_level)`` returns the masked fraction above which belief
+    propagation can no longer reconstruct the masked blocks (the ``rhm-theory`` neural
+    commands register :func:`density_evolution_mask_threshold`);
     :func:`bayes_references` then fills ``mask_threshold`` (NaN while none is registered)
     and :func:`evaluate` copies it to the masked LM's ``masked_prediction`` row, next to
     ``mask_frac`` and ``bayes_masked_accuracy``. ``None`` unregisters. This module
     imports no threshold code itself (the hook keeps torch-free inference code apart).
     """
     _MASK_THRESHOLD[0] = fn
+
+
+def density_evolution_mask_threshold(grammar: Grammar, mask_frac: float,
+                                     block_level: int) -> float:
+    """The mask channel's ``eps_c`` of ``grammar`` by density evolution (token masks only).
+
+    ``nan`` for block masks above the tokens (``block_level > 0``: density evolution erases
+    single leaves) and for grammars whose levels cannot be cycled beyond ``L`` (``n_c != v``).
+    Cached per grammar: a run evaluates the same grammar many times.
+    """
+    if block_level != 0 or grammar.params.n_c != grammar.params.v:
+        return math.nan
+    key = hash(grammar)
+    if key not in _DE_CACHE:
+        from rhm_theory.inference import mask_threshold_context
+
+        _DE_CACHE[key] = float(mask_threshold_context(grammar, mask_frac, tol=0.02)["eps_c"])
+    return _DE_CACHE[key]
+
+
+_DE_CACHE: dict[int, float] = {}
 
 
 def evaluate(
