@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
+from rhm_theory.io import atomic_write, write_text
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
 __all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "load_rows", "make_grid", "run_cell", "run_sweep"]
@@ -168,7 +169,7 @@ def load_rows(path: str | Path) -> list[SweepRow]:
 
 
 def _write_csv(rows: Sequence[SweepRow], path: Path) -> None:
-    with path.open("w", newline="") as fh:
+    with atomic_write(path, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(ROW_FIELDS), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
@@ -266,7 +267,7 @@ def run_sweep(
     selected = [r for r in rows if r["key"] in keys]
     if out is not None:
         _write_csv(rows, out / "rows.csv")
-        (out / "rows.json").write_text(json.dumps(rows, indent=1))
+        write_text(out / "rows.json", json.dumps(rows, indent=1))
     return selected
 
 
