@@ -1,14 +1,21 @@
-"""Shared argparse value types of the CLI: integers with a lower bound."""
+"""Shared argparse value types of the CLI: integers and floats with bounds.
+
+A value out of range is an argparse error that names the option
+(``argument --workers: must be >= 1, got 0``; exit status 2, no traceback).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["non_negative_int", "positive_int"]
+__all__ = ["non_negative_int", "positive_int", "probability", "unit_interval"]
 
 
 def _at_least(text: str, minimum: int) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
@@ -24,9 +31,43 @@ def non_negative_int(text: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    """Parse an integer ``>= 1`` (string counts, chunk sizes).
+    """Parse an integer ``>= 1`` (string counts, chunk sizes, workers).
 
     >>> positive_int("3")
     3
     """
     return _at_least(text, 1)
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if value != value:  # NaN
+        raise argparse.ArgumentTypeError("must be a number, got nan")
+    return value
+
+
+def probability(text: str) -> float:
+    """Parse a number in ``(0, 1)`` (failure probabilities).
+
+    >>> probability("0.1")
+    0.1
+    """
+    value = _float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must satisfy 0 < value < 1, got {value:g}")
+    return value
+
+
+def unit_interval(text: str) -> float:
+    """Parse a number in ``[0, 1)`` (fractions, noise levels).
+
+    >>> unit_interval("0")
+    0.0
+    """
+    value = _float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must satisfy 0 <= value < 1, got {value:g}")
+    return value
