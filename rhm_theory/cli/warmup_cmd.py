@@ -17,7 +17,7 @@ def warm_sweep() -> None:
     from rhm_theory.sweeps.runner import SweepCell, run_cell
 
     for method in ("latent", "token", "label"):
-        run_cell(SweepCell(method, 4, 2, 2, 3, 64, n_test=16))  # type: ignore[arg-type]
+        run_cell(SweepCell(method, 4, 2, 2, 3, 64, n_test=16))
 
 
 def warm_bp() -> None:
