@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 __all__ = ["COMMAND_MODULES", "EXIT_STATUS", "build_parser", "main"]
 
@@ -38,6 +39,14 @@ EXIT_STATUS: dict[int, str] = {
 _EPILOG = "exit status: " + "; ".join(f"{k} {v}" for k, v in EXIT_STATUS.items())
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``rhm-theory ilc: error: argument --n-test:
+    must be >= 1, got 0 (see rhm-theory ilc --help)``, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _version() -> str:
     from rhm_theory import __version__
 
@@ -59,7 +68,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every available command registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rhm-theory",
         description=(
             "Random Hierarchy Model theory checks: grammars, exact statistics, bounds, "
@@ -120,7 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # usage error (2, one line printed), --help or --version
+            return exc.code if isinstance(exc.code, int) else 2
         args.quiet = bool(getattr(args, "quiet", False))
         name = f"rhm-theory {_command_name(args)}"
         status = args.func(args)

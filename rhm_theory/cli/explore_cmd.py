@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from rhm_theory.cli._args import non_negative_int, positive_int
+from rhm_theory.cli._args import check_output_dir, non_negative_int, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json, show_progress
 
@@ -52,6 +52,7 @@ def _fmt(x: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from rhm_theory.sweeps.explore import plot_explore, run_explore
 
+    check_output_dir(args.out)
     compile_notice("sweep", args.quiet or args.json)
     report = run_explore(
         args.out, quick=args.quick, seeds=args.seeds, max_workers=args.workers,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rhm_theory.cli._args import positive_int
+from rhm_theory.cli._args import check_output_dir, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import print_json, show_progress
 
@@ -110,6 +110,9 @@ def _run(args: argparse.Namespace) -> int:
     from rhm_theory.plotting import load_sweep_rows, make_figures
     from rhm_theory.sweeps.runner import run_sweep
 
+    check_output_dir(args.out)
+    if args.sweep_dir:
+        check_output_dir(args.sweep_dir, "--sweep-dir")
     grid = "full" if args.full else "quick"
     command = "rhm-theory " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["figures"] else ""
     t0 = time.perf_counter()

@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from rhm_theory.cli._args import non_negative_int, positive_int
+from rhm_theory.cli._args import check_output_file, non_negative_int, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import load_grammar
@@ -17,6 +17,7 @@ __all__ = ["cmd_sample", "register"]
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Load a grammar file, sample, write the ``.npz`` and report what was written."""
+    check_output_file(args.out)
     grammar = load_grammar(args.grammar)
     compile_notice("sample", args.quiet or args.json)
     t0 = time.perf_counter()

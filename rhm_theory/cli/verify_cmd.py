@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rhm_theory.cli._args import positive_int
+from rhm_theory.cli._args import check_output_dir, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import print_json, show_progress
 
@@ -64,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
             for line in skipped:
                 print(line)
         return 0
+    check_output_dir(args.out)
     if not (args.quiet or args.json):
         compile_notice("sweep", False)
     executor = None
