@@ -113,12 +113,13 @@ def versus(result: CheckResult) -> str:
 
 
 def power_text(result: CheckResult) -> str:
-    """The calibration in a few words: ``"power 0.93, worst FP 0.02 (v m^3.5)"``, or
-    ``"exact"`` for a check without simulated calibration (an exact identity)."""
+    """The calibration in a few words (column "power"): ``"0.93, worst FP 0.02 (v m^3.5)"``
+    (power, then the highest false-PASS rate and its alternative), or ``"exact"`` for a
+    check without simulated calibration (an exact identity)."""
     pw = result.power
     if pw is None:
         return "exact"
-    text = f"power {pw.claim:.2f}"
+    text = f"{pw.claim:.2f}"
     worst = pw.worst
     if worst is not None:
         text += f", worst FP {worst[1]:.2f} ({worst[0]})"
@@ -179,8 +180,7 @@ def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None) ->
     lines = []
     neural = [Data2VecScalingCheck.name, NeuralScalingCheck.name]
     if not torch_available():
-        lines.append(f"not run: {', '.join(neural)} (need PyTorch: "
-                     "pip install 'rhm-theory[torch]'; they train on CPU with the quick grid)")
+        lines.append(f"not run: {', '.join(neural)} (need PyTorch: the torch extra)")
     if only:
         left = [n for n in (c.name for c in all_checks("cpu")) if n not in selected_names]
         if left:
