@@ -6,7 +6,8 @@ import importlib
 import os
 import sys
 
-__all__ = ["COMPILE_SECONDS", "KERNEL_MODULES", "compile_notice", "kernels_cached"]
+__all__ = ["COMPILE_SECONDS", "KERNEL_MODULES", "compile_notice", "estimate_seconds",
+           "kernels_cached"]
 
 #: The modules whose numba kernels each command path compiles on a cold cache.
 KERNEL_MODULES: dict[str, tuple[str, ...]] = {
@@ -49,6 +50,16 @@ def compile_notice(path: str, quiet: bool) -> bool:
     ``path`` is cold and ``quiet`` is false; return whether the cache was cold."""
     cold = not kernels_cached(path)
     if cold and not quiet:
-        print(f"compiling kernels (first run only, about {COMPILE_SECONDS[path]} s; "
+        print(f"compiling kernels (first run only, about {estimate_seconds(path)} s; "
               "`rhm-theory warmup` does it ahead)", file=sys.stderr, flush=True)
     return cold
+
+
+def estimate_seconds(path: str) -> int:
+    """:data:`COMPILE_SECONDS` of ``path`` scaled by how busy the CPUs are (compilation is
+    single-threaded, so a load above the core count slows it about proportionally)."""
+    try:
+        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:  # no load average on this platform
+        load = 0.0
+    return round(COMPILE_SECONDS[path] * max(1.0, load))

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from rhm_theory.cli._args import check_output_dir, positive_int
-from rhm_theory.cli._compile import compile_notice
+from rhm_theory.cli._compile import compile_notice, kernels_cached
 from rhm_theory.cli._output import print_json, show_progress
 
 __all__ = ["register"]
@@ -65,8 +65,11 @@ def _run(args: argparse.Namespace) -> int:
                 print(line)
         return 0
     check_output_dir(args.out)
-    if not (args.quiet or args.json):
-        compile_notice("sweep", False)
+    if not (args.quiet or args.json) and not kernels_cached("sweep"):
+        # Only when the selected checks have sweep cells (the exact checks compile nothing).
+        selected = [c for c in all_checks(args.device) if not args.only or c.name in args.only]
+        if any(c.cells("full" if args.full else "quick") for c in selected):
+            compile_notice("sweep", False)
     executor = None
     client: Any = None
     if args.dask:
