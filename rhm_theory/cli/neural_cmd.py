@@ -209,7 +209,7 @@ def _run(method: str, args: argparse.Namespace) -> int:
             method, full=args.full, regime=args.regime, device=device,
             deterministic=args.deterministic, checkpoint_dir=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
-            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            progress=_stderr_lines(args),
         )
     else:
         params = RHMParams(args.v, args.m, args.s, args.L, args.n_c)
@@ -285,17 +285,19 @@ def _register_neural(subparsers: Any) -> None:
     r.add_argument("--device", default=None, help="override the plan's device")
     r.add_argument("--workers", type=positive_int, default=None,
                    help="runs at once (default: the plan's runs per device)")
-    r.add_argument("--threads", type=positive_int, default=0, help="torch CPU threads per worker")
+    r.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads per worker")
     r.set_defaults(func=_neural_run)
+    r.add_argument("--json", action="store_true", help="print one JSON document")
     b = sub.add_parser("bench", help="per-step times of the decisive grid's models")
+    b.add_argument("--json", action="store_true", help="print one JSON document")
     b.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     b.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc"],
                    choices=("data2vec", "mlm", "slc", "slc-sg"))
-    b.add_argument("--batch-sizes", type=int, nargs="+", default=[256])
+    b.add_argument("--batch-sizes", type=positive_int, nargs="+", default=[256])
     b.add_argument("--concurrency", type=int, nargs="+", default=[1],
                    help="runs sharing the device at once (processes)")
     b.add_argument("--repeats", type=int, default=5, help="timed blocks of 10 steps")
-    b.add_argument("--threads", type=positive_int, default=0, help="torch CPU threads per process")
+    b.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads per process")
     b.add_argument("--out", default=None, metavar="JSON", help="write step_times.json here")
     b.set_defaults(func=_neural_bench)
 
@@ -338,6 +340,13 @@ def _neural_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stderr_lines(args: argparse.Namespace) -> Any:
+    """Progress lines on stderr, or none with --quiet / --json."""
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        return lambda line: None
+    return lambda line: print(line, file=sys.stderr, flush=True)
+
+
 def _neural_run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -353,7 +362,10 @@ def _neural_run(args: argparse.Namespace) -> int:
     plan = Plan.from_dict(json.loads(Path(args.plan).read_text()))
     rows = run_plan(plan, args.out, device=args.device, workers=args.workers,
                     threads=args.threads,
-                    progress=lambda line: print(line, file=sys.stderr, flush=True))
+                    progress=_stderr_lines(args))
+    if args.json:
+        print_json({"rows": len(rows), "out": str(Path(args.out) / "rows.json")})
+        return 0
     print(f"{len(rows)} rows in {Path(args.out) / 'rows.json'}")
     return 0
 
@@ -379,6 +391,9 @@ def _neural_bench(args: argparse.Namespace) -> int:
     doc = {"device_type": args.device, "device_name": name, "measurements": entries}
     if args.out:
         write_json(args.out, doc)
+    if args.json:
+        print_json(doc)
+        return 0
     print(format_table(entries, ["method", "batch_size", "concurrency", "seconds",
                                  "throughput_steps_per_s"]))
     return 0
