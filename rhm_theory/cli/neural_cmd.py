@@ -285,7 +285,8 @@ def _register_neural(subparsers: Any) -> None:
     r.add_argument("--device", default=None, help="override the plan's device")
     r.add_argument("--workers", type=positive_int, default=None,
                    help="runs at once (default: the plan's runs per device)")
-    r.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads per worker")
+    r.add_argument("--threads", type=non_negative_int, default=0,
+                   help="torch CPU threads per worker")
     r.set_defaults(func=_neural_run)
     r.add_argument("--json", action="store_true", help="print one JSON document")
     b = sub.add_parser("bench", help="per-step times of the decisive grid's models")
@@ -297,7 +298,8 @@ def _register_neural(subparsers: Any) -> None:
     b.add_argument("--concurrency", type=int, nargs="+", default=[1],
                    help="runs sharing the device at once (processes)")
     b.add_argument("--repeats", type=int, default=5, help="timed blocks of 10 steps")
-    b.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads per process")
+    b.add_argument("--threads", type=non_negative_int, default=0,
+                   help="torch CPU threads per process")
     b.add_argument("--out", default=None, metavar="JSON", help="write step_times.json here")
     b.set_defaults(func=_neural_bench)
 
