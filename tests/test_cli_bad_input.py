@@ -273,3 +273,16 @@ def test_workers_exit_when_their_parent_is_gone() -> None:
     rc = subprocess.run([sys.executable, "-c", code], env=_env(), timeout=60).returncode
     assert rc == 1
     assert time.monotonic() - t0 < 30
+
+
+def test_a_row_cut_by_a_kill_is_dropped_on_resume(tmp_path: Path) -> None:
+    from rhm_theory.sweeps.runner import SweepCell, run_sweep
+
+    cell = SweepCell("latent", 4, 2, 2, 3, 64, n_test=16)
+    rows = run_sweep([cell], out_dir=tmp_path, max_workers=1, progress=False)
+    jsonl = tmp_path / "rows.jsonl"
+    whole = jsonl.read_bytes()
+    jsonl.write_bytes(whole + b'{"key": "half a ro')  # killed mid-append
+    again = run_sweep([cell], out_dir=tmp_path, max_workers=1, progress=False)
+    assert again == rows
+    assert jsonl.read_bytes() == whole

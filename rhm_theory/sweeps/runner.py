@@ -208,6 +208,7 @@ def run_sweep(
     rows: list[SweepRow] = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        _drop_partial_line(out / "rows.jsonl")
         rows = load_rows(out / "rows.jsonl")
     done = {r["key"] for r in rows}
     todo = list({c.key: c for c in cells if c.key not in done}.values())
@@ -251,6 +252,17 @@ def run_sweep(
         _write_csv(rows, out / "rows.csv")
         write_text(out / "rows.json", json.dumps(rows, indent=1))
     return selected
+
+
+def _drop_partial_line(path: Path) -> None:
+    # A run killed in the middle of appending a row leaves a line without its newline: cut
+    # it, so that the resumed run neither fails on it nor appends onto it.
+    if not path.is_file():
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
 
 
 def _worker_init(parent: int) -> None:
