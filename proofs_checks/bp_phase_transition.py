@@ -1,6 +1,6 @@
 """Claim: with eps-noisy leaves and s f < 1, BP recovers the root of deep trees iff eps < eps*.
 
-Prediction (PNAS 2025, THEORY.md sections 7-8): the annealed map ``F(p)`` has a repulsive fixed
+Prediction (PNAS 2025, docs/theory.md sections 7-8): the annealed map ``F(p)`` has a repulsive fixed
 point ``p*`` when ``F'(1) < 1``; a leaf message whose weight on the true symbol starts above
 ``p*`` flows to 1 with depth, below it to the uninformative fixed point. With the leaf message
 averaged over the channel (``rhm_theory.bounds.annealed_noise_threshold``, ``leaf_message=
@@ -134,7 +134,7 @@ class BPPhaseTransitionCheck:
     name = "bp_phase_transition"
     claim = ("With eps-noisy leaves and s f < 1, exact BP recovers the root of deep trees iff "
              "eps < eps*, eps* from the repulsive fixed point of the annealed map F(p).")
-    source = "THEORY.md sections 7 and 8 (PNAS 2025, Sclocchi, Favero & Wyart)"
+    source = "docs/theory.md sections 7 and 8 (PNAS 2025, Sclocchi, Favero & Wyart)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []  # BP runs in evaluate: no ILC sweep needed

@@ -126,7 +126,7 @@ class MarginScalingCheck:
 
     name = "margin_scaling"
     claim = "The latent-context separation margin scales as Delta ~ sqrt(1 - f) / m."
-    source = "THEORY.md section 3 (reported scaling)"
+    source = "docs/theory.md section 3 (reported scaling)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []

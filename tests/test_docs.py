@@ -69,7 +69,7 @@ def _torch_missing() -> bool:
 def test_table_is_parsed_and_covers_every_section() -> None:
     rows = table_rows()
     assert len(rows) >= 40
-    # Every section of THEORY.md 1-9 is covered; 10 (the verification standard) may be.
+    # Every section of docs/theory.md 1-9 is covered; 10 (the verification standard) may be.
     sections = {r["§"] for r in rows}
     assert {str(k) for k in range(1, 10)} <= sections <= {str(k) for k in range(1, 11)}
     for r in rows:

@@ -117,7 +117,7 @@ def test_noise_model_matches_sampled_strings() -> None:
     assert np.max(np.abs(z_scores)) < 5.0  # occurrences are Poisson-like around P w / m
 
 
-# -- depth dependence (THEORY.md section 4) -----------------------------------------------
+# -- depth dependence (docs/theory.md section 4) -----------------------------------------------
 DEPTHS = np.arange(3, 9)
 DEPTH_SEEDS = range(30)
 

@@ -308,7 +308,7 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
     """Squared error of empirical context vectors against ``P``: measured points, exact lines.
 
     One panel per context kind, one colour per level; the thin grey line is the scaling
-    ``v m / P`` of THEORY.md section 4.
+    ``v m / P`` of docs/theory.md section 4.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Map of the theory's limits: ILC and token-context thresholds on weighted, ambiguous grammars.
 
-THEORY.md section 9. Each *curve* is one grammar family point (an axis and its value: Zipf
+docs/theory.md section 9. Each *curve* is one grammar family point (an axis and its value: Zipf
 rule exponent, log-normal rule weights, ambiguity, ``f`` toward 1, ``s = 3``), one method
 (ILC with its own latents, or the token-context baseline) and one depth ``L``. A curve fits
 ILC on ``P = 32, 64, 128, ...`` strings and scores every non-root level on fresh strings.
