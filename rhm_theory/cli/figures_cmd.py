@@ -101,6 +101,9 @@ def _provenance(rows: Path) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_output_dir(args.out)
+    if args.sweep_dir:
+        check_output_dir(args.sweep_dir, "--sweep-dir")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -110,9 +113,6 @@ def _run(args: argparse.Namespace) -> int:
     from rhm_theory.plotting import load_sweep_rows, make_figures
     from rhm_theory.sweeps.runner import run_sweep
 
-    check_output_dir(args.out)
-    if args.sweep_dir:
-        check_output_dir(args.sweep_dir, "--sweep-dir")
     grid = "full" if args.full else "quick"
     command = "rhm-theory " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["figures"] else ""
     t0 = time.perf_counter()
