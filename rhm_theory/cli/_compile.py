@@ -16,8 +16,9 @@ KERNEL_MODULES: dict[str, tuple[str, ...]] = {
     "bp": ("rhm_theory.model.sampling", "rhm_theory.inference.bp",
            "rhm_theory.inference.corruption"),
 }
-#: About how long the first run compiles, measured with an empty NUMBA_CACHE_DIR on the
-#: project's 2-core machine (docs/cli.md, "First run"); shown in the notice.
+#: About how long the first run compiles on an idle 2-core machine (shown in the notice,
+#: scaled by the load): bp 18.2 s cold - 1.8 s warm at load 1 (docs/cli.md, "First run");
+#: the sweep's kernels compiled in 5.4 s under load (``rhm-theory warmup``), rounded up.
 COMPILE_SECONDS: dict[str, int] = {"sweep": 10, "sample": 10, "bp": 15}
 
 
