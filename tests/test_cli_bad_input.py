@@ -250,7 +250,10 @@ def test_ctrl_c_during_verify_exits_130_without_traceback(tmp_path: Path) -> Non
     proc = subprocess.Popen(
         [sys.executable, "-m", "rhm_theory", "verify", "--only", "ilc_threshold_scaling",
          "--workers", "2", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), start_new_session=True,
+        # A shell without job control starts background jobs with SIGINT ignored, which the
+        # child would inherit (then Python installs no handler): restore the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / "sweep").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
