@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     peak = nb_res["tracemalloc_MiB"] or 0.0
     print(f"numba peak / output: {peak / out_mib:.2f} (tracemalloc)")
 
-    # Weighted grammar (THEORY.md section 9): same rules, Zipf rule weights and root prior,
+    # Weighted grammar (docs/theory.md section 9): same rules, Zipf rule weights and root prior,
     # sampled through the alias-table kernel. Same P, same process, interleaved repeats.
     weighted = grammar.with_probs(
         rule_probs=zipf_rule_probs(params, args.zipf), root_probs=zipf_probs(params.n_c, args.zipf)

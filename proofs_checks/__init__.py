@@ -1,4 +1,4 @@
-"""Checks of the claims of THEORY.md: one module per claim, each returning measured vs predicted.
+"""Checks of the claims of docs/theory.md: one module per claim, measured vs predicted.
 
 Run them all with ``rhm-theory verify`` (quick grid) or ``rhm-theory verify --full``.
 """

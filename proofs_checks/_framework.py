@@ -29,7 +29,7 @@ GridName = Literal["quick", "full"]
 
 
 class Verdict(str, Enum):
-    """Outcome of a claim check (THEORY.md section 10).
+    """Outcome of a claim check (docs/theory.md section 10).
 
     - ``PASS``: the prediction holds within the tolerance fixed in code before the run, and
       every named competitor is rejected on the same rows.
@@ -88,7 +88,7 @@ class NegativeControl:
 
 
 #: A PASS needs the check's rule to PASS at least this often on rows simulated under the
-#: claim (THEORY.md section 10): below it, the grid cannot be trusted to confirm the claim.
+#: claim (docs/theory.md section 10): below it, the grid cannot be trusted to confirm the claim.
 POWER_MIN = 0.8
 #: ... and to PASS at most this often on rows simulated under each registered alternative
 #: (the nominal level of a 95% rule).
@@ -97,7 +97,7 @@ FALSE_PASS_MAX = 0.05
 
 @dataclass(frozen=True)
 class Power:
-    """Calibration of a check's rule: PASS rates on simulated rows (THEORY.md section 10).
+    """Calibration of a check's rule: PASS rates on simulated rows (docs/theory.md section 10).
 
     ``claim`` is the fraction of grids simulated under the claim that the unchanged rule
     PASSes (the power); ``alternatives`` maps each registered alternative law to the
@@ -173,7 +173,7 @@ class CheckResult:
     power_reason: str | None = None
 
     def __post_init__(self) -> None:
-        # THEORY.md section 10, applied here once for every check: a PASS whose negative
+        # docs/theory.md section 10, applied here once for every check: a PASS whose negative
         # control did not FAIL shows no power to fail on these rows, so it is withheld.
         gated = control_gate(self.verdict, self.negative_control)
         if gated is not self.verdict:
@@ -210,7 +210,7 @@ class CheckResult:
 
 
 class ClaimCheck(Protocol):
-    """One claim of THEORY.md turned into a measurement.
+    """One claim of docs/theory.md turned into a measurement.
 
     ``cells(grid)`` lists the ILC sweep cells the check needs (possibly none); the
     verification runs the union of all checks' cells once, then calls ``evaluate`` with

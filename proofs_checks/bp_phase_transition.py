@@ -1,6 +1,6 @@
 """Claim: for s f < 1 exact BP's root-accuracy curves cross at density evolution's eps_c.
 
-Claim (THEORY.md sections 7-8, corrected): with ``eps``-noisy leaves (or leaves erased with
+Claim (docs/theory.md sections 7-8, corrected): with ``eps``-noisy leaves (or leaves erased with
 probability ``eps``) and ``s f < 1``, exact BP recovers the root of deep trees iff
 ``eps < eps_c``, and ``eps_c`` is the threshold of the distributional recursion of the upward
 BP messages of the grammar (density evolution, ``rhm_theory.inference.inference_threshold``).
@@ -29,7 +29,7 @@ on a grammar with ``s f > 1`` (``v=4, m=3``: ``s f = 3/2``), where no recoverabl
 exists: its accuracy falls with depth at every ``eps`` of the window around its own
 (vanishing) ``eps_c``, so it must FAIL.
 
-Calibration (THEORY.md section 10): crossings are simulated from a noise model fitted to this
+Calibration (docs/theory.md section 10): crossings are simulated from a noise model fitted to this
 run's own crossings, ``c = truth_unit + delta_unit + e``, with ``e`` normal of the measured
 standard error of each crossing, ``delta_unit`` normal with the between-unit scatter left
 after those errors (method of moments), and ``truth_unit`` the claim's ``eps_c`` drawn
@@ -246,7 +246,7 @@ class BPPhaseTransitionCheck:
     claim = ("With eps-noisy or eps-erased leaves and s f < 1, exact BP's root-accuracy curves "
              "of depths 6..12 cross at one eps, the threshold eps_c of the density evolution "
              "of the BP messages (not the mean-field map's eps*).")
-    source = "THEORY.md sections 7, 8 and 10 (PNAS 2025 corrected; issue 19)"
+    source = "docs/theory.md sections 7, 8 and 10 (PNAS 2025 corrected; issue 19)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []  # BP and density evolution run in evaluate: no ILC sweep needed

@@ -21,7 +21,7 @@ class ConcentrationCheck:
     name = "context_vector_concentration"
     claim = ("Estimating a tuple's context vector from P strings has squared error about "
              "v m / P (n_t = P/(v m) occurrences), the noise side of P* ~ v m / Delta^2.")
-    source = "THEORY.md section 4"
+    source = "docs/theory.md section 4"
     slope_band = (-1.1, -0.9)
     ratio_band = (0.8, 1.25)
 

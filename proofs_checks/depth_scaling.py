@@ -215,7 +215,7 @@ def ilc_scaling_check() -> ScalingCheck:
         "ilc_threshold_scaling",
         "Own-latent prediction (ILC) recovers every non-root level at P* ~ v m^3, constant "
         "in depth (up to log L), across (v, m, L).",
-        "THEORY.md section 4 (table), section 5; Korchinski-Favero-Wyart 2026, Thm.",
+        "docs/theory.md section 4 (table), section 5; Korchinski-Favero-Wyart 2026, Thm.",
         method="latent", per_level=False, claim_rescaling="v m^3",
         competitors=("v m^2", "v m^4", "v m^5", "v m^L", "v m^(L+1)"),
         named="v m^(L+1)", control_method="token",
@@ -228,7 +228,7 @@ def ilc_per_level_check() -> ScalingCheck:
         "ilc_per_level_scaling",
         "Every non-root level of ILC is recovered at P* ~ v m^3 (per-level collapse), "
         "whatever the depth.",
-        "THEORY.md section 5 (reported prediction: every level collapses under P/(v m^3))",
+        "docs/theory.md section 5 (reported prediction: every level collapses under P/(v m^3))",
         method="latent", per_level=True, claim_rescaling="v m^3",
         competitors=("occurrences P s^(L-l)/(v m)", "v m^(l+2)", "v m^2", "v m^4",
                      "v m^(L+1)"),
@@ -242,7 +242,7 @@ def token_scaling_check() -> ScalingCheck:
         "token_baseline_scaling",
         "Token-level SSL (context: tokens under the cousins) recovers every non-root level "
         "only at P* ~ v m^(L+1): exponential in depth.",
-        "THEORY.md section 4 (table) and section 5",
+        "docs/theory.md section 4 (table) and section 5",
         method="token", per_level=False, claim_rescaling="v m^(L+1)",
         competitors=("v m^2", "v m^3", "v m^4", "v m^5", "v m^L"),
         named="v m^3", control_method="latent", predicted_fit={"a": 1.0})
@@ -253,7 +253,7 @@ def token_per_level_check() -> ScalingCheck:
     return ScalingCheck(
         "token_per_level_scaling",
         "Token-level SSL recovers level l at P* ~ v m^(l+2).",
-        "THEORY.md section 4 (table) and section 5",
+        "docs/theory.md section 4 (table) and section 5",
         method="token", per_level=True, claim_rescaling="v m^(l+2)",
         competitors=("v m^3", "occurrences P s^(L-l)/(v m)", "v m^(L+1)", "v m^2",
                      "v m^4"),
@@ -266,7 +266,7 @@ def label_scaling_check() -> ScalingCheck:
         "label_baseline_scaling",
         "Supervised learning (context: the root label) recovers every non-root level only "
         "at P* ~ v m^L: exponential in depth.",
-        "THEORY.md section 4 (table) and section 5",
+        "docs/theory.md section 4 (table) and section 5",
         method="label", per_level=False, claim_rescaling="v m^L",
         competitors=("v m^2", "v m^3", "v m^4", "v m^5", "v m^(L+1)"),
         named="v m^3", control_method="latent", predicted_fit={"a": 1.0})
@@ -278,7 +278,7 @@ def ilc_unpooled_per_level_check() -> ScalingCheck:
         "ilc_unpooled_per_level_scaling",
         "ILC with positions kept separate (pool_positions=False: one occurrence of a level's "
         "tuple per string and node) recovers every non-root level at P* ~ v m^3.",
-        "THEORY.md section 5 (per-level collapse under P/(v m^3)); issue 9 item 7",
+        "docs/theory.md section 5 (per-level collapse under P/(v m^3)); issue 9 item 7",
         method="latent", per_level=True, claim_rescaling="v m^3",
         competitors=("occurrences P s^(L-l)/(v m)", "v m^(l+2)", "v m^2", "v m^4",
                      "v m^(L+1)"),

@@ -90,7 +90,7 @@ class FiniteSizePredictionCheck:
     name = "finite_size_prediction"
     claim = ("With exact margins and noise, the signal-to-noise argument predicts the ILC "
              "threshold of a given grammar as a number, not only an exponent.")
-    source = "THEORY.md section 4 (P* ~ v m / Delta^2 with exact Delta)"
+    source = "docs/theory.md section 4 (P* ~ v m / Delta^2 with exact Delta)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return depth_cells("latent", grid)

@@ -1,6 +1,6 @@
 """Claims on the exact separation margin: its typical scaling, and whether grammars are separated.
 
-THEORY.md section 3 splits the reported ``Delta ~ sqrt(1-f) / m`` in two questions:
+docs/theory.md section 3 splits the reported ``Delta ~ sqrt(1-f) / m`` in two questions:
 
 - :class:`MarginTypicalScalingCheck` (``margin_typical_scaling``): the *typical* margin
   (mean and median of ``||psi_a - psi_b||`` over symbol pairs) scales as ``sqrt(1-f) / m``;
@@ -10,7 +10,7 @@ THEORY.md section 3 splits the reported ``Delta ~ sqrt(1-f) / m`` in two questio
 Both read exact margins of random grammars (:func:`rhm_theory.exact.pair_margins`, no
 sampling), fit a log-linear law on configuration means over grammar seeds with a
 ``t`` interval from the residual scatter (scatter between configurations included), and are
-calibrated (THEORY.md section 10): a noise model fitted to the check's own rows (scatter
+calibrated (docs/theory.md section 10): a noise model fitted to the check's own rows (scatter
 between seeds, scatter between configurations) simulates grids under the claim and under
 near alternatives, and the unchanged rule is run on them.
 """
@@ -333,7 +333,7 @@ class MarginTypicalScalingCheck:
 
     name = "margin_typical_scaling"
     claim = "The typical (mean, median over pairs) latent margin scales as sqrt(1 - f) / m."
-    source = "THEORY.md section 3 (typical margin)"
+    source = "docs/theory.md section 3 (typical margin)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []
@@ -476,7 +476,7 @@ class SeparationCheck:
     name = "separation_of_random_grammars"
     claim = ("Random grammars are separated: the minimum latent margin over sqrt(1 - f) / m "
              "is bounded away from 0 as v and m grow (v >= m^2).")
-    source = "THEORY.md section 3 (separated grammars)"
+    source = "docs/theory.md section 3 (separated grammars)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []

@@ -57,7 +57,7 @@ __all__ = [
 #: Accuracy criterion of every probe threshold: chance + half the way from chance to 1
 #: (the midpoint of the sigmoidal learning curve; fixed before any run).
 ACCURACY_FRACTION = 0.5
-#: The claim's rescaling and its decisive competitor (THEORY.md sections 4 and 10).
+#: The claim's rescaling and its decisive competitor (docs/theory.md sections 4 and 10).
 CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
 _TOLERANCE = (f"bootstrap ({N_BOOTSTRAP} resamples of the grammar seeds) of the collapse "
               f"scores: the claim wins in >= {WIN_FRACTION} and the competitor collapses "
@@ -127,7 +127,7 @@ class Data2VecScalingCheck(NeuralClaimCheck):
     name = "neural_data2vec_scaling"
     claim = ("data2vec (a masked student regressing an EMA teacher's latents) learns the "
              "root at P ~ v m^3, constant in depth, not at the token-level v m^(L+1).")
-    source = "THEORY.md section 6 (reported); Korchinski-Favero-Wyart 2026, section 5"
+    source = "docs/theory.md section 6 (reported); Korchinski-Favero-Wyart 2026, section 5"
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)
@@ -155,7 +155,7 @@ class NeuralScalingCheck(NeuralClaimCheck):
     claim = ("A stacked latent-clustering network trained by gradient descent to predict its "
              "own latents recovers the latent tree at P ~ v m^3, not v m^(L+1), with or "
              "without stop-gradients between modules.")
-    source = "THEORY.md section 6 (reported); Korchinski-Favero-Wyart 2026, SLC experiments"
+    source = "docs/theory.md section 6 (reported); Korchinski-Favero-Wyart 2026, SLC experiments"
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device)

@@ -22,7 +22,7 @@ class SynonymInvarianceCheck:
     name = "synonym_invariance"
     claim = ("Given T = t, the context depends on t only through its parent: phi_t = "
              "psi_parent(t), so synonyms have identical context vectors.")
-    source = "THEORY.md section 3 (exact lemma)"
+    source = "docs/theory.md section 3 (exact lemma)"
     tol = 1e-12
 
     def cells(self, grid: GridName) -> list[SweepCell]:

@@ -128,7 +128,7 @@ class TheoremBoundCheck:
     claim = ("Under balanced, separated grammars and a stable clustering module, ILC "
              "recovers all non-root levels w.p. >= 1 - delta once P >= C [v m log(L v m/"
              "delta) + v m^3/(1-f) log(L v m/delta)]: depth enters only through log L.")
-    source = "THEORY.md section 4 (theorem, reported form; constants unknown)"
+    source = "docs/theory.md section 4 (theorem, reported form; constants unknown)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return depth_cells("latent", grid) + depth_cells("token", grid)
@@ -201,7 +201,7 @@ class OneMinusFCheck:
     name = "theorem_one_minus_f"
     claim = ("The concentration term of the theorem carries a factor 1/(1-f), f = m/v: at "
              "fixed m, P*/(v m^3) grows as 1/(1-f).")
-    source = "THEORY.md section 4 (theorem, reported form)"
+    source = "docs/theory.md section 4 (theorem, reported form)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return f_factor_cells(grid)

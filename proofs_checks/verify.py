@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import platform
 import sys
@@ -14,11 +14,15 @@ from typing import Any
 
 from proofs_checks import all_checks
 from proofs_checks._framework import CheckResult, ClaimCheck, GridName, Verdict
-from rhm_theory.io import jsonable
+from rhm_theory.io import write_json, write_text
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-__all__ = ["exit_status", "headline", "run_verification", "summary_rows",
-           "write_report"]
+__all__ = ["TABLE_WIDTH", "closing_line", "compact_table", "exit_status", "headline",
+           "not_run", "power_text", "report_stem", "run_verification", "summary_rows",
+           "versus", "write_report"]
+
+#: Width of the table ``rhm-theory verify`` prints (the full detail is in report.md/json).
+TABLE_WIDTH = 100
 
 
 def run_verification(
@@ -35,7 +39,9 @@ def run_verification(
     """Run the checks: one sweep for the union of their cells, then each evaluation.
 
     The sweep's rows go to ``out_dir/sweep`` (so a rerun resumes), the report to
-    ``out_dir/report.md`` and ``out_dir/report.json``.
+    ``out_dir/report.md`` and ``out_dir/report.json``; with ``only``, to
+    ``out_dir/<report_stem(only)>.md/.json`` instead, so that a partial run never replaces
+    the full run's report (the sweep rows are shared: each run reuses the other's cells).
     """
     selected = list(checks) if checks is not None else all_checks(device)
     if only:
@@ -58,7 +64,8 @@ def run_verification(
         results.append(check.evaluate(rows, grid))
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
-                     sweep_seconds=sweep_seconds, n_cells=len(cells))
+                     sweep_seconds=sweep_seconds, n_cells=len(cells), stem=report_stem(only),
+                     skipped=not_run([c.name for c in selected], only))
     return results
 
 
@@ -84,8 +91,43 @@ def headline(result: CheckResult, n: int = 3) -> str:
     return "; ".join(parts)
 
 
+def _short(value: Any, limit: int = 24) -> str:
+    text = _fmt(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def versus(result: CheckResult) -> str:
+    """Measured against predicted in a few words (the first predicted quantity).
+
+    ``"slope -0.98 (pred -1)"`` when the measured values hold the predicted key, else the
+    first measured value and the first prediction.
+    """
+    for key, pred in result.predicted.items():
+        if key in result.measured:
+            return f"{key} {_short(result.measured[key])} (pred {_short(pred)})"
+    first = headline(result, 1)
+    pred = next(iter(result.predicted.items()), None)
+    if pred is None:
+        return first or "-"
+    return f"{first}; pred {pred[0]} {_short(pred[1])}" if first else f"pred {_short(pred[1])}"
+
+
+def power_text(result: CheckResult) -> str:
+    """The calibration in a few words (column "power"): ``"0.93, worst FP 0.02 (v m^3.5)"``
+    (power, then the highest false-PASS rate and its alternative), or ``"exact"`` for a
+    check without simulated calibration (an exact identity)."""
+    pw = result.power
+    if pw is None:
+        return "exact"
+    text = f"{pw.claim:.2f}"
+    worst = pw.worst
+    if worst is not None:
+        text += f", worst FP {worst[1]:.2f} ({worst[0]})"
+    return text
+
+
 def summary_rows(results: Sequence[CheckResult]) -> list[dict[str, str]]:
-    """One row per check: verdict, measured, predicted, competitors rejected, control."""
+    """One row per check: verdict, measured, predicted, competitors, control, power."""
     rows = []
     for r in results:
         rejected = [a.name for a in r.alternatives if a.rejected]
@@ -98,8 +140,75 @@ def summary_rows(results: Sequence[CheckResult]) -> list[dict[str, str]]:
             "not rejected": ", ".join(kept) or "-",
             "control": "none" if ctrl is None else (
                 ctrl.verdict.value + ("" if ctrl.failed_as_expected else " (should FAIL)")),
+            "power": power_text(r),
         })
     return rows
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 3)] + "..."
+
+
+def compact_table(results: Sequence[CheckResult], width: int = TABLE_WIDTH) -> str:
+    """The table ``rhm-theory verify`` prints: claim, verdict, measured vs predicted,
+    power; no line longer than ``width`` (long cells are cut with ``...``; report.md and
+    report.json hold everything)."""
+    head = ("claim", "verdict", "measured vs predicted", "power")
+    rows = [(r.name, r.verdict.value, versus(r), power_text(r)) for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    widths[0] = min(widths[0], 28)
+    widths[1] = min(widths[1], 12)
+    widths[3] = min(widths[3], 30)
+    widths[2] = max(10, min(widths[2], width - widths[0] - widths[1] - widths[3] - 6))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for row in rows:
+        lines.append("  ".join(_clip(c, w).ljust(w)
+                               for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(line[:width] for line in lines)
+
+
+def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None) -> list[str]:
+    """One line per reason some checks did not run (empty when all ran).
+
+    The neural checks need PyTorch (the ``torch`` extra); ``--only`` leaves the others out.
+    """
+    from proofs_checks.neural_scaling import Data2VecScalingCheck, NeuralScalingCheck
+    from rhm_theory.neural import torch_available
+
+    lines = []
+    neural = [Data2VecScalingCheck.name, NeuralScalingCheck.name]
+    if not torch_available():
+        lines.append(f"not run: {', '.join(neural)} (need PyTorch: the torch extra)")
+    if only:
+        left = [n for n in (c.name for c in all_checks("cpu")) if n not in selected_names]
+        if left:
+            lines.append(f"not run: {len(left)} other checks (--only)")
+    return lines
+
+
+def closing_line(status: int) -> str:
+    """The sentence that explains the exit status of ``rhm-theory verify``."""
+    if status:
+        return ("exit status 1: at least one claim FAILed, which is a result, not a crash "
+                "(see the report)")
+    return "exit status 0: no claim FAILed (INCONCLUSIVE and EXPLORATORY leave it at 0)"
+
+
+def report_stem(only: Sequence[str] | None) -> str:
+    """File name (without suffix) of a run's report: ``report`` for the full run,
+    ``report-only-<checks>`` for ``--only`` (so it never replaces the full run's).
+
+    >>> report_stem(None), report_stem(["b", "a"])
+    ('report', 'report-only-a+b')
+    """
+    if not only:
+        return "report"
+    names = "+".join(sorted(set(only)))
+    if len(names) > 80:
+        names = hashlib.sha256(names.encode()).hexdigest()[:12]
+    return f"report-only-{names}"
 
 
 def exit_status(results: Sequence[CheckResult]) -> int:
@@ -114,9 +223,9 @@ def exit_status(results: Sequence[CheckResult]) -> int:
 
 def write_report(
     results: Sequence[CheckResult], out: Path, *, grid: str, seconds: float,
-    sweep_seconds: float, n_cells: int,
+    sweep_seconds: float, n_cells: int, stem: str = "report", skipped: Sequence[str] = (),
 ) -> None:
-    """Write ``report.md`` and ``report.json`` into ``out``."""
+    """Write ``<stem>.md`` and ``<stem>.json`` into ``out`` (atomically)."""
     out.mkdir(parents=True, exist_ok=True)
     machine = {"platform": platform.platform(), "python": platform.python_version(),
                "processor": platform.processor() or platform.machine(),
@@ -125,15 +234,18 @@ def write_report(
     doc = {"grid": grid, "seconds": seconds, "sweep_seconds": sweep_seconds,
            "n_sweep_cells": n_cells, "machine": machine,
            "command": " ".join(sys.argv), "verdicts": counts,
-           "exit_status": exit_status(results),
+           "exit_status": exit_status(results), "not_run": list(skipped),
            "passed": all(r.passed for r in results),
            "checks": [r.to_dict() for r in results]}
-    (out / "report.json").write_text(json.dumps(jsonable(doc), indent=2))
+    write_json(out / f"{stem}.json", doc)
     lines = [f"# rhm-theory verify ({grid} grid)", "",
              ", ".join(f"{n} {k}" for k, n in counts.items() if n) +
              f"; {n_cells} sweep cells; {seconds:.0f} s on {machine['platform']}.", "",
-             "| check | verdict | measured | predicted | rejected | not rejected | control |",
-             "|---|---|---|---|---|---|---|"]
+             closing_line(exit_status(results)) + ".", "",
+             *(f"{line}." for line in skipped), "",
+             "| check | verdict | measured | predicted | rejected | not rejected | control "
+             "| power |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in summary_rows(results):
         lines.append("| " + " | ".join(row.values()) + " |")
     lines += ["", "## Claims", ""]
@@ -144,5 +256,7 @@ def write_report(
         if r.negative_control is not None:
             lines.append(f"- negative control: {r.negative_control.description}: "
                          f"{r.negative_control.verdict}")
+        lines.append(f"- calibration: {power_text(r)}"
+                     + (f" ({r.power_reason})" if r.power is None and r.power_reason else ""))
         lines.append("")
-    (out / "report.md").write_text("\n".join(lines) + "\n")
+    write_text(out / f"{stem}.md", "\n".join(lines) + "\n")

@@ -1,6 +1,6 @@
 """Claim: under Zipf rule weights the exact finite-size prediction still tracks ILC's threshold.
 
-THEORY.md section 9: everything exact in sections 2-4 extends to weighted rules by replacing
+docs/theory.md section 9: everything exact in sections 2-4 extends to weighted rules by replacing
 ``1/m`` with ``w_a(r)``; a rare rule is a rare tuple, so the noise on its context vector grows
 as ``1/w`` and the exact prediction ``P* = noise / (Delta/2)^2`` (``rhm_theory.bounds``) takes
 the rarest emitted tuple. Measured: ILC's exact-partition threshold on random grammars with
@@ -44,7 +44,7 @@ class ZipfTrackingCheck:
     claim = ("Under Zipf-distributed rule weights the exact finite-size prediction (rarest "
              "emitted tuple's noise over the squared half-margin) still tracks ILC's measured "
              "threshold, as it does for uniform rules.")
-    source = "THEORY.md section 9 (weighted rules) and section 4; issue 11"
+    source = "docs/theory.md section 9 (weighted rules) and section 4; issue 11"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []  # its curves stop early (explore cells): run in evaluate

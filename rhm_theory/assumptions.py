@@ -45,7 +45,7 @@ RoutineLike = Callable[[FloatArray, int, FloatArray | None, int], npt.ArrayLike]
 PLACEMENTS: tuple[str, ...] = ("random", "boundary", "adversarial")
 
 
-# -- balance (THEORY.md section 2) ------------------------------------------------------------
+# -- balance (docs/theory.md section 2) ------------------------------------------------------------
 def balance_deviation(grammar: Grammar) -> float:
     """Largest deviation of any node marginal from uniform, over every node of every level.
 
@@ -62,7 +62,7 @@ def balance_deviation(grammar: Grammar) -> float:
     Returns
     -------
     float
-        ``0.0`` (up to rounding) iff the grammar is balanced (THEORY.md section 2).
+        ``0.0`` (up to rounding) iff the grammar is balanced (docs/theory.md section 2).
 
     Examples
     --------
@@ -111,7 +111,7 @@ def is_balanced(grammar: Grammar, tol: float = 1e-12) -> bool:
     return balance_deviation(grammar) <= tol
 
 
-# -- separation (THEORY.md section 3) ---------------------------------------------------------
+# -- separation (docs/theory.md section 3) ---------------------------------------------------------
 def separation_margins(grammar: Grammar, context: str = "latent") -> FloatArray:
     """Minimum margins ``Delta_l = min_{a != a'} ||psi_a - psi_a'||`` of levels ``1..L-1``.
 
@@ -119,7 +119,7 @@ def separation_margins(grammar: Grammar, context: str = "latent") -> FloatArray:
     ----------
     grammar : Grammar
     context : {"latent", "token", "label"}, default "latent"
-        Context kind (THEORY.md section 3).
+        Context kind (docs/theory.md section 3).
 
     Returns
     -------
@@ -165,7 +165,7 @@ def separation_requirement(params: RHMParams, c_sep: float) -> float:
 def is_separated(grammar: Grammar, c_sep: float, context: str = "latent") -> bool:
     """Whether ``Delta_l >= c_sep * sqrt(1-f) / m`` at every level ``l = 1..L-1``.
 
-    The reported form of the theorem's separation assumption (THEORY.md section 3).
+    The reported form of the theorem's separation assumption (docs/theory.md section 3).
     Vacuously true for ``L = 1``.
 
     Parameters
@@ -191,7 +191,7 @@ def is_separated(grammar: Grammar, c_sep: float, context: str = "latent") -> boo
     return bool(np.all(separation_margins(grammar, context) >= need))
 
 
-# -- stable clustering (THEORY.md section 3) --------------------------------------------------
+# -- stable clustering (docs/theory.md section 3) --------------------------------------------------
 @dataclass(frozen=True)
 class StableClusteringFailure:
     """One trial in which a routine did not return the true partition.
@@ -310,7 +310,7 @@ def check_stable_clustering(
 ) -> StableClusteringReport:
     """Check the stable-clustering property of a routine on generated instances.
 
-    Property (THEORY.md section 3): whenever cluster centres are pairwise at least ``Delta``
+    Property (docs/theory.md section 3): whenever cluster centres are pairwise at least ``Delta``
     apart and every point lies within ``Delta / 8`` of its centre, the routine returns the
     true partition (up to relabelling). Each trial draws a dimension, a number of clusters,
     cluster sizes (singletons included) and centres rescaled so the closest pair is exactly

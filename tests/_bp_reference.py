@@ -67,7 +67,7 @@ def leaf_evidence(
     mask: npt.ArrayLike | None = None,
     noise: float = 0.0,
 ) -> FloatArray:
-    """Leaf likelihoods ``e[i, pos, b]`` of THEORY.md section 8 (or soft evidence as given)."""
+    """Leaf likelihoods ``e[i, pos, b]`` of docs/theory.md section 8 (or soft evidence as given)."""
     p = grammar.params
     arr = np.asarray(tokens)
     if arr.dtype.kind == "f":

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: dict[str, int] = {
     "rhm_theory.validation": 0,
     "rhm_theory.io": 0,
+    "rhm_theory.progress": 0,
     "rhm_theory.model": 1,
     "rhm_theory.exact": 2,
     "rhm_theory.empirical": 3,

@@ -47,7 +47,7 @@ def test_ilc_json_levels(grammar_file: Path, capsys: pytest.CaptureFixture[str],
 
 def test_ilc_rejects_bad_P(grammar_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ilc", str(grammar_file), "--P", "0"]) == 2
-    assert "P >= 1" in capsys.readouterr().err
+    assert "argument --P: must be >= 1" in capsys.readouterr().err
 
 
 def test_python_dash_m_entry_point() -> None:

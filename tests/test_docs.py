@@ -69,7 +69,7 @@ def _torch_missing() -> bool:
 def test_table_is_parsed_and_covers_every_section() -> None:
     rows = table_rows()
     assert len(rows) >= 40
-    # Every section of THEORY.md 1-9 is covered; 10 (the verification standard) may be.
+    # Every section of docs/theory.md 1-9 is covered; 10 (the verification standard) may be.
     sections = {r["§"] for r in rows}
     assert {str(k) for k in range(1, 10)} <= sections <= {str(k) for k in range(1, 11)}
     for r in rows:
@@ -134,6 +134,8 @@ def test_every_named_check_exists_and_is_registered() -> None:
                 missing.append(f"{ref}: {exc}")
                 continue
             if obj not in registered:
+                if "neural" in ref and _torch_missing():
+                    continue  # registered only with the torch extra (verify says so)
                 missing.append(f"{ref}: not one of proofs_checks.all_checks()")
     assert not missing, "\n".join(missing)
 

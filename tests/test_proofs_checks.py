@@ -217,8 +217,11 @@ def test_verify_writes_report_and_exit_status(tmp_path: Path) -> None:
     results = run_verification("quick", out_dir=tmp_path, only=["synonym_invariance"],
                                progress=False)
     assert [r.name for r in results] == ["synonym_invariance"]
-    assert (tmp_path / "report.md").read_text().startswith("# rhm-theory verify")
-    doc = json.loads((tmp_path / "report.json").read_text())
+    # --only writes its own report beside (never over) the full run's report.md
+    stem = "report-only-synonym_invariance"
+    assert (tmp_path / f"{stem}.md").read_text().startswith("# rhm-theory verify")
+    assert not (tmp_path / "report.md").exists()
+    doc = json.loads((tmp_path / f"{stem}.json").read_text())
     (check,) = doc["checks"]
     assert check["verdict"] == "PASS" and check["negative_control"]["verdict"] == "FAIL"
     assert exit_status(results) == 0

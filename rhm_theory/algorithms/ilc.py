@@ -172,7 +172,7 @@ class IterativeLatentClustering:
         any run (``DEFAULT_MERGE_FACTOR``); 0 disables the step (the ablation of
         ``rhm-theory verify``'s ``ilc_merge_ablation``).
     pool_positions : bool
-        ``True`` (default, THEORY.md section 5): the context counts of a tuple are pooled
+        ``True`` (default, docs/theory.md section 5): the context counts of a tuple are pooled
         over all nodes of the level with the same within-parent position, so a level-``l``
         tuple is seen about ``s^(L-l)`` times per string. ``False`` (latent context only):
         positions kept separate; each level-``(l+1)`` node's children are clustered from

@@ -12,7 +12,8 @@
 #                  compositional data with power-law distributed features", ICML 2025.
 #   PNAS 2025      A. Sclocchi, A. Favero, M. Wyart, "A phase transition in diffusion models
 #                  reveals the hierarchical nature of data", PNAS (2025).
-# All formulas hold up to constants (and logs) unless stated; THEORY.md sections 4 and 7 list them.
+# All formulas hold up to constants (and logs) unless stated; docs/theory.md sections 4
+# and 7 list them.
 
 from __future__ import annotations
 
@@ -154,13 +155,13 @@ def _ret(x: npt.ArrayLike) -> FloatOrArray:
     return float(arr) if arr.ndim == 0 else arr
 
 
-# -- RHM basics (THEORY.md section 1) ---------------------------------------------------------
+# -- RHM basics (docs/theory.md section 1) ---------------------------------------------------------
 def f_fraction(v: npt.ArrayLike, m: npt.ArrayLike, s: npt.ArrayLike) -> FloatOrArray:
     r"""Fraction of the ``v**s`` s-tuples that are grammatical at one level.
 
     .. math:: f = \frac{m}{v^{s-1}} \in (0, 1]
 
-    Source: the RHM definition (PRX 2024; THEORY.md section 1). Correlations vanish as
+    Source: the RHM definition (PRX 2024; docs/theory.md section 1). Correlations vanish as
     :math:`f \to 1` and many formulas carry a factor :math:`1/(1-f)`.
 
     Parameters
@@ -195,7 +196,7 @@ def log_P_max(
 
     .. math:: \log P_{\max} = \log n_c + \frac{s^L - 1}{s - 1} \log m
 
-    (one rule choice per internal node). Source: PRX 2024; THEORY.md section 1.
+    (one rule choice per internal node). Source: PRX 2024; docs/theory.md section 1.
 
     Parameters
     ----------
@@ -235,7 +236,7 @@ def P_max(v: int, m: int, s: int, L: int, n_c: int | None = None) -> int:
 
     .. math:: P_{\max} = n_c \, m^{(s^L - 1)/(s - 1)}
 
-    Source: PRX 2024; THEORY.md section 1. Python ints never overflow; integers longer than
+    Source: PRX 2024; docs/theory.md section 1. Python ints never overflow; integers longer than
     ``2**24`` bits are refused (use :func:`log_P_max`).
 
     Parameters
@@ -289,7 +290,7 @@ def P_max(v: int, m: int, s: int, L: int, n_c: int | None = None) -> int:
     return n_c * tree
 
 
-# -- sample complexities (THEORY.md section 4, PRX 2024) --------------------------------------
+# -- sample complexities (docs/theory.md section 4, PRX 2024) --------------------------------------
 def supervised_sample_complexity(
     v: npt.ArrayLike, m: npt.ArrayLike, L: npt.ArrayLike, n_c: npt.ArrayLike | None = None
 ) -> FloatOrArray:
@@ -297,7 +298,7 @@ def supervised_sample_complexity(
 
     .. math:: P^*_{\mathrm{sup}} = n_c \, m^L
 
-    Source: PRX 2024; THEORY.md sections 4 and 7. THEORY.md's table writes it ``v m^L``,
+    Source: PRX 2024; docs/theory.md sections 4 and 7. docs/theory.md's table writes it ``v m^L``,
     the case ``n_c = v`` (the default here). Computed in float64 (``inf`` on overflow).
 
     Parameters
@@ -338,7 +339,7 @@ def token_ssl_sample_complexity(
 
     The context of the children tuple of a level-``l`` node is the set of visible tokens
     below its cousins (tree distance ``l + 2``). Source: source paper (Fig. 1, table);
-    THEORY.md section 4. Grows by a factor ``m`` per level.
+    docs/theory.md section 4. Grows by a factor ``m`` per level.
 
     Parameters
     ----------
@@ -374,7 +375,7 @@ def token_ssl_tree_sample_complexity(
     .. math:: P^*_{\mathrm{tok}} = v \, m^{L+1}
 
     Equal to :func:`token_ssl_sample_complexity` at ``level = L - 1`` for ``L >= 2``.
-    Source: source paper; THEORY.md section 4 ("top level ``v m^(L+1)``").
+    Source: source paper; docs/theory.md section 4 ("top level ``v m^(L+1)``").
 
     Parameters
     ----------
@@ -406,7 +407,7 @@ def latent_sample_complexity(v: npt.ArrayLike, m: npt.ArrayLike) -> FloatOrArray
     .. math:: P^*_{\mathrm{lat}} = v \, m^3
 
     Independent of depth (up to the ``log L`` of a union bound). Source: source paper;
-    THEORY.md section 4.
+    docs/theory.md section 4.
 
     Parameters
     ----------
@@ -448,7 +449,7 @@ def theorem_bound_terms(
 
     The first is coupon collection (every grammatical tuple must be seen), the second the
     concentration of the cousin-context vectors. ``f = 1`` gives an infinite second term.
-    Source: source paper, main theorem (reported form, constants unknown); THEORY.md section 4.
+    Source: source paper, main theorem (reported form, constants unknown); docs/theory.md section 4.
 
     Parameters
     ----------
@@ -504,7 +505,7 @@ def theorem_bound(
 
     Depth enters only through ``log L``. ``f = 1`` gives ``inf``. Source: source paper, main
     theorem (reported form, for balanced, separated grammars and a stable clustering module);
-    THEORY.md section 4. See :func:`theorem_bound_terms` for the two terms separately.
+    docs/theory.md section 4. See :func:`theorem_bound_terms` for the two terms separately.
 
     Parameters
     ----------
@@ -524,7 +525,7 @@ def theorem_bound(
     return _ret(np.add(coupon, conc))
 
 
-# -- NeurIPS 2024 (Cagnetta & Wyart), THEORY.md section 7 --------------------------------------
+# -- NeurIPS 2024 (Cagnetta & Wyart), docs/theory.md section 7 -------------------------------------
 def token_correlation_magnitude(
     v: npt.ArrayLike, m: npt.ArrayLike, s: npt.ArrayLike, level: npt.ArrayLike
 ) -> FloatOrArray:
@@ -532,7 +533,7 @@ def token_correlation_magnitude(
 
     .. math:: C(l) \simeq \sqrt{\frac{1 - f}{v^3 \, m^{2l - 1}}}
 
-    Vanishes as ``f -> 1``. Source: NeurIPS 2024 (Cagnetta & Wyart); THEORY.md section 7.
+    Vanishes as ``f -> 1``. Source: NeurIPS 2024 (Cagnetta & Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -560,7 +561,7 @@ def sampling_noise_floor(v: npt.ArrayLike, P: npt.ArrayLike) -> FloatOrArray:
 
     .. math:: \epsilon(P) = (v^2 P)^{-1/2}
 
-    Source: NeurIPS 2024 (Cagnetta & Wyart); THEORY.md section 7.
+    Source: NeurIPS 2024 (Cagnetta & Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -594,7 +595,7 @@ def next_token_threshold(
 
     The ``P`` at which :func:`token_correlation_magnitude` equals
     :func:`sampling_noise_floor`; ``inf`` at ``f = 1``. Source: NeurIPS 2024 (Cagnetta &
-    Wyart); THEORY.md section 7.
+    Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -625,7 +626,7 @@ def plateau_loss(
     .. math:: \mathcal{L}_l \simeq \log\frac{1}{1 - f} + v f^l
 
     A large-``v``, large-``m`` approximation (it is not a bound at small sizes); ``inf`` at
-    ``f = 1``. Source: NeurIPS 2024 (Cagnetta & Wyart); THEORY.md section 7.
+    ``f = 1``. Source: NeurIPS 2024 (Cagnetta & Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -649,7 +650,7 @@ def plateau_loss(
         return _ret(-np.log(_one_minus_f(va, ma, sa)) + va * f**la)
 
 
-# -- ICML 2025 (Cagnetta, Kang & Wyart), THEORY.md section 7 ----------------------------------
+# -- ICML 2025 (Cagnetta, Kang & Wyart), docs/theory.md section 7 ----------------------------------
 def tuple_token_correlation_variance(
     v: npt.ArrayLike, m: npt.ArrayLike, s: npt.ArrayLike, level: npt.ArrayLike
 ) -> FloatOrArray:
@@ -657,7 +658,7 @@ def tuple_token_correlation_variance(
 
     .. math:: \sigma^2(l) \simeq \frac{1 - f}{v^3 \, m^{2l}}
 
-    Vanishes as ``f -> 1``. Source: ICML 2025 (Cagnetta, Kang & Wyart); THEORY.md section 7.
+    Vanishes as ``f -> 1``. Source: ICML 2025 (Cagnetta, Kang & Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -688,7 +689,7 @@ def zipf_learning_curve_exponent(a: npt.ArrayLike) -> FloatOrArray:
 
     .. math:: \alpha = \frac{a}{1 + a}
 
-    Source: ICML 2025 (Cagnetta, Kang & Wyart); THEORY.md section 7.
+    Source: ICML 2025 (Cagnetta, Kang & Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -711,7 +712,7 @@ def zipf_learning_curve_exponent(a: npt.ArrayLike) -> FloatOrArray:
     return _ret(aa / (1.0 + aa))
 
 
-# -- PNAS 2025 (Sclocchi, Favero & Wyart), THEORY.md section 7 ---------------------------------
+# -- PNAS 2025 (Sclocchi, Favero & Wyart), docs/theory.md section 7 --------------------------------
 def _c_coef(v: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:
     """``f (m-1)/(m v - 1)``: the ungrammatical-branch weight of the annealed map."""
     return np.asarray(_f(v, m, s) * (m - 1.0) / (m * v - 1.0), dtype=np.float64)
@@ -729,7 +730,7 @@ def annealed_map(
 
     ``F`` is increasing, ``F(1) = 1`` and ``F(0) = (m-1)/(m v - 1)``; it maps ``[0, 1]``
     into ``[(m-1)/(m v - 1), 1]``. Source: PNAS 2025 (Sclocchi, Favero & Wyart);
-    THEORY.md section 7.
+    docs/theory.md section 7.
 
     Parameters
     ----------
@@ -773,7 +774,7 @@ def annealed_map_derivative_at_one(
     .. math:: F'(1) = s (f - c) = \frac{s \, f \, m (v - 1)}{m v - 1}
 
     ``p = 1`` is linearly stable iff ``F'(1) < 1``. Source: derived from the map of PNAS 2025
-    (Sclocchi, Favero & Wyart); THEORY.md section 7.
+    (Sclocchi, Favero & Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -803,7 +804,7 @@ def annealed_map_fixed_points(
     a grid (uniform, plus geometric refinements towards both ends) and polished by Brent's
     method. Tangential (double) roots, or two roots closer than the grid spacing, can be missed;
     roots within ``1e-9`` of 1 are merged into 1. Source: map of PNAS 2025 (Sclocchi, Favero &
-    Wyart); THEORY.md section 7.
+    Wyart); docs/theory.md section 7.
 
     Parameters
     ----------
@@ -945,7 +946,7 @@ def sample_complexities(
     return out
 
 
-# -- PNAS 2025 noisy-leaf threshold, THEORY.md sections 7 and 8 ---------------------------------
+# -- PNAS 2025 noisy-leaf threshold, docs/theory.md sections 7 and 8 -------------------------------
 #: Leaf-message conventions of :func:`annealed_noise_threshold`.
 LEAF_MESSAGES = ("mean", "observed")
 
@@ -957,7 +958,7 @@ def annealed_map_repulsive_fixed_point(v: float, m: float, s: float) -> float:
     is attracting and the largest fixed point below 1 separates its basin from that of the
     low (uninformative) fixed point: messages starting above :math:`p^*` flow to 1 with depth,
     below it they flow down. When :math:`F'(1) \ge 1` there is no such point (NaN).
-    Source: PNAS 2025 (Sclocchi, Favero & Wyart); THEORY.md sections 7 and 8.
+    Source: PNAS 2025 (Sclocchi, Favero & Wyart); docs/theory.md sections 7 and 8.
 
     Parameters
     ----------
@@ -999,7 +1000,7 @@ def annealed_noise_threshold(v: float, m: float, s: float, *, leaf_message: str 
     - ``leaf_message="observed"``: the weight on the true symbol when it was observed,
       :math:`p_0 = 1 - x`, so :math:`\epsilon^* = v (1 - p^*)/(v-1)` (capped at 1).
 
-    Source: PNAS 2025 (Sclocchi, Favero & Wyart); THEORY.md sections 7 and 8.
+    Source: PNAS 2025 (Sclocchi, Favero & Wyart); docs/theory.md sections 7 and 8.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Exact finite-size sample-complexity predictions from the exact context laws of a grammar."""
 
-# The signal-to-noise argument of THEORY.md section 4, with every constant computed exactly
+# The signal-to-noise argument of docs/theory.md section 4, with every constant computed exactly
 # from the rule tables instead of estimated up to scaling:
 #
 #   * signal: the separation margin Delta_l = min_{a != a'} ||psi_a - psi_a'|| of level l for
@@ -125,7 +125,7 @@ def threshold_prediction(
     level : int
         ``1 <= level <= L-1``.
     context : {"latent", "token", "label"}, default "latent"
-        Context kind (THEORY.md section 3).
+        Context kind (docs/theory.md section 3).
 
     Returns
     -------

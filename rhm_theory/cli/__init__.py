@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "EXIT_STATUS", "build_parser", "main"]
 
 #: One module per command group; each defines ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -23,18 +25,62 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rhm_theory.cli.explore_cmd",
     "rhm_theory.cli.threshold_cmd",
     "rhm_theory.cli.measure_cmd",
+    "rhm_theory.cli.warmup_cmd",
 )
+
+#: The exit statuses of every command (documented in docs/cli.md).
+EXIT_STATUS: dict[int, str] = {
+    0: "success (for verify and explore: no claim check FAILed)",
+    1: "a claim check FAILed (verify, explore): a result, not a crash; see the report",
+    2: "bad input: an invalid option value or file, or a path that cannot be read or written "
+       "(one line on stderr names the option or path)",
+    130: "interrupted (Ctrl-C); verify, explore and figures --sweep-dir resume when rerun",
+    141: "stdout closed by the reader (e.g. `| head`); nothing more is printed",
+}
+
+_EPILOG = "exit status: " + "; ".join(f"{k} {v}" for k, v in EXIT_STATUS.items())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``rhm-theory ilc: error: argument --n-test:
+    must be >= 1, got 0 (see rhm-theory ilc --help)``, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    from rhm_theory import __version__
+
+    return __version__
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """Give every command ``-q/--quiet`` (also accepted before the command name)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_common(child)
+            return
+    if "--quiet" not in parser._option_string_actions:
+        # SUPPRESS: a flag before the command name is not reset by the command's parser.
+        parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                            help="no progress or notices on stderr (errors still print)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every available command registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rhm-theory",
         description=(
             "Random Hierarchy Model theory checks: grammars, exact statistics, bounds, "
             "Iterative Latent Clustering and the sample-complexity verification."
         ),
+        epilog=_EPILOG,
     )
+    parser.add_argument("--version", action="version", version=f"rhm-theory {_version()}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress or notices on stderr (errors still print)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
@@ -45,16 +91,66 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for child in sub.choices.values():
+        _add_common(child)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``rhm-theory`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _command_name(args: argparse.Namespace) -> str:
+    sub = getattr(args, "grammar_command", None)
+    return f"{args.command} {sub}" if sub else str(args.command)
+
+
+def _os_error_text(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename}"
+        if exc.filename2 is not None:
+            text += f" -> {exc.filename2}"
+        return text
+    return str(exc)
+
+
+def _silence_stdout() -> None:
+    # The reader closed the pipe: send the rest (and the interpreter's final flush) nowhere.
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rhm-theory`` console script; returns the exit status.
+
+    Ordinary failures never show a traceback: a bad value (``ValueError``/``TypeError``)
+    or a file problem (``OSError``: not found, is a directory, permission, no space) prints
+    one line on stderr and returns 2; Ctrl-C returns 130 (resumable commands say so);
+    a closed stdout (``| head``) returns 141 quietly. See :data:`EXIT_STATUS`.
+    """
+    name = "rhm-theory"
+    args: argparse.Namespace | None = None
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # usage error (2, one line printed), --help or --version
+            return exc.code if isinstance(exc.code, int) else 2
+        args.quiet = bool(getattr(args, "quiet", False))
+        name = f"rhm-theory {_command_name(args)}"
         status = args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"rhm-theory {args.command}: error: {exc}", file=sys.stderr)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        resumable = args is not None and getattr(args, "resumable", False)
+        tail = "; rerun the same command to resume" if resumable else ""
+        print(f"\n{name}: interrupted{tail}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except OSError as exc:
+        print(f"{name}: error: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     return int(status or 0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from argparse import Namespace
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,12 +12,19 @@ import numpy as np
 
 from rhm_theory.io import jsonable
 
-__all__ = ["format_table", "print_json"]
+__all__ = ["format_table", "print_json", "show_progress"]
 
 
 def print_json(data: Any) -> None:
     """Print ``data`` as one JSON document on stdout."""
     print(json.dumps(jsonable(data), indent=2))
+
+
+def show_progress(args: Namespace) -> bool:
+    """Progress on stderr: on when stderr is a terminal, off with ``--no-progress``,
+    ``--quiet`` or ``--json`` (and when stderr is a file or pipe)."""
+    off = any(getattr(args, k, False) for k in ("no_progress", "quiet", "json"))
+    return not off and sys.stderr.isatty()
 
 
 def _cell(value: Any) -> str:

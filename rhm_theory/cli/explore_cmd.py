@@ -7,7 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.cli._args import check_output_dir, non_negative_int, positive_int
+from rhm_theory.cli._compile import compile_notice
+from rhm_theory.cli._output import format_table, print_json, show_progress
 
 __all__ = ["register"]
 
@@ -26,17 +28,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="output directory (rows.jsonl, summary.json)")
     p.add_argument("--quick", action="store_true", help="one grammar seed (a few minutes)")
     p.add_argument(
-        "--seeds", type=int, nargs="+", default=None,
+        "--seeds", type=non_negative_int, nargs="+", default=None,
         help="grammar seeds (default: 0 with --quick, else 0 1 2)",
     )  # fmt: skip
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPUs)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="worker processes (default: CPUs)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line on stderr (default: shown when stderr is a terminal)")
     p.add_argument(
         "--figures", action="store_true",
         help="also write the explore_*.png figures into OUT/figures (needs the plot extra)",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the summary as one JSON document")
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_run, resumable=True)
 
 
 def _fmt(x: Any) -> Any:
@@ -48,15 +52,19 @@ def _fmt(x: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from rhm_theory.sweeps.explore import plot_explore, run_explore
 
+    check_output_dir(args.out)
+    compile_notice("sweep", args.quiet or args.json)
     report = run_explore(
         args.out, quick=args.quick, seeds=args.seeds, max_workers=args.workers,
-        progress=not args.no_progress,
+        progress=show_progress(args),
     )  # fmt: skip
     if args.figures:
         report["figures"] = [str(x) for x in plot_explore(report, Path(args.out) / "figures")]
+    # Like verify: a claim check that FAILs is a result and makes the exit status 1.
+    status = 1 if report["zipf_tracking"]["verdict"] == "FAIL" else 0
     if args.json:
         print_json(report)
-        return 0
+        return status
     cols = ["axis", "value", "method", "L", "P_star", "predicted", "ratio", "best_accuracy"]
     print(format_table([{k: _fmt(r[k]) for k in cols} for r in report["summary"]], cols))
     print("\nseparation of own latents vs tokens (EXPLORATORY):")
@@ -68,4 +76,7 @@ def _run(args: argparse.Namespace) -> int:
           f"(drift {t['control_drift']:.3g})")  # fmt: skip
     for path in report.get("figures", []):
         print(f"wrote {path}")
-    return 0
+    if status:
+        print(f"\nexit status 1: the zipf tracking claim FAILed, which is a result (see "
+              f"{args.out}/summary.json); 0 when no claim check FAILs")
+    return status

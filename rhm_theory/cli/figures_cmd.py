@@ -10,6 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rhm_theory.cli._args import check_output_dir, positive_int
+from rhm_theory.cli._compile import compile_notice
+from rhm_theory.cli._output import print_json, show_progress
+
 __all__ = ["register", "sweep_cells"]
 
 
@@ -38,15 +42,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--rows", metavar="DIR_OR_FILE", default=None,
                    help="use saved sweep rows instead of sweeping: a rows.jsonl / rows.json "
                         "file, a sweep folder, or a `rhm-theory verify` report folder")
-    p.add_argument("--out", default="docs/figures", help="output folder (default: docs/figures)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--out", default="figures",
+                   help="output folder (default: ./figures; the docs' own: docs/figures)")
+    p.add_argument("--workers", type=positive_int, default=None,
                    help="processes of the fresh sweep (default: CPUs)")
     p.add_argument("--sweep-dir", metavar="DIR", default=None,
                    help="keep the fresh sweep's rows here (and resume from them); default: "
                         "a temporary folder, deleted afterwards")
     p.add_argument("--only", nargs="+", metavar="FIGURE", help="make only these figures")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=_run)
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line (default: shown when stderr is a terminal)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=_run, resumable=True)
 
 
 def sweep_cells(grid: str) -> list[Any]:
@@ -94,6 +101,9 @@ def _provenance(rows: Path) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_output_dir(args.out)
+    if args.sweep_dir:
+        check_output_dir(args.sweep_dir, "--sweep-dir")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -103,8 +113,6 @@ def _run(args: argparse.Namespace) -> int:
     from rhm_theory.plotting import load_sweep_rows, make_figures
     from rhm_theory.sweeps.runner import run_sweep
 
-    if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must satisfy workers >= 1, got {args.workers}")
     grid = "full" if args.full else "quick"
     command = "rhm-theory " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["figures"] else ""
     t0 = time.perf_counter()
@@ -116,16 +124,23 @@ def _run(args: argparse.Namespace) -> int:
         cells = sweep_cells(grid)
         with tempfile.TemporaryDirectory(prefix="rhm-figures-") as tmp:
             where = Path(args.sweep_dir) if args.sweep_dir else Path(tmp)
-            print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}",
-                  file=sys.stderr)
+            if not (args.quiet or args.json):
+                print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}",
+                      file=sys.stderr)
+                compile_notice("sweep", False)
             rows = [dict(r) for r in run_sweep(cells, out_dir=where,
                                                max_workers=args.workers,
-                                               progress=not args.no_progress)]
+                                               progress=show_progress(args))]
         sweep_seconds = time.perf_counter() - t0
         source = f"fresh sweep of {len(cells)} cells ({grid} grid)"
     records = make_figures(rows, args.out, grid=grid, command=command, source=source,
-                           only=args.only, log=print)
+                           only=args.only, log=None if args.json else print)
     total = time.perf_counter() - t0
+    if args.json:
+        print_json({"out": str(args.out), "n_rows": len(rows), "sweep_seconds": sweep_seconds,
+                    "seconds": total, "figures": [{"name": r.name, "path": str(r.path)}
+                                                  for r in records]})
+        return 0
     print(f"{len(records)} figures in {args.out} from {len(rows)} rows; "
           f"sweep {sweep_seconds:.0f} s, total {total:.0f} s")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from rhm_theory.cli._args import non_negative_int
+from rhm_theory.cli._args import check_output_file, non_negative_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import GrammarFileError, load_grammar, save_grammar
 from rhm_theory.model.params import RHMParams
@@ -34,6 +34,7 @@ def _summary_table(summary: dict[str, Any]) -> str:
 
 def cmd_make(args: argparse.Namespace) -> int:
     """Build a random (or exactly balanced) grammar, optionally weighted/ambiguous, and save it."""
+    check_output_file(args.out)
     params = RHMParams(v=args.v, m=args.m, s=args.s, L=args.L, n_c=args.n_c)
     spec = GrammarSpec(
         params,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from rhm_theory.cli._args import non_negative_int, positive_int
+from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
 
 __all__ = ["register"]
@@ -21,8 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "synonym-clustering adjusted Rand index.",
     )
     p.add_argument("grammar", help="grammar JSON file")
-    p.add_argument("--P", type=int, required=True, help="number of training strings")
-    p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
+    p.add_argument("--P", type=positive_int, required=True, help="number of training strings")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="data seed (default 0)")
     p.add_argument("--context", choices=["latent", "token", "label"], default="latent",
                    help="latent = ILC; token = token-level SSL; label = supervised")
     p.add_argument("--clustering", choices=["average", "complete", "kmeans++"],
@@ -31,8 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="G-test merge step factor (default 4, fixed; 0 = merge off)")
     p.add_argument("--no-pool-positions", action="store_true",
                    help="keep positions separate: one tuple map per parent (latent only)")
-    p.add_argument("--n-test", type=int, default=2000, help="fresh test strings")
-    p.add_argument("--chunk-size", type=int, default=65536, help="strings per chunk")
+    p.add_argument("--n-test", type=positive_int, default=2000, help="fresh test strings")
+    p.add_argument("--chunk-size", type=positive_int, default=65536, help="strings per chunk")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=_run)
 
@@ -45,6 +47,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.P < 1:
         raise ValueError(f"--P must satisfy P >= 1, got {args.P}")
     grammar = load_grammar(args.grammar)
+    compile_notice("sweep", args.quiet or args.json)
     params = grammar.params
     if params.L < 2:
         raise ValueError("the grammar must have L >= 2 (ILC recovers levels 1..L-1)")

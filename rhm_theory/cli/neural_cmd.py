@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
 
 __all__ = ["register"]
@@ -30,29 +31,29 @@ def _with_bayes(row: dict[str, Any]) -> dict[str, Any]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("grammar and data")
-    g.add_argument("--v", type=int, default=8, help="vocabulary size (default 8)")
-    g.add_argument("--m", type=int, default=2, help="rules per symbol (default 2)")
-    g.add_argument("--s", type=int, default=2, help="branching factor (default 2)")
-    g.add_argument("--L", type=int, default=3, help="depth (default 3)")
-    g.add_argument("--n-c", type=int, default=None, help="root symbols (default v)")
-    g.add_argument("--grammar-seed", type=int, default=0)
+    g.add_argument("--v", type=positive_int, default=8, help="vocabulary size (default 8)")
+    g.add_argument("--m", type=positive_int, default=2, help="rules per symbol (default 2)")
+    g.add_argument("--s", type=positive_int, default=2, help="branching factor (default 2)")
+    g.add_argument("--L", type=positive_int, default=3, help="depth (default 3)")
+    g.add_argument("--n-c", type=positive_int, default=None, help="root symbols (default v)")
+    g.add_argument("--grammar-seed", type=non_negative_int, default=0)
     g.add_argument("--family", choices=("random", "balanced"), default="random",
                    help="grammar family (default random)")
     g.add_argument(
-        "--P", type=int, default=None,
+        "--P", type=positive_int, default=None,
         help="offline regime: fixed training set of P strings (default: online, fresh strings)",
     )
-    g.add_argument("--data-seed", type=int, default=1)
+    g.add_argument("--data-seed", type=non_negative_int, default=1)
     t = p.add_argument_group("training")
-    t.add_argument("--steps", type=int, default=2000)
-    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--steps", type=positive_int, default=2000)
+    t.add_argument("--batch-size", type=positive_int, default=128)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--warmup-steps", type=int, default=100)
+    t.add_argument("--warmup-steps", type=non_negative_int, default=100)
     t.add_argument("--lr-schedule", choices=("cosine", "linear", "constant"), default="cosine",
                    help="learning-rate decay after the warm-up (default cosine)")
-    t.add_argument("--seed", type=int, default=0, help="model and mask seed")
-    t.add_argument("--log-every", type=int, default=50,
+    t.add_argument("--seed", type=non_negative_int, default=0, help="model and mask seed")
+    t.add_argument("--log-every", type=positive_int, default=50,
                    help="steps between host synchronisations (loss read-back)")
     t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     t.add_argument("--compile", action="store_true",
@@ -63,13 +64,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="initial EMA decay (default: data2vec 0.999, slc 0.99)")
     t.add_argument("--tau-end", type=float, default=None,
                    help="final EMA decay (default: data2vec 0.9999, slc 0.999)")
-    t.add_argument("--tau-steps", type=int, default=None,
+    t.add_argument("--tau-steps", type=positive_int, default=None,
                    help="steps of the linear EMA ramp, absolute (default: data2vec 300000, "
                    "slc 1000)")
     e = p.add_argument_group("evaluation")
-    e.add_argument("--probe-steps", type=int, default=2000, help="linear-probe steps")
-    e.add_argument("--probe-train", type=int, default=1024, help="probe training strings")
-    e.add_argument("--probe-test", type=int, default=1024, help="probe test strings")
+    e.add_argument("--probe-steps", type=positive_int, default=2000, help="linear-probe steps")
+    e.add_argument("--probe-train", type=positive_int, default=1024, help="probe training strings")
+    e.add_argument("--probe-test", type=positive_int, default=1024, help="probe test strings")
     e.add_argument("--pool", choices=("mean", "flatten"), default="mean",
                    help="how probes combine positions (default mean)")
     e.add_argument("--eval-at", type=int, nargs="*", default=[],
@@ -78,12 +79,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     r.add_argument("--deterministic", action="store_true",
                    help="torch.use_deterministic_algorithms(True) and full seeding")
-    r.add_argument("--threads", type=int, default=None,
+    r.add_argument("--threads", type=positive_int, default=None,
                    help="torch CPU threads (1 is fastest for tiny models on a busy CPU)")
     r.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="save here and resume from here if the file exists (with --scaling: "
                    "a folder holding one checkpoint per run)")
-    r.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    r.add_argument("--checkpoint-every", type=positive_int, default=500, metavar="N")
     r.add_argument("--json", action="store_true", help="one JSON document on stdout")
     r.add_argument("--scaling", action="store_true",
                    help="run the scaling experiment (offline sweep over P, its own grid of "
@@ -110,15 +111,16 @@ _TRANSFORMER_COMMANDS = (
 
 def _add_transformer(d: argparse.ArgumentParser) -> None:
     a = d.add_argument_group("transformer")
-    a.add_argument("--depth", type=int, default=2)
-    a.add_argument("--width", type=int, default=64)
-    a.add_argument("--heads", type=int, default=4)
-    a.add_argument("--mlp-ratio", type=int, default=4)
+    a.add_argument("--depth", type=positive_int, default=2)
+    a.add_argument("--width", type=positive_int, default=64)
+    a.add_argument("--heads", type=positive_int, default=4)
+    a.add_argument("--mlp-ratio", type=positive_int, default=4)
     a.add_argument("--pos-emb", choices=("learned", "sinusoidal", "none"), default="learned")
     a.add_argument("--embed-init", choices=("normal", "linear"), default="normal",
                    help="token embedding init: normal(0.02) (data2vec) or the earlier "
                    "one-hot linear map's")
-    a.add_argument("--top-k", type=int, default=2, help="teacher blocks averaged (data2vec)")
+    a.add_argument("--top-k", type=positive_int, default=2,
+                   help="teacher blocks averaged (data2vec)")
     a.add_argument("--target-layer", choices=("ffn", "block"), default="ffn",
                    help="teacher targets: FFN output before the residual (data2vec) or the "
                    "block output")
@@ -128,7 +130,7 @@ def _add_transformer(d: argparse.ArgumentParser) -> None:
     a.add_argument("--ema-scope", choices=("blocks", "all"), default="blocks",
                    help="EMA over the encoder blocks only (data2vec) or every parameter")
     a.add_argument("--mask-ratio", type=float, default=0.5)
-    a.add_argument("--mask-span", type=int, default=1)
+    a.add_argument("--mask-span", type=positive_int, default=1)
     a.add_argument("--loss-beta", type=float, default=0.0)
 
 
@@ -149,8 +151,8 @@ def register(subparsers: Any) -> None:
     )
     _add_common(s)
     b = s.add_argument_group("SLC model")
-    b.add_argument("--d-h", type=int, default=None, help="codebook size (default v)")
-    b.add_argument("--hidden", type=int, default=128)
+    b.add_argument("--d-h", type=positive_int, default=None, help="codebook size (default v)")
+    b.add_argument("--hidden", type=positive_int, default=128)
     b.add_argument("--stop-gradient", action="store_true", help="local learning")
     b.add_argument("--detach-clusterer-input", action="store_true")
     b.add_argument("--anti-collapse", choices=("entropy", "sinkhorn", "none"), default="entropy")
@@ -221,7 +223,7 @@ def _run(method: str, args: argparse.Namespace) -> int:
             method, full=args.full, regime=args.regime, device=device,
             deterministic=args.deterministic, checkpoint_dir=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
-            progress=lambda line: print(line, file=sys.stderr, flush=True),
+            progress=_stderr_lines(args),
         )
     else:
         params = RHMParams(args.v, args.m, args.s, args.L, args.n_c)
@@ -283,7 +285,7 @@ def _register_neural(subparsers: Any) -> None:
     p.add_argument("--grid", choices=("quick", "cpu", "decisive"), default="decisive")
     p.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc", "slc-sg"],
                    choices=("data2vec", "mlm", "slc", "slc-sg"))
-    p.add_argument("--runs-per-device", type=int, default=4,
+    p.add_argument("--runs-per-device", type=positive_int, default=4,
                    help="runs executed at once on the device (processes)")
     p.add_argument("--step-times", default=None, metavar="JSON",
                    help="per-step times measured by `neural bench` on this device kind "
@@ -298,19 +300,23 @@ def _register_neural(subparsers: Any) -> None:
     r.add_argument("--out", default="neural-runs", metavar="DIR",
                    help="checkpoints, finished runs and rows.json (default neural-runs)")
     r.add_argument("--device", default=None, help="override the plan's device")
-    r.add_argument("--workers", type=int, default=None,
+    r.add_argument("--workers", type=positive_int, default=None,
                    help="runs at once (default: the plan's runs per device)")
-    r.add_argument("--threads", type=int, default=0, help="torch CPU threads per worker")
+    r.add_argument("--threads", type=non_negative_int, default=0,
+                   help="torch CPU threads per worker")
     r.set_defaults(func=_neural_run)
+    r.add_argument("--json", action="store_true", help="print one JSON document")
     b = sub.add_parser("bench", help="per-step times of the decisive grid's models")
+    b.add_argument("--json", action="store_true", help="print one JSON document")
     b.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     b.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc"],
                    choices=("data2vec", "mlm", "slc", "slc-sg"))
-    b.add_argument("--batch-sizes", type=int, nargs="+", default=[256])
+    b.add_argument("--batch-sizes", type=positive_int, nargs="+", default=[256])
     b.add_argument("--concurrency", type=int, nargs="+", default=[1],
                    help="runs sharing the device at once (processes)")
     b.add_argument("--repeats", type=int, default=5, help="timed blocks of 10 steps")
-    b.add_argument("--threads", type=int, default=0, help="torch CPU threads per process")
+    b.add_argument("--threads", type=non_negative_int, default=0,
+                   help="torch CPU threads per process")
     b.add_argument("--out", default=None, metavar="JSON", help="write step_times.json here")
     b.set_defaults(func=_neural_bench)
     v = sub.add_parser(
@@ -323,8 +329,8 @@ def _register_neural(subparsers: Any) -> None:
         "verdict of the calibrated comparison (proofs_checks.neural_scaling.cpu_grid_result). "
         "Rows stay in OUT/runs; rerunning the command continues the grid.")
     v.add_argument("--out", default="neural-verify-cpu", metavar="DIR")
-    v.add_argument("--workers", type=int, default=1, help="runs at once (processes)")
-    v.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    v.add_argument("--workers", type=positive_int, default=1, help="runs at once (processes)")
+    v.add_argument("--threads", type=positive_int, default=1, help="torch threads per run")
     v.add_argument("--arms", nargs="+", default=None,
                    choices=("slc", "mlm", "slc-sg", "slc-x2"),
                    help="run only these arms (the verdict still reads every arm)")
@@ -378,6 +384,13 @@ def _neural_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stderr_lines(args: argparse.Namespace) -> Any:
+    """Progress lines on stderr, or none with --quiet / --json."""
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        return lambda line: None
+    return lambda line: print(line, file=sys.stderr, flush=True)
+
+
 def _neural_run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -393,7 +406,10 @@ def _neural_run(args: argparse.Namespace) -> int:
     plan = Plan.from_dict(json.loads(Path(args.plan).read_text()))
     rows = run_plan(plan, args.out, device=args.device, workers=args.workers,
                     threads=args.threads,
-                    progress=lambda line: print(line, file=sys.stderr, flush=True))
+                    progress=_stderr_lines(args))
+    if args.json:
+        print_json({"rows": len(rows), "out": str(Path(args.out) / "rows.json")})
+        return 0
     print(f"{len(rows)} rows in {Path(args.out) / 'rows.json'}")
     return 0
 
@@ -419,6 +435,9 @@ def _neural_bench(args: argparse.Namespace) -> int:
     doc = {"device_type": args.device, "device_name": name, "measurements": entries}
     if args.out:
         write_json(args.out, doc)
+    if args.json:
+        print_json(doc)
+        return 0
     print(format_table(entries, ["method", "batch_size", "concurrency", "seconds",
                                  "throughput_steps_per_s"]))
     return 0

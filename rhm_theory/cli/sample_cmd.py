@@ -6,7 +6,8 @@ import argparse
 import time
 from typing import Any
 
-from rhm_theory.cli._args import non_negative_int, positive_int
+from rhm_theory.cli._args import check_output_file, non_negative_int, positive_int
+from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import load_grammar
 from rhm_theory.model.sample_io import write_sample_npz
@@ -16,7 +17,9 @@ __all__ = ["cmd_sample", "register"]
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Load a grammar file, sample, write the ``.npz`` and report what was written."""
+    check_output_file(args.out)
     grammar = load_grammar(args.grammar)
+    compile_notice("sample", args.quiet or args.json)
     t0 = time.perf_counter()
     shapes = write_sample_npz(
         grammar,
@@ -47,13 +50,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def register(subparsers: Any) -> None:
     """Add the ``sample`` command to the top-level subparsers."""
     parser = subparsers.add_parser("sample", help="sample strings of a grammar file into .npz")
     parser.add_argument("grammar", help="grammar JSON file (rhm-theory grammar make)")
-    parser.add_argument("--n", type=non_negative_int, required=True, help="number of strings P")
+    parser.add_argument("--n", type=positive_int, required=True, help="number of strings P (>= 1)")
     parser.add_argument("--seed", type=non_negative_int, required=True, help="data seed")
     parser.add_argument("--out", required=True, help="output .npz file")
     parser.add_argument("--latents", action="store_true", help="also store level_1..level_L")

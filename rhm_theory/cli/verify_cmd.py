@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.cli._args import check_output_dir, positive_int
+from rhm_theory.cli._compile import compile_notice, kernels_cached
+from rhm_theory.cli._output import print_json, show_progress
 
 __all__ = ["register"]
 
@@ -18,31 +20,56 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Run every claim check of proofs_checks on a quick grid (default, "
         "under 5 min on 2 cores) or the full grid (--full, about 30 min), print a table "
         "(verdict, measured, predicted, rejected competitors, negative control), write a "
-        "report folder (report.md, report.json, sweep/rows.*). Exit status 1 if a check "
-        "FAILs or a negative control does not FAIL; INCONCLUSIVE does not change it.",
+        "report folder (report.md, report.json, sweep/rows.*; with --only: "
+        "report-only-<checks>.md/.json beside them, the full run's report is kept). Exit "
+        "status 1 if a check FAILs (a result, not a crash: see report.md); INCONCLUSIVE "
+        "does not change it. Ctrl-C keeps the finished cells: rerun to resume.",
     )
     p.add_argument("--full", action="store_true", help="the large grid (~30 min on 2 cores)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
     p.add_argument("--only", nargs="+", metavar="CHECK", help="run only these checks")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: CPUs)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="processes (default: CPUs)")
     p.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run sweep cells on a Dask scheduler (needs the dask extra)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the neural check trains (default: cuda if available)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line (default: shown when stderr is a terminal)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON doc")
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_run, resumable=True)
 
 
 def _run(args: argparse.Namespace) -> int:
     from proofs_checks import all_checks
-    from proofs_checks.verify import exit_status, run_verification, summary_rows
+    from proofs_checks.verify import (
+        closing_line,
+        compact_table,
+        exit_status,
+        not_run,
+        report_stem,
+        run_verification,
+    )
 
     if args.list:
-        for c in all_checks():
-            print(f"{c.name}: {c.claim}")
+        checks = all_checks(args.device)
+        skipped = not_run([c.name for c in checks])
+        if args.json:
+            print_json({"checks": [{"name": c.name, "claim": c.claim, "source": c.source}
+                                   for c in checks], "not_run": skipped})
+        else:
+            for c in checks:
+                print(f"{c.name}: {c.claim}")
+            for line in skipped:
+                print(line)
         return 0
+    check_output_dir(args.out)
+    if not (args.quiet or args.json) and not kernels_cached("sweep"):
+        # Only when the selected checks have sweep cells (the exact checks compile nothing).
+        selected = [c for c in all_checks(args.device) if not args.only or c.name in args.only]
+        if any(c.cells("full" if args.full else "quick") for c in selected):
+            compile_notice("sweep", False)
     executor = None
     client: Any = None
     if args.dask:
@@ -55,16 +82,22 @@ def _run(args: argparse.Namespace) -> int:
     try:
         results = run_verification("full" if args.full else "quick", out_dir=args.out,
                                    only=args.only, executor=executor,
-                                   max_workers=args.workers, progress=not args.no_progress,
+                                   max_workers=args.workers, progress=show_progress(args),
                                    device=args.device)
     finally:
         if client is not None:
             client.close()
     status = exit_status(results)
+    report = f"{args.out}/{report_stem(args.only)}.md"
+    skipped = not_run([r.name for r in results], args.only)
     if args.json:
         print_json({"passed": all(r.passed for r in results), "exit_status": status,
+                    "report": report, "not_run": skipped,
                     "checks": [r.to_dict() for r in results]})
     else:
-        print(format_table(summary_rows(results)))
-        print(f"\nreport: {args.out}/report.md")
+        print(compact_table(results))
+        for line in skipped:
+            print(line)
+        print(f"\nreport: {report}")
+        print(closing_line(status))
     return status

@@ -69,7 +69,7 @@ class ContextLaws:
     """Exact pooled laws of the context of a level-``level`` node given its symbol.
 
     Statistics are pooled over all level-``level`` nodes with the same within-parent
-    position ``j`` (THEORY.md section 3). By synonym invariance the law given a children
+    position ``j`` (docs/theory.md section 3). By synonym invariance the law given a children
     tuple ``t`` equals the law given its parent ``a``, so everything is indexed by ``a``.
 
     Attributes

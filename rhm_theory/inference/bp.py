@@ -722,7 +722,7 @@ def belief_propagation(
 ) -> Posterior:
     """Exact posteriors of every node of a batch of strings (one upward, one downward pass).
 
-    The RHM's factor graph is a tree, so BP is exact (THEORY.md section 8). Messages run over
+    The RHM's factor graph is a tree, so BP is exact (docs/theory.md section 8). Messages run over
     (symbol, rule) pairs with the weights ``grammar.rule_probs_of(l)`` and the root prior
     ``grammar.root_probs``, so weighted and ambiguous grammars work unchanged. Messages are
     normalised at every node and the logs of the normalisers summed, so deep trees never

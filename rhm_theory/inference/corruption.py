@@ -142,7 +142,7 @@ def random_mask(
 def noisy_channel(
     grammar: Grammar, tokens: npt.ArrayLike, noise: float, seed: int, *, start: int = 0
 ) -> npt.NDArray[Any]:
-    """Pass tokens through the ``eps``-noisy channel of THEORY.md section 8.
+    """Pass tokens through the ``eps``-noisy channel of docs/theory.md section 8.
 
     Each token is kept with probability ``1 - eps`` and otherwise replaced by a uniform
     symbol of ``[0, v)`` (possibly itself), so the observation law is

@@ -70,7 +70,7 @@ class Grammar:
     root_probs : array_like, optional
         Shape ``(n_c,)``, the prior of the root symbol. Default: uniform.
     allow_ambiguous : bool, default False
-        Accept a tuple that several parents produce (THEORY.md section 9). Tuples stay
+        Accept a tuple that several parents produce (docs/theory.md section 9). Tuples stay
         distinct within one parent. The default keeps the paper's unambiguous RHM.
 
     Raises
@@ -356,7 +356,7 @@ class Grammar:
         return np.asarray(table[symbol])
 
     def is_balanced(self) -> bool:
-        """Whether every level is exactly balanced (section 2 of THEORY.md).
+        """Whether every level is exactly balanced (section 2 of docs/theory.md).
 
         Balanced: for every level ``l`` and position ``j``, every level-``(l-1)`` symbol
         occurs ``m * vocab(l) / v`` times at position ``j`` among the rules of level ``l``.
@@ -465,7 +465,7 @@ def random_grammar(
     At each level, ``vocab(l) * m`` tuples are drawn uniformly without replacement from the
     ``v**s`` possible ones and split into consecutive groups of ``m``. Levels are independent.
 
-    With ``ambiguity = eps > 0`` (THEORY.md section 9), ``round(eps * vocab(l) * m)`` rule
+    With ``ambiguity = eps > 0`` (docs/theory.md section 9), ``round(eps * vocab(l) * m)`` rule
     slots of each level are then *shared*: each such slot of a symbol ``a`` takes the tuple
     of a kept (unshared) slot of another symbol ``b != a`` that ``a`` does not already
     produce, so that tuple has two parents. Tuples stay distinct within a parent. The

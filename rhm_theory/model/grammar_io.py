@@ -251,9 +251,10 @@ def save_grammar(grammar: Grammar, path: str | os.PathLike[str]) -> None:
     path : str or path-like
         Destination file (overwritten).
     """
-    text = dumps_grammar(grammar)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
+    from rhm_theory.io import write_text
+
+    # Atomic: a kill mid-write never leaves a truncated file where the old one was.
+    write_text(path, dumps_grammar(grammar) + "\n")
 
 
 def load_grammar(path: str | os.PathLike[str]) -> Grammar:

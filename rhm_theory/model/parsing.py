@@ -99,7 +99,7 @@ def parse(
 
     In an unambiguous grammar a grammatical tuple has exactly one parent. A tuple that
     is ungrammatical or holds an unknown child gets ``params.unknown``, and so does every
-    ancestor of it. In an ambiguous grammar (THEORY.md section 9) a tuple with several
+    ancestor of it. In an ambiguous grammar (docs/theory.md section 9) a tuple with several
     parents has no unique parse: by default that raises; ``on_ambiguous="unknown"`` marks
     the node (and its ancestors) unknown instead. The posterior over such latents is what
     belief propagation computes; parsing never guesses.

@@ -10,6 +10,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from rhm_theory.io import atomic_path
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.sampling import iter_samples, sample
 
@@ -81,7 +82,8 @@ def write_sample_npz(
                     level = 0 if name == "tokens" else int(name.split("_")[1])
                     with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
                         np.lib.format.write_array(fh, np.ascontiguousarray(data.level(level)))
-        os.replace(partial, path)
+        with atomic_path(path) as dest:  # the library's one atomic writer (rhm_theory.io)
+            os.replace(partial, dest)
     return shapes
 
 

@@ -277,7 +277,7 @@ def _expand_one(
         )  # fmt: skip
 
 
-# Weighted grammars (THEORY.md section 9): one 32-bit half-word per draw (low half of each
+# Weighted grammars (docs/theory.md section 9): one 32-bit half-word per draw (low half of each
 # word first). The product x * n of the half x with the law's size n gives the column of
 # the alias table (high 32 bits) and, in its low 32 bits, a fraction that accepts the column
 # or takes its alias (Walker/Vose). Given the column, the fraction is uniform on a grid of

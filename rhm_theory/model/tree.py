@@ -293,7 +293,7 @@ def cousin_positions(level: int, index: int, s: int, L: int) -> tuple[tuple[int,
 
     Row ``k`` lists the level-``(level-1)`` indices ``s*u' + r`` (``r = 0..s-1``) of the
     children of the ``k``-th sibling ``u'`` (siblings in left-to-right order); these are the
-    latent-context positions of the tuple below ``u`` (THEORY.md section 3).
+    latent-context positions of the tuple below ``u`` (docs/theory.md section 3).
 
     Parameters
     ----------

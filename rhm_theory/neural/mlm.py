@@ -51,7 +51,7 @@ class MaskedLM(MaskedTransformer):
     Same encoder, masking and probes as data2vec; the head predicts the masked *tokens*
     (cross-entropy) instead of the teacher's latent targets. Its context for a level-``l``
     tuple is made of tokens, so its predicted threshold is ``v m^(l+2)`` (top level
-    ``v m^(L+1)``, THEORY.md section 4): the token-level baseline of the data2vec claim.
+    ``v m^(L+1)``, docs/theory.md section 4): the token-level baseline of the data2vec claim.
     There is no teacher; :meth:`update_teacher` does nothing.
 
     Parameters

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from rhm_theory.io import atomic_path
 from rhm_theory.neural.data import RHMBatches, to_device
 from rhm_theory.neural.data2vec import Data2Vec
 from rhm_theory.neural.mlm import MaskedLM
@@ -249,9 +250,8 @@ class _Prefetcher:
 
 def _save(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+    with atomic_path(path) as tmp:  # a crash never leaves a half-written checkpoint
+        torch.save(payload, tmp)
 
 
 def _comparable(meta: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rhm_theory.io import atomic_path, write_text
 from rhm_theory.plotting.data import (
     METHOD_RESCALING,
     AccuracyCurve,
@@ -307,7 +308,7 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
     """Squared error of empirical context vectors against ``P``: measured points, exact lines.
 
     One panel per context kind, one colour per level; the thin grey line is the scaling
-    ``v m / P`` of THEORY.md section 4.
+    ``v m / P`` of docs/theory.md section 4.
 
     Parameters
     ----------
@@ -575,9 +576,10 @@ def make_figures(
         t0 = time.perf_counter()
         fig = spec.build(rows, grid)
         path = out / spec.filename
-        fig.savefig(path, dpi=dpi, metadata={
-            "Title": spec.name, "Description": spec.caption, "Source": command or source,
-            "Software": f"rhm_theory {__version__}, matplotlib {matplotlib.__version__}"})
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, metadata={
+                "Title": spec.name, "Description": spec.caption, "Source": command or source,
+                "Software": f"rhm_theory {__version__}, matplotlib {matplotlib.__version__}"})
         rec = FigureRecord(spec.name, path, spec.caption, time.perf_counter() - t0, command,
                            source)
         records.append(rec)
@@ -617,4 +619,4 @@ def write_manifest(records: Sequence[FigureRecord], path: str | Path, *, grid: s
               "cell's seeds, so it redraws the same figures.", ""]
     for r in records:
         lines += [f"## {r.name}", "", f"![{r.name}]({r.path.name})", "", r.caption, ""]
-    p.write_text("\n".join(lines))
+    write_text(p, "\n".join(lines))

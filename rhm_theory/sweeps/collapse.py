@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: The claim "wins" a comparison when its rescaling has the smallest collapse score in at
-#: least this fraction of bootstrap resamples (THEORY.md section 10; fixed before any run).
+#: least this fraction of bootstrap resamples (docs/theory.md section 10; fixed before any run).
 WIN_FRACTION = 0.95
 #: A rescaling is rejected against another when it collapses worse in at least this
 #: fraction of resamples (a one-sided 95% bootstrap test of the score difference).
@@ -63,7 +63,7 @@ def _power(k: int) -> Rescaling:
     return Rescaling(f"v m^{k}", lambda v, m, s, L, lv: math.log(v) + k * math.log(m))
 
 
-#: Named candidate rescalings of a threshold (THEORY.md section 4 table and issue 9):
+#: Named candidate rescalings of a threshold (docs/theory.md section 4 table and issue 9):
 #: ``v m^k`` for k = 2..5, the label scale ``v m^L``, the token top-level scale
 #: ``v m^(L+1)``, the token level-``l`` scale ``v m^(l+2)``, and "occurrences per tuple":
 #: ``P s^(L-l) / (v m)`` constant, i.e. scale ``v m / s^(L-l)`` (pooling over the

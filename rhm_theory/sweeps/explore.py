@@ -1,6 +1,6 @@
 """Map of the theory's limits: ILC and token-context thresholds on weighted, ambiguous grammars.
 
-THEORY.md section 9. Each *curve* is one grammar family point (an axis and its value: Zipf
+docs/theory.md section 9. Each *curve* is one grammar family point (an axis and its value: Zipf
 rule exponent, log-normal rule weights, ambiguity, ``f`` toward 1, ``s = 3``), one method
 (ILC with its own latents, or the token-context baseline) and one depth ``L``. A curve fits
 ILC on ``P = 32, 64, 128, ...`` strings and scores every non-root level on fresh strings.
@@ -40,6 +40,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from rhm_theory.io import atomic_path
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.spec import GrammarSpec
 from rhm_theory.validation import check_choice
@@ -405,9 +406,7 @@ def run_explore(
     stopped); the summary holds the per-point thresholds, the EXPLORATORY separation
     verdicts and the Zipf tracking check.
     """
-    import json
-
-    from rhm_theory.io import jsonable
+    from rhm_theory.io import write_json
     from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
     cells = explore_grid(quick=quick, seeds=seeds)
@@ -425,7 +424,7 @@ def run_explore(
         "separation": separation_verdicts(summary),
         "zipf_tracking": zipf_tracking_check(summary).to_dict(),
     }
-    Path(out_dir, "summary.json").write_text(json.dumps(jsonable(report), indent=1))
+    write_json(Path(out_dir, "summary.json"), report, indent=1)
     return report
 
 
@@ -468,7 +467,8 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     panels[0][0].set_ylabel("P* (solid: own latents, dashed: tokens)")
     fig.tight_layout()
     paths = [out / "explore_thresholds.png"]
-    fig.savefig(paths[0], dpi=110)
+    with atomic_path(paths[0]) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
     fig = plt.figure(figsize=(5.0, 3.2))
@@ -484,7 +484,8 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     axs.legend(fontsize=7)
     fig.tight_layout()
     paths.append(out / "explore_ratio.png")
-    fig.savefig(paths[1], dpi=110)
+    with atomic_path(paths[1]) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
     # Ambiguity caps the accuracy itself: best accuracy reached in the grid against eps.
@@ -503,6 +504,7 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     ax3.legend(fontsize=6)
     fig.tight_layout()
     paths.append(out / "explore_ambiguity.png")
-    fig.savefig(paths[2], dpi=110)
+    with atomic_path(paths[2]) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return paths

@@ -7,7 +7,6 @@ import itertools
 import json
 import multiprocessing as mp
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -15,6 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, NotRequired, Protocol, TypedDict, cast, runtime_checkable
 
+from rhm_theory.io import atomic_write, write_text
+from rhm_theory.progress import Progress
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
 __all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid", "run_cell",
@@ -205,38 +206,15 @@ def _write_csv(rows: Sequence[SweepRow], path: Path) -> None:
     names = list(ROW_FIELDS)
     for r in rows:
         names.extend(k for k in r if k not in names)
-    with path.open("w", newline="") as fh:
+    with atomic_write(path, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=names, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 
 
-class _Progress:
-    """tqdm when installed, else a plain line on stderr every few cells."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done, self.enabled = total, 0, enabled and total > 0
-        self.bar: Any = None
-        if self.enabled:
-            try:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, desc="sweep", unit="cell", file=sys.stderr)
-            except ImportError:
-                self.bar = None
-
-    def update(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.update(1)
-        elif self.done == self.total or self.done % max(1, self.total // 20) == 0:
-            print(f"sweep: {self.done}/{self.total} cells", file=sys.stderr)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+def _Progress(total: int, enabled: bool) -> Progress:
+    # The library's own one-line progress (rhm_theory.progress), not tqdm: no dependency.
+    return Progress(total, enabled)
 
 
 def _run_task(cell: SweepTask) -> Sequence[Any]:
@@ -268,7 +246,7 @@ def run_sweep(
         Where cells run: any executor (a Dask ``Client.get_executor()`` works unchanged).
         Default: a local ``ProcessPoolExecutor`` with ``max_workers`` (default: CPUs).
     progress : bool
-        Show a progress bar (tqdm if installed) on stderr.
+        Show a progress line on stderr (:class:`rhm_theory.progress.Progress`).
     cell_runner : callable, optional
         ``cell -> rows`` run in the workers (picklable); default: ``cell.run()``.
     """
@@ -276,6 +254,7 @@ def run_sweep(
     rows: list[SweepRow] = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        _drop_partial_line(out / "rows.jsonl")
         rows = load_rows(out / "rows.jsonl")
     done = {r["key"] for r in rows}
     todo = list({c.key: c for c in cells if c.key not in done}.values())
@@ -297,8 +276,13 @@ def run_sweep(
             # from a clean server process (forkserver) or a fresh interpreter (spawn).
             method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
             with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                                     mp_context=mp.get_context(method)) as pool:
-                _drain(pool, todo, cell_runner, collect)
+                                     mp_context=mp.get_context(method),
+                                     initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+                try:
+                    _drain(pool, todo, cell_runner, collect)
+                except BaseException:
+                    _stop_workers(pool)  # Ctrl-C or an error: do not wait for running cells
+                    raise
         elif todo and executor is not None:
             _drain(executor, todo, cell_runner, collect)
         else:
@@ -312,7 +296,7 @@ def run_sweep(
     selected = [r for r in rows if r["key"] in keys]
     if out is not None:
         _write_csv(rows, out / "rows.csv")
-        (out / "rows.json").write_text(json.dumps(rows, indent=1))
+        write_text(out / "rows.json", json.dumps(rows, indent=1))
     return selected
 
 
@@ -326,6 +310,50 @@ def _cost(cell: Any) -> float:
         return float(cell.P * cell.s**cell.L)
     except AttributeError:
         return 0.0
+
+
+def _drop_partial_line(path: Path) -> None:
+    # A run killed in the middle of appending a row leaves a line without its newline: cut
+    # it, so that the resumed run neither fails on it nor appends onto it.
+    if not path.is_file():
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def _worker_init(parent: int) -> None:
+    # Workers leave Ctrl-C to the parent (no traceback per worker) and exit when the parent
+    # is gone (killed): a daemon thread polls it, since nothing else would stop them.
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pid reused by another user's process: parent is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="rhm-parent-watch", daemon=True).start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # Take the processes first: shutdown() forgets them (pool._processes = None).
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
 
 
 def _drain(

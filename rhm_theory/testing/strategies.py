@@ -457,7 +457,7 @@ def weighted_grammars(
     seeds: st.SearchStrategy[int] | None = None,
     allow_zero: bool = True,
 ) -> st.SearchStrategy[Grammar]:
-    """Random grammars with drawn rule weights and root prior (THEORY.md section 9).
+    """Random grammars with drawn rule weights and root prior (docs/theory.md section 9).
 
     Each rule row and the root prior are drawn as integer weights in ``0..8`` (``1..8``
     without ``allow_zero``) normalised to sum to 1, so zero-weight rules and root symbols
