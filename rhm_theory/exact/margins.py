@@ -206,7 +206,7 @@ def compressed_context_vectors(grammar: Grammar, level: int,
 def pair_margins(grammar: Grammar, level: int, context: str = "latent") -> FloatArray:
     """``||psi_a - psi_b||`` over the pairs ``a < b`` of present symbols (``triu`` order).
 
-    The distribution over pairs whose minimum is ``Delta_l`` (THEORY.md section 3).
+    The distribution over pairs whose minimum is ``Delta_l`` (docs/theory.md section 3).
 
     Examples
     --------

@@ -331,7 +331,7 @@ def density_evolution(
     seed: int = 0,
     depth: int | None = None,
 ) -> DensityEvolution:
-    """Population dynamics of the upward BP messages of ``grammar`` (THEORY.md section 8).
+    """Population dynamics of the upward BP messages of ``grammar`` (docs/theory.md section 8).
 
     The law of the normalised upward message ``mu_l`` of a level-``l`` node given its true
     symbol ``a`` is represented by ``n_pop`` samples per symbol (Mezard and Montanari ch. 14).

@@ -74,7 +74,7 @@ def _law(name: str, a: float, b: float, c: float = 1.0, b_L: float = 0.0) -> Res
                                                    + L * lc))
 
 
-#: The registered laws of a threshold ``P*`` (THEORY.md sections 4 and 10): the three
+#: The registered laws of a threshold ``P*`` (docs/theory.md sections 4 and 10): the three
 #: objectives of the paper (own latents ``v m^3``, tokens ``v m^(L+1)``, labels ``v m^L``) and
 #: the near alternatives that bracket ``v m^3`` on each axis: depth (``v m^3 c^L``,
 #: ``c = 1.2, 1.5``), ``v`` (``m^3``, ``v^2 m^3``) and ``m`` (``v m^2.5``, ``v m^3.5``).
