@@ -290,6 +290,8 @@ class ScalingCheck:
         self.control_method = control_method
         self.predicted_fit = dict(predicted_fit)
         self.variant = variant
+        #: Simulated grids per law in the calibration (``None``: :data:`N_SIM` of the grid).
+        self.n_sim: int | None = None
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         own = (depth_cells(self.method, grid) if self.variant is None
@@ -333,7 +335,7 @@ class ScalingCheck:
              "fit": ctrl_info["fit"].to_dict() if "fit" in ctrl_info else None,
              "collapse_best": ctrl_comp.best})
         power, reason, calib = calibrate_scaling(pts, self.claim_rescaling, far,
-                                                 self.per_level, N_SIM[grid])
+                                                 self.per_level, self.n_sim or N_SIM[grid])
         fit = info["fit"]
         rejected = info.get("competitor_rejected", {})
         alternatives = tuple(
@@ -491,6 +493,7 @@ class MergeAblationCheck:
                       "missing_on": sum(not np.isfinite(p.P_star) for p in on),
                       "missing_off": sum(not np.isfinite(p.P_star) for p in off)},
             predicted={}, tolerance="none (EXPLORATORY)", verdict=Verdict.EXPLORATORY,
+            power=None, power_reason="exploratory: no verdict, nothing to calibrate",
             details={"P_star_over_vm3_merge_on": r_on, "P_star_over_vm3_merge_off": r_off,
                      "off_over_on": ratio, "comparison_merge_off": comp.to_dict()},
         )

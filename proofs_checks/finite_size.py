@@ -193,6 +193,9 @@ class FiniteSizePredictionCheck:
     runs beyond it are censored, and a censored ratio keeps the verdict INCONCLUSIVE.
     """
 
+    #: Simulated grids per law (``None``: half of ``N_SIM`` of the grid, at least 20: the
+    #: exact predictions make each simulated rule slower).
+    n_sim: int | None = None
     name = "finite_size_prediction"
     claim = ("With exact margins and noise, the signal-to-noise argument predicts the ILC "
              "threshold of a given grammar as a number, not only an exponent.")
@@ -230,7 +233,8 @@ class FiniteSizePredictionCheck:
                 return lambda p: math.log(p.v * p.m**k)
             cal = calibrate(rule, pts, _log_pooled,
                             {f"K v m^{k}": law_k(k) for k in NAIVE_EXPONENTS},
-                            n_sim=max(N_SIM[grid] // 2, 20), seed=CALIBRATION_SEED)
+                            n_sim=self.n_sim or max(N_SIM[grid] // 2, 20),
+                            seed=CALIBRATION_SEED)
             power, reason, calib = (Power(cal.power, tuple(cal.false_pass.items()),
                                           cal.n_sim), None, cal.to_dict())
         vms = set(VMS[grid]["latent"])

@@ -21,6 +21,7 @@ from proofs_checks._framework import (
     Power,
     Verdict,
 )
+from proofs_checks.concentration import UNCALIBRATED, uncalibrated
 from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM, TARGET
 from proofs_checks.grids import (
     DEPTHS,
@@ -157,11 +158,13 @@ class TheoremBoundCheck:
             tolerance=f"rate >= 1 - delta - sqrt(log(1/{ALPHA})/(2 n)) for delta in {DELTAS};"
                       " C = max over delta of the (1-delta)-quantile of training "
                       "P*_exact / bound(delta)",
-            verdict=verdict,
+            verdict=uncalibrated(verdict),
+            power=None, power_reason=UNCALIBRATED,
             negative_control=NegativeControl(
                 f"the same fit (L <= {TRAIN_MAX_L['token']}) and prediction on the token "
                 "baseline's rows", cv, cstats),
-            details={"excluded": "grammars with a zero margin (not separated)"},
+            details={"excluded": "grammars with a zero margin (not separated)",
+                     "rule_verdict": verdict.value},
         )
 
 
@@ -257,6 +260,8 @@ class OneMinusFCheck:
     dependence; issue 17 replaced the transform of the claim's own statistic) must FAIL.
     """
 
+    #: Simulated grids per law (``None``: ``N_SIM`` of the grid).
+    n_sim: int | None = None
     name = "theorem_one_minus_f"
     claim = ("The concentration term of the theorem carries a factor 1/(1-f), f = m/v: at "
              "fixed m, P*/(v m^3) grows as 1/(1-f).")
@@ -295,7 +300,8 @@ class OneMinusFCheck:
             noise = fit_noise_model(pts)
             cal = calibrate(rule, pts, _f_law(F_EXPONENT),
                             {name: _f_law(e) for e, name in F_ALTERNATIVES.items()},
-                            noise=noise, n_sim=N_SIM[grid], seed=CALIBRATION_SEED)
+                            noise=noise, n_sim=self.n_sim or N_SIM[grid],
+                            seed=CALIBRATION_SEED)
             power, reason, calib = (Power(cal.power, tuple(cal.false_pass.items()),
                                           cal.n_sim), None, cal.to_dict())
             # Control: rows whose thresholds follow another f dependence, (1-f)^+1, with

@@ -117,7 +117,7 @@ def test_censored_thresholds_are_intervals_not_points() -> None:
     assert above.log_interval == (math.log(1000.0), math.inf) and above.censored
     assert below.log_interval == (-math.inf, math.log(10.0)) and below.censored
     assert inside.log_interval == (math.log(50.0),) * 2 and not inside.censored
-    keys, lo, hi, n = config_intervals([above, inside])
+    _, lo, hi, n = config_intervals([above, inside])
     assert n == 2 and lo[0] == pytest.approx((math.log(1000) + math.log(50)) / 2)
     assert hi[0] == math.inf
 

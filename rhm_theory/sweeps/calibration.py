@@ -106,6 +106,7 @@ def _evaluate(node: ast.AST, env: Mapping[str, float]) -> float:
         x = _evaluate(node.operand, env)
         return -x if isinstance(node.op, ast.USub) else x
     if isinstance(node, ast.Constant):
+        assert isinstance(node.value, (int, float))  # checked by _check_node
         return float(node.value)
     assert isinstance(node, ast.Name)
     return float(env[node.id])
@@ -220,7 +221,7 @@ def fit_noise_model(points: Sequence[ThresholdPoint],
     lvl = any(p.level for p in points) if with_level is None else with_level
     fit = loglinear_fit(points, with_level=lvl)
     keys, _, _, _ = config_intervals(points)
-    n_by = defaultdict(int)
+    n_by: dict[tuple[int, ...], int] = defaultdict(int)
     for p in points:
         n_by[p.config] += 1
     inv_n = float(np.mean([1.0 / n_by[k] for k in keys]))

@@ -418,7 +418,7 @@ Offset = str | Callable[[ThresholdPoint], float] | None
 def _offset_fn(offset: Offset) -> Callable[[ThresholdPoint], float] | None:
     if offset is None or callable(offset):
         return offset
-    r = CANDIDATES[check_choice("offset", offset, tuple(CANDIDATES))]
+    r = CANDIDATES[check_choice("offset", str(offset), tuple(CANDIDATES))]
     return lambda p: r.log_scale(p.v, p.m, p.s, p.L, p.level)
 
 
@@ -430,13 +430,15 @@ def config_intervals(
     Each seed's ``log P*`` lies in its :attr:`ThresholdPoint.log_interval`, so the seed
     mean lies between the means of the lower and of the upper ends: a point when no seed is
     censored, a half-line when one is (never a value imputed at any scale). ``offset`` (a
-    key of :data:`CANDIDATES`) is subtracted. Returns ``(configs, lo, hi, n_runs)``.
+    key of :data:`CANDIDATES` or a callable ``point -> log scale``) is subtracted. Returns
+    ``(configs, lo, hi, n_runs)``.
     """
     by: dict[tuple[int, ...], list[tuple[float, float]]] = defaultdict(list)
+    fn = _offset_fn(offset)
     for p in points:
         lo, hi = p.log_interval
-        if offset is not None:
-            shift = CANDIDATES[offset].log_scale(p.v, p.m, p.s, p.L, p.level)
+        if fn is not None:
+            shift = fn(p)
             lo, hi = lo - shift, hi - shift
         by[p.config].append((lo, hi))
     keys = sorted(by)
@@ -509,7 +511,8 @@ def interval_regression(
         resid = lo - X @ beta
         s2 = float(resid @ resid) / df if df > 0 else math.nan
         cov = s2 * np.linalg.inv(X.T @ X)
-        return beta, np.sqrt(np.diag(cov)), math.sqrt(s2), df
+        return (np.asarray(beta, dtype=np.float64),
+                np.asarray(np.sqrt(np.diag(cov)), dtype=np.float64), math.sqrt(s2), df)
     from scipy.optimize import minimize
 
     # Start from least squares on the known ends (the exact value, else the bound).
