@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from proofs_checks._framework import Verdict
 from proofs_checks.depth_scaling import (
     LAW_OF,
     near_alternatives,
@@ -253,3 +254,57 @@ def test_simulate_check_json_shape_and_validation() -> None:
         simulate_check("fake", "open('x')", n_sim=5, out_dir=None, checks=[Fake()])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="check must be one of"):
         simulate_check("nope", "v", n_sim=5, out_dir=None, checks=[Fake()])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------- the other calibrated checks
+
+
+def test_one_minus_f_rule_and_its_control_data() -> None:
+    """Thresholds following v m^3/(1-f) with small scatter: 1 inside, 0 and 2 outside
+    (PASS); rows from another f dependence, v m^3 (1-f), through the same rule: FAIL."""
+    from proofs_checks.theorem_bound import F_FACTOR_VS, _f_law, f_factor_fit, f_factor_verdict
+
+    rng = np.random.default_rng(11)
+
+    def pts(exponent: float) -> list[ThresholdPoint]:
+        law = _f_law(exponent)
+        out = []
+        for v in F_FACTOR_VS:
+            for sd in range(3):
+                p = ThresholdPoint(v, 4, 2, 3, 0, sd, 1.0, 1.0, 1e12)
+                y = math.log(10.0) + law(p) + rng.normal(0, 0.05)
+                out.append(ThresholdPoint(v, 4, 2, 3, 0, sd, math.exp(y), 1.0, 1e12))
+        return out
+
+    assert f_factor_verdict(*f_factor_fit(pts(1.0))) is Verdict.PASS
+    assert f_factor_verdict(*f_factor_fit(pts(-1.0))) is Verdict.FAIL
+    assert f_factor_verdict(*f_factor_fit(pts(0.0))) is Verdict.FAIL
+
+
+def test_finite_size_rule_needs_to_beat_the_naive_constant() -> None:
+    """Thresholds that follow a grammar-specific prediction (grammars differing by up to
+    4x at fixed (v, m, L)): the prediction beats K v m^k; the nearest wrong prediction
+    (another grammar's) does not and FAILs; rows following K v m^3 exactly cannot PASS."""
+    from proofs_checks.finite_size import prediction_rule
+
+    rng = np.random.default_rng(12)
+    gram = {(v, m, L, sd): rng.uniform(-0.7, 0.7)
+            for v, m in QUICK_VMS for L in QUICK_LS for sd in range(3)}
+
+    def log_pred(p: ThresholdPoint) -> float:
+        return math.log(10 * p.v * p.m**3) + gram[(p.v, p.m, p.L, p.grammar_seed)]
+
+    def other(p: ThresholdPoint) -> float:
+        return math.log(10 * p.v * p.m**3) + gram[(p.v, p.m, p.L, (p.grammar_seed + 1) % 3)]
+
+    pts = []
+    for (v, m, L, sd), _ in gram.items():
+        base = ThresholdPoint(v, m, 2, L, 0, sd, 1.0, 1.0, 1e15)
+        y = log_pred(base) + rng.normal(0, 0.1)
+        pts.append(ThresholdPoint(v, m, 2, L, 0, sd, math.exp(y), 1.0, 1e15))
+    assert prediction_rule(pts, log_pred)[0] is Verdict.PASS
+    assert prediction_rule(pts, other)[0] is Verdict.FAIL
+    flat = [ThresholdPoint(p.v, p.m, 2, p.L, 0, p.grammar_seed,
+                           10 * p.v * p.m**3 * math.exp(rng.normal(0, 0.1)), 1.0, 1e15)
+            for p in pts]
+    assert prediction_rule(flat, log_pred)[0] is not Verdict.PASS
