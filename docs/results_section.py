@@ -57,6 +57,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _power_cells(check: Mapping[str, Any]) -> tuple[str, str]:
+    """``(power, worst false-PASS)`` of a check as table text (issue 17's ``power``)."""
+    power = check.get("power")
+    if not power:
+        reason = check.get("power_reason")
+        return ("none" + (f" ({_cell(str(reason))})" if reason else ""), "-")
+    alts = power.get("alternatives") or []
+    worst = max(alts, key=lambda a: a["false_pass"]) if alts else None
+    n = power.get("n_sim")
+    return (f"{fmt(power['claim'])} ({n} grids)",
+            "-" if worst is None else f"{fmt(worst['false_pass'])} (`{worst['name']}`)")
+
+
 def render_section(report: Mapping[str, Any], *, title: str, command: str, machine: str,
                    wall: str | None = None) -> str:
     """The Markdown section: how it ran, one summary table, then one block per check.
@@ -92,8 +105,9 @@ def render_section(report: Mapping[str, Any], *, title: str, command: str, machi
              + (f"; wall clock measured outside: {wall}" if wall else ""),
              f"- verdict: **{n_pass}/{len(checks)} checks pass** ("
              + ", ".join(f"{n} {v}" for v, n in counts.items() if n) + ")", "",
-             "| check | verdict | competitors rejected | not rejected | negative control |",
-             "|---|---|---|---|---|"]
+             "| check | verdict | power | worst false-PASS | competitors rejected | "
+             "not rejected | negative control |",
+             "|---|---|---|---|---|---|---|"]
     for c in checks:
         alts = c.get("alternatives") or []
         rej = ", ".join(f"`{a['name']}`" for a in alts if a.get("rejected")) or "-"
@@ -101,8 +115,9 @@ def render_section(report: Mapping[str, Any], *, title: str, command: str, machi
         ctrl = c.get("negative_control")
         ctrl_txt = "none" if not ctrl else (
             f"{ctrl['verdict']}" + ("" if ctrl["verdict"] == "FAIL" else " (should FAIL)"))
-        lines.append(f"| `{c['name']}` | {c['verdict']} | {_cell(rej)} | {_cell(kept)} | "
-                     f"{ctrl_txt} |")
+        power_txt, worst_txt = _power_cells(c)
+        lines.append(f"| `{c['name']}` | {c['verdict']} | {power_txt} | {worst_txt} | "
+                     f"{_cell(rej)} | {_cell(kept)} | {ctrl_txt} |")
     lines.append("")
     for c in checks:
         lines += [f"### `{c['name']}`: {c['verdict']}", "",
@@ -112,6 +127,8 @@ def render_section(report: Mapping[str, Any], *, title: str, command: str, machi
         for key, value in c["measured"].items():
             lines.append(f"- measured `{key}`: {fmt(value)}")
         lines.append(f"- predicted: {fmt(c['predicted'])}")
+        power_txt, worst_txt = _power_cells(c)
+        lines.append(f"- calibration: power {power_txt}; worst false-PASS {worst_txt}")
         ctrl = c.get("negative_control")
         if ctrl:
             lines.append(f"- negative control ({ctrl['description']}): **{ctrl['verdict']}**; "

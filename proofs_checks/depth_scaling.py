@@ -1,24 +1,39 @@
 """Claims: which rescaling collapses the thresholds of ILC and of its token and label baselines.
 
-Every check here compares the claimed rescaling with its competitors on the same sweep rows
-(:func:`rhm_theory.sweeps.collapse.compare_rescalings`: collapse score = spread over
-configurations of the seed-mean ``log P*/scale``, bootstrap over grammar seeds) and reads
-the verdict off the rule fixed in :meth:`CollapseComparison.decision`:
+Every check here fits the residual of its claimed rescaling, ``log P* - log claim``, on
+configuration means (seeds averaged; thresholds the grid did not reach are interval data):
+``r = c + a log v + b log m + d L (+ e l)``, with Student-t 95% intervals whose variance is
+the scatter of the configuration means (:func:`rhm_theory.sweeps.collapse.loglinear_fit`).
+Under the claim every coefficient but ``c`` is 0. The rule (fixed before any run):
 
-- PASS: the claim has the smallest score in at least ``WIN_FRACTION`` (95%) of resamples
-  and the named competitor is rejected (worse in at least ``REJECT_FRACTION`` = 95%);
-- FAIL: some competitor beats the claim in at least 95% of resamples;
-- INCONCLUSIVE: neither (or more than ``MAX_MISSING_FRACTION`` of the runs never reached
-  the target, or fewer than three configurations).
+- FAIL: 0 lies outside the 95% interval of ``a``, ``b``, ``d`` or ``e`` (the claimed law
+  is rejected along that axis);
+- PASS: not FAIL, the depth coefficient ``d`` (and, per level, ``e``) is inside
+  ``+-DEPTH_MARGIN`` with its whole interval (an equivalence test against the nearest
+  depth alternative ``claim x 1.2^L``), and every named competitor is rejected (its own
+  residual fit excludes 0 on some axis);
+- INCONCLUSIVE otherwise.
 
-The negative control is the same check on the rows of a method where the claim is false
+Calibration (docs/theory.md section 10): the rule is run unchanged on grids simulated from a
+noise model fitted to the check's own rows (:mod:`rhm_theory.sweeps.calibration`) under the
+claim and under registered near alternatives (``claim x 1.2^L``, ``x 1.5^L``, ``/ v``,
+``x v``, ``/ m^0.5``, ``x m^0.5``; per level also ``x 1.2^l`` and ``x 1.5^l``) and the far
+competitors. A PASS needs power >= 0.8 and every false-PASS rate <= 0.05
+(:class:`~proofs_checks._framework.Power`); else INCONCLUSIVE, naming the alternative.
+
+The seed-bootstrap collapse comparison of earlier versions (collapse scores, win
+fractions) is still computed and reported, but no longer decides: it resampled seeds only
+and its 95% rule passed rows following ``v m^3.5`` in 12-13% of simulated grids (issue 17).
+
+The negative control is the same rule on the rows of a method where the claim is false
 (the ILC claim on the token baseline's rows, the baselines' claims on ILC's rows); it must
-FAIL. A check whose control does not fail cannot PASS: its verdict becomes INCONCLUSIVE.
+FAIL. A check whose control does not fail cannot PASS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +43,7 @@ from proofs_checks._framework import (
     CheckResult,
     GridName,
     NegativeControl,
+    Power,
     Verdict,
 )
 from proofs_checks.grids import (
@@ -37,12 +53,11 @@ from proofs_checks.grids import (
     is_default_variant,
     variant_cells,
 )
+from rhm_theory.sweeps.calibration import Law, calibrate, parse_law
 from rhm_theory.sweeps.collapse import (
     CANDIDATES,
-    MAX_MISSING_FRACTION,
-    REJECT_FRACTION,
-    WIN_FRACTION,
     CollapseComparison,
+    LogLinearFit,
     ThresholdPoint,
     compare_rescalings,
     loglinear_fit,
@@ -73,11 +88,133 @@ TARGET = 0.95
 #: Seed of the bootstrap generator (fixed: the same rows give the same verdict).
 BOOTSTRAP_SEED = 0
 
-_RULE = (f"PASS if the claim collapses best in >= {WIN_FRACTION:.0%} of seed-bootstrap "
-         f"resamples and the named competitor is rejected (worse in >= "
-         f"{REJECT_FRACTION:.0%}); FAIL if a competitor beats the claim in >= "
-         f"{REJECT_FRACTION:.0%}; else INCONCLUSIVE (also if > {MAX_MISSING_FRACTION:.0%} "
-         f"of runs never reach accuracy {TARGET})")
+#: Equivalence margin on the depth coefficient ``d`` (and level coefficient ``e``) of the
+#: claim's residual, per added level: three quarters of ``log 1.2``, the distance to the
+#: nearest registered depth alternative ``claim x 1.2^L``. Derivation: PASS needs the whole
+#: 95% t-interval inside +-margin, so a law at ``d = log 1.2`` passes only if its estimate
+#: falls ``0.25 log 1.2 + t se`` below the truth: probability < 2.5% for any ``se``.
+DEPTH_MARGIN = 0.75 * math.log(1.2)
+#: Simulated grids per law in the calibration (quick, full). With 100 grids a PASS rate is
+#: known to about +-0.02 near 0.05 and +-0.04 near 0.8 (binomial standard error).
+N_SIM: dict[GridName, int] = {"quick": 100, "full": 200}
+#: Seed of the calibration's simulations.
+CALIBRATION_SEED = 0
+#: Law expressions (:func:`rhm_theory.sweeps.calibration.parse_law`) of the rescalings.
+LAW_OF: dict[str, str] = {
+    "v m^2": "v*m**2", "v m^3": "v*m**3", "v m^4": "v*m**4", "v m^5": "v*m**5",
+    "v m^L": "v*m**L", "v m^(L+1)": "v*m**(L+1)", "v m^(l+2)": "v*m**(l+2)",
+    "occurrences P s^(L-l)/(v m)": "v*m/s**(L-l)", "v m^3 / s^(L-l)": "v*m**3/s**(L-l)",
+}
+
+_RULE = (f"FAIL if 0 is outside the 95% t-interval of a coefficient of the claim's residual "
+         f"fit (log v, log m, L, l; configuration means, censored runs as intervals); PASS "
+         f"if not and the depth (and level) coefficient's interval lies inside "
+         f"+-{DEPTH_MARGIN:.3f} (0.75 log 1.2) and every named competitor is rejected; else "
+         f"INCONCLUSIVE; then calibrated (power >= 0.8, false-PASS <= 0.05)")
+
+
+def near_alternatives(claim: str, per_level: bool) -> dict[str, str]:
+    """Registered near alternatives of a claimed rescaling: name -> law expression.
+
+    Depth ``x 1.2^L`` and ``x 1.5^L``, ``v`` exponent -1 and +1, ``m`` exponent -0.5 and
+    +0.5 (for ``v m^3``: ``m^3``, ``v^2 m^3``, ``v m^2.5``, ``v m^3.5``); per level also
+    ``x 1.2^l`` and ``x 1.5^l``.
+    """
+    e = LAW_OF[claim]
+    out = {f"{claim} x 1.2^L": f"({e})*1.2**L", f"{claim} x 1.5^L": f"({e})*1.5**L",
+           f"{claim} / v": f"({e})/v", f"{claim} x v": f"({e})*v",
+           f"{claim} / m^0.5": f"({e})/m**0.5", f"{claim} x m^0.5": f"({e})*m**0.5"}
+    if per_level:
+        out.update({f"{claim} x 1.2^l": f"({e})*1.2**l", f"{claim} x 1.5^l": f"({e})*1.5**l"})
+    return out
+
+
+def _axes(per_level: bool) -> tuple[str, ...]:
+    return ("a", "b", "d", "e") if per_level else ("a", "b", "d")
+
+
+def _span_shift(points: Sequence[ThresholdPoint], claim: str, law: str,
+                per_level: bool) -> dict[str, float] | None:
+    """``gamma`` with ``log law - log claim = X gamma`` on every configuration, or ``None``
+    when the difference is not in the span of the fit's design (then refit)."""
+    keys = sorted({p.config for p in points})
+    names = ("c", "a", "b", "d", "e")[: 5 if per_level else 4]
+    X = np.asarray([[1.0, math.log(k[0]), math.log(k[1]), float(k[3]), float(k[4])][
+        : len(names)] for k in keys])
+    delta = np.asarray([CANDIDATES[law].log_scale(*k) - CANDIDATES[claim].log_scale(*k)
+                        for k in keys])
+    gamma = np.linalg.lstsq(X, delta, rcond=None)[0]
+    if np.max(np.abs(X @ gamma - delta), initial=0.0) > 1e-9:
+        return None
+    return {n: float(g) for n, g in zip(names, gamma, strict=True)}
+
+
+def law_rejected(points: Sequence[ThresholdPoint], law: str, per_level: bool,
+                 claim_fit: LogLinearFit | None = None, claim: str | None = None) -> bool:
+    """Whether the residual fit of ``law`` (a key of :data:`CANDIDATES`) excludes 0 on
+    some axis: the rows reject that law.
+
+    With the claim's residual fit given, a law whose log scale differs from the claim's
+    by a combination of the design's columns is read off it (the fit is equivariant:
+    coefficients shift, intervals keep their width), without refitting.
+    """
+    axes = _axes(per_level)
+    if claim_fit is not None and claim is not None:
+        gamma = _span_shift(points, claim, law, per_level)
+        if gamma is not None:
+            return any(math.isfinite(claim_fit.coef[k]) and not (
+                claim_fit.low[k] - gamma[k] <= 0.0 <= claim_fit.high[k] - gamma[k])
+                for k in axes)
+    fit = loglinear_fit(points, with_level=per_level, offset=law)
+    return any(math.isfinite(fit.coef[k]) and not fit.contains(k, 0.0) for k in axes)
+
+
+def scaling_rule(
+    points: Sequence[ThresholdPoint], claim: str, competitors: Sequence[str],
+    per_level: bool,
+) -> tuple[Verdict, dict[str, Any]]:
+    """The rule of this module on threshold points (see the module docstring)."""
+    fit = loglinear_fit(points, with_level=per_level, offset=claim)
+    axes = [k for k in _axes(per_level) if math.isfinite(fit.coef[k])]
+    info: dict[str, Any] = {"fit": fit}
+    if not axes or fit.df < 1:
+        return Verdict.INCONCLUSIVE, {**info, "reason": "too few configurations to fit"}
+    off = [k for k in axes if not fit.contains(k, 0.0)]
+    info["claim_rejected_on"] = off
+    if off:
+        return Verdict.FAIL, info
+    equiv = [k for k in ("d", "e") if k in axes]
+    inside = all(-DEPTH_MARGIN < fit.low[k] and fit.high[k] < DEPTH_MARGIN for k in equiv)
+    rejected = {c: law_rejected(points, c, per_level, fit, claim) for c in competitors}
+    info["competitor_rejected"] = rejected
+    info["depth_equivalent"] = inside
+    ok = inside and bool(equiv) and all(rejected.values())
+    return (Verdict.PASS if ok else Verdict.INCONCLUSIVE), info
+
+
+def calibration_laws(claim: str, competitors: Sequence[str], per_level: bool,
+                     ) -> dict[str, Law]:
+    """Near alternatives and far competitors of a claim, as parsed laws."""
+    laws = {n: parse_law(e) for n, e in near_alternatives(claim, per_level).items()}
+    laws.update({c: parse_law(LAW_OF[c]) for c in competitors})
+    return laws
+
+
+def calibrate_scaling(
+    points: Sequence[ThresholdPoint], claim: str, competitors: Sequence[str],
+    per_level: bool, n_sim: int, seed: int = CALIBRATION_SEED,
+) -> tuple[Power | None, str | None, dict[str, Any]]:
+    """Power and false-PASS rates of :func:`scaling_rule` on the check's own rows."""
+    if not points:
+        return None, "no threshold rows to fit a noise model to", {}
+
+    def rule(pts: Sequence[ThresholdPoint]) -> str:
+        return scaling_rule(pts, claim, competitors, per_level)[0].value
+
+    cal = calibrate(rule, points, parse_law(LAW_OF[claim]),
+                    calibration_laws(claim, competitors, per_level), n_sim=n_sim, seed=seed)
+    power = Power(cal.power, tuple(cal.false_pass.items()), n_sim)
+    return power, None, cal.to_dict()
 
 
 def decision_verdict(comparison: CollapseComparison, named: str) -> Verdict:
@@ -153,6 +290,8 @@ class ScalingCheck:
         self.control_method = control_method
         self.predicted_fit = dict(predicted_fit)
         self.variant = variant
+        #: Simulated grids per law in the calibration (``None``: :data:`N_SIM` of the grid).
+        self.n_sim: int | None = None
 
     def cells(self, grid: GridName) -> list[SweepCell]:
         own = (depth_cells(self.method, grid) if self.variant is None
@@ -167,45 +306,73 @@ class ScalingCheck:
         return compare_rescalings(pts, self.claim_rescaling, self.competitors,
                                   seed=BOOTSTRAP_SEED), pts
 
+    @property
+    def far(self) -> tuple[str, ...]:
+        """The named competitor and the others (each once)."""
+        return tuple(dict.fromkeys((self.named, *self.competitors)))
+
+    def simulation(self, rows: Sequence[Mapping[str, Any]], grid: GridName,
+                   ) -> tuple[list[ThresholdPoint], Callable[[Sequence[ThresholdPoint]], str]]:
+        """The check's own threshold points and its rule (``rhm-theory verify --simulate``)."""
+        pts = scaling_points(rows, self.method, grid, self.per_level, self.variant)
+
+        def rule(p: Sequence[ThresholdPoint]) -> str:
+            return scaling_rule(p, self.claim_rescaling, self.far, self.per_level)[0].value
+
+        return pts, rule
+
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         comp, pts = self.compare(rows, self.method, grid, self.variant)
-        verdict = decision_verdict(comp, self.named)
-        ctrl, _ = self.compare(rows, self.control_method, grid)
-        ctrl_verdict = decision_verdict(ctrl, self.named)
+        far = self.far
+        verdict, info = scaling_rule(pts, self.claim_rescaling, far, self.per_level)
+        ctrl_comp, ctrl_pts = self.compare(rows, self.control_method, grid)
+        ctrl_verdict, ctrl_info = scaling_rule(ctrl_pts, self.claim_rescaling, far,
+                                               self.per_level)
         control = NegativeControl(
-            f"the same comparison (claim {self.claim_rescaling}) on the {self.control_method}"
+            f"the same rule (claim {self.claim_rescaling}) on the {self.control_method}"
             f" rows, where the claim is false", ctrl_verdict,
-            {"claim_win_fraction": ctrl.win_fraction.get(self.claim_rescaling),
-             "claim_rejected_by": list(ctrl.claim_rejected_by),
-             "best": ctrl.best,
-             "scores": dict(ctrl.scores)})
-        fit = loglinear_fit(pts, with_level=self.per_level, seed=BOOTSTRAP_SEED)
+            {"claim_rejected_on": ctrl_info.get("claim_rejected_on"),
+             "fit": ctrl_info["fit"].to_dict() if "fit" in ctrl_info else None,
+             "collapse_best": ctrl_comp.best})
+        power, reason, calib = calibrate_scaling(pts, self.claim_rescaling, far,
+                                                 self.per_level, self.n_sim or N_SIM[grid])
+        fit = info["fit"]
+        rejected = info.get("competitor_rejected", {})
         alternatives = tuple(
-            Alternative(c, comp.rejected(c), comp.scores.get(c, float("nan")),
-                        {"beats_claim_fraction": comp.beats_claim.get(c),
-                         "aliased_with_claim": c in comp.aliased})
-            for c in self.competitors)
+            Alternative(c, bool(rejected.get(c, False)), comp.scores.get(c, float("nan")),
+                        {"collapse_beats_claim_fraction": comp.beats_claim.get(c)})
+            for c in far)
+        absolute = loglinear_fit(pts, with_level=self.per_level)
         measured: dict[str, Any] = {
+            "residual_fit": {k: [fit.coef[k], fit.low[k], fit.high[k]]
+                             for k in _axes(self.per_level)},
+            "claim_rejected_on": info.get("claim_rejected_on", []),
+            "depth_equivalent": info.get("depth_equivalent"),
+            "rejected": [c for c in far if rejected.get(c)],
+            "fit": {k: [absolute.coef[k], absolute.low[k], absolute.high[k]]
+                    for k in absolute.coef if k != "c"},
             "best_rescaling": comp.best,
-            "claim_win_fraction": comp.win_fraction.get(self.claim_rescaling),
-            "collapse_score": dict(comp.scores),
-            "rejected": [c for c in self.competitors if comp.rejected(c)],
-            "claim_rejected_by": list(comp.claim_rejected_by),
-            "fit": {k: [fit.coef[k], fit.low[k], fit.high[k]] for k in fit.coef if k != "c"},
-            "n_configs": comp.n_configs, "n_runs": comp.n_runs, "n_missing": comp.n_missing,
+            "n_configs": fit.n_configs, "n_runs": fit.n_runs,
+            "n_censored_configs": fit.n_censored_configs,
         }
         return CheckResult(
             self.name, self.claim, self.source,
-            prediction=f"P* ~ {self.claim_rescaling} collapses best; {self.named} rejected",
+            prediction=f"log P* - log {self.claim_rescaling} has no trend in log v, log m, "
+                       f"L{', l' if self.per_level else ''}; {self.named} rejected",
             measured=measured,
-            predicted={"rescaling": self.claim_rescaling, "fit": self.predicted_fit},
+            predicted={"rescaling": self.claim_rescaling, "fit": self.predicted_fit,
+                       "residual_fit": dict.fromkeys(_axes(self.per_level), 0.0)},
             tolerance=_RULE,
             verdict=verdict,
             alternatives=alternatives,
             negative_control=control,
-            details={"comparison": comp.to_dict(), "fit": fit.to_dict(),
+            power=power, power_reason=reason,
+            details={"residual_fit": fit.to_dict(), "fit": absolute.to_dict(),
+                     "calibration": calib,
+                     "collapse_comparison": comp.to_dict(),
                      "rescaled_by_config": rescaled_by_config(pts, self.claim_rescaling),
-                     "control_comparison": ctrl.to_dict()},
+                     "control_fit": ctrl_info["fit"].to_dict() if "fit" in ctrl_info
+                     else None},
         )
 
 
@@ -230,8 +397,8 @@ def ilc_per_level_check() -> ScalingCheck:
         "whatever the depth.",
         "docs/theory.md section 5 (reported prediction: every level collapses under P/(v m^3))",
         method="latent", per_level=True, claim_rescaling="v m^3",
-        competitors=("occurrences P s^(L-l)/(v m)", "v m^(l+2)", "v m^2", "v m^4",
-                     "v m^(L+1)"),
+        competitors=("occurrences P s^(L-l)/(v m)", "v m^3 / s^(L-l)", "v m^(l+2)",
+                     "v m^2", "v m^4", "v m^(L+1)"),
         named="occurrences P s^(L-l)/(v m)", control_method="token",
         predicted_fit={"a": 1.0, "b": 3.0, "d": 0.0, "e": 0.0})
 
@@ -326,6 +493,7 @@ class MergeAblationCheck:
                       "missing_on": sum(not np.isfinite(p.P_star) for p in on),
                       "missing_off": sum(not np.isfinite(p.P_star) for p in off)},
             predicted={}, tolerance="none (EXPLORATORY)", verdict=Verdict.EXPLORATORY,
+            power=None, power_reason="exploratory: no verdict, nothing to calibrate",
             details={"P_star_over_vm3_merge_on": r_on, "P_star_over_vm3_merge_off": r_off,
                      "off_over_on": ratio, "comparison_merge_off": comp.to_dict()},
         )

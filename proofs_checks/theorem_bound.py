@@ -8,7 +8,7 @@ depths, the probability of exact recovery of every level at several ``delta``; t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,11 @@ from proofs_checks._framework import (
     CheckResult,
     GridName,
     NegativeControl,
+    Power,
     Verdict,
 )
-from proofs_checks.depth_scaling import BOOTSTRAP_SEED, TARGET
+from proofs_checks.concentration import UNCALIBRATED, uncalibrated
+from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM, TARGET
 from proofs_checks.grids import (
     DEPTHS,
     F_FACTOR_L,
@@ -33,7 +35,14 @@ from proofs_checks.grids import (
     is_default_variant,
 )
 from rhm_theory.bounds import theorem_bound
-from rhm_theory.sweeps.collapse import N_BOOTSTRAP
+from rhm_theory.sweeps.calibration import calibrate, fit_noise_model, simulate_points
+from rhm_theory.sweeps.collapse import (
+    N_BOOTSTRAP,
+    ThresholdPoint,
+    config_intervals,
+    interval_regression,
+    threshold_points,
+)
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.sweeps.thresholds import cell_thresholds
 from rhm_theory.validation import ContextKind, check_random_state
@@ -46,6 +55,7 @@ __all__ = [
     "OneMinusFCheck",
     "TheoremBoundCheck",
     "exact_recovery_thresholds",
+    "f_factor_fit",
     "f_factor_slope",
     "f_factor_verdict",
     "held_out_prediction",
@@ -148,16 +158,47 @@ class TheoremBoundCheck:
             tolerance=f"rate >= 1 - delta - sqrt(log(1/{ALPHA})/(2 n)) for delta in {DELTAS};"
                       " C = max over delta of the (1-delta)-quantile of training "
                       "P*_exact / bound(delta)",
-            verdict=verdict,
+            verdict=uncalibrated(verdict),
+            power=None, power_reason=UNCALIBRATED,
             negative_control=NegativeControl(
                 f"the same fit (L <= {TRAIN_MAX_L['token']}) and prediction on the token "
                 "baseline's rows", cv, cstats),
-            details={"excluded": "grammars with a zero margin (not separated)"},
+            details={"excluded": "grammars with a zero margin (not separated)",
+                     "rule_verdict": verdict.value},
         )
 
 
+def f_factor_fit(points: Sequence[ThresholdPoint]) -> tuple[float, float, float]:
+    """Slope of ``log(P*/(v m^3))`` on ``log(1/(1-f))`` with its 95% t-interval.
+
+    Fitted on the mean over grammar seeds of each ``v`` (censored runs as interval data,
+    :func:`~rhm_theory.sweeps.collapse.interval_regression`), so the interval's variance is
+    the scatter of those means around the line (seeds and configurations both), not a
+    bootstrap of 3 seeds per ``v``. Returns ``(slope, low, high)``; ``nan`` with fewer than
+    3 values of ``v``.
+    """
+    from scipy.special import stdtrit
+
+    def log_vm3(p: ThresholdPoint) -> float:
+        return math.log(p.v * p.m**3)
+
+    keys, lo, hi, _ = config_intervals(points, log_vm3)
+    keep = np.isfinite(lo) | np.isfinite(hi)
+    keys = [k for k, ok in zip(keys, keep, strict=True) if ok]
+    if len({k[0] for k in keys}) < 3:
+        return math.nan, math.nan, math.nan
+    X = np.asarray([[1.0, -math.log(1 - k[1] / k[0])] for k in keys])
+    beta, se, _, df = interval_regression(X, lo[keep], hi[keep])
+    q = float(stdtrit(df, 0.975))
+    return float(beta[1]), float(beta[1] - q * se[1]), float(beta[1] + q * se[1])
+
+
 def f_factor_slope(points: Mapping[int, list[float]], seed: int) -> tuple[float, float, float]:
-    """Slope of y on log(1/(1-f)) with a seed-bootstrap 95% interval; points[v] = ys."""
+    """Slope of y on log(1/(1-f)) with a seed-bootstrap 95% interval; points[v] = ys.
+
+    Kept for backwards compatibility; the check uses :func:`f_factor_fit` (the seed
+    bootstrap with 3 seeds per ``v`` was anti-conservative, issue 17).
+    """
     vs = sorted(v for v in points if points[v])
     x = {v: -math.log(1 - F_FACTOR_M / v) for v in vs}
     if len(vs) < 3:
@@ -176,28 +217,51 @@ def f_factor_slope(points: Mapping[int, list[float]], seed: int) -> tuple[float,
     return slope(arrays), float(lo), float(hi)
 
 
-#: Predicted exponent of 1/(1-f) in P* / (v m^3), and the competitor (no f factor).
-F_EXPONENT, F_COMPETITOR = 1.0, 0.0
+#: Predicted exponent of 1/(1-f) in P* / (v m^3), and the competitors: no f factor (0)
+#: and a squared factor (2), each excluded by the 95% interval for a PASS.
+F_EXPONENT, F_COMPETITOR, F_COMPETITOR_SQUARED = 1.0, 0.0, 2.0
+#: Registered alternatives of the calibration: exponent of 1/(1-f) -> name.
+F_ALTERNATIVES = {0.0: "no 1/(1-f) factor", 0.5: "1/(1-f)^0.5", 1.5: "1/(1-f)^1.5",
+                  2.0: "1/(1-f)^2"}
+#: Law of the negative control's rows: another f dependence, (1-f)^+1 (exponent -1).
+F_CONTROL_EXPONENT = -1.0
 
 
 def f_factor_verdict(slope: float, lo: float, hi: float) -> Verdict:
-    """PASS / FAIL / INCONCLUSIVE from a slope and its 95% interval (rule of the check)."""
+    """PASS / FAIL / INCONCLUSIVE from a slope and its 95% interval (rule of the check):
+    FAIL if 1 is outside; PASS if 1 is inside and 0 and 2 are outside; else INCONCLUSIVE."""
     if not math.isfinite(slope):
         return Verdict.INCONCLUSIVE
     if not lo <= F_EXPONENT <= hi:
         return Verdict.FAIL
-    return Verdict.INCONCLUSIVE if lo <= F_COMPETITOR <= hi else Verdict.PASS
+    if lo <= F_COMPETITOR <= hi or lo <= F_COMPETITOR_SQUARED <= hi:
+        return Verdict.INCONCLUSIVE
+    return Verdict.PASS
+
+
+def _f_law(exponent: float) -> Callable[[ThresholdPoint], float]:
+    def log_scale(p: ThresholdPoint) -> float:
+        return math.log(p.v * p.m**3) - exponent * math.log(1 - p.m / p.v)
+    return log_scale
+
+
+def _f_rule(points: Sequence[ThresholdPoint]) -> str:
+    return f_factor_verdict(*f_factor_fit(points)).value
 
 
 class OneMinusFCheck:
     """The ``1/(1-f)`` factor: slope of ``log(P*/(v m^3))`` on ``log 1/(1-f)`` is 1.
 
     Grid: m = 4, L = 3, v in :data:`~proofs_checks.grids.F_FACTOR_VS` (f = 0.8 .. 1/16).
-    PASS if 1 is inside the seed-bootstrap 95% interval and 0 (no factor) outside; FAIL if
-    1 is outside; INCONCLUSIVE if both are inside. Negative control: the same test on
-    ``P* (1-f) / (v m^3)`` (the factor divided out: the claim is false there) must FAIL.
+    PASS if 1 is inside the 95% t-interval (:func:`f_factor_fit`) and 0 (no factor) and 2
+    (squared factor) outside; FAIL if 1 is outside; INCONCLUSIVE otherwise. Calibrated on
+    rows simulated from the check's own noise under exponents 1 (power) and 0, 0.5, 1.5, 2
+    (false PASS). Negative control: rows simulated under ``P* ~ v m^3 (1-f)`` (another f
+    dependence; issue 17 replaced the transform of the claim's own statistic) must FAIL.
     """
 
+    #: Simulated grids per law (``None``: ``N_SIM`` of the grid).
+    n_sim: int | None = None
     name = "theorem_one_minus_f"
     claim = ("The concentration term of the theorem carries a factor 1/(1-f), f = m/v: at "
              "fixed m, P*/(v m^3) grows as 1/(1-f).")
@@ -206,40 +270,67 @@ class OneMinusFCheck:
     def cells(self, grid: GridName) -> list[SweepCell]:
         return f_factor_cells(grid)
 
-    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+    def simulation(self, rows: Sequence[Mapping[str, Any]], grid: GridName,
+                   ) -> tuple[list[ThresholdPoint], Callable[[Sequence[ThresholdPoint]], str]]:
+        """The check's threshold points (separated grammars) and its rule."""
         sel = [r for r in rows if r["method"] == "latent" and r["m"] == F_FACTOR_M
                and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
-        pts: dict[int, list[float]] = {}
-        ctrl: dict[int, list[float]] = {}
-        excluded = 0
-        missing = 0
-        for t in cell_thresholds(sel, target=TARGET):
-            v = int(t["v"])
-            if not has_positive_margins(v, F_FACTOR_M, F_FACTOR_L, int(t["grammar_seed"])):
-                excluded += 1
-                continue
-            if not math.isfinite(t["P_star"]):
-                missing += 1
-                continue
-            y = math.log(t["P_star"] / (v * F_FACTOR_M**3))
-            pts.setdefault(v, []).append(y)
-            ctrl.setdefault(v, []).append(y + math.log(1 - F_FACTOR_M / v))
-        slope, lo, hi = f_factor_slope(pts, BOOTSTRAP_SEED)
-        verdict = f_factor_verdict(slope, lo, hi) if missing == 0 else Verdict.INCONCLUSIVE
-        cs, clo, chi = f_factor_slope(ctrl, BOOTSTRAP_SEED)
+        pts = [p for p in threshold_points(sel, "latent", target=TARGET)
+               if has_positive_margins(p.v, p.m, p.L, p.grammar_seed)]
+        return pts, _f_rule
+
+    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+        pts, rule = self.simulation(rows, grid)
+        sel = [r for r in rows if r["method"] == "latent" and r["m"] == F_FACTOR_M
+               and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
+        excluded = sum(not has_positive_margins(int(t["v"]), F_FACTOR_M, F_FACTOR_L,
+                                                int(t["grammar_seed"]))
+                       for t in cell_thresholds(sel, target=TARGET))
+        slope, lo, hi = f_factor_fit(pts)
+        verdict = f_factor_verdict(slope, lo, hi)
+        by_v: dict[int, list[float]] = {}
+        for p in pts:
+            if not p.censored:
+                by_v.setdefault(p.v, []).append(math.log(p.P_star / (p.v * p.m**3)))
+        power: Power | None = None
+        reason: str | None = "no threshold rows"
+        calib: dict[str, Any] = {}
+        control = NegativeControl("no rows to simulate", Verdict.INCONCLUSIVE)
+        if pts:
+            noise = fit_noise_model(pts)
+            cal = calibrate(rule, pts, _f_law(F_EXPONENT),
+                            {name: _f_law(e) for e, name in F_ALTERNATIVES.items()},
+                            noise=noise, n_sim=self.n_sim or N_SIM[grid],
+                            seed=CALIBRATION_SEED)
+            power, reason, calib = (Power(cal.power, tuple(cal.false_pass.items()),
+                                          cal.n_sim), None, cal.to_dict())
+            # Control: rows whose thresholds follow another f dependence, (1-f)^+1, with
+            # this check's own noise, configurations and P grids, through the same rule.
+            ctrl_pts = simulate_points(pts, _f_law(F_CONTROL_EXPONENT), noise,
+                                       check_random_state(CALIBRATION_SEED, 1))
+            cs, clo, chi = f_factor_fit(ctrl_pts)
+            control = NegativeControl(
+                "the same rule on rows simulated (this check's noise model, configurations "
+                "and P grids) from P* ~ v m^3 (1-f), another f dependence",
+                f_factor_verdict(cs, clo, chi), {"slope": cs, "interval_95": [clo, chi]})
         return CheckResult(
             self.name, self.claim, self.source,
             prediction="slope of log(P*/(v m^3)) on log(1/(1-f)) = 1 (m = 4, L = 3)",
             measured={"slope": slope, "interval_95": [lo, hi],
                       "P_star_over_vm3_by_v": {str(v): float(np.exp(np.mean(y)))
-                                               for v, y in sorted(pts.items())},
-                      "excluded_zero_margin": excluded, "not_reached": missing},
+                                               for v, y in sorted(by_v.items())},
+                      "excluded_zero_margin": excluded,
+                      "not_reached": sum(p.censored for p in pts)},
             predicted={"slope": F_EXPONENT},
-            tolerance="1 inside the bootstrap 95% interval, 0 outside (fixed before the run)",
+            tolerance="1 inside the 95% t-interval (means over seeds per v, censored runs "
+                      "as intervals), 0 and 2 outside (fixed before the run)",
             verdict=verdict,
             alternatives=(Alternative("no 1/(1-f) factor (slope 0)",
-                                      not lo <= F_COMPETITOR <= hi, F_COMPETITOR),),
-            negative_control=NegativeControl(
-                "the same test on P* (1-f) / (v m^3), the factor divided out",
-                f_factor_verdict(cs, clo, chi), {"slope": cs, "interval_95": [clo, chi]}),
+                                      not lo <= F_COMPETITOR <= hi, F_COMPETITOR),
+                          Alternative("1/(1-f)^2 (slope 2)",
+                                      not lo <= F_COMPETITOR_SQUARED <= hi,
+                                      F_COMPETITOR_SQUARED)),
+            negative_control=control,
+            power=power, power_reason=reason,
+            details={"calibration": calib},
         )

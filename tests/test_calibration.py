@@ -1,0 +1,310 @@
+"""Calibration of verdicts: safe laws, honest intervals, censored thresholds as interval data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from proofs_checks._framework import Verdict
+from proofs_checks.depth_scaling import (
+    LAW_OF,
+    near_alternatives,
+    scaling_rule,
+)
+from proofs_checks.simulate import simulate_check
+from rhm_theory.sweeps.calibration import (
+    NoiseModel,
+    calibrate,
+    fit_noise_model,
+    parse_law,
+    simulate_points,
+    verdict_counts,
+)
+from rhm_theory.sweeps.collapse import (
+    ThresholdPoint,
+    config_intervals,
+    interval_regression,
+    loglinear_fit,
+)
+
+#: The quick grid's ILC configurations (v, m) and depths, three grammar seeds.
+QUICK_VMS = ((8, 2), (16, 2), (32, 2), (12, 3), (16, 4))
+QUICK_LS = range(3, 9)
+
+
+def _points(law: str, rng: np.random.Generator, *, sigma: float = 0.45, tau: float = 0.1,
+            seeds: int = 3, lo: float = -1.0, hi: float = 5.0, K: float = 10.0,
+            ) -> list[ThresholdPoint]:
+    """Thresholds following ``law`` with config and seed scatter, on a v m^3 P grid."""
+    f = parse_law(law)
+    pts = []
+    for v, m in QUICK_VMS:
+        for L in QUICK_LS:
+            u = rng.normal(0, tau)
+            for sd in range(seeds):
+                y = math.log(K * f(v, m, L)) + u + rng.normal(0, sigma)
+                sc = v * m**3
+                pts.append(ThresholdPoint(v, m, 2, L, 0, sd, math.exp(y), sc * 2**lo,
+                                          sc * 2**hi))
+    return [p if math.log(p.P_star) <= math.log(p.P_max) else
+            ThresholdPoint(p.v, p.m, p.s, p.L, 0, p.grammar_seed, math.nan, p.P_min, p.P_max)
+            for p in pts]
+
+
+# ---------------------------------------------------------------- the law parser
+
+
+def test_parse_law_evaluates_arithmetic_in_the_five_names() -> None:
+    assert parse_law("v*m**3*1.5**L")(16, 2, 4) == pytest.approx(16 * 8 * 1.5**4)
+    assert parse_law("v*m**3/s**(L-l)")(8, 2, 5, 2, 2) == pytest.approx(8 * 8 / 8)
+    assert parse_law("-(-v) + 2*m - L/2")(3, 2, 4) == pytest.approx(3 + 4 - 2)
+
+
+@pytest.mark.parametrize("bad", [
+    "__import__('os').system('true')", "v.real", "(lambda: 1)()", "x*v", "'a'",
+    "True*v", "v if m else L", "[v]", "v; m", "", "v" + "+v" * 200, "v m",
+])
+def test_parse_law_rejects_everything_but_arithmetic(bad: str) -> None:
+    with pytest.raises(ValueError, match="law"):
+        parse_law(bad)
+
+
+def test_law_log_scale_needs_a_positive_value() -> None:
+    p = ThresholdPoint(8, 2, 2, 3, 0, 0, 100.0)
+    assert parse_law("v*m**3").log_scale(p) == pytest.approx(math.log(64))
+    with pytest.raises(ValueError, match="positive"):
+        parse_law("m - v").log_scale(p)
+
+
+# ---------------------------------------------------------------- honest intervals
+
+
+def test_loglinear_fit_intervals_cover_the_truth_at_least_93_percent() -> None:
+    """Nominal 95% intervals of a, b, d on simulated quick-grid thresholds (seed scatter
+    0.45 and configuration scatter 0.15, three seeds) cover the true exponents in >= 93%
+    of 400 runs (binomial sd at 0.95: 0.011)."""
+    rng = np.random.default_rng(17)
+    hits = {"a": 0, "b": 0, "d": 0}
+    n = 400
+    truth = {"a": 1.0, "b": 3.0, "d": math.log(1.1)}
+    for _ in range(n):
+        pts = _points("v*m**3*1.1**L", rng, tau=0.15, hi=12.0)
+        fit = loglinear_fit(pts)
+        for k in hits:
+            hits[k] += fit.contains(k, truth[k])
+    rates = {k: h / n for k, h in hits.items()}
+    assert all(r >= 0.93 for r in rates.values()), rates
+
+
+def test_seed_only_noise_is_also_covered() -> None:
+    rng = np.random.default_rng(3)
+    n, hit = 300, 0
+    for _ in range(n):
+        fit = loglinear_fit(_points("v*m**3", rng, tau=0.0, hi=12.0), offset="v m^3")
+        hit += fit.contains("b", 0.0)
+    assert hit / n >= 0.93
+
+
+# ---------------------------------------------------------------- censored thresholds
+
+
+def test_censored_thresholds_are_intervals_not_points() -> None:
+    nan = math.nan
+    above = ThresholdPoint(8, 2, 2, 3, 0, 0, nan, 10.0, 1000.0)
+    below = ThresholdPoint(8, 2, 2, 3, 0, 1, 10.0, 10.0, 1000.0)
+    inside = ThresholdPoint(8, 2, 2, 3, 0, 2, 50.0, 10.0, 1000.0)
+    assert above.log_interval == (math.log(1000.0), math.inf) and above.censored
+    assert below.log_interval == (-math.inf, math.log(10.0)) and below.censored
+    assert inside.log_interval == (math.log(50.0),) * 2 and not inside.censored
+    _, lo, hi, n = config_intervals([above, inside])
+    assert n == 2 and lo[0] == pytest.approx((math.log(1000) + math.log(50)) / 2)
+    assert hi[0] == math.inf
+
+
+def test_censored_rows_move_the_fit_the_way_interval_data_should() -> None:
+    """Thresholds growing as 1.5^L, the deep ones beyond the grid: dropping them (the old
+    rule) flattens the depth slope; as half-lines above P_max they keep it near the truth;
+    and a weaker bound (a lower P_max) pulls the estimate down, never up."""
+    rng = np.random.default_rng(5)
+    d_true = math.log(1.5)
+    pts = _points("v*m**3*1.5**L", rng, tau=0.05, sigma=0.2, hi=4.0, K=1.0)
+    n_cens = sum(p.censored for p in pts)
+    assert 10 < n_cens < len(pts) / 2
+    interval = loglinear_fit(pts)
+    dropped = loglinear_fit([p for p in pts if not p.censored])
+    assert abs(interval.coef["d"] - d_true) < abs(dropped.coef["d"] - d_true)
+    assert dropped.coef["d"] < interval.coef["d"]
+    assert interval.contains("d", d_true)
+    assert interval.n_censored_configs > 0
+    weaker = [ThresholdPoint(p.v, p.m, p.s, p.L, 0, p.grammar_seed, p.P_star, p.P_min,
+                             p.P_max / 4 if p.censored else p.P_max) for p in pts]
+    assert loglinear_fit(weaker).coef["d"] < interval.coef["d"]
+
+
+def test_interval_regression_without_censoring_is_least_squares() -> None:
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(20), rng.normal(size=20)])
+    y = X @ np.array([1.0, 2.0]) + rng.normal(0, 0.3, 20)
+    beta, se, sd, df = interval_regression(X, y, y)
+    np.testing.assert_allclose(beta, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-12)
+    assert df == 18 and sd > 0 and np.all(se > 0)
+    # A right-censored row's likelihood pulls its fitted value above the bound.
+    lo, hi = y.copy(), y.copy()
+    hi[0] = math.inf
+    lo[0] = y[0] + 5.0
+    b2, *_ = interval_regression(X, lo, hi)
+    assert (X[0] @ b2) > (X[0] @ beta)
+
+
+# ---------------------------------------------------------------- simulation
+
+
+def test_simulated_points_keep_configs_and_are_censored_by_the_real_grid() -> None:
+    rng = np.random.default_rng(1)
+    real = _points("v*m**3", rng)
+    noise = NoiseModel(sigma_seed=0.3, tau_config=0.1, n_configs=0, n_runs=0)
+    far = parse_law("v*m**(L+1)")
+    sim = simulate_points(real, far.log_scale, noise, np.random.default_rng(2))
+    assert [(p.config, p.grammar_seed, p.P_min, p.P_max) for p in sim] == \
+        [(p.config, p.grammar_seed, p.P_min, p.P_max) for p in real]
+    assert any(math.isnan(p.P_star) for p in sim)  # deep trees beyond P_max
+    assert any(p.P_star == p.P_min for p in sim)  # shallow ones past P_min
+    for p in sim:
+        assert math.isnan(p.P_star) or p.P_min <= p.P_star <= p.P_max
+
+
+def test_noise_model_recovers_the_seed_scatter() -> None:
+    rng = np.random.default_rng(4)
+    noise = fit_noise_model(_points("v*m**3", rng, sigma=0.4, tau=0.0, seeds=6, hi=12))
+    assert noise.sigma_seed == pytest.approx(0.4, rel=0.15)
+    assert noise.tau_config < 0.2
+
+
+def test_verdict_counts_are_reproducible_and_calibrate_reports_rates() -> None:
+    rng = np.random.default_rng(6)
+    pts = _points("v*m**3", rng)
+
+    def rule(p: list[ThresholdPoint]) -> str:
+        fit = loglinear_fit(p, offset="v m^3")
+        return "PASS" if fit.contains("d", 0.0) else "FAIL"
+
+    law = parse_law("v*m**3")
+    a = verdict_counts(rule, pts, law.log_scale, n_sim=20, seed=3)
+    assert a == verdict_counts(rule, pts, law.log_scale, n_sim=20, seed=3)
+    assert sum(a.values()) == 20
+    cal = calibrate(rule, pts, law, {"1.5^L": parse_law("v*m**3*1.5**L")}, n_sim=20)
+    assert cal.power >= 0.8 and cal.false_pass["1.5^L"] <= 0.05
+
+
+# ---------------------------------------------------------------- the scaling rule
+
+
+def test_scaling_rule_power_and_false_pass_on_a_quick_like_grid() -> None:
+    """The ILC rule on simulated quick-grid rows: PASS under v m^3 in >= 70% of grids,
+    under v m^3 1.5^L and v m^(L+1) in <= 5% (those rows FAIL rather than vanish into
+    censoring)."""
+    rng = np.random.default_rng(8)
+    pts = _points("v*m**3", rng, tau=0.05)
+    far = ("v m^(L+1)", "v m^2", "v m^4", "v m^5", "v m^L")
+
+    def rule(p: list[ThresholdPoint]) -> str:
+        return scaling_rule(p, "v m^3", far, False)[0].value
+
+    claim = verdict_counts(rule, pts, parse_law("v*m**3").log_scale, n_sim=60)
+    depth = verdict_counts(rule, pts, parse_law("v*m**3*1.5**L").log_scale, n_sim=60)
+    token = verdict_counts(rule, pts, parse_law("v*m**(L+1)").log_scale, n_sim=30)
+    assert claim.get("PASS", 0) >= 0.7 * 60, claim
+    assert depth.get("PASS", 0) <= 3, depth
+    assert token.get("FAIL", 0) == 30, token
+
+
+def test_near_alternatives_bracket_every_axis() -> None:
+    alts = near_alternatives("v m^3", per_level=True)
+    p = ThresholdPoint(16, 2, 2, 5, 2, 0, 1.0)
+    vals = {n: parse_law(e).log_scale(p) - math.log(16 * 8) for n, e in alts.items()}
+    assert vals["v m^3 / v"] == pytest.approx(-math.log(16))
+    assert vals["v m^3 x m^0.5"] == pytest.approx(0.5 * math.log(2))
+    assert vals["v m^3 x 1.5^L"] == pytest.approx(5 * math.log(1.5))
+    assert vals["v m^3 x 1.2^l"] == pytest.approx(2 * math.log(1.2))
+    assert all(parse_law(e) for e in LAW_OF.values())
+
+
+def test_simulate_check_json_shape_and_validation() -> None:
+    rng = np.random.default_rng(9)
+    pts = _points("v*m**3", rng)
+
+    class Fake:
+        name, claim, source = "fake", "c", "s"
+
+        def cells(self, grid: str) -> list[object]:
+            return []
+
+        def evaluate(self, rows: object, grid: str) -> None:
+            raise AssertionError
+
+        def simulation(self, rows: object, grid: str) -> tuple[list[ThresholdPoint], object]:
+            return pts, lambda p: "PASS"
+
+    doc = simulate_check("fake", "v*m**3", n_sim=5, out_dir=None, checks=[Fake()])  # type: ignore[list-item]
+    assert doc["check"] == "fake" and doc["law"] == "v*m**3" and doc["n_sim"] == 5
+    assert doc["verdicts"] == {"PASS": 5}
+    with pytest.raises(ValueError, match="law"):
+        simulate_check("fake", "open('x')", n_sim=5, out_dir=None, checks=[Fake()])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="check must be one of"):
+        simulate_check("nope", "v", n_sim=5, out_dir=None, checks=[Fake()])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------- the other calibrated checks
+
+
+def test_one_minus_f_rule_and_its_control_data() -> None:
+    """Thresholds following v m^3/(1-f) with small scatter: 1 inside, 0 and 2 outside
+    (PASS); rows from another f dependence, v m^3 (1-f), through the same rule: FAIL."""
+    from proofs_checks.theorem_bound import F_FACTOR_VS, _f_law, f_factor_fit, f_factor_verdict
+
+    rng = np.random.default_rng(11)
+
+    def pts(exponent: float) -> list[ThresholdPoint]:
+        law = _f_law(exponent)
+        out = []
+        for v in F_FACTOR_VS:
+            for sd in range(3):
+                p = ThresholdPoint(v, 4, 2, 3, 0, sd, 1.0, 1.0, 1e12)
+                y = math.log(10.0) + law(p) + rng.normal(0, 0.05)
+                out.append(ThresholdPoint(v, 4, 2, 3, 0, sd, math.exp(y), 1.0, 1e12))
+        return out
+
+    assert f_factor_verdict(*f_factor_fit(pts(1.0))) is Verdict.PASS
+    assert f_factor_verdict(*f_factor_fit(pts(-1.0))) is Verdict.FAIL
+    assert f_factor_verdict(*f_factor_fit(pts(0.0))) is Verdict.FAIL
+
+
+def test_finite_size_rule_needs_to_beat_the_naive_constant() -> None:
+    """Thresholds that follow a grammar-specific prediction (grammars differing by up to
+    4x at fixed (v, m, L)): the prediction beats K v m^k; the nearest wrong prediction
+    (another grammar's) does not and FAILs; rows following K v m^3 exactly cannot PASS."""
+    from proofs_checks.finite_size import prediction_rule
+
+    rng = np.random.default_rng(12)
+    gram = {(v, m, L, sd): rng.uniform(-0.7, 0.7)
+            for v, m in QUICK_VMS for L in QUICK_LS for sd in range(3)}
+
+    def log_pred(p: ThresholdPoint) -> float:
+        return math.log(10 * p.v * p.m**3) + gram[(p.v, p.m, p.L, p.grammar_seed)]
+
+    def other(p: ThresholdPoint) -> float:
+        return math.log(10 * p.v * p.m**3) + gram[(p.v, p.m, p.L, (p.grammar_seed + 1) % 3)]
+
+    pts = []
+    for (v, m, L, sd), _ in gram.items():
+        base = ThresholdPoint(v, m, 2, L, 0, sd, 1.0, 1.0, 1e15)
+        y = log_pred(base) + rng.normal(0, 0.1)
+        pts.append(ThresholdPoint(v, m, 2, L, 0, sd, math.exp(y), 1.0, 1e15))
+    assert prediction_rule(pts, log_pred)[0] is Verdict.PASS
+    assert prediction_rule(pts, other)[0] is Verdict.FAIL
+    flat = [ThresholdPoint(p.v, p.m, 2, p.L, 0, p.grammar_seed,
+                           10 * p.v * p.m**3 * math.exp(rng.normal(0, 0.1)), 1.0, 1e15)
+            for p in pts]
+    assert prediction_rule(flat, log_pred)[0] is not Verdict.PASS
