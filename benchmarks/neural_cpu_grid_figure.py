@@ -5,7 +5,7 @@ the level-``(L-1)`` curve (SLC: code recovery; masked LM: linear probe) against 
 every depth and grammar seed, with the criterion; prints the same numbers as a Markdown
 table. Usage::
 
-    python benchmarks/neural_cpu_grid_figure.py DIR [--png docs/figures/neural_cpu_grid.png]
+    python benchmarks/neural_cpu_grid_figure.py DIR [--png docs/figures/neural/neural_cpu_grid.png]
 """
 
 from __future__ import annotations

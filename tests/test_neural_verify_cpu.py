@@ -169,22 +169,19 @@ def test_plan_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["neural", "plan", "--device", "cuda", "--budget-hours", "0.01"]) == 2
 
 
-def test_mask_threshold_hook_reaches_the_masked_prediction_reference() -> None:
+def test_mask_threshold_reaches_the_masked_prediction_reference() -> None:
+    from rhm_theory.inference import inference_threshold
     from rhm_theory.model.spec import GrammarSpec
-    from rhm_theory.neural.experiments import (
-        EvalConfig,
-        bayes_references,
-        build_model,
-        register_mask_threshold,
-    )
+    from rhm_theory.neural.experiments import EvalConfig, bayes_references, build_model
 
     params = RHMParams(8, 2, 2, 3)
     grammar = GrammarSpec(params, "random", 0).build()
     model = build_model("mlm", params, Data2VecConfig(depth=1, width=8, heads=2, top_k=1), "cpu", 0)
-    ecfg = EvalConfig(n_probe_test=16)
-    assert math.isnan(bayes_references(grammar, model, ecfg)["mask_threshold"])
-    register_mask_threshold(lambda g, frac, level: 0.1 * g.params.m + level)
-    try:
-        assert bayes_references(grammar, model, ecfg)["mask_threshold"] == pytest.approx(0.2)
-    finally:
-        register_mask_threshold(None)
+    off = bayes_references(grammar, model, EvalConfig(n_probe_test=16))
+    assert math.isnan(off["mask_threshold"])
+    ref = bayes_references(grammar, model, EvalConfig(n_probe_test=16, mask_threshold=True))
+    if ref["block_level"] == 0:  # token masks: density evolution's eps_c of this grammar
+        th = inference_threshold(grammar, "mask", tol=0.02, confirm=False)
+        assert ref["mask_threshold"] == th.eps_c
+    else:  # block masks: density evolution erases single leaves, so no threshold
+        assert math.isnan(ref["mask_threshold"])

@@ -203,17 +203,9 @@ def _run(method: str, args: argparse.Namespace) -> int:
         print(f"rhm-theory {method}: error: {exc}", file=sys.stderr)
         return 2
     from rhm_theory.model.params import RHMParams
-    from rhm_theory.neural.experiments import (
-        EvalConfig,
-        density_evolution_mask_threshold,
-        register_mask_threshold,
-        run_neural,
-        scaling_experiment,
-    )
+    from rhm_theory.neural.experiments import EvalConfig, run_neural, scaling_experiment
     from rhm_theory.neural.training import TrainConfig, resolve_device
 
-    # The masked LM's rows report the mask channel's inference threshold next to its accuracy.
-    register_mask_threshold(density_evolution_mask_threshold)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -246,6 +238,7 @@ def _run(method: str, args: argparse.Namespace) -> int:
             eval_config=EvalConfig(
                 n_probe_train=args.probe_train, n_probe_test=args.probe_test,
                 probe_steps=args.probe_steps, pool=args.pool,
+                mask_threshold=True,  # the masked LM's eps_c beside its accuracy
             ),
             eval_at=args.eval_at,
             checkpoint=args.checkpoint,

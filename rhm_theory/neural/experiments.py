@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -53,7 +54,6 @@ __all__ = [
     "model_config_from_dict",
     "probe_split",
     "probe_thresholds",
-    "register_mask_threshold",
     "run_neural",
     "scaling_experiment",
     "scaling_grid",
@@ -89,6 +89,10 @@ class EvalConfig:
         Strings used for the synonymic sensitivity.
     seed : int
         Seed of the probe data (kept apart from the training data seeds).
+    mask_threshold : bool
+        Report the mask channel's inference threshold ``eps_c`` (density evolution, see
+        :func:`density_evolution_mask_threshold`) next to the masked-token accuracy; a few
+        CPU seconds per grammar, so off by default (the ``neural`` commands turn it on).
     """
 
     n_probe_train: int = 1024
@@ -98,6 +102,7 @@ class EvalConfig:
     root_pool: str | None = None
     n_sensitivity: int = 1024
     seed: int = 10_007
+    mask_threshold: bool = False
 
 
 @dataclass
@@ -225,27 +230,10 @@ def bayes_references(grammar: Grammar, model: SSLModel, config: EvalConfig) -> d
                    bayes_masked_accuracy=bayes_masked_token_baseline(
                        grammar, config.n_probe_test, config.seed, blocks[0],
                        block_level=blocks[1]).accuracy)
-        if _MASK_THRESHOLD[0] is not None:
-            out["mask_threshold"] = float(_MASK_THRESHOLD[0](grammar, blocks[0], blocks[1]))
+        if config.mask_threshold:
+            out["mask_threshold"] = density_evolution_mask_threshold(grammar, blocks[0],
+                                                                     blocks[1])
     return out
-
-
-#: The registered BP threshold of the mask channel (see :func:`register_mask_threshold`).
-_MASK_THRESHOLD: list[Callable[[Grammar, float, int], float] | None] = [None]
-
-
-def register_mask_threshold(fn: Callable[[Grammar, float, int], float] | None) -> None:
-    """Report the mask channel's BP threshold ``eps_c`` next to the masked-token accuracy.
-
-    ``fn(grammar, mask_frac, block_level)`` returns the masked fraction above which belief
-    propagation can no longer reconstruct the masked blocks (the ``rhm-theory`` neural
-    commands register :func:`density_evolution_mask_threshold`);
-    :func:`bayes_references` then fills ``mask_threshold`` (NaN while none is registered)
-    and :func:`evaluate` copies it to the masked LM's ``masked_prediction`` row, next to
-    ``mask_frac`` and ``bayes_masked_accuracy``. ``None`` unregisters. This module
-    imports no threshold code itself (the hook keeps torch-free inference code apart).
-    """
-    _MASK_THRESHOLD[0] = fn
 
 
 def density_evolution_mask_threshold(grammar: Grammar, mask_frac: float,
@@ -258,15 +246,15 @@ def density_evolution_mask_threshold(grammar: Grammar, mask_frac: float,
     """
     if block_level != 0 or grammar.params.n_c != grammar.params.v:
         return math.nan
-    key = hash(grammar)
-    if key not in _DE_CACHE:
-        from rhm_theory.inference import mask_threshold_context
-
-        _DE_CACHE[key] = float(mask_threshold_context(grammar, mask_frac, tol=0.02)["eps_c"])
-    return _DE_CACHE[key]
+    return _mask_eps_c(grammar)
 
 
-_DE_CACHE: dict[int, float] = {}
+@functools.lru_cache(maxsize=8)
+def _mask_eps_c(grammar: Grammar) -> float:
+    # eps_c is the grammar's (the mask fraction only places a run against it).
+    from rhm_theory.inference import inference_threshold
+
+    return float(inference_threshold(grammar, "mask", tol=0.02, confirm=False).eps_c)
 
 
 def evaluate(

@@ -95,7 +95,7 @@ DEFAULT_LAWS: tuple[str, ...] = tuple(LAWS)
 def law_scale(name: str, v: int, m: int, s: int, L: int) -> float:
     """The scale of law ``name`` (a key of :data:`LAWS`) at ``(v, m, s, L)``.
 
-    >>> law_scale("v m^3 1.5^L", 8, 2, 2, 2)
+    >>> round(law_scale("v m^3 1.5^L", 8, 2, 2, 2), 9)
     144.0
     """
     check_choice("law", name, tuple(LAWS))
