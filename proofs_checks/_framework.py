@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Protocol
 
+from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
@@ -87,12 +88,6 @@ class NegativeControl:
                 "failed_as_expected": self.failed_as_expected, "measured": dict(self.measured)}
 
 
-#: A PASS needs the check's rule to PASS at least this often on rows simulated under the
-#: claim (docs/theory.md section 10): below it, the grid cannot be trusted to confirm the claim.
-POWER_MIN = 0.8
-#: ... and to PASS at most this often on rows simulated under each registered alternative
-#: (the nominal level of a 95% rule).
-FALSE_PASS_MAX = 0.05
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ from rhm_theory.sweeps.collapse import ThresholdPoint, config_intervals, logline
 from rhm_theory.validation import check_int, check_random_state, check_seed
 
 __all__ = [
+    "FALSE_PASS_MAX",
     "LAW_NAMES",
+    "POWER_MIN",
     "Calibration",
     "Law",
     "NoiseModel",
@@ -69,6 +71,14 @@ _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a ** b,
 }
+
+
+#: A PASS needs its rule to PASS at least this often on rows simulated under the claim
+#: (docs/theory.md section 10): below it, the grid cannot be trusted to confirm the claim.
+POWER_MIN = 0.8
+#: ... and at most this often on rows simulated under each registered alternative (the
+#: nominal level of a 95% rule).
+FALSE_PASS_MAX = 0.05
 
 
 def _check_node(node: ast.AST) -> None:

@@ -43,6 +43,8 @@ from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice, check_float, check_int, check_seed
 
 __all__ = [
+    "CALIBRATION_BOOTSTRAP",
+    "CALIBRATION_N_SIM",
     "DEFAULT_LAWS",
     "DEFAULT_TARGET",
     "GRIDS",
@@ -90,6 +92,13 @@ LAWS: dict[str, Rescaling] = {r.name: r for r in (
     _law("v m^3.5", 1, 3.5),
 )}
 DEFAULT_LAWS: tuple[str, ...] = tuple(LAWS)
+
+#: Simulated grids per law that calibrate a "follows" verdict (:func:`compare_laws`): with
+#: 60 grids a false-PASS rate of 0.05 is 3 passes, and the nine laws cost about 1,000 cheap
+#: comparisons.
+CALIBRATION_N_SIM = 60
+#: Bootstrap resamples of each simulated comparison (the real rows use ``N_BOOTSTRAP``).
+CALIBRATION_BOOTSTRAP = 200
 
 
 def law_scale(name: str, v: int, m: int, s: int, L: int) -> float:
@@ -551,7 +560,9 @@ class LawComparison:
     n_censored: int
     n_configs: int
     reason: str
-    method: str = "seed bootstrap, censored runs counted not fitted (uncalibrated)"
+    power: Mapping[str, Any] | None = None
+    method: str = ("seed bootstrap, censored runs counted not fitted; a 'follows' verdict "
+                   "calibrated on simulated rows")
 
     @property
     def follows(self) -> str | None:
@@ -585,7 +596,8 @@ class LawComparison:
                 "fit": {k: {"estimate": e, "low": lo, "high": hi}
                         for k, (e, lo, hi) in self.fit.items()},
                 "n_runs": self.n_runs, "n_censored": self.n_censored,
-                "n_configs": self.n_configs, "reason": self.reason, "method": self.method}
+                "n_configs": self.n_configs, "reason": self.reason, "method": self.method,
+                "power": None if self.power is None else dict(self.power)}
 
 
 def compare_laws(
@@ -594,6 +606,7 @@ def compare_laws(
     *,
     seed: int = 0,
     n_bootstrap: int = N_BOOTSTRAP,
+    n_sim: int = CALIBRATION_N_SIM,
 ) -> LawComparison:
     """Fit ``log P* = c + a log v + b log m + d L`` and compare the laws on the same runs.
 
@@ -612,13 +625,17 @@ def compare_laws(
         Keys of :data:`LAWS` (at least two).
     seed, n_bootstrap : int
         Bootstrap generator seed and resamples.
+    n_sim : int
+        Simulated grids per law calibrating a "follows" verdict (0: no calibration). A
+        "follows" whose power is below 0.8, or that some other law's simulated rows reach
+        more than 5% of the time, is reported as "best" with the reason.
 
     Examples
     --------
     >>> ths = [Threshold(v, m, 2, L, sd, 9.0 * v * m**3 * (1 + 0.05 * sd), 0, 0, "crossed",
     ...                  1.0, 1) for v, m in ((8, 2), (16, 2), (12, 3)) for L in (3, 4, 5)
     ...        for sd in (0, 1, 2)]
-    >>> cmp = compare_laws(ths, n_bootstrap=200)
+    >>> cmp = compare_laws(ths, n_bootstrap=200, n_sim=0)
     >>> cmp.best, round(cmp.fit["b"][0], 6), "v m^(L+1)" in cmp.rejects
     ('v m^3', 3.0, True)
     """
@@ -626,18 +643,40 @@ def compare_laws(
     if len(names) < 2 or len(set(names)) != len(names):
         raise ValueError(f"laws must hold at least two distinct names, got {list(laws)}")
     seed = check_seed("seed", seed)
+    n_sim = check_int("n_sim", n_sim, minimum=0)
     pts = [ThresholdPoint(t.v, t.m, t.s, t.L, 0, t.grammar_seed,
                           t.P_star if t.status == "crossed" else math.nan) for t in thresholds]
     fit = loglinear_fit(pts, seed=seed, n_bootstrap=n_bootstrap)
     fit_t = {k: (fit.coef[k], fit.low[k], fit.high[k]) for k in ("c", "a", "b", "d")}
     n_cens = sum(t.status != "crossed" for t in thresholds)
+    verdicts, best, comp, reason = _decide(pts, names, n_cens, len(thresholds), seed,
+                                           n_bootstrap)
+    power: dict[str, Any] | None = None
+    followed = next((lv.name for lv in verdicts if lv.verdict == "follows"), None)
+    if followed is not None and n_sim > 0:
+        power = _calibrate_follows(pts, names, followed, n_cens, len(thresholds), seed,
+                                   n_sim)
+        if not power["calibrated"]:
+            # A "follows" the calibration cannot back is only "best" (docs/theory.md §10).
+            verdicts = [LawVerdict(lv.name, "best", lv.score, lv.win_fraction,
+                                   lv.worse_than_best_fraction, lv.aliased_with_best)
+                        if lv.name == followed else lv for lv in verdicts]
+            reason = f"'follows {followed}' withheld: {power['reason']}"
+    return LawComparison(tuple(verdicts), best, fit_t, comp.n_runs, n_cens, comp.n_configs,
+                         reason or "decided on the uncensored curves", power=power)
+
+
+def _decide(
+    pts: Sequence[ThresholdPoint], names: Sequence[str], n_cens: int, total: int, seed: int,
+    n_bootstrap: int,
+) -> tuple[list[LawVerdict], str | None, Any, str]:
+    # The seed-bootstrap decision: best law by collapse score, then each law against it.
     with _registered(names):
         first = compare_rescalings(pts, names[0], names[1:], seed=seed, n_bootstrap=n_bootstrap)
         scored = {n: s for n, s in first.scores.items() if math.isfinite(s)}
         best = min(scored, key=lambda n: (scored[n], names.index(n))) if scored else None
         comp = (compare_rescalings(pts, best, [n for n in names if n != best], seed=seed,
                                    n_bootstrap=n_bootstrap) if best is not None else first)
-    total = len(thresholds)
     reason = ""
     if comp.n_configs < MIN_CONFIGS:
         reason = (f"{comp.n_configs} configuration(s) with a threshold, fewer than "
@@ -661,8 +700,44 @@ def compare_laws(
             verdict = "rejected" if comp.rejected(n) else "not excluded"
         verdicts.append(LawVerdict(n, verdict, float(score), float(win), float(worse),
                                    aliased))
-    return LawComparison(tuple(verdicts), best, fit_t, comp.n_runs, n_cens, comp.n_configs,
-                         reason or "decided on the uncensored curves")
+    return verdicts, best, comp, reason
+
+
+def _calibrate_follows(
+    pts: Sequence[ThresholdPoint], names: Sequence[str], followed: str, n_cens: int,
+    total: int, seed: int, n_sim: int,
+) -> dict[str, Any]:
+    """Power and false-PASS rates of the "follows" decision (docs/theory.md section 10).
+
+    Rows are simulated from the noise model fitted to ``pts``
+    (:func:`rhm_theory.sweeps.calibration.calibrate`) under the followed law and under each
+    other law; the unchanged decision (with :data:`CALIBRATION_BOOTSTRAP` resamples) counts
+    as PASS when it says "follows" the same law. Calibrated: power >= ``POWER_MIN`` and
+    every false-PASS rate <= ``FALSE_PASS_MAX``.
+    """
+    from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, calibrate
+
+    def scale(name: str) -> Any:
+        return lambda p: math.log(law_scale(name, p.v, p.m, p.s, p.L))
+
+    def rule(sim: Sequence[ThresholdPoint]) -> str:
+        verdicts = _decide(sim, names, n_cens, total, seed, CALIBRATION_BOOTSTRAP)[0]
+        return "PASS" if any(lv.name == followed and lv.verdict == "follows"
+                             for lv in verdicts) else "FAIL"
+
+    cal = calibrate(rule, list(pts), scale(followed),
+                    {n: scale(n) for n in names if n != followed}, n_sim=n_sim, seed=seed)
+    worst = max(cal.false_pass.items(), key=lambda kv: kv[1]) if cal.false_pass else None
+    ok = cal.power >= POWER_MIN and all(fp <= FALSE_PASS_MAX for fp in cal.false_pass.values())
+    if cal.power < POWER_MIN:
+        why = f"power {cal.power:.2f} < {POWER_MIN} on rows simulated under {followed}"
+    elif worst is not None and worst[1] > FALSE_PASS_MAX:
+        why = f"cannot exclude {worst[0]} (false-PASS {worst[1]:.2f} > {FALSE_PASS_MAX})"
+    else:
+        why = ""
+    return {"claim": followed, "power": cal.power, "n_sim": n_sim,
+            "alternatives": [{"name": n, "false_pass": fp} for n, fp in cal.false_pass.items()],
+            "calibrated": ok, "reason": why}
 
 
 # -- the measurement ----------------------------------------------------------------------------
