@@ -13,7 +13,7 @@ os.environ["NUMBA_NUM_THREADS"] = "1"
 
 import time
 
-from rhm_theory.inference.density_evolution import (
+from rhm_theory.inference.population_dynamics import (
     inference_threshold,
     mean_field_threshold,
 )

@@ -162,8 +162,8 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     alternatives: tuple[Alternative, ...] = ()
     negative_control: NegativeControl | None = None
-    #: Calibration of the rule on simulated rows; ``None`` for an exact identity, with
-    #: ``power_reason`` saying why no simulation applies.
+    # Calibration of the rule on simulated rows; None for an exact identity, with
+    # power_reason saying why no simulation applies.
     power: Power | None = None
     power_reason: str | None = None
 

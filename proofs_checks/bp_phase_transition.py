@@ -62,7 +62,7 @@ from proofs_checks._framework import (
     Verdict,
 )
 from rhm_theory.inference import bayes_root_baseline
-from rhm_theory.inference.density_evolution import inference_threshold, mean_field_threshold
+from rhm_theory.inference.population_dynamics import inference_threshold, mean_field_threshold
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
 

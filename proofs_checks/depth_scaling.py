@@ -19,7 +19,7 @@ noise model fitted to the check's own rows (:mod:`rhm_theory.sweeps.calibration`
 claim and under registered near alternatives (``claim x 1.2^L``, ``x 1.5^L``, ``/ v``,
 ``x v``, ``/ m^0.5``, ``x m^0.5``; per level also ``x 1.2^l`` and ``x 1.5^l``) and the far
 competitors. A PASS needs power >= 0.8 and every false-PASS rate <= 0.05
-(:class:`~proofs_checks._framework.Power`); else INCONCLUSIVE, naming the alternative.
+(``Power``); else INCONCLUSIVE, naming the alternative.
 
 The seed-bootstrap collapse comparison of earlier versions (collapse scores, win
 fractions) is still computed and reported, but no longer decides: it resampled seeds only
@@ -290,7 +290,7 @@ class ScalingCheck:
         self.control_method = control_method
         self.predicted_fit = dict(predicted_fit)
         self.variant = variant
-        #: Simulated grids per law in the calibration (``None``: :data:`N_SIM` of the grid).
+        # Simulated grids per law in the calibration (None: N_SIM of the grid).
         self.n_sim: int | None = None
 
     def cells(self, grid: GridName) -> list[SweepCell]:
@@ -313,7 +313,7 @@ class ScalingCheck:
 
     def simulation(self, rows: Sequence[Mapping[str, Any]], grid: GridName,
                    ) -> tuple[list[ThresholdPoint], Callable[[Sequence[ThresholdPoint]], str]]:
-        """The check's own threshold points and its rule (``rhm-theory verify --simulate``)."""
+        """The check's own threshold points and its rule (``rhm-theory verify --only CHECK --simulate LAW``)."""
         pts = scaling_points(rows, self.method, grid, self.per_level, self.variant)
 
         def rule(p: Sequence[ThresholdPoint]) -> str:

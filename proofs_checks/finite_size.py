@@ -193,7 +193,7 @@ class FiniteSizePredictionCheck:
     runs beyond it are censored, and a censored ratio keeps the verdict INCONCLUSIVE.
     """
 
-    #: Simulated grids per law (``None``: half of ``N_SIM`` of the grid, at least 20: the
+    # Simulated grids per law (None: half of N_SIM of the grid, at least 20: the
     #: exact predictions make each simulated rule slower).
     n_sim: int | None = None
     name = "finite_size_prediction"

@@ -150,7 +150,7 @@ class LogLinearFit:
     n_seeds: FloatArray
 
     def interval(self, weights: Sequence[float], one_sided: bool = False) -> list[float]:
-        """``[estimate, low, high]`` of ``weights . coef`` at :data:`LEVEL`."""
+        """``[estimate, low, high]`` of ``weights . coef`` at ``LEVEL``."""
         w = np.asarray(weights, dtype=np.float64)
         est = float(w @ self.coef)
         if self.df < 1 or not np.all(np.isfinite(self.cov)):
@@ -297,7 +297,7 @@ def _typical_hypotheses() -> dict[str, tuple[float | None, float | None]]:
 
 
 def typical_power(recs: Sequence[Record], n_sim: int = N_SIM, seed: int = 0) -> Power:
-    """Calibration of :func:`typical_verdict` on rows simulated from its own noise model.
+    """Calibration of ``typical_verdict`` on rows simulated from its own noise model.
 
     For each hypothesis the fitted coefficients (intercept, ``log v``, level offsets, the
     noise scales) of the mean and of the median are kept and the exponents of m and
@@ -323,12 +323,12 @@ def typical_power(recs: Sequence[Record], n_sim: int = N_SIM, seed: int = 0) -> 
 class MarginTypicalScalingCheck:
     """The typical (mean and median over pairs) latent margin scales as ``sqrt(1-f) / m``.
 
-    Rule (:func:`typical_verdict`): for the mean and for the median over symbol pairs, the
+    Rule (``typical_verdict``): for the mean and for the median over symbol pairs, the
     95% interval of the exponent of m contains ``-1`` and excludes ``-0.75`` and ``-1.25``,
     and that of ``1-f`` contains ``0.5``. Negative control: the same rule on the token
     context of level 2 (the four tokens under each cousin, a noisier view whose typical
     margin decays faster in m), real data where the claim is false. Calibrated on rows
-    simulated from the fitted noise model (:func:`typical_power`).
+    simulated from the fitted noise model (``typical_power``).
     """
 
     name = "margin_typical_scaling"
@@ -470,7 +470,7 @@ class SeparationCheck:
     rule :func:`separation_verdict` on the trends of the log ratio in ``v`` and along
     ``v = m^2``. Negative control: the same rule on the token context of level 2, whose
     minimum decays faster than ``1/m`` (real data where the ratio goes to 0). Calibrated by
-    :func:`separation_power`.
+    ``separation_power``.
     """
 
     name = "separation_of_random_grammars"

@@ -218,7 +218,7 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     """Verdict of the SLC claim from the rows of ``rhm-theory neural verify-cpu``.
 
     Both arms (``slc``, ``slc-sg``): recovery of level ``L-1`` at the fixed criterion
-    (:data:`ACCURACY_FRACTION`), compared under ``v m^3`` and ``v m^(L+1)`` by the
+    (``ACCURACY_FRACTION``), compared under ``v m^3`` and ``v m^(L+1)`` by the
     library's rule (:func:`scaling_verdict`); negative control: the same comparison on the
     masked LM's level-``(L-1)`` probe. The verdict is INCONCLUSIVE, whatever the rule says
     on the rows that exist, when an arm is incomplete, when the step-doubling check of the

@@ -1,6 +1,6 @@
 """What a check would say if the truth were a given law: its unchanged rule on simulated rows.
 
-``rhm-theory verify --only CHECK --simulate LAW [--n-sim N] [--json]`` calls
+``rhm-theory verify --only CHECK --simulate LAW --n-sim 200 --json`` calls
 :func:`simulate_check`: it loads (or runs, once, resumably) the check's own sweep rows in
 ``out_dir/sweep``, fits the check's noise model to them
 (:func:`rhm_theory.sweeps.calibration.fit_noise_model`), draws ``N`` grids whose thresholds

@@ -260,7 +260,7 @@ class OneMinusFCheck:
     dependence; issue 17 replaced the transform of the claim's own statistic) must FAIL.
     """
 
-    #: Simulated grids per law (``None``: ``N_SIM`` of the grid).
+    # Simulated grids per law (None: N_SIM of the grid).
     n_sim: int | None = None
     name = "theorem_one_minus_f"
     claim = ("The concentration term of the theorem carries a factor 1/(1-f), f = m/v: at "

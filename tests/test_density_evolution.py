@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from rhm_theory.cli import main
-from rhm_theory.inference.density_evolution import (
+from rhm_theory.inference.population_dynamics import (
     density_evolution,
     inference_threshold,
     mean_field_threshold,

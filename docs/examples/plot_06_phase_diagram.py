@@ -6,14 +6,14 @@ Density evolution follows the law of BP's upward messages level by level (popula
 dynamics): below the threshold ``eps_c`` the true symbol's mean posterior flows to 1 with
 depth, above it to the prior. Bisection on ``eps`` gives ``eps_c`` with an interval; the
 PNAS mean-field map's ``eps*`` is printed beside it. The full diagram (``v`` up to 128,
-``s`` = 2 and 3, five grammar seeds) is made by ``rhm-theory threshold --diagram``
+``s`` = 2 and 3, five grammar seeds) is made by ``rhm-theory threshold --diagram DIR``
 (docs/bp.md); this example uses small populations so that it runs in seconds.
 """
 
 import matplotlib.pyplot as plt
 
 from rhm_theory import RHMParams, random_grammar
-from rhm_theory.inference.density_evolution import (
+from rhm_theory.inference.population_dynamics import (
     density_evolution,
     inference_threshold,
     mean_field_threshold,

@@ -36,7 +36,7 @@ GRAMMAR_DEPTH = 8
 
 def _threshold_row(v: int, m: int, s: int, seed: int, channel: str, zipf: float | None,
                    n_pop: int | None) -> dict[str, Any]:
-    from rhm_theory.inference.density_evolution import inference_threshold, mean_field_threshold
+    from rhm_theory.inference.population_dynamics import inference_threshold, mean_field_threshold
     from rhm_theory.model import RHMParams, random_grammar
     from rhm_theory.model.weights import zipf_rule_probs
 
@@ -223,7 +223,7 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         return _run_diagram(args)
     if args.grammar is None:
         raise ValueError("grammar is required unless --diagram is given")
-    from rhm_theory.inference.density_evolution import inference_threshold, mean_field_threshold
+    from rhm_theory.inference.population_dynamics import inference_threshold, mean_field_threshold
     from rhm_theory.model.grammar_io import load_grammar
 
     grammar = load_grammar(args.grammar)

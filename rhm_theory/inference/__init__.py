@@ -17,7 +17,7 @@ from rhm_theory.inference.bp import (
     sample_posterior,
 )
 from rhm_theory.inference.corruption import noisy_channel, random_mask
-from rhm_theory.inference.density_evolution import (
+from rhm_theory.inference.population_dynamics import (
     DensityEvolution,
     Threshold,
     density_evolution,

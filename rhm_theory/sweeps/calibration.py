@@ -17,7 +17,7 @@ any rule that maps threshold points to a verdict, without running a learner:
 3. :func:`calibrate` runs the unchanged rule on ``n_sim`` simulated grids under the claim
    (its PASS rate is the power) and under each alternative (its PASS rate is that
    alternative's false-PASS rate); :func:`verdict_counts` gives the counts of every
-   verdict under one law (``rhm-theory verify --simulate``).
+   verdict under one law (``rhm-theory verify --only CHECK --simulate LAW``).
 
 Laws are parsed by :func:`parse_law`, a whitelist over Python's ``ast`` (numbers, the names
 ``v m L l s``, ``+ - * / **`` and parentheses); nothing is ever passed to ``eval``.
