@@ -313,7 +313,10 @@ class ScalingCheck:
 
     def simulation(self, rows: Sequence[Mapping[str, Any]], grid: GridName,
                    ) -> tuple[list[ThresholdPoint], Callable[[Sequence[ThresholdPoint]], str]]:
-        """The check's own threshold points and its rule (``rhm-theory verify --only CHECK --simulate LAW``)."""
+        """The check's own threshold points and its rule.
+
+        Used by ``rhm-theory verify --only CHECK --simulate LAW``.
+        """
         pts = scaling_points(rows, self.method, grid, self.per_level, self.variant)
 
         def rule(p: Sequence[ThresholdPoint]) -> str:
