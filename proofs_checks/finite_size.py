@@ -194,7 +194,7 @@ class FiniteSizePredictionCheck:
     """
 
     # Simulated grids per law (None: half of N_SIM of the grid, at least 20: the
-    #: exact predictions make each simulated rule slower).
+    # exact predictions make each simulated rule slower).
     n_sim: int | None = None
     name = "finite_size_prediction"
     claim = ("With exact margins and noise, the signal-to-noise argument predicts the ILC "

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
         description="Run every claim check of proofs_checks on a quick grid (default, "
-        "under 5 min on 2 cores) or the full grid (--full, about 30 min), print a table "
+        "about 10 min on 2 idle cores) or the full grid (--full, longer), print a table "
         "(verdict, measured, predicted, rejected competitors, negative control), write a "
         "report folder (report.md, report.json, sweep/rows.*; with --only: "
         "report-only-<checks>.md/.json beside them, the full run's report is kept). Exit "
