@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Protocol
 
-from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN
+from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
@@ -88,49 +88,6 @@ class NegativeControl:
                 "failed_as_expected": self.failed_as_expected, "measured": dict(self.measured)}
 
 
-
-
-@dataclass(frozen=True)
-class Power:
-    """Calibration of a check's rule: PASS rates on simulated rows (docs/theory.md section 10).
-
-    ``claim`` is the fraction of grids simulated under the claim that the unchanged rule
-    PASSes (the power); ``alternatives`` maps each registered alternative law to the
-    fraction of its simulated grids that PASS (its false-PASS rate); ``n_sim`` grids each.
-    """
-
-    claim: float
-    alternatives: tuple[tuple[str, float], ...]
-    n_sim: int
-
-    @property
-    def worst(self) -> tuple[str, float] | None:
-        """The alternative with the highest false-PASS rate (``None`` if there is none)."""
-        if not self.alternatives:
-            return None
-        return max(self.alternatives, key=lambda a: a[1])
-
-    @property
-    def calibrated(self) -> bool:
-        """Power >= :data:`POWER_MIN` and every false-PASS rate <= :data:`FALSE_PASS_MAX`."""
-        return self.claim >= POWER_MIN and all(fp <= FALSE_PASS_MAX
-                                               for _, fp in self.alternatives)
-
-    def reason(self) -> str:
-        """One line naming what the calibration could not exclude (empty if calibrated)."""
-        if self.claim < POWER_MIN:
-            return (f"power {self.claim:.2f} < {POWER_MIN} on rows simulated under the claim")
-        worst = self.worst
-        if worst is not None and worst[1] > FALSE_PASS_MAX:
-            return (f"cannot exclude {worst[0]} (false-PASS {worst[1]:.2f} > "
-                    f"{FALSE_PASS_MAX})")
-        return ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: ``{"claim", "alternatives": [{"name", "false_pass"}], "n_sim"}``."""
-        return {"claim": self.claim, "n_sim": self.n_sim,
-                "alternatives": [{"name": n, "false_pass": fp}
-                                 for n, fp in self.alternatives]}
 
 
 def control_gate(verdict: Verdict, control: NegativeControl | None) -> Verdict:

@@ -12,6 +12,7 @@ from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.inference.baselines import bayes_baselines
 from rhm_theory.model.grammar_io import load_grammar
+from rhm_theory.validation import check_int
 
 __all__ = ["cmd_bp", "register"]
 
@@ -22,6 +23,8 @@ def cmd_bp(args: argparse.Namespace) -> int:
     p = grammar.params
     kwargs: dict[str, Any] = {"mask_frac": args.mask_frac, "block_level": args.block_level,
                               "noise": args.noise}
+    # Bad input is one line, before any notice or kernel (the notice would be a second line).
+    check_int("block_level", args.block_level, minimum=0, maximum=p.L)
     t0 = time.perf_counter()
     quiet = args.quiet or args.json
     compile_notice("bp", quiet)
@@ -30,10 +33,7 @@ def cmd_bp(args: argparse.Namespace) -> int:
     bayes_baselines(grammar, min(args.n, 8), args.seed, **kwargs)
     compile_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = bayes_baselines(
-        grammar, args.n, args.seed, mask_frac=args.mask_frac, block_level=args.block_level,
-        noise=args.noise, chunk_size=args.chunk_size,
-    )  # fmt: skip
+    res = bayes_baselines(grammar, args.n, args.seed, chunk_size=args.chunk_size, **kwargs)
     wall = time.perf_counter() - t0
     report: dict[str, Any] = {"grammar": str(args.grammar), **res.to_dict(),
                               "wall_seconds": wall, "compile_seconds": compile_seconds}

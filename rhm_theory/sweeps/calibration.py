@@ -54,6 +54,7 @@ __all__ = [
     "Calibration",
     "Law",
     "NoiseModel",
+    "Power",
     "calibrate",
     "fit_noise_model",
     "parse_law",
@@ -79,6 +80,49 @@ POWER_MIN = 0.8
 #: ... and at most this often on rows simulated under each registered alternative (the
 #: nominal level of a 95% rule).
 FALSE_PASS_MAX = 0.05
+
+
+@dataclass(frozen=True)
+class Power:
+    """Calibration of a check's rule: PASS rates on simulated rows (docs/theory.md section 10).
+
+    ``claim`` is the fraction of grids simulated under the claim that the unchanged rule
+    PASSes (the power); ``alternatives`` maps each registered alternative law to the
+    fraction of its simulated grids that PASS (its false-PASS rate); ``n_sim`` grids each.
+    """
+
+    claim: float
+    alternatives: tuple[tuple[str, float], ...]
+    n_sim: int
+
+    @property
+    def worst(self) -> tuple[str, float] | None:
+        """The alternative with the highest false-PASS rate (``None`` if there is none)."""
+        if not self.alternatives:
+            return None
+        return max(self.alternatives, key=lambda a: a[1])
+
+    @property
+    def calibrated(self) -> bool:
+        """Power >= :data:`POWER_MIN` and every false-PASS rate <= :data:`FALSE_PASS_MAX`."""
+        return self.claim >= POWER_MIN and all(fp <= FALSE_PASS_MAX
+                                               for _, fp in self.alternatives)
+
+    def reason(self) -> str:
+        """One line naming what the calibration could not exclude (empty if calibrated)."""
+        if self.claim < POWER_MIN:
+            return (f"power {self.claim:.2f} < {POWER_MIN} on rows simulated under the claim")
+        worst = self.worst
+        if worst is not None and worst[1] > FALSE_PASS_MAX:
+            return (f"cannot exclude {worst[0]} (false-PASS {worst[1]:.2f} > "
+                    f"{FALSE_PASS_MAX})")
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``{"claim", "alternatives": [{"name", "false_pass"}], "n_sim"}``."""
+        return {"claim": self.claim, "n_sim": self.n_sim,
+                "alternatives": [{"name": n, "false_pass": fp}
+                                 for n, fp in self.alternatives]}
 
 
 def _check_node(node: ast.AST) -> None:

@@ -712,10 +712,10 @@ def _calibrate_follows(
     Rows are simulated from the noise model fitted to ``pts``
     (:func:`rhm_theory.sweeps.calibration.calibrate`) under the followed law and under each
     other law; the unchanged decision (with :data:`CALIBRATION_BOOTSTRAP` resamples) counts
-    as PASS when it says "follows" the same law. Calibrated: power >= ``POWER_MIN`` and
-    every false-PASS rate <= ``FALSE_PASS_MAX``.
+    as PASS when it says "follows" the same law. Calibrated as :class:`Power` says:
+    power >= ``POWER_MIN`` and every false-PASS rate <= ``FALSE_PASS_MAX``.
     """
-    from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, calibrate
+    from rhm_theory.sweeps.calibration import Power, calibrate
 
     def scale(name: str) -> Any:
         return lambda p: math.log(law_scale(name, p.v, p.m, p.s, p.L))
@@ -727,17 +727,11 @@ def _calibrate_follows(
 
     cal = calibrate(rule, list(pts), scale(followed),
                     {n: scale(n) for n in names if n != followed}, n_sim=n_sim, seed=seed)
-    worst = max(cal.false_pass.items(), key=lambda kv: kv[1]) if cal.false_pass else None
-    ok = cal.power >= POWER_MIN and all(fp <= FALSE_PASS_MAX for fp in cal.false_pass.values())
-    if cal.power < POWER_MIN:
-        why = f"power {cal.power:.2f} < {POWER_MIN} on rows simulated under {followed}"
-    elif worst is not None and worst[1] > FALSE_PASS_MAX:
-        why = f"cannot exclude {worst[0]} (false-PASS {worst[1]:.2f} > {FALSE_PASS_MAX})"
-    else:
-        why = ""
+    power = Power(cal.power, tuple(cal.false_pass.items()), n_sim)
     return {"claim": followed, "power": cal.power, "n_sim": n_sim,
-            "alternatives": [{"name": n, "false_pass": fp} for n, fp in cal.false_pass.items()],
-            "calibrated": ok, "reason": why}
+            "alternatives": power.to_dict()["alternatives"],
+            "calibrated": power.calibrated,
+            "reason": power.reason().replace("the claim", followed)}
 
 
 # -- the measurement ----------------------------------------------------------------------------
