@@ -14,6 +14,7 @@ from rhm_theory.sweeps.runner import SweepCell
 __all__ = [
     "FALSE_PASS_MAX",
     "POWER_MIN",
+    "UNCALIBRATED",
     "Alternative",
     "CheckResult",
     "ClaimCheck",
@@ -90,6 +91,12 @@ class NegativeControl:
 
 
 
+#: ``power_reason`` of a rule not yet run on simulated rows: :class:`CheckResult` withholds
+#: its PASS (its power and false-PASS rates are unknown).
+UNCALIBRATED = ("not calibrated: the rule is not yet run on simulated data, so its power "
+                "and false-PASS rate are unknown; a PASS is withheld (docs/theory.md section 10)")
+
+
 def control_gate(verdict: Verdict, control: NegativeControl | None) -> Verdict:
     """``INCONCLUSIVE`` in place of a ``PASS`` whose negative control did not FAIL.
 
@@ -139,6 +146,10 @@ class CheckResult:
             object.__setattr__(self, "verdict", Verdict.INCONCLUSIVE)
             object.__setattr__(self, "details", {
                 **self.details, "note": f"PASS withheld: {self.power.reason()}"})
+        elif self.verdict is Verdict.PASS and self.power is None \
+                and self.power_reason == UNCALIBRATED:
+            object.__setattr__(self, "verdict", Verdict.INCONCLUSIVE)
+            object.__setattr__(self, "details", {**self.details, "note": UNCALIBRATED})
 
     @property
     def passed(self) -> bool:

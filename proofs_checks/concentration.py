@@ -7,23 +7,20 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName, NegativeControl, Verdict
+from proofs_checks._framework import (
+    UNCALIBRATED,
+    CheckResult,
+    GridName,
+    NegativeControl,
+    Verdict,
+)
 from rhm_theory.empirical import context_vector_error_curves
 from rhm_theory.model import RHMParams
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["UNCALIBRATED", "ConcentrationCheck", "repeated_string_errors", "uncalibrated"]
+__all__ = ["ConcentrationCheck", "repeated_string_errors"]
 
 #: ``power_reason`` of a check whose rule is not simulated yet.
-UNCALIBRATED = ("not calibrated: the rule is not yet run on simulated data, so its power "
-                "and false-PASS rate are unknown; a PASS is withheld (docs/theory.md section 10)")
-
-
-def uncalibrated(verdict: Verdict) -> Verdict:
-    """``INCONCLUSIVE`` in place of the ``PASS`` of a rule without a measured power."""
-    return Verdict.INCONCLUSIVE if verdict is Verdict.PASS else verdict
-
-
 def repeated_string_errors(params: RHMParams, grammar_seed: int, Ps: Sequence[int],
                            data_seeds: Sequence[int], repeat: int) -> np.ndarray:
     """Measured squared error of level-1 latent context vectors from corpora of ``P``
@@ -106,8 +103,7 @@ class ConcentrationCheck:
             predicted={"slope": -1.0, "measured_over_exact_noise": 1.0},
             tolerance=f"slope in [{lo}, {hi}], ratio in [{rlo}, {rhi}] "
                       f"(mean over {len(seeds)} data seeds)",
-            verdict=uncalibrated(Verdict.of(lo <= slope <= hi
-                                            and all(rlo <= r <= rhi for r in ratios))),
+            verdict=Verdict.of(lo <= slope <= hi and all(rlo <= r <= rhi for r in ratios)),
             negative_control=control,
             power=None, power_reason=UNCALIBRATED,
             details={"rule_verdict": Verdict.of(lo <= slope <= hi and all(

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proofs_checks._framework import (
+    UNCALIBRATED,
     Alternative,
     CheckResult,
     GridName,
@@ -117,6 +118,8 @@ class NeuralClaimCheck:
             self.name, self.claim, self.source, prediction=prediction, measured=measured,
             predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE, verdict=verdict,
             alternatives=alternatives, negative_control=negative_control,
+            # Calibrated only on the decisive CPU grid (cpu_grid_result); here a PASS waits.
+            power=None, power_reason=UNCALIBRATED,
             details={"grid": _grid(grid), "device": self.device,
                      "accuracy_fraction": ACCURACY_FRACTION, "control_cells": control_cells})
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from proofs_checks._framework import (
+    UNCALIBRATED,
     Alternative,
     CheckResult,
     GridName,
@@ -21,7 +22,6 @@ from proofs_checks._framework import (
     Power,
     Verdict,
 )
-from proofs_checks.concentration import UNCALIBRATED, uncalibrated
 from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM, TARGET
 from proofs_checks.grids import (
     DEPTHS,
@@ -158,7 +158,7 @@ class TheoremBoundCheck:
             tolerance=f"rate >= 1 - delta - sqrt(log(1/{ALPHA})/(2 n)) for delta in {DELTAS};"
                       " C = max over delta of the (1-delta)-quantile of training "
                       "P*_exact / bound(delta)",
-            verdict=uncalibrated(verdict),
+            verdict=verdict,
             power=None, power_reason=UNCALIBRATED,
             negative_control=NegativeControl(
                 f"the same fit (L <= {TRAIN_MAX_L['token']}) and prediction on the token "

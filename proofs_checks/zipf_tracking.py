@@ -23,8 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from proofs_checks._framework import CheckResult, GridName, NegativeControl, Verdict
-from proofs_checks.concentration import UNCALIBRATED, uncalibrated
+from proofs_checks._framework import (
+    UNCALIBRATED,
+    CheckResult,
+    GridName,
+    NegativeControl,
+    Verdict,
+)
 from rhm_theory.sweeps.explore import (
     TRACKING_TOLERANCE,
     explore_grid,
@@ -70,7 +75,7 @@ class ZipfTrackingCheck:
             predicted={"max_drift": 1.0},
             tolerance=f"max drift <= {TRACKING_TOLERANCE:g} over a in (0, 0.5, 1, 2) and "
                       "L in (2, 3, 4)",
-            verdict=uncalibrated(Verdict(result.verdict)),
+            verdict=Verdict(result.verdict),
             power=None, power_reason=UNCALIBRATED,
             negative_control=NegativeControl(
                 "the same test with the prediction that ignores the weights (uniform noise "

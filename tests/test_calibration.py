@@ -308,3 +308,17 @@ def test_finite_size_rule_needs_to_beat_the_naive_constant() -> None:
                            10 * p.v * p.m**3 * math.exp(rng.normal(0, 0.1)), 1.0, 1e15)
             for p in pts]
     assert prediction_rule(flat, log_pred)[0] is not Verdict.PASS
+
+
+def test_an_uncalibrated_pass_is_withheld_but_an_exact_identity_is_not() -> None:
+    from proofs_checks._framework import UNCALIBRATED, CheckResult, Verdict
+
+    def result(reason: str) -> CheckResult:
+        return CheckResult("c", "claim", "src", "pred", {}, {}, "tol", Verdict.PASS,
+                           power=None, power_reason=reason)
+
+    assert result(UNCALIBRATED).verdict is Verdict.INCONCLUSIVE
+    assert result("exact identity").verdict is Verdict.PASS
+    fail = CheckResult("c", "claim", "src", "pred", {}, {}, "tol", Verdict.FAIL,
+                       power=None, power_reason=UNCALIBRATED)
+    assert fail.verdict is Verdict.FAIL  # a FAIL is never withheld
