@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
 import os
+import pickle
 import platform
 import sys
 import time
-from collections.abc import Sequence
-from concurrent.futures import Executor
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ from proofs_checks._framework import CheckResult, ClaimCheck, GridName, Verdict
 from rhm_theory.io import write_json, write_text
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-__all__ = ["TABLE_WIDTH", "closing_line", "compact_table", "exit_status", "headline",
+__all__ = ["TABLE_WIDTH", "closing_line", "compact_table", "evaluate_checks", "exit_status",
+           "headline",
            "not_run", "power_text", "report_stem", "run_verification", "summary_rows",
            "versus", "write_report"]
 
@@ -59,14 +62,58 @@ def run_verification(
     rows = run_sweep(list(cells.values()), out_dir=None if out is None else out / "sweep",
                      executor=executor, max_workers=max_workers, progress=progress)
     sweep_seconds = time.perf_counter() - t0
-    results = []
-    for check in selected:
-        results.append(check.evaluate(rows, grid))
+    results = evaluate_checks(selected, rows, grid, max_workers=max_workers,
+                              parallel=executor is None)
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells), stem=report_stem(only),
                      skipped=not_run([c.name for c in selected], only))
     return results
+
+
+_ROWS: Sequence[Mapping[str, Any]] = []
+
+
+def _init_evaluator(rows: Sequence[Mapping[str, Any]]) -> None:
+    global _ROWS
+    _ROWS = rows
+
+
+def _evaluate_one(check: ClaimCheck, grid: GridName) -> CheckResult:
+    return check.evaluate(_ROWS, grid)
+
+
+def evaluate_checks(
+    checks: Sequence[ClaimCheck], rows: Sequence[Mapping[str, Any]], grid: GridName, *,
+    max_workers: int | None = None, parallel: bool = True,
+) -> list[CheckResult]:
+    """Every check's evaluation on the sweep's rows, in the order of ``checks``.
+
+    The evaluations (their calibrations dominate: hundreds of simulated grids each) are
+    independent and seeded, so with ``max_workers`` above 1 (default: the CPUs) they run in
+    worker processes and give the same results as in series; a check that cannot be sent
+    to a process (it does not pickle) runs here.
+    """
+    workers = max_workers or os.cpu_count() or 1
+    remote = []
+    for check in checks:
+        try:
+            pickle.dumps(check)
+            remote.append(True)
+        except Exception:  # any pickling error: evaluate in this process
+            remote.append(False)
+    if not parallel or workers <= 1 or sum(remote) < 2:
+        return [check.evaluate(rows, grid) for check in checks]
+    # The same start method as the sweep (no fork of a process with OpenMP threads).
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=min(workers, sum(remote)),
+                             mp_context=mp.get_context(method),
+                             initializer=_init_evaluator, initargs=(list(rows),)) as pool:
+        futures = {i: pool.submit(_evaluate_one, c, grid)
+                   for i, (c, ok) in enumerate(zip(checks, remote, strict=True)) if ok}
+        local = {i: c.evaluate(rows, grid)
+                 for i, (c, ok) in enumerate(zip(checks, remote, strict=True)) if not ok}
+        return [futures[i].result() if i in futures else local[i] for i in range(len(checks))]
 
 
 def _fmt(value: Any) -> str:

@@ -232,12 +232,19 @@ class NoiseModel:
     standard deviation of configuration means around the log-linear fit beyond what the
     seeds explain, ``sqrt(max(s^2 - sigma_seed^2 mean(1/n), 0))`` with ``s`` the fit's
     residual scatter.
+
+    ``rho_seed`` and ``rho_config`` are the shares of each that the levels of one run hold
+    in common (per-level rows: the levels of a run come from one grammar and one data set,
+    so they are not independent); both are 0 for rows without levels. The simulation draws
+    a run's levels with these correlations.
     """
 
     sigma_seed: float
     tau_config: float
     n_configs: int
     n_runs: int
+    rho_seed: float = 0.0
+    rho_config: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON reports."""
@@ -281,7 +288,41 @@ def fit_noise_model(points: Sequence[ThresholdPoint],
     inv_n = float(np.mean([1.0 / n_by[k] for k in keys]))
     s = fit.residual_sd if math.isfinite(fit.residual_sd) else 0.0
     tau = math.sqrt(max(s * s - sigma * sigma * inv_n, 0.0))
-    return NoiseModel(sigma, tau, len(keys), len(points))
+    # Correlation between the levels of one run: of the seed deviations (same run and
+    # grammar seed) and of the configuration residuals (same run).
+    dev: dict[tuple[int, ...], float] = {}
+    for k, ys in by.items():
+        if len(ys) >= 2:
+            mean = float(np.mean(ys))
+            for p in points:
+                lo, hi = p.log_interval
+                if p.config == k and lo == hi:
+                    dev[(*k, p.grammar_seed)] = lo - mean
+    rho_seed = _level_correlation(dev)
+    coef = {n: (c if math.isfinite(c) else 0.0) for n, c in fit.coef.items()}
+    resid: dict[tuple[int, ...], float] = {}
+    for k, ys in by.items():
+        if len(ys) == n_by[k]:  # every seed inside the grid: the mean is known
+            pred = (coef["c"] + coef["a"] * math.log(k[0]) + coef["b"] * math.log(k[1])
+                    + coef["d"] * k[3] + coef.get("e", 0.0) * k[4])
+            resid[k] = float(np.mean(ys)) - pred
+    rho_config = _level_correlation(resid)
+    return NoiseModel(sigma, tau, len(keys), len(points), rho_seed, rho_config)
+
+
+def _level_correlation(values: Mapping[tuple[int, ...], float]) -> float:
+    """Correlation, clipped to ``[0, 1]``, of ``values`` between pairs of keys that differ
+    only in the level (index 4 of a key ``(v, m, s, L, level, ...)``)."""
+    groups: dict[tuple[int, ...], list[float]] = defaultdict(list)
+    for k, x in values.items():
+        groups[k[:4] + k[5:]].append(x)
+    num = den = 0.0
+    for xs in groups.values():
+        a = np.asarray(xs)
+        if a.size >= 2:
+            num += float(a.sum() ** 2 - (a * a).sum())  # sum over ordered pairs i != j
+            den += float((a.size - 1) * (a * a).sum())
+    return float(min(max(num / den, 0.0), 1.0)) if den > 0 else 0.0
 
 
 LogScale = Callable[[ThresholdPoint], float]
@@ -328,6 +369,18 @@ def simulate_points(
     configs = sorted({p.config for p in points})
     u = dict(zip(configs, rng.normal(0.0, noise.tau_config, len(configs)), strict=True))
     e = rng.normal(0.0, noise.sigma_seed, len(points))
+    if noise.rho_config > 0 or noise.rho_seed > 0:
+        # The levels of one run share part of their noise (drawn after the independent
+        # parts, so rows without levels keep the stream they had).
+        runs = sorted({p.config[:4] for p in points})
+        ur = dict(zip(runs, rng.normal(0.0, noise.tau_config, len(runs)), strict=True))
+        seeds = sorted({(*p.config[:4], p.grammar_seed) for p in points})
+        er = dict(zip(seeds, rng.normal(0.0, noise.sigma_seed, len(seeds)), strict=True))
+        a, b = math.sqrt(noise.rho_config), math.sqrt(1.0 - noise.rho_config)
+        u = {k: a * ur[k[:4]] + b * x for k, x in u.items()}
+        a, b = math.sqrt(noise.rho_seed), math.sqrt(1.0 - noise.rho_seed)
+        e = np.asarray([a * er[(*p.config[:4], p.grammar_seed)] + b * x
+                        for p, x in zip(points, e, strict=True)])
     out = []
     for p, eps in zip(points, e, strict=True):
         y = c + log_scale(p) + u[p.config] + eps
