@@ -1,6 +1,8 @@
 """End-to-end ILC time and peak memory against P and L, and the numba counting kernel
 against a plain-NumPy counter run in the same process.
 
+The merge step of ILC (G-tests between clusters) against the plain-NumPy reference too.
+
 Usage: python benchmarks/bench_ilc.py [--quick]
 """
 
@@ -16,7 +18,9 @@ import numpy as np
 from rhm_theory.algorithms import IterativeLatentClustering, score_levels
 from rhm_theory.empirical import ContextCounts
 from rhm_theory.model import RHMParams, random_grammar
+from rhm_theory.algorithms.merge import merge_indistinguishable
 from rhm_theory.model.sampling import iter_samples, sample
+from rhm_theory.testing.reference import merge_indistinguishable_numpy
 
 
 def numpy_latent_counts(tokens: np.ndarray, s: int, v: int) -> np.ndarray:
@@ -76,6 +80,23 @@ def main() -> None:
     assert np.array_equal(fast, slow), "numba and NumPy counts disagree"
     print(f"level-1 latent counts, P={len(x)}, L=6: numba {t_fast:.3f} s, NumPy {t_slow:.3f} s, "
           f"ratio {t_slow / t_fast:.1f}x (identical counts)")
+
+    # 1b. The merge step (G-tests between clusters) vs the plain-NumPy reference, on the
+    # per-tuple counts of one level-1 accumulator whose clustering split every cluster.
+    acc = ContextCounts(s, 1, "latent", v, v).update(x[:20_000])
+    codes, _ = acc.vectors()
+    per_tuple = np.transpose(acc.counts_[:, codes], (1, 0, 2, 3))
+    labels = g.parent_codes(1, codes).astype(np.int64) * 2 + np.arange(len(codes)) % 2
+    merge_indistinguishable(per_tuple[:4], labels[:4], 4.0)  # compile
+    t0 = time.perf_counter()
+    fast_m = merge_indistinguishable(per_tuple, labels, 4.0)
+    t_fast = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    slow_m = merge_indistinguishable_numpy(per_tuple, labels, 4.0)
+    t_slow = time.perf_counter() - t0
+    same = "identical labels" if np.array_equal(fast_m, slow_m) else "LABELS DIFFER"
+    print(f"merge step, {len(codes)} tuples in {len(np.unique(labels))} clusters: numba "
+          f"{t_fast:.3f} s, NumPy {t_slow:.3f} s, ratio {t_slow / t_fast:.1f}x ({same})")
 
     # 2. End-to-end ILC (streamed) against P and L, each in a fresh process so that the
     #    peak resident memory is the fit's own.

@@ -13,6 +13,7 @@ from rhm_theory.algorithms.clustering import (
     ClusteringRoutine,
     get_clustering,
 )
+from rhm_theory.algorithms.merge import merge_indistinguishable
 from rhm_theory.empirical.counts import UNKNOWN_CLUSTER, ContextCounts, lift
 from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
@@ -26,79 +27,6 @@ Chunk = Sample | npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
 #: Training data: one array / Sample, or a zero-argument callable returning a fresh
 #: iterable of chunks (ILC makes one pass per level, so a stream must be re-iterable).
 DataSource = Sample | npt.NDArray[Any] | Callable[[], Iterable[Chunk]]
-
-
-def _g_statistic(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """G-test of homogeneity of two count tables ``(..., n_categories)``: ``(G, df)``.
-
-    Each leading index is one block (one context variable): its two count rows are
-    compared; blocks where either side is empty carry no information.
-    """
-    a2 = a.reshape(-1, a.shape[-1])
-    b2 = b.reshape(-1, b.shape[-1])
-    na = a2.sum(axis=-1, keepdims=True)
-    nb = b2.sum(axis=-1, keepdims=True)
-    ok = ((na > 0) & (nb > 0))[:, 0]
-    if not ok.any():
-        return 0.0, 0.0
-    a2, b2, na, nb = a2[ok], b2[ok], na[ok], nb[ok]
-    tot = a2 + b2
-    ea = tot * na / (na + nb)
-    eb = tot * nb / (na + nb)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(a2 > 0, a2 * np.log(a2 / ea), 0.0) + np.where(b2 > 0, b2 * np.log(b2 / eb),
-                                                                  0.0)
-    df = float(((tot > 0).sum(axis=-1) - 1).sum())
-    return 2.0 * float(g.sum()), df
-
-
-def _g_per_df(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
-    """G/df of two pooled tables ``(s, n_blocks, n_context)``: contexts and positions."""
-    g1, d1 = _g_statistic(a, b)
-    # Occurrences per position: every occurrence adds one count to each block; use the
-    # largest block total (context symbols can be unknown at higher levels).
-    g2, d2 = _g_statistic(a.sum(axis=-1).max(axis=-1)[None, :],
-                          b.sum(axis=-1).max(axis=-1)[None, :])
-    return (g1 + g2) / (d1 + d2) if d1 + d2 > 0 else np.inf
-
-
-def _merge_indistinguishable(
-    counts: npt.NDArray[np.int64], labels: IntArray, factor: float
-) -> IntArray:
-    """Greedily merge the pair of clusters whose pooled counts are most alike (smallest G
-    statistic per degree of freedom) while it stays below ``factor`` times the null level.
-
-    ``counts[t]`` has shape ``(s, n_blocks, n_context)``. Under "same parent" the laws are
-    identical (synonym invariance), so G/df stays of order one whatever the sample size,
-    while two different symbols give G/df growing with the counts. The null level is
-    calibrated on the data: the median G/df of each tuple against the rest of its own
-    cluster (at least 1), which absorbs the over-dispersion of pooled, correlated counts.
-    """
-    labels = labels.copy()
-    tables = counts.astype(np.float64)
-    null: list[float] = []
-    for k in np.unique(labels):
-        members = np.flatnonzero(labels == k)
-        if len(members) < 2:
-            continue
-        total = tables[members].sum(axis=0)
-        null.extend(_g_per_df(tables[t], total - tables[t]) for t in members)
-    finite_null = [x for x in null if np.isfinite(x)]
-    threshold = factor * max(1.0, float(np.median(finite_null)) if finite_null else 1.0)
-    while True:
-        ids = np.unique(labels)
-        if len(ids) < 2:
-            return labels
-        pooled = [tables[labels == k].sum(axis=0) for k in ids]
-        best, pair = np.inf, (0, 0)
-        for x in range(len(ids)):
-            for y in range(x + 1, len(ids)):
-                score = _g_per_df(pooled[x], pooled[y])
-                if score < best:
-                    best, pair = score, (x, y)
-        if best >= threshold:
-            return labels
-        labels[labels == ids[pair[1]]] = ids[pair[0]]
 
 
 def _lift_per_parent(
@@ -362,7 +290,7 @@ class IterativeLatentClustering:
             labels[~core] = ids[np.argmin(d, axis=1)]
         if self.merge_factor > 0:
             per_tuple = np.transpose(acc.counts_[:, codes], (1, 0, 2, 3))
-            labels = _merge_indistinguishable(per_tuple, labels, self.merge_factor)
+            labels = merge_indistinguishable(per_tuple, labels, self.merge_factor)
         table[codes] = labels
         return table
 
