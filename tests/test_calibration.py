@@ -16,10 +16,13 @@ from proofs_checks.depth_scaling import (
 from proofs_checks.simulate import simulate_check
 from rhm_theory.sweeps.calibration import (
     NoiseModel,
+    Power,
     calibrate,
+    extend_grid,
     fit_noise_model,
     parse_law,
     simulate_points,
+    suggest_grid,
     verdict_counts,
 )
 from rhm_theory.sweeps.collapse import (
@@ -379,3 +382,42 @@ def test_an_uncalibrated_pass_is_withheld_but_an_exact_identity_is_not() -> None
     fail = CheckResult("c", "claim", "src", "pred", {}, {}, "tol", Verdict.FAIL,
                        power=None, power_reason=UNCALIBRATED)
     assert fail.verdict is Verdict.FAIL  # a FAIL is never withheld
+
+
+# ---------------------------------------------------------------- which grid would decide
+
+
+def test_extend_grid_adds_seeds_depths_and_wider_v() -> None:
+    rng = np.random.default_rng(8)
+    pts = _level_points(rng, vms=((8, 2), (12, 3)), Ls=range(3, 5))
+    seeds = extend_grid(pts, "seeds")
+    assert len(seeds) == 2 * len(pts)
+    assert {p.grammar_seed for p in seeds} == {0, 1, 2, 3, 4, 5}
+    deeper = extend_grid(pts, "depth", scale=lambda v, m, L: v * m ** (L + 1))
+    new = [p for p in deeper if p.L > 4]
+    assert {p.L for p in new} == {5, 6}
+    # A new depth has every level 1..L-1, with the grid moved by the scale's ratio.
+    assert {p.level for p in new if p.L == 6} == {1, 2, 3, 4, 5}
+    old_top = next(p for p in pts if p.v == 8 and p.L == 4)
+    moved = next(p for p in new if p.v == 8 and p.L == 6)
+    if math.isfinite(old_top.P_max):
+        assert moved.P_max == pytest.approx(old_top.P_max * 4)
+    wider = extend_grid(pts, "v")
+    assert {p.v for p in wider} == {8, 12, 16, 24}
+    with pytest.raises(ValueError, match="kind"):
+        extend_grid(pts, "width")
+
+
+def test_suggest_grid_names_a_grid_that_reaches_the_power() -> None:
+    # Two seeds, large seed scatter: the depth-equivalence rule lacks power; more seeds help.
+    rng = np.random.default_rng(9)
+    pts = [p for p in _points("v*m**3", rng, sigma=0.6, tau=0.0, hi=12.0) if p.grammar_seed < 2]
+
+    def rule(ps: list[ThresholdPoint]) -> str:
+        return scaling_rule(ps, "v m^3", ("v m^(L+1)",), False)[0].value
+
+    text = suggest_grid(rule, pts, parse_law("v*m**3"), None, n_sim=8, seed=1)
+    assert "power" in text and "simulated, 8 grids" in text
+    assert text.startswith("a grid with") or text.startswith("no tried grid")
+    power = Power(0.3, (), 8, suggestion=text)
+    assert power.reason().endswith(text) and power.to_dict()["suggestion"] == text

@@ -49,16 +49,20 @@ from rhm_theory.validation import check_int, check_random_state, check_seed
 
 __all__ = [
     "FALSE_PASS_MAX",
+    "GRID_EXTENSIONS",
     "LAW_NAMES",
     "POWER_MIN",
     "Calibration",
+    "GridScale",
     "Law",
     "NoiseModel",
     "Power",
     "calibrate",
+    "extend_grid",
     "fit_noise_model",
     "parse_law",
     "simulate_points",
+    "suggest_grid",
     "verdict_counts",
 ]
 
@@ -94,6 +98,9 @@ class Power:
     claim: float
     alternatives: tuple[tuple[str, float], ...]
     n_sim: int
+    #: The grid that would calibrate the rule, from simulation (:func:`suggest_grid`), or
+    #: what was tried; empty when calibrated or not searched.
+    suggestion: str = ""
 
     @property
     def worst(self) -> tuple[str, float] | None:
@@ -110,19 +117,24 @@ class Power:
 
     def reason(self) -> str:
         """One line naming what the calibration could not exclude (empty if calibrated)."""
+        more = f"; {self.suggestion}" if self.suggestion else ""
         if self.claim < POWER_MIN:
-            return (f"power {self.claim:.2f} < {POWER_MIN} on rows simulated under the claim")
+            return (f"power {self.claim:.2f} < {POWER_MIN} on rows simulated under the "
+                    f"claim{more}")
         worst = self.worst
         if worst is not None and worst[1] > FALSE_PASS_MAX:
             return (f"cannot exclude {worst[0]} (false-PASS {worst[1]:.2f} > "
-                    f"{FALSE_PASS_MAX})")
+                    f"{FALSE_PASS_MAX}){more}")
         return ""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``{"claim", "alternatives": [{"name", "false_pass"}], "n_sim"}``."""
-        return {"claim": self.claim, "n_sim": self.n_sim,
-                "alternatives": [{"name": n, "false_pass": fp}
-                                 for n, fp in self.alternatives]}
+        out: dict[str, Any] = {"claim": self.claim, "n_sim": self.n_sim,
+                               "alternatives": [{"name": n, "false_pass": fp}
+                                                for n, fp in self.alternatives]}
+        if self.suggestion:
+            out["suggestion"] = self.suggestion
+        return out
 
 
 def _check_node(node: ast.AST) -> None:
@@ -478,3 +490,107 @@ def calibrate(
     rate = {k: c.get(pass_label, 0) / n_sim for k, c in counts.items()}
     return Calibration(rate["claim"], {k: rate[k] for k in alternatives}, n_sim, counts,
                        model)
+
+
+# ---------------------------------------------------------------- which grid would decide
+
+#: ``(v, m, L) -> scale`` of a method's ``P`` grid (e.g. ``v m^3`` for ILC): the extensions
+#: of :func:`extend_grid` move a copied run's ``P_min`` / ``P_max`` by its ratio.
+GridScale = Callable[[int, int, int], float]
+
+
+def _moved(p: ThresholdPoint, *, v: int | None = None, L: int | None = None,
+           level: int | None = None, seed: int | None = None,
+           scale: GridScale | None = None) -> ThresholdPoint:
+    nv = p.v if v is None else v
+    nL = p.L if L is None else L
+    r = 1.0 if scale is None else scale(nv, p.m, nL) / scale(p.v, p.m, p.L)
+    return ThresholdPoint(nv, p.m, p.s, nL, p.level if level is None else level,
+                          p.grammar_seed if seed is None else seed, p.P_star,
+                          p.P_min * r, p.P_max * r)
+
+
+def extend_grid(points: Sequence[ThresholdPoint], kind: str,
+                scale: GridScale | None = None) -> list[ThresholdPoint]:
+    """The design of ``points`` with one more kind of configuration (for simulation only:
+    the copied thresholds are placeholders that :func:`simulate_points` replaces).
+
+    ``kind`` is ``"seeds"`` (twice the grammar seeds), ``"depth"`` (two more depths past
+    the deepest of each ``(v, m)``; per-level rows gain the new levels, with the top
+    level's grid) or ``"v"`` (each ``m`` also at twice its largest ``v``). ``scale`` moves
+    the ``P`` grid of a copied run as the real grids are built (default: unchanged).
+    """
+    out = list(points)
+    if kind == "seeds":
+        shift = max(p.grammar_seed for p in points) + 1
+        out += [_moved(p, seed=p.grammar_seed + shift) for p in points]
+    elif kind == "depth":
+        deepest: dict[tuple[int, int], int] = {}
+        for p in points:
+            deepest[(p.v, p.m)] = max(deepest.get((p.v, p.m), 0), p.L)
+        for p in points:
+            Lmax = deepest[(p.v, p.m)]
+            if p.L != Lmax:
+                continue
+            for extra in (1, 2):
+                out.append(_moved(p, L=Lmax + extra, scale=scale))
+                if p.level == Lmax - 1:  # the new levels take the top level's grid
+                    out += [_moved(p, L=Lmax + extra, level=lv, scale=scale)
+                            for lv in range(Lmax, Lmax + extra)]
+    elif kind == "v":
+        widest: dict[int, int] = {}
+        for p in points:
+            widest[p.m] = max(widest.get(p.m, 0), p.v)
+        out += [_moved(p, v=2 * p.v, scale=scale) for p in points if p.v == widest[p.m]]
+    else:
+        raise ValueError(f"kind must be one of ('seeds', 'depth', 'v'), got {kind!r}")
+    return out
+
+
+#: The extensions :func:`suggest_grid` tries, cheapest first, with the words it reports.
+GRID_EXTENSIONS = {"seeds": "twice the grammar seeds", "depth": "two more depths",
+                   "v": "twice the largest v at each m"}
+
+
+def suggest_grid(
+    rule: Rule,
+    points: Sequence[ThresholdPoint],
+    claim: LogScale | Law,
+    alternative: tuple[str, LogScale | Law] | None,
+    *,
+    noise: NoiseModel | None = None,
+    scale: GridScale | None = None,
+    n_sim: int = 50,
+    seed: int = 0,
+    pass_label: str = "PASS",
+) -> str:
+    """One line saying which grid would calibrate ``rule``, measured by simulation.
+
+    For each extension of :data:`GRID_EXTENSIONS` (:func:`extend_grid`), in order, the
+    rule runs on ``n_sim`` grids simulated under the claim (and under ``alternative``, the
+    registered alternative it could not exclude, if given) with the noise fitted to the
+    real rows; the first extension whose power is at least :data:`POWER_MIN` (and whose
+    false-PASS rate is at most :data:`FALSE_PASS_MAX`) is named with its rates, else every
+    tried extension with its rates.
+    """
+    model = fit_noise_model(points) if noise is None else noise
+
+    def scale_of(law: LogScale | Law) -> LogScale:
+        return law.log_scale if isinstance(law, Law) else law
+
+    tried = []
+    for kind, words in GRID_EXTENSIONS.items():
+        design = extend_grid(points, kind, scale)
+        power = verdict_counts(rule, design, scale_of(claim), noise=model, n_sim=n_sim,
+                               seed=seed).get(pass_label, 0) / n_sim
+        text = f"{words}: power {power:.2f}"
+        ok = power >= POWER_MIN
+        if alternative is not None:
+            fp = verdict_counts(rule, design, scale_of(alternative[1]), noise=model,
+                                n_sim=n_sim, seed=seed).get(pass_label, 0) / n_sim
+            text += f", false-PASS of {alternative[0]} {fp:.2f}"
+            ok = ok and fp <= FALSE_PASS_MAX
+        if ok:
+            return f"a grid with {text} would (simulated, {n_sim} grids)"
+        tried.append(text)
+    return f"no tried grid would ({'; '.join(tried)}; simulated, {n_sim} grids each)"
