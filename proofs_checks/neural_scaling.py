@@ -99,6 +99,10 @@ class NeuralClaimCheck:
         Where the runs train (``"auto"``, ``"cpu"`` or ``"cuda"``).
     """
 
+    #: Checks of one evaluation group run in one process (``evaluate_checks``): both neural
+    #: checks read the same runs, trained once per process (``neural_rows``).
+    evaluation_group = "neural"
+
     name: str
     claim: str
     source: str

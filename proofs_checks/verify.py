@@ -79,8 +79,8 @@ def _init_evaluator(rows: Sequence[Mapping[str, Any]]) -> None:
     _ROWS = rows
 
 
-def _evaluate_one(check: ClaimCheck, grid: GridName) -> CheckResult:
-    return check.evaluate(_ROWS, grid)
+def _evaluate_group(checks: Sequence[ClaimCheck], grid: GridName) -> list[CheckResult]:
+    return [check.evaluate(_ROWS, grid) for check in checks]
 
 
 def evaluate_checks(
@@ -91,29 +91,39 @@ def evaluate_checks(
 
     The evaluations (their calibrations dominate: hundreds of simulated grids each) are
     independent and seeded, so with ``max_workers`` above 1 (default: the CPUs) they run in
-    worker processes and give the same results as in series; a check that cannot be sent
-    to a process (it does not pickle) runs here.
+    worker processes and give the same results as in series. Checks with the same
+    ``evaluation_group`` attribute run in one process, in order (the neural checks share
+    their runs); a check that cannot be sent to a process (it does not pickle) runs here.
     """
     workers = max_workers or os.cpu_count() or 1
-    remote = []
-    for check in checks:
+    groups: dict[str, list[int]] = {}
+    local: list[int] = []
+    for i, check in enumerate(checks):
         try:
             pickle.dumps(check)
-            remote.append(True)
         except Exception:  # any pickling error: evaluate in this process
-            remote.append(False)
-    if not parallel or workers <= 1 or sum(remote) < 2:
+            local.append(i)
+            continue
+        groups.setdefault(str(getattr(check, "evaluation_group", f"#{i}")), []).append(i)
+    if not parallel or workers <= 1 or len(groups) < 2:
         return [check.evaluate(rows, grid) for check in checks]
     # The same start method as the sweep (no fork of a process with OpenMP threads).
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=min(workers, sum(remote)),
+    out: dict[int, CheckResult] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(groups)),
                              mp_context=mp.get_context(method),
                              initializer=_init_evaluator, initargs=(list(rows),)) as pool:
-        futures = {i: pool.submit(_evaluate_one, c, grid)
-                   for i, (c, ok) in enumerate(zip(checks, remote, strict=True)) if ok}
-        local = {i: c.evaluate(rows, grid)
-                 for i, (c, ok) in enumerate(zip(checks, remote, strict=True)) if not ok}
-        return [futures[i].result() if i in futures else local[i] for i in range(len(checks))]
+        # A named group shares heavy work (the neural runs): it starts first, so the other
+        # workers share the rest meanwhile.
+        order = sorted(groups, key=lambda name: not getattr(checks[groups[name][0]],
+                                                               "evaluation_group", None))
+        futures = {tuple(groups[g]): pool.submit(_evaluate_group,
+                                                 [checks[i] for i in groups[g]], grid)
+                   for g in order}
+        out.update({i: checks[i].evaluate(rows, grid) for i in local})
+        for ix, future in futures.items():
+            out.update(zip(ix, future.result(), strict=True))
+    return [out[i] for i in range(len(checks))]
 
 
 def _fmt(value: Any) -> str:
