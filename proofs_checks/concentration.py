@@ -121,8 +121,10 @@ class ConcentrationNoise:
     """Scatter of ``log(measured / exact)`` of the per-seed error curves.
 
     ``sigma_seed``: pooled standard deviation between data seeds at one ``P`` (``n_P
-    (n_seeds - 1)`` degrees of freedom); ``tau_P``: standard deviation of the seed means
-    around the best line in ``log P`` beyond what the seeds explain,
+    (n_seeds - 1)`` degrees of freedom; pooled over ``P`` because each ``P`` alone has only
+    ``n_seeds - 1``, and the relative scatter of a sum of squared estimation errors does not
+    depend on ``P`` once every tuple is seen many times); ``tau_P``: standard deviation of
+    the seed means around the best line in ``log P`` beyond what the seeds explain,
     ``sqrt(max(s^2 - sigma_seed^2 / n_seeds, 0))`` with ``s`` that line's residual scatter
     (``n_P - 2`` degrees of freedom; 0 with fewer than 3 ``P``). The analogue, for error
     curves, of :class:`rhm_theory.sweeps.calibration.NoiseModel`.
