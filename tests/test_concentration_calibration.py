@@ -79,3 +79,16 @@ def test_power_low_where_the_scatter_swamps_the_bands() -> None:
     power = calibrate_concentration(P, EXACT, noise, *BANDS, n_sim=2000)
     assert power.claim < 0.3 and not power.calibrated
     assert "power" in power.reason()
+
+
+def test_per_seed_curves_average_to_the_pooled_curve() -> None:
+    """The check measures one curve per data seed: the same corpora as one call with every
+    seed, so their mean is the measured curve of the rule (to round-off)."""
+    from rhm_theory.empirical import context_vector_error_curves
+
+    Ps, seeds = [500, 2000], [1, 2]
+    (pooled,) = context_vector_error_curves((16, 4, 2, 4), 0, Ps, seeds, kinds=("latent",),
+                                            levels=(1,))
+    each = [context_vector_error_curves((16, 4, 2, 4), 0, Ps, [ds], kinds=("latent",),
+                                        levels=(1,))[0].measured for ds in seeds]
+    np.testing.assert_allclose(np.mean(each, axis=0), pooled.measured, rtol=1e-12)
