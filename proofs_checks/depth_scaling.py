@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -54,7 +53,7 @@ from proofs_checks.grids import (
     is_default_variant,
     variant_cells,
 )
-from rhm_theory.sweeps.calibration import POWER_MIN, Law, calibrate, parse_law, suggest_grid
+from rhm_theory.sweeps.calibration import Law, calibrate, parse_law, power_with_suggestion
 from rhm_theory.sweeps.collapse import (
     CANDIDATES,
     CollapseComparison,
@@ -101,9 +100,6 @@ DEPTH_MARGIN = 0.75 * math.log(1.2)
 N_SIM: dict[GridName, int] = {"quick": 100, "full": 200}
 #: Seed of the calibration's simulations.
 CALIBRATION_SEED = 0
-#: Simulated grids per extension when :func:`calibrate_scaling` looks for the grid that
-#: would calibrate a rule (a suggestion, not a verdict: +-0.07 on a rate near 0.8).
-SUGGEST_N_SIM = 30
 #: Law expressions (:func:`rhm_theory.sweeps.calibration.parse_law`) of the rescalings.
 LAW_OF: dict[str, str] = {
     "v m^2": "v*m**2", "v m^3": "v*m**3", "v m^4": "v*m**4", "v m^5": "v*m**5",
@@ -212,9 +208,10 @@ def calibrate_scaling(
 ) -> tuple[Power | None, str | None, dict[str, Any]]:
     """Power and false-PASS rates of :func:`scaling_rule` on the check's own rows.
 
-    When the rule is not calibrated, :func:`~rhm_theory.sweeps.calibration.suggest_grid`
-    simulates larger grids (more seeds, deeper trees, wider ``v``; ``P`` grids built on
-    ``method``'s scale) and the :class:`Power` names the first that would calibrate it.
+    When the rule is not calibrated,
+    :func:`~rhm_theory.sweeps.calibration.power_with_suggestion` simulates larger grids
+    (more seeds, deeper trees, wider ``v``; ``P`` grids built on ``method``'s scale) and
+    the :class:`Power` names the first that would calibrate it.
     """
     if not points:
         return None, "no threshold rows to fit a noise model to", {}
@@ -224,15 +221,9 @@ def calibrate_scaling(
 
     laws = calibration_laws(claim, competitors, per_level)
     cal = calibrate(rule, points, parse_law(LAW_OF[claim]), laws, n_sim=n_sim, seed=seed)
-    power = Power(cal.power, tuple(cal.false_pass.items()), n_sim)
-    if not power.calibrated:
-        worst = power.worst if power.claim >= POWER_MIN else None
-        scale = None if method is None else (
-            lambda v, m, L: method_scale(method, v, m, 2, L))
-        power = replace(power, suggestion=suggest_grid(
-            rule, points, parse_law(LAW_OF[claim]),
-            None if worst is None else (worst[0], laws[worst[0]]), noise=cal.noise,
-            scale=scale, n_sim=min(n_sim, SUGGEST_N_SIM), seed=seed))
+    scale = None if method is None else (lambda v, m, L: method_scale(method, v, m, 2, L))
+    power = power_with_suggestion(cal, rule, points, parse_law(LAW_OF[claim]), laws,
+                                  scale=scale, seed=seed)
     return power, None, cal.to_dict()
 
 

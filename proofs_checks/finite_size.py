@@ -22,10 +22,10 @@ from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM, TARGET
 from proofs_checks.grids import VMS, depth_cells, is_default_variant
 from rhm_theory.bounds.predictions import predicted_thresholds
 from rhm_theory.model import RHMParams, random_grammar
-from rhm_theory.sweeps.calibration import calibrate
+from rhm_theory.sweeps.calibration import calibrate, power_with_suggestion
 from rhm_theory.sweeps.collapse import ThresholdPoint, threshold_points
 from rhm_theory.sweeps.runner import SweepCell
-from rhm_theory.sweeps.thresholds import cell_thresholds
+from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale
 from rhm_theory.validation import check_random_state
 
 __all__ = ["BEAT_FRACTION", "MAX_FACTOR", "MEDIAN_BAND", "NAIVE_EXPONENTS",
@@ -231,12 +231,14 @@ class FiniteSizePredictionCheck:
         if pts:
             def law_k(k: int) -> Callable[[ThresholdPoint], float]:
                 return lambda p: math.log(p.v * p.m**k)
-            cal = calibrate(rule, pts, _log_pooled,
-                            {f"K v m^{k}": law_k(k) for k in NAIVE_EXPONENTS},
+            naive = {f"K v m^{k}": law_k(k) for k in NAIVE_EXPONENTS}
+            cal = calibrate(rule, pts, _log_pooled, naive,
                             n_sim=self.n_sim or max(N_SIM[grid] // 2, 20),
                             seed=CALIBRATION_SEED)
-            power, reason, calib = (Power(cal.power, tuple(cal.false_pass.items()),
-                                          cal.n_sim), None, cal.to_dict())
+            power = power_with_suggestion(
+                cal, rule, pts, _log_pooled, naive, seed=CALIBRATION_SEED,
+                scale=lambda v, m, L: method_scale("latent", v, m, 2, L))
+            reason, calib = None, cal.to_dict()
         vms = set(VMS[grid]["latent"])
         sel = [r for r in rows if r["method"] == "latent" and (r["v"], r["m"]) in vms
                and is_default_variant(r)]

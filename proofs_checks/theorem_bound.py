@@ -35,7 +35,12 @@ from proofs_checks.grids import (
     is_default_variant,
 )
 from rhm_theory.bounds import theorem_bound
-from rhm_theory.sweeps.calibration import calibrate, fit_noise_model, simulate_points
+from rhm_theory.sweeps.calibration import (
+    calibrate,
+    fit_noise_model,
+    power_with_suggestion,
+    simulate_points,
+)
 from rhm_theory.sweeps.collapse import (
     N_BOOTSTRAP,
     ThresholdPoint,
@@ -45,7 +50,7 @@ from rhm_theory.sweeps.collapse import (
     threshold_points,
 )
 from rhm_theory.sweeps.runner import SweepCell
-from rhm_theory.sweeps.thresholds import cell_thresholds
+from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale
 from rhm_theory.validation import ContextKind, check_random_state
 
 __all__ = [
@@ -81,6 +86,11 @@ TRAIN_MAX_L: dict[ContextKind, int] = {"latent": 5, "token": 3, "label": 3}
 #: Significance of the Hoeffding margin on an observed rate from n runs:
 #: rate >= 1 - delta - sqrt(log(1/ALPHA) / (2 n)) is required.
 ALPHA = 0.05
+
+
+def _latent_scale(v: int, m: int, L: int) -> float:
+    """Scale of ILC's ``P`` grids (``v m^3``), for the grid extensions of a suggestion."""
+    return method_scale("latent", v, m, 2, L)
 
 
 def exact_recovery_thresholds(
@@ -321,7 +331,10 @@ class TheoremBoundCheck:
             noise = fit_noise_model(pts)
             cal = calibrate(rule, pts, bound_log_scale, BOUND_ALTERNATIVES, noise=noise,
                             n_sim=n_sim, seed=CALIBRATION_SEED)
-            power, reason = Power(cal.power, tuple(cal.false_pass.items()), n_sim), None
+            power = power_with_suggestion(cal, rule, pts, bound_log_scale,
+                                          BOUND_ALTERNATIVES, scale=_latent_scale,
+                                          seed=CALIBRATION_SEED)
+            reason = None
             # The replaced held-out rule on the same simulated grids, for the record.
             old = calibrate(_held_out_rule(TRAIN_MAX_L["latent"]), pts, bound_log_scale,
                             BOUND_ALTERNATIVES, noise=noise, n_sim=n_sim,
@@ -498,8 +511,11 @@ class OneMinusFCheck:
                             {name: _f_law(e) for e, name in F_ALTERNATIVES.items()},
                             noise=noise, n_sim=self.n_sim or N_SIM[grid],
                             seed=CALIBRATION_SEED)
-            power, reason, calib = (Power(cal.power, tuple(cal.false_pass.items()),
-                                          cal.n_sim), None, cal.to_dict())
+            power = power_with_suggestion(
+                cal, rule, pts, _f_law(F_EXPONENT),
+                {name: _f_law(e) for e, name in F_ALTERNATIVES.items()},
+                scale=_latent_scale, seed=CALIBRATION_SEED)
+            reason, calib = None, cal.to_dict()
             # Control: rows whose thresholds follow another f dependence, (1-f)^+1, with
             # this check's own noise, configurations and P grids, through the same rule.
             ctrl_pts = simulate_points(pts, _f_law(F_CONTROL_EXPONENT), noise,
