@@ -45,14 +45,27 @@ def main() -> None:
     pick = [quick[i] for i in rng.choice(len(quick), size=args.sample, replace=False)]
     run_cell(SweepCell("latent", 8, 2, 2, 3, 100, 0, 1000))  # compile / load kernels
     measured = 0.0
+    per_cell = []
     for c in pick:
         t0 = _cpu()
         run_cell(c)
-        measured += _cpu() - t0
+        dt = _cpu() - t0
+        measured += dt
+        per_cell.append(dt)
     model = estimated_cpu_seconds(pick)
     ratio = measured / model
     print(f"sample of {len(pick)} quick cells: measured {measured:.1f} CPU s, model "
           f"{model:.1f} s, ratio {ratio:.3f}")
+    # The two constants of the model refitted on the sample (least squares of the CPU of
+    # each cell on [1, token weight x P s^L], times 3 for unpooled cells): what to write
+    # into proofs_checks.grids when the ratio drifts from 1.
+    mult = np.array([1.0 if c.pool_positions else 3.0 for c in pick])
+    weight = np.array([2.0 if c.method == "label" else 1.0 for c in pick])
+    tokens = np.array([c.P * c.s**c.L for c in pick], dtype=float)
+    X = np.column_stack([mult, mult * weight * tokens])
+    (fixed, per_token), *_ = np.linalg.lstsq(X, np.array(per_cell), rcond=None)
+    print(f"refitted model: {fixed:.4f} s + {per_token * 1e6:.3f} us x P s^L per cell "
+          f"(label baseline twice that per token)")
     for grid in ("quick", "full"):
         cells = grid_cells(grid)
         est = estimated_cpu_seconds(cells) * ratio
