@@ -292,3 +292,21 @@ def test_checks_evaluated_in_worker_processes_give_the_serial_results() -> None:
         return json.dumps([r.to_dict() for r in results], default=str, sort_keys=True)
 
     assert text(parallel) == text(serial)
+
+
+def test_ilc_grids_reach_past_the_finite_size_factor() -> None:
+    from proofs_checks.finite_size import MAX_FACTOR
+    from proofs_checks.grids import TOP_FACTOR, depth_cells
+    from rhm_theory.bounds.predictions import predicted_tree_threshold
+    from rhm_theory.model import RHMParams, random_grammar
+
+    assert TOP_FACTOR >= MAX_FACTOR
+    tops: dict[tuple[int, int, int, int], int] = {}
+    for c in depth_cells("latent", "quick"):
+        key = (c.v, c.m, c.L, c.grammar_seed)
+        tops[key] = max(tops.get(key, 0), c.P)
+    for (v, m, L, seed), top in list(tops.items())[::7]:
+        pred = predicted_tree_threshold(random_grammar(RHMParams(v, m, 2, L), seed), "latent")
+        capped = top >= 2.0**9 * v * m**3 * 0.99
+        assert capped or not math.isfinite(pred) or top >= 0.99 * MAX_FACTOR * pred, \
+            (v, m, L, seed, top, pred)
