@@ -153,10 +153,12 @@ def f_factor_cells(grid: GridName) -> list[SweepCell]:
     return _cells("latent", vms, [F_FACTOR_L], SEEDS[grid])
 
 
-#: CPU seconds per cell: a fixed cost plus one per (string x token), measured on the
-#: 2-core development machine while shared (so an over-estimate of an idle machine):
-#: 0.05 s + 0.5 us x P s^L for ILC and the token baseline, 1 us for the label baseline.
-_COST_FIXED, _COST_PER_TOKEN = 0.05, {"latent": 0.5e-6, "token": 0.5e-6, "label": 1.0e-6}
+#: CPU seconds per cell: a fixed cost plus one per (string x token), refitted by
+#: ``benchmarks/verify_grid_cost.py`` on 80 quick cells after the merge step became a numba
+#: kernel (2026-12-04; it was 0.05 s + 0.5 us before): 0.0125 s + 0.104 us x P s^L for ILC
+#: and the token baseline, twice that per token for the label baseline.
+_COST_FIXED = 0.0125
+_COST_PER_TOKEN = {"latent": 0.104e-6, "token": 0.104e-6, "label": 0.208e-6}
 
 
 def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
