@@ -8,6 +8,7 @@ import time
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 
 __all__ = ["register"]
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="latent = ILC; token = token-level SSL; label = supervised")
     p.add_argument("--clustering", choices=["average", "complete", "kmeans++"],
                    default="average", help="clustering routine (default: average linkage)")
-    p.add_argument("--merge-factor", type=float, default=4.0,
+    p.add_argument("--merge-factor", type=float, default=DEFAULT_MERGE_FACTOR,
                    help="G-test merge step factor (default 4, fixed; 0 = merge off)")
     p.add_argument("--no-pool-positions", action="store_true",
                    help="keep positions separate: one tuple map per parent (latent only)")

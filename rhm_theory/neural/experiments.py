@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rhm_theory.algorithms.crossing import crossing_point
 from rhm_theory.inference.baselines import bayes_masked_token_baseline, bayes_root_baseline
 from rhm_theory.io import write_json
 from rhm_theory.model.grammar import Grammar
@@ -34,7 +35,6 @@ from rhm_theory.neural.training import (
     set_determinism,
     train,
 )
-from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice
 
 __all__ = [
@@ -487,7 +487,7 @@ def probe_thresholds(
     (``root_probe``, ``latent_probe``, ``recovery``) cross upwards at
     ``chance + accuracy_fraction * (1 - chance)`` with ``chance = 1 / vocab``;
     ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is the
-    last crossing (:func:`rhm_theory.sweeps.thresholds.crossing_point`, rule ``"last"``),
+    last crossing (:func:`rhm_theory.algorithms.crossing.crossing_point`, rule ``"last"``),
     interpolated linearly in ``log P``, NaN when the curve ends on the near side.
 
     Returns

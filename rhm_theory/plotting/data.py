@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
 from rhm_theory.empirical.errors import ErrorCurve, context_vector_error_curves
 from rhm_theory.sweeps.runner import load_rows
 from rhm_theory.sweeps.thresholds import (
@@ -241,7 +242,7 @@ class ThresholdSeries:
 
 
 def threshold_series(
-    rows: Iterable[Mapping[str, Any]], *, target: float = 0.95
+    rows: Iterable[Mapping[str, Any]], *, target: float = DEFAULT_TARGET
 ) -> list[ThresholdSeries]:
     """Threshold ``P*`` against depth ``L``, per method and ``(v, m, s)``.
 
@@ -262,7 +263,8 @@ def threshold_series(
         Sorted by ``(method, v, m, s)``.
     """
     # Default ILC only: variant rows (positions separate, merge off) are other methods.
-    rows = [r for r in rows if r.get("pool_positions", True) and r.get("merge_factor", 4.0) == 4.0]
+    rows = [r for r in rows if r.get("pool_positions", True)
+            and r.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR]
     per_seed = cell_thresholds(rows, target=target)
     groups: dict[tuple[str, int, int, int], list[Mapping[str, Any]]] = defaultdict(list)
     for t in per_seed:

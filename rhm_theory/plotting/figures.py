@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
 from rhm_theory.io import atomic_path, write_text
 from rhm_theory.plotting.data import (
     METHOD_RESCALING,
@@ -182,7 +183,7 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
             ax.plot(c.P / c.scale, c.mean, styles[(c.v, c.m)], color=_depth_color(c.L, Ls),
                     lw=1.3, label=label)
         ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
-        ax.axhline(0.95, color="0.7", lw=0.6, ls=":")
+        ax.axhline(DEFAULT_TARGET, color="0.7", lw=0.6, ls=":")
         _accuracy_axis(ax, title, f"P / ({scale_name})", legend=len(group) <= 8)
     if any(len(g) > 8 for _, g in panels):
         # Many (v, m, L): one legend for the figure (the worst-level panel has every curve).
@@ -195,7 +196,7 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
 
 # -- 3. P* against L, three methods ------------------------------------------------------------
 def plot_thresholds_vs_depth(
-    rows: Iterable[Mapping[str, Any]], *, target: float = 0.95
+    rows: Iterable[Mapping[str, Any]], *, target: float = DEFAULT_TARGET
 ) -> Figure:
     """``P*`` against depth for the three methods, log scale, with the predicted slopes.
 
@@ -351,7 +352,8 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
 
 # -- collapse spread against the exponent k -----------------------------------------------------
 def _is_default(row: Mapping[str, Any]) -> bool:
-    return bool(row.get("pool_positions", True)) and row.get("merge_factor", 4.0) == 4.0
+    return (bool(row.get("pool_positions", True))
+            and row.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR)
 
 
 def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
@@ -504,9 +506,9 @@ FIGURES: tuple[FigureSpec, ...] = (
                "methods, whole tree and per level, and ILC with positions kept separate.",
                lambda rows, grid: plot_collapse_spread(rows)),
     FigureSpec("thresholds_vs_depth", "thresholds_vs_depth.png",
-               "P* (every non-root level at accuracy >= 0.95) against depth L for the three "
-               "methods on a log scale, with the predicted slopes (v m^3 flat; v m^(L+1) and "
-               "v m^L: a factor m per level), prefactors fitted.",
+               f"P* (every non-root level at accuracy >= {DEFAULT_TARGET}) against depth L for "
+               "the three methods on a log scale, with the predicted slopes (v m^3 flat; "
+               "v m^(L+1) and v m^L: a factor m per level), prefactors fitted.",
                lambda rows, grid: plot_thresholds_vs_depth(_defaults(rows))),
     FigureSpec("exact_margins", "exact_margins.png",
                "Exact separation margins of the cousin-context vectors against level, for the "

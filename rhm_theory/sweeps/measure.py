@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rhm_theory.constants import DEFAULT_TARGET
 from rhm_theory.learners.base import (
     LearnerCell,
     LearnerFactory,
@@ -65,8 +66,6 @@ __all__ = [
     "resolve_factory",
 ]
 
-#: Accuracy (of every scored level: the minimum over levels) that defines ``P*``.
-DEFAULT_TARGET = 0.95
 
 
 def _law(name: str, a: float, b: float, c: float = 1.0, b_L: float = 0.0) -> Rescaling:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, NotRequired, Protocol, TypedDict, cast, runtime_checkable
 
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 from rhm_theory.io import atomic_write, write_text
 from rhm_theory.progress import Progress
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
@@ -31,7 +32,8 @@ ROW_FIELDS = (
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
-VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True, "merge_factor": 4.0}
+VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True,
+                                    "merge_factor": DEFAULT_MERGE_FACTOR}
 
 
 class SweepRow(TypedDict):
@@ -102,7 +104,7 @@ class SweepCell:
     balanced: bool = False
     n_test: int = 2000
     pool_positions: bool = True
-    merge_factor: float = 4.0
+    merge_factor: float = DEFAULT_MERGE_FACTOR
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
