@@ -91,7 +91,7 @@ def has_positive_margins(v: int, m: int, L: int, seed: int) -> bool:
 
 
 def is_default_variant(row: Mapping[str, Any]) -> bool:
-    """Whether a sweep row comes from the default ILC (pooled positions, the default merge factor)."""
+    """Whether a sweep row comes from the default ILC (pooled positions, default merge factor)."""
     return all(row.get(k, d) == d for k, d in VARIANT_DEFAULTS.items())
 
 

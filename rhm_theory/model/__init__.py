@@ -18,7 +18,13 @@ from rhm_theory.model.params import RHMParams, symbol_dtype, unknown_symbol
 from rhm_theory.model.parsing import is_grammatical, parse
 from rhm_theory.model.sample_io import write_sample_npz
 from rhm_theory.model.sampling import Sample, iter_samples, sample
-from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarFamily, GrammarSpec
+from rhm_theory.model.spec import (
+    GRAMMAR_CONSTRUCTORS,
+    GRAMMAR_FAMILIES,
+    GrammarConstructor,
+    GrammarFamily,
+    GrammarSpec,
+)
 from rhm_theory.model.summary import grammar_summary
 from rhm_theory.model.tree import (
     children,
@@ -42,8 +48,10 @@ from rhm_theory.model.weights import (
 
 __all__ = [
     "AMBIGUOUS",
+    "GRAMMAR_CONSTRUCTORS",
     "GRAMMAR_FAMILIES",
     "Grammar",
+    "GrammarConstructor",
     "GrammarFamily",
     "GrammarFileError",
     "GrammarSpec",

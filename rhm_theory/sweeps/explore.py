@@ -42,7 +42,7 @@ import numpy as np
 
 from rhm_theory.io import atomic_path
 from rhm_theory.model.params import RHMParams
-from rhm_theory.model.spec import GrammarSpec
+from rhm_theory.model.spec import GrammarFamily, GrammarSpec
 from rhm_theory.validation import check_choice
 
 __all__ = [
@@ -108,6 +108,9 @@ class ExploreCell:
         Fresh strings scoring each fit.
     P_top : int
         Largest ``P`` of the curve.
+    family : str, default "random"
+        Grammar family (a key of :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`); the
+        map's axes vary the weights and the ambiguity of random grammars.
     """
 
     axis: str
@@ -124,6 +127,7 @@ class ExploreCell:
     ambiguity: float = 0.0
     n_test: int = 1000
     P_top: int = P_GRID[-1]
+    family: GrammarFamily = "random"
 
     def __post_init__(self) -> None:
         check_choice("axis", self.axis, AXES)
@@ -132,8 +136,10 @@ class ExploreCell:
 
     @property
     def key(self) -> str:
-        """Stable identifier used to skip finished curves on resume."""
-        return "explore|" + "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        """Stable identifier used to skip finished curves on resume (the default family is
+        left out, so the keys of curves written before cells had a family do not change)."""
+        return "explore|" + "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                                     if not (f.name == "family" and self.family == "random"))
 
     @property
     def P(self) -> int:
@@ -144,7 +150,7 @@ class ExploreCell:
         """The grammar specification of this curve."""
         return GrammarSpec(
             RHMParams(self.v, self.m, self.s, self.L),
-            "random",
+            self.family,
             self.grammar_seed,
             rule_probs=self.rule_probs,
             root_probs=self.root_probs,

@@ -321,7 +321,7 @@ class MeasureCell:
         factory = (resolve_factory(self.learner) if isinstance(self.learner, str)
                    else self.learner)
         params = RHMParams(self.v, self.m, self.s, self.L)
-        grammar = GrammarSpec(params, self.family, self.grammar_seed).build()  # type: ignore[arg-type]
+        grammar = GrammarSpec(params, self.family, self.grammar_seed).build()
         levels = tuple(range(1, self.L))
         rows: list[dict[str, Any]] = []
         streak = 0

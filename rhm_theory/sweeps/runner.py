@@ -8,7 +8,7 @@ import json
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -16,29 +16,47 @@ from typing import Any, NotRequired, Protocol, TypedDict, cast, runtime_checkabl
 
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 from rhm_theory.io import atomic_write, write_text
+from rhm_theory.model.params import RHMParams
+from rhm_theory.model.spec import GrammarFamily, GrammarSpec
 from rhm_theory.progress import Progress
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
-__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid", "run_cell",
-           "run_sweep"]
-
-METHODS = CONTEXT_KINDS
+__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid",
+           "row_family", "run_cell", "run_sweep"]
 
 #: Columns of a sweep row, in order (one row per cell and non-root level).
 ROW_FIELDS = (
     "key", "method", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
-    "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
+    "family", "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
     "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
 VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True,
                                     "merge_factor": DEFAULT_MERGE_FACTOR}
+#: Families whose cell keys (and rows) were written as ``balanced=<bool>`` before families had
+#: names: their keys keep that spelling.
+_LEGACY_FAMILIES = ("random", "balanced")
+
+
+def row_family(row: Mapping[str, Any]) -> GrammarFamily:
+    """The grammar family of a sweep row: its ``family`` column, or (rows written before
+    families had names) ``"balanced"`` / ``"random"`` from its ``balanced`` column.
+
+    >>> row_family({"balanced": True}), row_family({"family": "random", "balanced": False})
+    ('balanced', 'random')
+    """
+    family = row.get("family")
+    if family is not None:
+        return str(family)
+    return "balanced" if row.get("balanced", False) else "random"
 
 
 class SweepRow(TypedDict):
     """One row of a sweep: one cell and one non-root level (the columns of
-    :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them."""
+    :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them.
+    ``family`` names the grammar family; ``balanced`` (``family == "balanced"``) is kept for
+    readers of rows written before families had names (:func:`row_family` reads either)."""
 
     key: str
     method: ContextKind
@@ -50,6 +68,7 @@ class SweepRow(TypedDict):
     P: int
     grammar_seed: int
     data_seed: int
+    family: NotRequired[str]
     balanced: bool
     level: int
     accuracy: float
@@ -88,9 +107,11 @@ class SweepTask(Protocol):
 
 @dataclass(frozen=True)
 class SweepCell:
-    """One run: a grammar ``(v, m, s, L, n_c, grammar_seed, balanced)``, ``P`` training
-    strings drawn with ``data_seed``, and a method (ILC context kind). ``pool_positions``
-    and ``merge_factor`` select ILC variants (see :class:`IterativeLatentClustering`)."""
+    """One run: a grammar (:attr:`spec`: ``family``, ``(v, m, s, L, n_c)`` and
+    ``grammar_seed``), ``P`` training strings drawn with ``data_seed``, and a method (ILC
+    context kind). ``pool_positions`` and ``merge_factor`` select ILC variants (see
+    :class:`IterativeLatentClustering`). ``family`` is a key of
+    :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`."""
 
     method: ContextKind
     v: int
@@ -101,23 +122,46 @@ class SweepCell:
     grammar_seed: int = 0
     data_seed: int = 0
     n_c: int | None = None
-    balanced: bool = False
+    family: GrammarFamily = "random"
     n_test: int = 2000
     pool_positions: bool = True
     merge_factor: float = DEFAULT_MERGE_FACTOR
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.method not in CONTEXT_KINDS:
+            raise ValueError(f"method must be one of {CONTEXT_KINDS}, got {self.method!r}")
         if self.P < 1:
             raise ValueError(f"P must satisfy P >= 1, got {self.P}")
+        _ = self.spec  # validates the family and the grammar parameters now, not in a worker
+
+    @property
+    def spec(self) -> GrammarSpec:
+        """The grammar of this cell."""
+        return GrammarSpec(RHMParams(self.v, self.m, self.s, self.L, self.n_c), self.family,
+                           self.grammar_seed)
+
+    @property
+    def balanced(self) -> bool:
+        """Whether the grammar family is ``balanced`` (the field families replaced)."""
+        return self.family == "balanced"
 
     @property
     def key(self) -> str:
-        """Stable identifier used to skip finished cells on resume."""
-        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                        if not (f.name in VARIANT_DEFAULTS
-                                and getattr(self, f.name) == VARIANT_DEFAULTS[f.name]))
+        """Stable identifier used to skip finished cells on resume.
+
+        The two families that existed before families had names keep their old spelling
+        (``balanced=False`` / ``balanced=True``), so resumable folders stay valid; any
+        other family is spelled ``family=NAME`` in the same place.
+        """
+        parts = []
+        for f in fields(self):
+            name, value = f.name, getattr(self, f.name)
+            if name in VARIANT_DEFAULTS and value == VARIANT_DEFAULTS[name]:
+                continue
+            if name == "family" and value in _LEGACY_FAMILIES:
+                name, value = "balanced", value == "balanced"
+            parts.append(f"{name}={value}")
+        return "|".join(parts)
 
     @property
     def cost(self) -> float:
@@ -138,7 +182,7 @@ def make_grid(
     *,
     s: int = 2,
     data_seed_offset: int = 1000,
-    balanced: bool = False,
+    family: GrammarFamily = "random",
 ) -> list[SweepCell]:
     """Cartesian grid; ``P_of(method, v, m, s, L)`` gives each configuration's P values.
 
@@ -149,7 +193,7 @@ def make_grid(
     for method, (v, m), L, gs in itertools.product(methods, vms, Ls, grammar_seeds):
         for P in P_of(method, v, m, s, L):
             cells.append(SweepCell(method, v, m, s, L, int(P), gs, data_seed_offset + gs,
-                                   balanced=balanced))
+                                   family=family))
     return cells
 
 
@@ -157,14 +201,12 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     """Fit ILC for one cell (streaming the data) and score every non-root level."""
     from rhm_theory.algorithms.ilc import IterativeLatentClustering
     from rhm_theory.algorithms.metrics import score_levels
-    from rhm_theory.model.grammar import balanced_grammar, random_grammar
-    from rhm_theory.model.params import RHMParams
     from rhm_theory.model.sampling import iter_samples
 
     t0 = time.perf_counter()
-    params = RHMParams(cell.v, cell.m, cell.s, cell.L, cell.n_c)
-    make = balanced_grammar if cell.balanced else random_grammar
-    grammar = make(params, seed=cell.grammar_seed)
+    spec = cell.spec
+    params = spec.params
+    grammar = spec.build()
     need_labels = cell.method == "label"
     model = IterativeLatentClustering.from_params(params, context=cell.method,
                                                   pool_positions=cell.pool_positions,
@@ -177,6 +219,7 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     base = asdict(cell)
     base.pop("n_test")
     base["n_c"] = params.n_c
+    base["balanced"] = cell.balanced  # for readers of the column before families had names
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
     return [

@@ -12,6 +12,7 @@ import numpy as np
 
 from rhm_theory.algorithms.crossing import CROSSING_RULES, CrossingRule, crossing_point
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
+from rhm_theory.sweeps.runner import row_family
 
 __all__ = [
     "CROSSING_RULES",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-_GROUP = ("method", "v", "m", "s", "L", "n_c", "grammar_seed", "data_seed", "balanced")
+_GROUP = ("method", "v", "m", "s", "L", "n_c", "grammar_seed", "data_seed")
 #: ILC variant columns and their defaults (rows written before they existed are defaults).
 _VARIANTS: dict[str, Any] = {"pool_positions": True, "merge_factor": DEFAULT_MERGE_FACTOR}
 
@@ -57,14 +58,15 @@ def cell_thresholds(
             continue
         if level is None and r["level"] != 1:  # per-cell metrics repeat on every level row
             continue
-        key = tuple(r[k] for k in _GROUP) + tuple(r.get(k, d) for k, d in _VARIANTS.items())
+        key = (*(r[k] for k in _GROUP), row_family(r),
+               *(r.get(k, d) for k, d in _VARIANTS.items()))
         curves[key][int(r["P"])] = float(r[metric])
     out = []
     for key, curve in sorted(curves.items(), key=lambda kv: str(kv[0])):
         Ps = sorted(curve)
         # P_min / P_max: the grid's ends, the bounds of a censored threshold (a nan P_star
         # lies above P_max; P_star == P_min means already past the target at P_min).
-        out.append({**dict(zip((*_GROUP, *_VARIANTS), key, strict=True)),
+        out.append({**dict(zip((*_GROUP, "family", *_VARIANTS), key, strict=True)),
                     "P_star": crossing_point(Ps, [curve[q] for q in Ps], target, rule=rule),
                     "n_points": len(Ps), "metric": metric, "target": target,
                     "level": level, "P_min": float(Ps[0]), "P_max": float(Ps[-1])})
