@@ -4,6 +4,7 @@ from rhm_theory.model.grammar import (
     AMBIGUOUS,
     Grammar,
     balanced_grammar,
+    cyclic_grammar,
     random_grammar,
     tuple_codes,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "balanced_grammar",
     "children",
     "cousin_positions",
+    "cyclic_grammar",
     "derivation_tree",
     "grammar_from_dict",
     "grammar_summary",

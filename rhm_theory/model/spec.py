@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
+from rhm_theory.model.grammar import Grammar, balanced_grammar, cyclic_grammar, random_grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.weights import parse_root_probs, parse_rule_probs
 from rhm_theory.validation import check_choice, check_float, check_seed
@@ -56,6 +56,8 @@ GRAMMAR_CONSTRUCTORS: dict[GrammarFamily, GrammarConstructor] = {
         _random_ambiguous),
     "balanced": GrammarConstructor(
         balanced_grammar, "random and exactly balanced (needs v | n_c m)"),
+    "cyclic": GrammarConstructor(
+        cyclic_grammar, "deterministic Latin design, balanced when v | n_c m (seed ignored)"),
 }
 #: The registered family names, in registry order (``random`` first: the default).
 GRAMMAR_FAMILIES: tuple[GrammarFamily, ...] = tuple(GRAMMAR_CONSTRUCTORS)
