@@ -73,7 +73,7 @@ class ConcentrationCheck:
                                                                    512000]
         seeds = [1, 2, 3] if grid == "quick" else [1, 2, 3, 4, 5, 6]
         (curve,) = context_vector_error_curves(
-            (params.v, params.m, params.s, params.L), 0, Ps, seeds, kinds=("latent",),
+            (params.v, params.m, params.s, params.L), 0, Ps, seeds, contexts=("latent",),
             levels=(1,))
         slope = float(np.polyfit(np.log(curve.P), np.log(curve.measured), 1)[0])
         ratios = [float(x) for x in curve.measured / curve.predicted]

@@ -114,7 +114,7 @@ class ZipfTrackingCheck:
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         cells = [c for c in explore_grid(quick=grid == "quick", seeds=SEEDS)
-                 if c.axis in AXES and c.method == "latent"]
+                 if c.axis in AXES and c.context == "latent"]
         explore_rows = run_sweep(cast(Sequence[SweepCell], cells), out_dir=None,
                                  progress=False, cell_runner=cast(Any, run_explore_cell))
         return zipf_tracking_check(summarize_explore(explore_rows),

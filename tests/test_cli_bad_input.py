@@ -215,7 +215,7 @@ def test_explore_exits_1_when_its_claim_check_fails(
 
     # A Zipf point whose measured/predicted ratio is 10x the uniform grammar's: the claim
     # check (proofs_checks.zipf_tracking, applied by the CLI) FAILs.
-    rec = {"method": "latent", "L": 2, "P_star": 1.0, "ratio": 1.0, "best_accuracy": 1.0}
+    rec = {"context": "latent", "L": 2, "P_star": 1.0, "ratio": 1.0, "best_accuracy": 1.0}
     summary = [{**rec, "axis": "baseline", "value": 0.0, "P_star_exact": 100.0,
                 "predicted": 100.0, "uniform_formula": 100.0},
                {**rec, "axis": "zipf", "value": 1.0, "P_star_exact": 1000.0,

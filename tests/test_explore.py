@@ -75,7 +75,7 @@ def _rows(ratio_of: dict[float, float], control_factor: dict[float, float]) -> l
                 # Exact from star on: the 0/1 curve crosses 1/2 at sqrt(star/2 * star).
                 for P, acc, ex in ((star / 2, 0.2, False), (star, TARGET, True),
                                    (star * 2, 1.0, True)):  # fmt: skip
-                    rows.append({"axis": axis, "value": value, "method": "latent", "L": L,
+                    rows.append({"axis": axis, "value": value, "context": "latent", "L": L,
                                  "grammar_seed": 0, "P": P, "min_accuracy": acc,
                                  "all_exact": ex, "predicted_threshold": pred,
                                  "uniform_formula_threshold": unif})  # fmt: skip
@@ -107,17 +107,32 @@ def test_tracking_check_pass_fail_inconclusive() -> None:
     json.dumps(drifts.to_dict())
 
 
+def test_rows_written_before_the_rename_still_read() -> None:
+    """Rows and summaries of earlier runs call the context kind ``method``: they summarize
+    to the same records, and cell keys keep that spelling (their folders resume)."""
+    rows = _rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10})
+    old = [{("method" if k == "context" else k): v for k, v in r.items()} for r in rows]
+    new_summary = summarize_explore(rows)
+    assert summarize_explore(old) == new_summary
+    assert all(r["context"] == "latent" for r in new_summary)
+    old_summary = [{("method" if k == "context" else k): v for k, v in r.items()}
+                   for r in new_summary]
+    assert zipf_tracking_drifts(old_summary) == zipf_tracking_drifts(new_summary)
+    cell = ExploreCell("zipf", 1.0, "token", v=8, m=3, s=2, L=3, rule_probs="zipf:1")
+    assert cell.key.startswith("explore|axis=zipf|value=1.0|method=token|v=8|")
+
+
 def test_separation_verdicts_by_hand() -> None:
     summary = []
     for method, growth in (("latent", 1.0), ("token", 3.0)):
         for L in (2, 3, 4):
-            summary.append({"axis": "zipf", "value": 1.0, "method": method, "L": L,
+            summary.append({"axis": "zipf", "value": 1.0, "context": method, "L": L,
                             "P_star": 100.0 * growth ** L})
     (rec,) = separation_verdicts(summary)
     assert rec["verdict"] == "survives" and rec["token_growth"] == pytest.approx(3.0)
     assert rec["gap"] == pytest.approx(81.0)
     for r in summary:
-        if r["method"] == "token":
+        if r["context"] == "token":
             r["P_star"] = 100.0
     assert separation_verdicts(summary)[0]["verdict"] == "vanishes"
     summary[0]["P_star"] = math.nan
@@ -142,7 +157,7 @@ def test_zipf_claim_check_reports_the_tracking_rule(
     def fake_sweep(cells, **kwargs):  # type: ignore[no-untyped-def]
         ran.append(len(cells))
         assert {c.axis for c in cells} == {"baseline", "zipf"}
-        assert {c.method for c in cells} == {"latent"}
+        assert {c.context for c in cells} == {"latent"}
         return _rows(ratio_of, control_factor)
 
     monkeypatch.setattr(zipf_tracking, "run_sweep", fake_sweep)

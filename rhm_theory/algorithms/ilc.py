@@ -15,9 +15,9 @@ from rhm_theory.algorithms.clustering import (
 )
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 from rhm_theory.empirical.counts import UNKNOWN_CLUSTER, ContextCounts, lift
-from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = [
     "DEFAULT_MERGE_FACTOR", "UNKNOWN_CLUSTER", "DataSource", "IterativeLatentClustering", "lift",

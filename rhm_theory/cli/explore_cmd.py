@@ -79,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return status
-    cols = ["axis", "value", "method", "L", "P_star", "predicted", "ratio", "best_accuracy"]
+    cols = ["axis", "value", "context", "L", "P_star", "predicted", "ratio", "best_accuracy"]
     print(format_table([{k: _fmt(r[k]) for k in cols} for r in report["summary"]], cols))
     print("\nseparation of own latents vs tokens (EXPLORATORY):")
     cols2 = ["axis", "value", "latent_growth", "token_growth", "gap", "verdict"]

@@ -27,6 +27,7 @@ from rhm_theory.sweeps.thresholds import (
     method_scale,
     summarize_thresholds,
 )
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = [
     "METHOD_RESCALING",
@@ -298,7 +299,7 @@ class MarginRecord:
         The random grammar (:func:`rhm_theory.model.random_grammar`).
     level : int
         ``1 <= level <= L-1``.
-    kind : str
+    context : str
         Context kind.
     margin_min, margin_mean : float
         ``Delta_l`` and the mean pairwise distance of the centred context vectors.
@@ -312,7 +313,7 @@ class MarginRecord:
     L: int
     grammar_seed: int
     level: int
-    kind: str
+    context: str
     margin_min: float
     margin_mean: float
     reference: float
@@ -336,7 +337,7 @@ def margin_configs(rows: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, in
 def exact_margin_records(
     configs: Sequence[tuple[int, int, int, int]],
     grammar_seeds: Sequence[int],
-    kinds: Sequence[str] = ("latent", "token", "label"),
+    contexts: Sequence[str] = CONTEXT_KINDS,
 ) -> list[MarginRecord]:
     """Exact margins of every level and context kind of random grammars.
 
@@ -346,8 +347,8 @@ def exact_margin_records(
         Grammar parameters (``L >= 2``).
     grammar_seeds : sequence of int
         Seeds of :func:`rhm_theory.model.random_grammar`.
-    kinds : sequence of str
-        Context kinds.
+    contexts : sequence of str
+        Context kinds (default all).
 
     Returns
     -------
@@ -362,7 +363,7 @@ def exact_margin_records(
         ref = math.sqrt(1.0 - params.f) / m
         for seed in grammar_seeds:
             g = random_grammar(params, seed=seed)
-            for kind in kinds:
+            for kind in contexts:
                 for level in range(1, L):
                     ms = margin_summary(context_laws(g, level, kind))
                     out.append(MarginRecord(v, m, s, L, int(seed), level, kind,

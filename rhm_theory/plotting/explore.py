@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rhm_theory.io import atomic_path
-from rhm_theory.sweeps.explore import AXES, TARGET
+from rhm_theory.sweeps.explore import AXES, TARGET, record_context
 
 __all__ = ["plot_explore"]
 
@@ -42,12 +42,13 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
         for i, (ax_name, val) in enumerate(values):
             color = cmap(i / max(1, len(values) - 1))
             label = "uniform" if ax_name == "baseline" else f"{axis}={val:g}"
-            for method, style in (("latent", "-o"), ("token", "--s")):
+            for context, style in (("latent", "-o"), ("token", "--s")):
                 pts = sorted((r["L"], r["P_star"]) for r in recs
-                             if (r["axis"], r["value"], r["method"]) == (ax_name, val, method))
+                             if (r["axis"], r["value"], record_context(r))
+                             == (ax_name, val, context))
                 if pts:
                     ax.plot([p[0] for p in pts], [p[1] for p in pts], style, color=color,
-                            label=label if method == "latent" else None, ms=4)  # fmt: skip
+                            label=label if context == "latent" else None, ms=4)  # fmt: skip
         ax.set_yscale("log")
         ax.set_xlabel("L")
         ax.set_title(axis)
@@ -60,7 +61,7 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     fig = Figure(figsize=(5.0, 3.2), layout="constrained")
     axs: Any = fig.add_subplot(1, 1, 1)
     for axis, marker in zip(AXES, "ovs^Dx", strict=True):
-        recs = [r for r in summary if r["axis"] == axis and r["method"] == "latent"]
+        recs = [r for r in summary if r["axis"] == axis and record_context(r) == "latent"]
         xs = [r["value"] + 0.02 * r["L"] for r in recs]
         axs.plot(xs, [r["ratio"] for r in recs], marker, label=axis, ms=5, ls="none")
     axs.set_yscale("log")
@@ -76,12 +77,12 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     fig = Figure(figsize=(5.0, 3.2), layout="constrained")
     ax3: Any = fig.add_subplot(1, 1, 1)
     recs = [r for r in summary if r["axis"] in ("baseline", "ambiguity")]
-    for (method, style), L in ((m, L) for m in (("latent", "-o"), ("token", "--s"))
+    for (context, style), L in ((c, L) for c in (("latent", "-o"), ("token", "--s"))
                                for L in sorted({r["L"] for r in recs})):  # fmt: skip
         pts = sorted((r["value"], r["best_accuracy"]) for r in recs
-                     if r["method"] == method and r["L"] == L)  # fmt: skip
+                     if record_context(r) == context and r["L"] == L)  # fmt: skip
         ax3.plot([p[0] for p in pts], [p[1] for p in pts], style, ms=4,
-                 label=f"{method}, L={L}")  # fmt: skip
+                 label=f"{context}, L={L}")  # fmt: skip
     ax3.axhline(TARGET, color="grey", lw=0.5)
     ax3.set_xlabel("ambiguity eps (fraction of shared right-hand sides)")
     ax3.set_ylabel("best min-over-levels accuracy")

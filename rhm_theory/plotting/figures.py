@@ -279,12 +279,12 @@ def plot_exact_margins(records: Sequence[MarginRecord]) -> Figure:
         return _no_data(fig, "margins")
     for ax, (v, m, s, L) in zip(axes, configs, strict=True):
         sel = [r for r in records if (r.v, r.m, r.s, r.L) == (v, m, s, L)]
-        kinds = list(dict.fromkeys(r.kind for r in sel))
+        kinds = list(dict.fromkeys(r.context for r in sel))
         for kind in kinds:
-            levels = sorted({r.level for r in sel if r.kind == kind})
-            mins = [np.array([r.margin_min for r in sel if r.kind == kind and r.level == lv])
+            levels = sorted({r.level for r in sel if r.context == kind})
+            mins = [np.array([r.margin_min for r in sel if r.context == kind and r.level == lv])
                     for lv in levels]
-            means = [np.mean([r.margin_mean for r in sel if r.kind == kind and r.level == lv])
+            means = [np.mean([r.margin_mean for r in sel if r.context == kind and r.level == lv])
                      for lv in levels]
             color = _KIND_COLOR.get(kind, "black")
             ax.plot(levels, [x.mean() for x in mins], "o-", color=color, label=f"{kind}: min")
@@ -322,14 +322,14 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
     """
     from matplotlib import colormaps
 
-    kinds = list(dict.fromkeys(c.kind for c in curves))
+    kinds = list(dict.fromkeys(c.context for c in curves))
     fig, axes = _figure(max(1, len(kinds)), 3, panel=(3.6, 3.0))
     if not curves:
         return _no_data(fig, "error curves")
     cmap = colormaps["plasma"]
     max_level = max(c.level for c in curves)
     for ax, kind in zip(axes, kinds, strict=True):
-        group = [c for c in curves if c.kind == kind]
+        group = [c for c in curves if c.context == kind]
         for c in group:
             color = cmap(0.85 * (c.level - 1) / max(1, max_level - 1))
             ax.plot(c.P, c.measured, "o", color=color, ms=5, label=f"level {c.level}: measured")

@@ -1,7 +1,7 @@
 """Map of the theory's limits: ILC and token-context thresholds on weighted, ambiguous grammars.
 
 docs/theory.md section 9. Each *curve* is one grammar family point (an axis and its value: Zipf
-rule exponent, log-normal rule weights, ambiguity, ``f`` toward 1, ``s = 3``), one method
+rule exponent, log-normal rule weights, ambiguity, ``f`` toward 1, ``s = 3``), one context
 (ILC with its own latents, or the token-context baseline) and one depth ``L``. A curve fits
 ILC on ``P = 32, 64, 128, ...`` strings and scores every non-root level on fresh strings.
 Two thresholds are measured (last crossings, :func:`rhm_theory.algorithms.crossing.crossing_point`):
@@ -43,17 +43,18 @@ import numpy as np
 
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.spec import GrammarFamily, GrammarSpec
-from rhm_theory.validation import check_choice
+from rhm_theory.validation import ContextKind, check_choice
 
 __all__ = [
     "AXES",
-    "METHODS",
+    "CONTEXTS",
     "P_GRID",
     "STOP_AFTER",
     "TARGET",
     "ExploreCell",
     "TrackingDrifts",
     "explore_grid",
+    "record_context",
     "run_explore",
     "run_explore_cell",
     "separation_verdicts",
@@ -71,21 +72,37 @@ TARGET = 0.9
 STOP_AFTER = 2
 #: The ``P`` grid of every curve (factor 2 from 32 to 2**18).
 P_GRID: tuple[int, ...] = tuple(2**k for k in range(5, 19))
-#: The methods compared: ILC's own latents (``v m^3``) and the token context (``v m^(L+1)``).
-METHODS: tuple[str, ...] = ("latent", "token")
+#: The context kinds compared: ILC's own latents (``v m^3``) and the token context
+#: (``v m^(L+1)``); a subset of :data:`rhm_theory.validation.CONTEXT_KINDS`.
+CONTEXTS: tuple[ContextKind, ...] = ("latent", "token")
 #: Axes of the map, in display order.
 AXES: tuple[str, ...] = ("baseline", "zipf", "lognormal", "ambiguity", "f", "s")
 
+#: Key spellings of fields renamed since their keys were first written (see ExploreCell.key).
+_KEY_NAMES = {"context": "method"}
+
+
+def record_context(record: Mapping[str, Any]) -> str:
+    """The context kind of an explore row or summary record: its ``context``, or ``method``
+    in rows and ``summary.json`` files written before issue 18 (read-side alias).
+
+    >>> record_context({"context": "token"}), record_context({"method": "latent"})
+    ('token', 'latent')
+    """
+    return str(record["context"] if "context" in record else record["method"])
+
+
 @dataclass(frozen=True)
 class ExploreCell:
-    """One curve of the map: a grammar family point, a method and a depth.
+    """One curve of the map: a grammar family point, a context kind and a depth.
 
     Attributes
     ----------
     axis : str
         One of :data:`AXES`; ``value`` is its coordinate (Zipf ``a``, log-normal ``sigma``,
         ambiguity ``eps``, ``f`` or ``s``; ``0`` for the baseline).
-    method : {"latent", "token"}
+    context : {"latent", "token"}
+        ILC's context kind (one of :data:`CONTEXTS`).
     v, m, s, L : int
     grammar_seed, data_seed : int
     rule_probs, root_probs : str
@@ -102,7 +119,7 @@ class ExploreCell:
 
     axis: str
     value: float
-    method: str
+    context: ContextKind
     v: int
     m: int
     s: int
@@ -118,15 +135,17 @@ class ExploreCell:
 
     def __post_init__(self) -> None:
         check_choice("axis", self.axis, AXES)
-        check_choice("method", self.method, METHODS)
+        check_choice("context", self.context, CONTEXTS)
         self.spec()  # validates parameters, weights and ambiguity now, not in a worker
 
     @property
     def key(self) -> str:
-        """Stable identifier used to skip finished curves on resume (the default family is
-        left out, so the keys of curves written before cells had a family do not change)."""
-        return "explore|" + "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                                     if not (f.name == "family" and self.family == "random"))
+        """Stable identifier used to skip finished curves on resume. Keys keep the spelling
+        of curves written before issue 18 (the context as ``method=``, no family part for the
+        default family), so their folders resume."""
+        return "explore|" + "|".join(
+            f"{_KEY_NAMES.get(f.name, f.name)}={getattr(self, f.name)}" for f in fields(self)
+            if not (f.name == "family" and self.family == "random"))
 
     @property
     def P(self) -> int:
@@ -172,15 +191,15 @@ def run_explore_cell(cell: ExploreCell) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     grammar = cell.spec().build()
     p = grammar.params
-    predicted = predicted_tree_threshold(grammar, cell.method)
-    uniform_formula = _uniform_formula_threshold(grammar, cell.method)
+    predicted = predicted_tree_threshold(grammar, cell.context)
+    uniform_formula = _uniform_formula_threshold(grammar, cell.context)
     base = {"key": cell.key, **asdict(cell), "n_c": p.n_c, "f": p.f,
             "ambiguous": grammar.is_ambiguous, "predicted_threshold": predicted,
             "uniform_formula_threshold": uniform_formula}  # fmt: skip
     rows: list[dict[str, Any]] = []
     above = 0
     for P in (q for q in P_GRID if q <= cell.P_top):
-        model = IterativeLatentClustering.from_params(p, context=cell.method)
+        model = IterativeLatentClustering.from_params(p, context=cell.context)
         model.fit(functools.partial(iter_samples, grammar, P, cell.data_seed, chunk_size=32768))
         # Test strings come from a seed disjoint from every training seed.
         scores = score_levels(model, grammar, n_test=cell.n_test, seed=cell.data_seed + 10**9)
@@ -205,7 +224,7 @@ def explore_grid(*, quick: bool = False, seeds: Sequence[int] | None = None) -> 
     ``s = 3`` (``L = 2, 3``). ``quick`` uses grammar seed 0 only; the full grid seeds 0, 1, 2
     (or ``seeds``).
 
-    >>> len(explore_grid(quick=True))  # (1 + 4 + 3 + 3) points x 2 methods x 3 L + 12
+    >>> len(explore_grid(quick=True))  # (1 + 4 + 3 + 3) points x 2 contexts x 3 L + 12
     78
     """
     gseeds = list(seeds) if seeds is not None else ([0] if quick else [0, 1, 2])
@@ -222,10 +241,10 @@ def explore_grid(*, quick: bool = False, seeds: Sequence[int] | None = None) -> 
     cells = []
     for axis, value, extra, depths in points:
         for gs in gseeds:
-            for method in METHODS:
+            for context in CONTEXTS:
                 for L in depths:
                     kw: dict[str, Any] = {"v": 8, "m": 3, "s": 2, **extra}
-                    cells.append(ExploreCell(axis, value, method, L=L, grammar_seed=gs,
+                    cells.append(ExploreCell(axis, value, context, L=L, grammar_seed=gs,
                                              data_seed=1000 + gs, **kw))  # fmt: skip
     return cells
 
@@ -238,7 +257,7 @@ def _geo_mean(values: Sequence[float]) -> float:
 
 
 def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One record per (axis, value, method, L): measured and predicted ``P*``, their ratio.
+    """One record per (axis, value, context, L): measured and predicted ``P*``, their ratio.
 
     ``P_star`` (accuracy) and ``P_star_exact`` (exact partition; the 0/1 curve crosses 1/2
     at the geometric mean of the last failing and the next exact ``P``) are geometric means
@@ -251,27 +270,27 @@ def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
     curves: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = defaultdict(dict)
     for r in rows:
-        cid = (r["axis"], r["value"], r["method"], r["L"], r["grammar_seed"])
+        cid = (r["axis"], r["value"], record_context(r), r["L"], r["grammar_seed"])
         curves[cid][int(r["P"])] = dict(r)
     per_seed: dict[tuple[Any, ...], list[tuple[float, ...]]] = defaultdict(list)
-    for (axis, value, method, L, _), curve in curves.items():
+    for (axis, value, context, L, _), curve in curves.items():
         Ps = sorted(curve)
         star = crossing_point(Ps, [curve[q]["min_accuracy"] for q in Ps], TARGET)
         star_x = crossing_point(Ps, [float(curve[q]["all_exact"]) for q in Ps], 0.5)
         first = curve[Ps[0]]
-        per_seed[(axis, value, method, L)].append(
+        per_seed[(axis, value, context, L)].append(
             (star, first["predicted_threshold"], first["uniform_formula_threshold"],
              max(curve[q]["min_accuracy"] for q in Ps), star_x)
         )  # fmt: skip
     out = []
-    for (axis, value, method, L), vals in sorted(per_seed.items(), key=lambda kv: (
+    for (axis, value, context, L), vals in sorted(per_seed.items(), key=lambda kv: (
             AXES.index(kv[0][0]), kv[0][1], kv[0][2], kv[0][3])):  # fmt: skip
         star = _geo_mean([v[0] for v in vals])
         star_x = _geo_mean([v[4] for v in vals])
         pred = _geo_mean([v[1] for v in vals])
         unif = _geo_mean([v[2] for v in vals])
         out.append({
-            "axis": axis, "value": value, "method": method, "L": L, "n_seeds": len(vals),
+            "axis": axis, "value": value, "context": context, "L": L, "n_seeds": len(vals),
             "P_star": star, "P_star_exact": star_x, "predicted": pred,
             "uniform_formula": unif, "ratio": star_x / pred if pred > 0 else math.nan,
             "best_accuracy": float(min(v[3] for v in vals)),
@@ -282,7 +301,7 @@ def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """EXPLORATORY: does the own-latent advantage survive at each point of the map?
 
-    Per (axis, value): the growth factor per level of ``P*`` for each method (least squares
+    Per (axis, value): the growth factor per level of ``P*`` for each context (least squares
     of ``log P*`` on ``L``), and the token/latent gap at the deepest ``L``. ``survives``:
     token ``P*`` grows faster with depth than latent ``P*`` and stays above it at the deepest
     ``L``; ``vanishes``: neither; ``undetermined`` when a threshold is missing.
@@ -293,10 +312,10 @@ def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, 
         lambda: defaultdict(dict)
     )
     for r in summary:
-        groups[(r["axis"], r["value"])][r["method"]][int(r["L"])] = float(r["P_star"])
+        groups[(r["axis"], r["value"])][record_context(r)][int(r["L"])] = float(r["P_star"])
     out = []
-    for (axis, value), by_method in groups.items():
-        lat, tok = by_method.get("latent", {}), by_method.get("token", {})
+    for (axis, value), by_context in groups.items():
+        lat, tok = by_context.get("latent", {}), by_context.get("token", {})
         Ls = sorted(set(lat) & set(tok))
         rec: dict[str, Any] = {"axis": axis, "value": value, "Ls": Ls}
         if len(Ls) < 2 or any(math.isnan(d[L]) for d in (lat, tok) for L in Ls):
@@ -352,8 +371,9 @@ def zipf_tracking_drifts(summary: Sequence[Mapping[str, Any]]) -> TrackingDrifts
     by parent): the event the prediction is derived for. The control's drift uses the
     prediction that ignores the weights in the noise (``_uniform_formula_threshold``).
     """
-    base = {r["L"]: r for r in summary if r["axis"] == "baseline" and r["method"] == "latent"}
-    zipf = [r for r in summary if r["axis"] == "zipf" and r["method"] == "latent"]
+    base = {r["L"]: r for r in summary
+            if r["axis"] == "baseline" and record_context(r) == "latent"}
+    zipf = [r for r in summary if r["axis"] == "zipf" and record_context(r) == "latent"]
     drifts: list[dict[str, float]] = []
     missing = not zipf
     for r in zipf:
