@@ -79,7 +79,7 @@ def zipf_tracking_check(summary: Sequence[Mapping[str, Any]],
     The exact prediction's drift (:func:`zipf_tracking_drifts`) must stay within
     :data:`TRACKING_TOLERANCE` at every Zipf exponent and depth; the negative control (the
     same rule on the weights-ignored prediction) must FAIL, else :class:`CheckResult`'s
-    common gate withholds the PASS; the rule is not calibrated yet (:data:`UNCALIBRATED`),
+    common gate withholds the PASS; the rule is not calibrated yet (``UNCALIBRATED``),
     so a PASS is withheld as INCONCLUSIVE in any case.
     """
     d = zipf_tracking_drifts(summary)

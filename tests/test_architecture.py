@@ -4,6 +4,7 @@ checks, plotting only in ``plotting``, and a light ``import rhm_theory``."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -172,16 +173,16 @@ VERDICT_WORDS = ("PASS", "FAIL", "INCONCLUSIVE")
 #: Known verdict strings under rhm_theory/sweeps, each with its reason; the test fails when
 #: one disappears, so the list cannot go stale.
 VERDICT_STRING_ALLOWED = {
-    # calibrate() counts how often a check's rule returns its pass label; the default label
-    # is the checks' word. To go when calibration.py (under edit in another branch at the
-    # time of issue 18) takes the label from its callers only.
+    # calibrate() (and suggest_grid() on main) count how often a check's rule returns its
+    # pass label; the default label is the checks' word. To go when calibration.py (under
+    # edit in another branch at the time of issue 18) takes the label from its callers only.
     ("rhm_theory/sweeps/calibration.py", "PASS"),
 }
 
 
 def _verdict_strings(path: Path, source: str | None = None) -> list[tuple[int, str]]:
     """String constants of a module (docstrings and comments excluded) that are, or hold as a
-    word, a verdict: ``"PASS"``, ``f"... FAIL ..."``."""
+    word, a verdict: ``"PASS"``, ``f"... FAIL ..."`` (not ``"false-PASS"``, a rate's name)."""
     tree = ast.parse(path.read_text() if source is None else source)
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
@@ -192,8 +193,8 @@ def _verdict_strings(path: Path, source: str | None = None) -> list[tuple[int, s
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) \
                 and id(node) not in docstrings:
-            words = set(node.value.replace("-", " ").replace(":", " ").split())
-            out += [(node.lineno, w) for w in VERDICT_WORDS if w in words]
+            out += [(node.lineno, w) for w in VERDICT_WORDS
+                    if re.search(rf"(?<![\w-]){w}(?![\w-])", node.value)]
     return out
 
 
@@ -215,7 +216,8 @@ def test_the_verdict_grep_sees_a_verdict() -> None:
               'def f(x):\n    """FAIL here too."""\n'
               '    return "PASS" if x else f"verdict: FAIL ({x})"\n')
     assert _verdict_strings(fake, source) == [(4, "PASS"), (4, "FAIL")]
-    assert _verdict_strings(fake, 'X = "PASSES"\nY = "false-PASS rate"\n') == [(2, "PASS")]
+    assert _verdict_strings(fake, 'X = "PASSES"\nY = "false-PASS rate"\nZ = "(FAIL)"\n') == [
+        (3, "FAIL")]
 
 
 def test_matplotlib_only_in_plotting() -> None:

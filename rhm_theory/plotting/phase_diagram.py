@@ -1,4 +1,4 @@
-"""The phase diagram of ``rhm-theory threshold --diagram`` (the ``plot`` extra)."""
+"""The phase diagram of ``rhm-theory threshold --diagram DIR`` (the ``plot`` extra)."""
 
 # matplotlib is imported inside the function (object-oriented API, no pyplot, no global
 # backend change), so importing this module never imports matplotlib.
@@ -18,7 +18,7 @@ __all__ = ["plot_phase_diagram"]
 
 def plot_phase_diagram(groups: Mapping[tuple[Any, ...], Sequence[Mapping[str, Any]]],
                        zipf_points: Sequence[tuple[int, int, int]], path: str | Path) -> bool:
-    """Write the phase diagram of ``rhm-theory threshold --diagram`` (``eps_c`` against ``m``
+    """Write the phase diagram of ``rhm-theory threshold --diagram DIR`` (``eps_c`` against ``m``
     per channel and ``s``, mean-field map dotted; ``eps_c`` against the Zipf exponent of the
     rule prior at ``zipf_points``). ``groups`` maps ``(v, m, s, channel, a)`` to the runs'
     records (``eps_c``, ``mean_field``). Returns ``False`` (nothing written) without the

@@ -107,7 +107,7 @@ class SweepTask(Protocol):
 
 @dataclass(frozen=True)
 class SweepCell:
-    """One run: a grammar (:attr:`spec`: ``family``, ``(v, m, s, L, n_c)`` and
+    """One run: a grammar (``spec``: ``family``, ``(v, m, s, L, n_c)`` and
     ``grammar_seed``), ``P`` training strings drawn with ``data_seed``, and a method (ILC
     context kind). ``pool_positions`` and ``merge_factor`` select ILC variants (see
     :class:`IterativeLatentClustering`). ``family`` is a key of
