@@ -120,3 +120,18 @@ def test_cli_families_come_from_the_registry(tmp_path: Path,
     assert main([*argv, "--family", "nope", "--out", str(tmp_path / "x.json")]) == 2
     assert "invalid choice: 'nope' (choose from 'random', 'balanced', 'cyclic')" in (
         capsys.readouterr().err)
+
+
+def test_measure_takes_its_family_from_the_registry() -> None:
+    from rhm_theory.cli import build_parser
+    from rhm_theory.cli.measure_cmd import _grid
+    from rhm_theory.sweeps.measure import measure_cells
+
+    argv = ["measure", "rhm_theory.learners.ilc:latent", "--grid", "quick"]
+    grid, name = _grid(build_parser().parse_args([*argv, "--family", "cyclic"]))
+    assert grid.family == "cyclic" and name == "custom"
+    cells = measure_cells("rhm_theory.learners.ilc:latent", grid)
+    assert {c.family for c in cells} == {"cyclic"}
+    grid, name = _grid(build_parser().parse_args(argv))
+    assert grid.family == "random" and name == "quick"
+

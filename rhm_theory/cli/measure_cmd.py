@@ -15,6 +15,7 @@ from typing import Any
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.model.spec import GRAMMAR_FAMILIES
 
 __all__ = ["register"]
 
@@ -44,6 +45,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--P", type=positive_int, nargs="+",
                    help="explicit training-set sizes instead of the ladder (no early stop)")
     p.add_argument("--seeds", type=non_negative_int, nargs="+", help="grammar seeds")
+    p.add_argument("--family", choices=GRAMMAR_FAMILIES, default=None,
+                   help="grammar family of every run (default: the grid's, random)")
     p.add_argument("--target", type=float, default=DEFAULT_TARGET,
                    help="accuracy of every non-root level that defines P* (default %(default)s)")
     p.add_argument("--name", help="learner name in rows and keys (default: SPEC)")
@@ -81,6 +84,8 @@ def _grid(args: argparse.Namespace) -> Any:
         changes["Ps"] = tuple(args.P)
     if args.seeds is not None:
         changes["seeds"] = tuple(args.seeds)
+    if args.family is not None:
+        changes["family"] = args.family
     return (replace(g, **changes), "custom") if changes else (g, args.grid)
 
 
