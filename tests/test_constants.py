@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rhm_theory import constants
 from rhm_theory.algorithms.ilc import IterativeLatentClustering
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.sweeps.thresholds import crossing_point
+from rhm_theory.validation import CONTEXT_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFINITION = ROOT / "rhm_theory" / "constants.py"
@@ -77,3 +79,27 @@ def test_the_defaults_are_the_constants() -> None:
     assert IterativeLatentClustering(4, 2, 3).merge_factor == constants.DEFAULT_MERGE_FACTOR
     # crossing_point's default target is the constant: a curve reaching 0.94 only never crosses.
     assert crossing_point([1, 2], [0.0, 0.94]) != crossing_point([1, 2], [0.0, 0.94], 0.9)
+
+
+def _kind_literals(source: str) -> list[int]:
+    """Lines of tuple/list/set displays holding exactly the three context kinds (strings)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and all(
+                isinstance(e, ast.Constant) for e in node.elts):
+            values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            if sorted(map(str, values)) == sorted(CONTEXT_KINDS) and len(values) == 3:
+                out.append(node.lineno)
+    return out
+
+
+def test_the_context_kinds_are_listed_once() -> None:
+    """``CONTEXT_KINDS`` (rhm_theory.validation) is the only list of the three kinds."""
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in _sources()
+             if p != ROOT / "rhm_theory" / "validation.py"
+             for n in _kind_literals(p.read_text())]
+    assert not found, "use rhm_theory.validation.CONTEXT_KINDS:\n" + "\n".join(found)
+    assert _kind_literals('A = ("latent", "token", "label")\nB = ["label", "latent", "token"]')\
+        == [1, 2]
+    assert _kind_literals('C = ("latent", "token")\nD = [*CONTEXT_KINDS, "all"]') == []
+

@@ -27,6 +27,7 @@ from rhm_theory.plotting.data import (
     margin_configs,
     threshold_series,
 )
+from rhm_theory.validation import CONTEXT_KINDS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -380,9 +381,10 @@ def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
     fig, axes = _figure(1, 1, panel=(5.0, 3.4))
     ax = axes[0]
     series: list[tuple[str, str, bool, Callable[[Mapping[str, Any]], bool], str]] = []
-    for method in ("latent", "token", "label"):
-        series.append((method, _METHOD_LABEL[method], False, _is_default, "-"))
-        series.append((method, f"{_METHOD_LABEL[method]}, per level", True, _is_default, "--"))
+    for context in CONTEXT_KINDS:
+        series.append((context, _METHOD_LABEL[context], False, _is_default, "-"))
+        series.append((context, f"{_METHOD_LABEL[context]}, per level", True, _is_default,
+                       "--"))
     series.append(("latent", "ILC, positions separate, per level", True,
                    lambda r: r.get("pool_positions", True) is False, ":"))
     drawn = 0
