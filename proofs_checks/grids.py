@@ -157,5 +157,5 @@ _COST_FIXED, _COST_PER_TOKEN = 0.05, {"latent": 0.5e-6, "token": 0.5e-6, "label"
 def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
     """Estimated CPU seconds of a list of cells (the cost model above)."""
     # Positions kept separate: one accumulator and clustering per parent (about 3x).
-    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.method] * c.P * c.s**c.L)
+    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.context] * c.P * c.s**c.L)
                      * (1 if c.pool_positions else 3) for c in cells))

@@ -135,3 +135,24 @@ def test_measure_takes_its_family_from_the_registry() -> None:
     grid, name = _grid(build_parser().parse_args(argv))
     assert grid.family == "random" and name == "quick"
 
+
+
+def test_a_sweep_folder_written_before_issue_18_resumes(tmp_path: Path) -> None:
+    """Rows on disk with the old columns (``method``, ``balanced``; no ``context`` or
+    ``family``) are found by the new cells' keys and read the same."""
+    cells = [SweepCell("latent", 4, 2, 2, 3, P, family="balanced", n_test=64)
+             for P in (64, 512)]
+    new = run_sweep(cells, progress=False, max_workers=1)
+    assert {r["context"] for r in new} == {"latent"} and {r["family"] for r in new} == {
+        "balanced"}
+    old = [{k: v for k, v in r.items() if k not in ("context", "family")} for r in new]
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
+
+    def recompute(cell: SweepCell) -> list[dict[str, object]]:
+        raise AssertionError(f"recomputed {cell.key}")
+
+    resumed = run_sweep(cells, out_dir=tmp_path, progress=False, max_workers=1,
+                        cell_runner=recompute)
+    assert resumed == old
+    assert cell_thresholds(resumed) == cell_thresholds(new)
+    assert {row_family(r) for r in resumed} == {"balanced"}

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
 from rhm_theory.empirical.errors import ErrorCurve, context_vector_error_curves
-from rhm_theory.sweeps.runner import load_rows
+from rhm_theory.sweeps.runner import load_rows, row_context
 from rhm_theory.sweeps.thresholds import (
     METHOD_RESCALING,
     ThresholdSummary,
@@ -169,7 +169,7 @@ def accuracy_curves(
     per_point: dict[tuple[int, ...], dict[float, dict[tuple[Any, Any], float]]] = defaultdict(
         lambda: defaultdict(dict))
     for r in rows:
-        if r["method"] != method:
+        if row_context(r) != method:
             continue
         if metric == "min_accuracy" and r["level"] != 1:  # per-cell value, repeated per level
             continue
@@ -269,7 +269,7 @@ def threshold_series(
     per_seed = cell_thresholds(rows, target=target)
     groups: dict[tuple[str, int, int, int], list[Mapping[str, Any]]] = defaultdict(list)
     for t in per_seed:
-        groups[(t["method"], int(t["v"]), int(t["m"]), int(t["s"]))].append(t)
+        groups[(t["context"], int(t["v"]), int(t["m"]), int(t["s"]))].append(t)
     out = []
     for (method, v, m, s), ts in sorted(groups.items()):
         summaries: list[ThresholdSummary] = summarize_thresholds(ts)

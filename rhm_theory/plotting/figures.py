@@ -27,6 +27,7 @@ from rhm_theory.plotting.data import (
     margin_configs,
     threshold_series,
 )
+from rhm_theory.sweeps.runner import row_context
 from rhm_theory.validation import CONTEXT_KINDS
 
 if TYPE_CHECKING:
@@ -470,7 +471,7 @@ def _defaults(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def _margins_figure(rows: Sequence[Mapping[str, Any]], grid: str) -> Figure:
-    latent = [r for r in _defaults(rows) if r["method"] == "latent"] or list(rows)
+    latent = [r for r in _defaults(rows) if row_context(r) == "latent"] or list(rows)
     records = []
     for v, m, s, L in margin_configs(latent):
         seeds = sorted({int(r["grammar_seed"]) for r in latent

@@ -22,13 +22,14 @@ from rhm_theory.progress import Progress
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
 __all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid",
-           "row_family", "run_cell", "run_sweep"]
+           "row_context", "row_family", "run_cell", "run_sweep"]
 
-#: Columns of a sweep row, in order (one row per cell and non-root level).
+#: Columns of a sweep row, in order (one row per cell and non-root level). ``method`` (last)
+#: repeats ``context`` for readers not yet moved to :func:`row_context`.
 ROW_FIELDS = (
-    "key", "method", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
+    "key", "context", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
     "family", "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
-    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
+    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor", "method",
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
@@ -37,6 +38,16 @@ VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True,
 #: Families whose cell keys (and rows) were written as ``balanced=<bool>`` before families had
 #: names: their keys keep that spelling.
 _LEGACY_FAMILIES = ("random", "balanced")
+
+
+def row_context(row: Mapping[str, Any]) -> ContextKind:
+    """The ILC context kind of a sweep row: its ``context`` column, or ``method`` in rows
+    written before issue 18 (read-side alias).
+
+    >>> row_context({"context": "token", "method": "token"}), row_context({"method": "label"})
+    ('token', 'label')
+    """
+    return cast(ContextKind, row["context"] if "context" in row else row["method"])
 
 
 def row_family(row: Mapping[str, Any]) -> GrammarFamily:
@@ -55,11 +66,13 @@ def row_family(row: Mapping[str, Any]) -> GrammarFamily:
 class SweepRow(TypedDict):
     """One row of a sweep: one cell and one non-root level (the columns of
     :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them.
-    ``family`` names the grammar family; ``balanced`` (``family == "balanced"``) is kept for
-    readers of rows written before families had names (:func:`row_family` reads either)."""
+    ``context`` is ILC's context kind; ``method`` repeats it for readers not yet moved to
+    :func:`row_context` (rows written before issue 18 have only ``method``). ``family`` names
+    the grammar family; ``balanced`` (``family == "balanced"``) is kept for readers of rows
+    written before families had names (:func:`row_family` reads either)."""
 
     key: str
-    method: ContextKind
+    context: ContextKind
     v: int
     m: int
     s: int
@@ -80,6 +93,7 @@ class SweepRow(TypedDict):
     seconds: float
     pool_positions: NotRequired[bool]
     merge_factor: NotRequired[float]
+    method: ContextKind
 
 
 @runtime_checkable
@@ -108,12 +122,12 @@ class SweepTask(Protocol):
 @dataclass(frozen=True)
 class SweepCell:
     """One run: a grammar (``spec``: ``family``, ``(v, m, s, L, n_c)`` and
-    ``grammar_seed``), ``P`` training strings drawn with ``data_seed``, and a method (ILC
-    context kind). ``pool_positions`` and ``merge_factor`` select ILC variants (see
+    ``grammar_seed``), ``P`` training strings drawn with ``data_seed``, and ILC's
+    ``context`` kind. ``pool_positions`` and ``merge_factor`` select ILC variants (see
     :class:`IterativeLatentClustering`). ``family`` is a key of
     :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`."""
 
-    method: ContextKind
+    context: ContextKind
     v: int
     m: int
     s: int
@@ -128,8 +142,8 @@ class SweepCell:
     merge_factor: float = DEFAULT_MERGE_FACTOR
 
     def __post_init__(self) -> None:
-        if self.method not in CONTEXT_KINDS:
-            raise ValueError(f"method must be one of {CONTEXT_KINDS}, got {self.method!r}")
+        if self.context not in CONTEXT_KINDS:
+            raise ValueError(f"context must be one of {CONTEXT_KINDS}, got {self.context!r}")
         if self.P < 1:
             raise ValueError(f"P must satisfy P >= 1, got {self.P}")
         _ = self.spec  # validates the family and the grammar parameters now, not in a worker
@@ -149,16 +163,19 @@ class SweepCell:
     def key(self) -> str:
         """Stable identifier used to skip finished cells on resume.
 
-        The two families that existed before families had names keep their old spelling
-        (``balanced=False`` / ``balanced=True``), so resumable folders stay valid; any
-        other family is spelled ``family=NAME`` in the same place.
+        Keys keep the spelling of cells written before issue 18, so resumable folders stay
+        valid: the context is spelled ``method=``, and the two families that existed before
+        families had names ``balanced=False`` / ``balanced=True``; any other family is
+        spelled ``family=NAME`` in the same place.
         """
         parts = []
         for f in fields(self):
             name, value = f.name, getattr(self, f.name)
             if name in VARIANT_DEFAULTS and value == VARIANT_DEFAULTS[name]:
                 continue
-            if name == "family" and value in _LEGACY_FAMILIES:
+            if name == "context":
+                name = "method"
+            elif name == "family" and value in _LEGACY_FAMILIES:
                 name, value = "balanced", value == "balanced"
             parts.append(f"{name}={value}")
         return "|".join(parts)
@@ -174,7 +191,7 @@ class SweepCell:
 
 
 def make_grid(
-    methods: Iterable[ContextKind],
+    contexts: Iterable[ContextKind],
     vms: Iterable[tuple[int, int]],
     Ls: Iterable[int],
     P_of: Callable[[str, int, int, int, int], Iterable[int]],
@@ -184,15 +201,15 @@ def make_grid(
     data_seed_offset: int = 1000,
     family: GrammarFamily = "random",
 ) -> list[SweepCell]:
-    """Cartesian grid; ``P_of(method, v, m, s, L)`` gives each configuration's P values.
+    """Cartesian grid; ``P_of(context, v, m, s, L)`` gives each configuration's P values.
 
     The data seed of a cell is ``data_seed_offset + grammar_seed`` (separate from the
     grammar seed; all P values of one grammar share the data stream's prefix).
     """
     cells = []
-    for method, (v, m), L, gs in itertools.product(methods, vms, Ls, grammar_seeds):
-        for P in P_of(method, v, m, s, L):
-            cells.append(SweepCell(method, v, m, s, L, int(P), gs, data_seed_offset + gs,
+    for context, (v, m), L, gs in itertools.product(contexts, vms, Ls, grammar_seeds):
+        for P in P_of(context, v, m, s, L):
+            cells.append(SweepCell(context, v, m, s, L, int(P), gs, data_seed_offset + gs,
                                    family=family))
     return cells
 
@@ -207,8 +224,8 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     spec = cell.spec
     params = spec.params
     grammar = spec.build()
-    need_labels = cell.method == "label"
-    model = IterativeLatentClustering.from_params(params, context=cell.method,
+    need_labels = cell.context == "label"
+    model = IterativeLatentClustering.from_params(params, context=cell.context,
                                                   pool_positions=cell.pool_positions,
                                                   merge_factor=cell.merge_factor)
     model.fit(lambda: iter_samples(grammar, cell.P, cell.data_seed, chunk_size=32768,
@@ -220,6 +237,7 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     base.pop("n_test")
     base["n_c"] = params.n_c
     base["balanced"] = cell.balanced  # for readers of the column before families had names
+    base["method"] = cell.context  # for readers not yet moved to row_context (ROW_FIELDS)
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
     return [

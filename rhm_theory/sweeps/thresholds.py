@@ -12,7 +12,7 @@ import numpy as np
 
 from rhm_theory.algorithms.crossing import CROSSING_RULES, CrossingRule, crossing_point
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
-from rhm_theory.sweeps.runner import row_family
+from rhm_theory.sweeps.runner import row_context, row_family
 
 __all__ = [
     "CROSSING_RULES",
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-_GROUP = ("method", "v", "m", "s", "L", "n_c", "grammar_seed", "data_seed")
+_GROUP = ("v", "m", "s", "L", "n_c", "grammar_seed", "data_seed")
 #: ILC variant columns and their defaults (rows written before they existed are defaults).
 _VARIANTS: dict[str, Any] = {"pool_positions": True, "merge_factor": DEFAULT_MERGE_FACTOR}
 
@@ -58,7 +58,7 @@ def cell_thresholds(
             continue
         if level is None and r["level"] != 1:  # per-cell metrics repeat on every level row
             continue
-        key = (*(r[k] for k in _GROUP), row_family(r),
+        key = (row_context(r), *(r[k] for k in _GROUP), row_family(r),
                *(r.get(k, d) for k, d in _VARIANTS.items()))
         curves[key][int(r["P"])] = float(r[metric])
     out = []
@@ -66,7 +66,7 @@ def cell_thresholds(
         Ps = sorted(curve)
         # P_min / P_max: the grid's ends, the bounds of a censored threshold (a nan P_star
         # lies above P_max; P_star == P_min means already past the target at P_min).
-        out.append({**dict(zip((*_GROUP, "family", *_VARIANTS), key, strict=True)),
+        out.append({**dict(zip(("context", *_GROUP, "family", *_VARIANTS), key, strict=True)),
                     "P_star": crossing_point(Ps, [curve[q] for q in Ps], target, rule=rule),
                     "n_points": len(Ps), "metric": metric, "target": target,
                     "level": level, "P_min": float(Ps[0]), "P_max": float(Ps[-1])})
@@ -77,7 +77,7 @@ def cell_thresholds(
 class ThresholdSummary:
     """Threshold of one configuration over seeds: geometric mean and spread."""
 
-    method: str
+    context: str
     v: int
     m: int
     s: int
@@ -93,22 +93,22 @@ class ThresholdSummary:
 
 
 def summarize_thresholds(per_seed: Sequence[Mapping[str, Any]]) -> list[ThresholdSummary]:
-    """Geometric mean and std of ``log10 P*`` over seeds, per (method, v, m, s, L).
+    """Geometric mean and std of ``log10 P*`` over seeds, per (context, v, m, s, L).
 
     Seeds whose curve never crossed are counted in ``n_missing``; if any is missing the
     summary's ``P_star`` is ``nan`` (never silently dropped).
     """
     groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
     for r in per_seed:
-        groups[(r["method"], r["v"], r["m"], r["s"], r["L"])].append(float(r["P_star"]))
+        groups[(r["context"], r["v"], r["m"], r["s"], r["L"])].append(float(r["P_star"]))
     out = []
-    for (method, v, m, s, L), vals in sorted(groups.items()):
+    for (context, v, m, s, L), vals in sorted(groups.items()):
         arr = np.asarray(vals)
         missing = int(np.isnan(arr).sum())
         logs = np.log10(arr[~np.isnan(arr)])
         gm = float(10 ** logs.mean()) if logs.size and not missing else math.nan
         spread = float(logs.std()) if logs.size else math.nan
-        out.append(ThresholdSummary(method, v, m, s, L, gm, spread, len(vals), missing))
+        out.append(ThresholdSummary(context, v, m, s, L, gm, spread, len(vals), missing))
     return out
 
 
