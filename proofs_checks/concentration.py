@@ -249,7 +249,7 @@ class ConcentrationCheck:
         # One curve per data seed (the same corpora as one call with every seed; their
         # mean is the measured curve): the calibration needs the scatter between seeds.
         per_seed = [context_vector_error_curves(
-            (params.v, params.m, params.s, params.L), 0, Ps, [ds], kinds=("latent",),
+            (params.v, params.m, params.s, params.L), 0, Ps, [ds], contexts=("latent",),
             levels=(1,))[0] for ds in seeds]
         P = per_seed[0].P
         predicted = per_seed[0].predicted

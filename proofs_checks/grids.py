@@ -96,7 +96,7 @@ def has_positive_margins(v: int, m: int, L: int, seed: int) -> bool:
 
 
 def is_default_variant(row: Mapping[str, Any]) -> bool:
-    """Whether a sweep row comes from the default ILC (pooled positions, merge factor 4)."""
+    """Whether a sweep row comes from the default ILC (pooled positions, default merge factor)."""
     return all(row.get(k, d) == d for k, d in VARIANT_DEFAULTS.items())
 
 
@@ -164,5 +164,5 @@ _COST_PER_TOKEN = {"latent": 0.104e-6, "token": 0.104e-6, "label": 0.208e-6}
 def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
     """Estimated CPU seconds of a list of cells (the cost model above)."""
     # Positions kept separate: one accumulator and clustering per parent (about 3x).
-    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.method] * c.P * c.s**c.L)
+    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.context] * c.P * c.s**c.L)
                      * (1 if c.pool_positions else 3) for c in cells))

@@ -104,7 +104,7 @@ SEPARATION_GRID: dict[GridName, dict[str, list[int]]] = {
 
 
 def margin_records(configs: Sequence[tuple[int, int]], seeds: Sequence[int],
-                   kind: ContextKind = "latent",
+                   context: ContextKind = "latent",
                    levels: Sequence[int] = _LEVELS) -> list[dict[str, Any]]:
     """Exact margins of random grammars ``(v, m, s=2, L=3)``: min, mean, median over pairs.
 
@@ -118,7 +118,7 @@ def margin_records(configs: Sequence[tuple[int, int]], seeds: Sequence[int],
         for seed in seeds:
             grammar = random_grammar(RHMParams(v, m, 2, _L), seed=seed)
             for level in levels:
-                pairs = pair_margins(grammar, level, kind)
+                pairs = pair_margins(grammar, level, context)
                 out.append({"v": v, "m": m, "seed": seed, "level": level, "f": m / v,
                             "margin": float(pairs.min()),
                             "margin_mean": float(pairs.mean()),

@@ -213,10 +213,17 @@ def test_explore_exits_1_when_its_claim_check_fails(
 ) -> None:
     import rhm_theory.sweeps.explore as explore
 
+    # A Zipf point whose measured/predicted ratio is 10x the uniform grammar's: the claim
+    # check (proofs_checks.zipf_tracking, applied by the CLI) FAILs.
+    rec = {"context": "latent", "L": 2, "P_star": 1.0, "ratio": 1.0, "best_accuracy": 1.0}
+    summary = [{**rec, "axis": "baseline", "value": 0.0, "P_star_exact": 100.0,
+                "predicted": 100.0, "uniform_formula": 100.0},
+               {**rec, "axis": "zipf", "value": 1.0, "P_star_exact": 1000.0,
+                "predicted": 100.0, "uniform_formula": 10.0}]
+
     def fake(out: str, **_: object) -> dict[str, object]:
-        return {"summary": [], "separation": [], "zipf_tracking": {
-            "verdict": "FAIL", "max_drift": 3.0, "tolerance": 2.0,
-            "control_verdict": "FAIL", "control_drift": 9.0}}
+        return {"summary": summary, "separation": [],
+                "zipf_tracking": explore.zipf_tracking_drifts(summary).to_dict()}
 
     monkeypatch.setattr(explore, "run_explore", fake)
     assert main(["explore", "--out", str(tmp_path), "--quick"]) == 1

@@ -154,7 +154,7 @@ def test_make_weighted_ambiguous_s3(tmp_path: Path, capsys: pytest.CaptureFixtur
         (["--root-probs", "explicit:1,0"], r"root_probs must have shape \(4\)"),
         (["--ambiguity", "0.7"], r"ambiguity must satisfy 0.0 <= ambiguity <= 0.5"),
         (["--ambiguity", "nan"], r"ambiguity must satisfy"),
-        (["--ambiguity", "0.1", "--balanced"], r"ambiguity > 0 needs family='random'"),
+        (["--ambiguity", "0.1", "--balanced"], r"ambiguity > 0 needs a family with shared"),
     ],
 )
 def test_bad_weight_options(

@@ -10,15 +10,16 @@ from typing import Any, cast
 
 import pytest
 
+from proofs_checks._framework import UNCALIBRATED, Verdict
+from proofs_checks.zipf_tracking import TRACKING_TOLERANCE, zipf_tracking_check
 from rhm_theory.sweeps.explore import (
     TARGET,
-    TRACKING_TOLERANCE,
     ExploreCell,
     explore_grid,
     run_explore_cell,
     separation_verdicts,
     summarize_explore,
-    zipf_tracking_check,
+    zipf_tracking_drifts,
 )
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
@@ -74,7 +75,7 @@ def _rows(ratio_of: dict[float, float], control_factor: dict[float, float]) -> l
                 # Exact from star on: the 0/1 curve crosses 1/2 at sqrt(star/2 * star).
                 for P, acc, ex in ((star / 2, 0.2, False), (star, TARGET, True),
                                    (star * 2, 1.0, True)):  # fmt: skip
-                    rows.append({"axis": axis, "value": value, "method": "latent", "L": L,
+                    rows.append({"axis": axis, "value": value, "context": "latent", "L": L,
                                  "grammar_seed": 0, "P": P, "min_accuracy": acc,
                                  "all_exact": ex, "predicted_threshold": pred,
                                  "uniform_formula_threshold": unif})  # fmt: skip
@@ -82,30 +83,56 @@ def _rows(ratio_of: dict[float, float], control_factor: dict[float, float]) -> l
 
 
 def test_tracking_check_pass_fail_inconclusive() -> None:
-    ok = zipf_tracking_check(summarize_explore(_rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10})))
-    assert ok.verdict == "PASS" and ok.control_verdict == "FAIL"
-    assert ok.max_drift == pytest.approx(1 / 0.6) and ok.tolerance == TRACKING_TOLERANCE
+    """The library measures the drifts; the check (proofs_checks) decides through the common
+    gate: a PASS needs a FAILing control, and an uncalibrated rule's PASS is withheld."""
+    summary = summarize_explore(_rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10}))
+    drifts = zipf_tracking_drifts(summary)
+    assert drifts.max_drift == pytest.approx(1 / 0.6) and not drifts.missing
+    assert drifts.control_drift > TRACKING_TOLERANCE
+    ok = zipf_tracking_check(summary)
+    assert ok.negative_control is not None and ok.negative_control.verdict is Verdict.FAIL
+    assert ok.verdict is Verdict.INCONCLUSIVE and ok.details["note"] == UNCALIBRATED
+    assert ok.measured["max_drift"] == drifts.max_drift
     bad = zipf_tracking_check(summarize_explore(_rows({1.0: 1.5, 2.0: 5.0}, {2.0: 10})))
-    assert bad.verdict == "FAIL"
+    assert bad.verdict is Verdict.FAIL
     # The control cannot fail (weights change nothing): the grid cannot decide.
     weak = zipf_tracking_check(summarize_explore(_rows({1.0: 1.2}, {1.0: 1.1})))
-    assert weak.verdict == "INCONCLUSIVE" and weak.control_verdict == "PASS"
+    assert weak.negative_control is not None
+    assert weak.verdict is Verdict.INCONCLUSIVE and weak.negative_control.verdict is Verdict.PASS
+    assert "negative control did not FAIL" in weak.details["note"]
     none = zipf_tracking_check([])
-    assert none.verdict == "INCONCLUSIVE" and math.isnan(none.max_drift)
+    assert none.verdict is Verdict.INCONCLUSIVE and math.isnan(none.measured["max_drift"])
+    assert zipf_tracking_drifts([]).missing
     json.dumps(ok.to_dict())
+    json.dumps(drifts.to_dict())
+
+
+def test_rows_written_before_the_rename_still_read() -> None:
+    """Rows and summaries of earlier runs call the context kind ``method``: they summarize
+    to the same records, and cell keys keep that spelling (their folders resume)."""
+    rows = _rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10})
+    old = [{("method" if k == "context" else k): v for k, v in r.items()} for r in rows]
+    new_summary = summarize_explore(rows)
+    assert summarize_explore(old) == new_summary
+    assert all(r["context"] == "latent" for r in new_summary)
+    old_summary = [{("method" if k == "context" else k): v for k, v in r.items()}
+                   for r in new_summary]
+    assert zipf_tracking_drifts(old_summary) == zipf_tracking_drifts(new_summary)
+    cell = ExploreCell("zipf", 1.0, "token", v=8, m=3, s=2, L=3, rule_probs="zipf:1")
+    assert cell.key.startswith("explore|axis=zipf|value=1.0|method=token|v=8|")
 
 
 def test_separation_verdicts_by_hand() -> None:
     summary = []
     for method, growth in (("latent", 1.0), ("token", 3.0)):
         for L in (2, 3, 4):
-            summary.append({"axis": "zipf", "value": 1.0, "method": method, "L": L,
+            summary.append({"axis": "zipf", "value": 1.0, "context": method, "L": L,
                             "P_star": 100.0 * growth ** L})
     (rec,) = separation_verdicts(summary)
     assert rec["verdict"] == "survives" and rec["token_growth"] == pytest.approx(3.0)
     assert rec["gap"] == pytest.approx(81.0)
     for r in summary:
-        if r["method"] == "token":
+        if r["context"] == "token":
             r["P_star"] = 100.0
     assert separation_verdicts(summary)[0]["verdict"] == "vanishes"
     summary[0]["P_star"] = math.nan
@@ -130,7 +157,7 @@ def test_zipf_claim_check_reports_the_tracking_rule(
     def fake_sweep(cells, **kwargs):  # type: ignore[no-untyped-def]
         ran.append(len(cells))
         assert {c.axis for c in cells} == {"baseline", "zipf"}
-        assert {c.method for c in cells} == {"latent"}
+        assert {c.context for c in cells} == {"latent"}
         return _rows(ratio_of, control_factor)
 
     monkeypatch.setattr(zipf_tracking, "run_sweep", fake_sweep)
@@ -142,3 +169,25 @@ def test_zipf_claim_check_reports_the_tracking_rule(
     assert result.negative_control is not None
     assert result.negative_control.verdict.value == control
     assert "zipf_prediction_tracking" in {c.name for c in all_checks()}
+
+
+def test_figures_of_the_map_and_of_the_phase_diagram(tmp_path: Path) -> None:
+    """The plotting moved to rhm_theory.plotting writes its PNGs without touching the global
+    matplotlib backend (object-oriented API)."""
+    matplotlib = pytest.importorskip("matplotlib")
+    from rhm_theory.plotting.explore import plot_explore
+    from rhm_theory.plotting.phase_diagram import plot_phase_diagram
+
+    backend = matplotlib.get_backend()
+    summary = summarize_explore(_rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10}))
+    paths = plot_explore({"summary": summary}, tmp_path / "explore")
+    assert [p.name for p in paths] == ["explore_thresholds.png", "explore_ratio.png",
+                                       "explore_ambiguity.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    groups = {(8, m, 2, ch, None): [{"eps_c": 0.5 / m, "mean_field": 0.6 / m}]
+              for m in (2, 4) for ch in ("noise", "mask")}
+    groups.update({(16, 4, 2, "noise", a): [{"eps_c": 0.1 + a / 10}] for a in (0.0, 1.0)})
+    out = tmp_path / "phase_diagram.png"
+    assert plot_phase_diagram(groups, ((16, 4, 2),), out)
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert matplotlib.get_backend() == backend

@@ -129,11 +129,11 @@ def test_exact_margins_and_configs() -> None:
 
 def test_empirical_error_follows_the_exact_prediction() -> None:
     curves = context_vector_error_curves((8, 2, 2, 3), 0, [4000, 16000], [1, 2])
-    assert [(c.kind, c.level) for c in curves] == [
+    assert [(c.context, c.level) for c in curves] == [
         (k, lv) for k in ("latent", "token", "label") for lv in (1, 2)]
     for c in curves:
         ratio = c.measured / c.predicted
-        assert np.all((ratio > 0.7) & (ratio < 1.4)), (c.kind, c.level, ratio)
+        assert np.all((ratio > 0.7) & (ratio < 1.4)), (c.context, c.level, ratio)
         assert c.predicted[0] / c.predicted[1] == pytest.approx(4.0)  # ~ 1 / P
     with pytest.raises(ValueError, match="Ps"):
         context_vector_error_curves((8, 2, 2, 3), 0, [], [1])

@@ -76,7 +76,7 @@ def test_weighted_error_curve_matches_exact_noise() -> None:
     p = RHMParams(v=6, m=3, s=2, L=3)
     g = GrammarSpec(p, seed=1, rule_probs="zipf:1", root_probs="zipf:0.5").build()
     curves = context_vector_error_curves(
-        (6, 3, 2, 3), 1, [20000], [1, 2], kinds=("latent",), levels=[1], grammar=g
+        (6, 3, 2, 3), 1, [20000], [1, 2], contexts=("latent",), levels=[1], grammar=g
     )
     (curve,) = curves
     assert curve.measured[0] == pytest.approx(curve.predicted[0], rel=0.15)

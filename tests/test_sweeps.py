@@ -78,7 +78,7 @@ def test_make_grid_separates_seeds() -> None:
     cells = make_grid(["latent"], [(8, 2)], [3, 4], lambda *a: [10, 100], [0, 1])
     assert len(cells) == 2 * 2 * 2
     assert all(c.data_seed != c.grammar_seed for c in cells)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="context must be one of"):
         SweepCell("tokens", 8, 2, 2, 3, 10)
 
 

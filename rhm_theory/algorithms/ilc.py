@@ -14,12 +14,15 @@ from rhm_theory.algorithms.clustering import (
     get_clustering,
 )
 from rhm_theory.algorithms.merge import merge_indistinguishable
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 from rhm_theory.empirical.counts import UNKNOWN_CLUSTER, ContextCounts, lift
-from rhm_theory.exact.contexts import CONTEXT_KINDS
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample
+from rhm_theory.validation import CONTEXT_KINDS
 
-__all__ = ["UNKNOWN_CLUSTER", "DataSource", "IterativeLatentClustering", "lift"]
+__all__ = [
+    "DEFAULT_MERGE_FACTOR", "UNKNOWN_CLUSTER", "DataSource", "IterativeLatentClustering", "lift",
+]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -97,7 +100,7 @@ class IterativeLatentClustering:
         1; about 1 when both hold one parent). This lets ILC find fewer than ``v`` symbols
         when some are absent (random grammars can leave a symbol unused) instead of
         splitting a true cluster. It uses no ground truth. The factor is fixed at 4 before
-        any run (``DEFAULT_MERGE_FACTOR``); 0 disables the step (the ablation of
+        any run (:data:`DEFAULT_MERGE_FACTOR`); 0 disables the step (the ablation of
         ``rhm-theory verify``'s ``ilc_merge_ablation``).
     pool_positions : bool
         ``True`` (default, docs/theory.md section 5): the context counts of a tuple are pooled
@@ -142,7 +145,7 @@ class IterativeLatentClustering:
         clustering: str | ClusteringRoutine = DEFAULT_CLUSTERING,
         min_count: int = 1,
         seed: int = 0,
-        merge_factor: float = 4.0,
+        merge_factor: float = DEFAULT_MERGE_FACTOR,
         pool_positions: bool = True,
         chunk_size: int = 65536,
     ) -> None:

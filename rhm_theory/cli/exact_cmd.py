@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = ["register"]
 
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("grammar", help="grammar JSON file (see `rhm-theory grammar make`)")
     p.add_argument(
         "--context",
-        choices=["latent", "token", "label", "all"],
+        choices=[*CONTEXT_KINDS, "all"],
         default="all",
         help="context kind(s) to report (default: all)",
     )
@@ -34,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     from rhm_theory.model.grammar_io import load_grammar
 
     grammar = load_grammar(args.grammar)
-    contexts = ("latent", "token", "label") if args.context == "all" else (args.context,)
+    contexts = CONTEXT_KINDS if args.context == "all" else (args.context,)
     report = exact_report(grammar, contexts)
     if args.json:
         print_json(report)

@@ -50,7 +50,9 @@ def _fmt(x: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rhm_theory.sweeps.explore import plot_explore, run_explore
+    from proofs_checks.zipf_tracking import TRACKING_TOLERANCE, zipf_tracking_check
+    from rhm_theory.io import write_json
+    from rhm_theory.sweeps.explore import run_explore
 
     check_output_dir(args.out)
     compile_notice("sweep", args.quiet or args.json)
@@ -58,14 +60,26 @@ def _run(args: argparse.Namespace) -> int:
         args.out, quick=args.quick, seeds=args.seeds, max_workers=args.workers,
         progress=show_progress(args),
     )  # fmt: skip
+    # The library measures the drifts; the claim's verdict is the claim check's (the common
+    # gate of proofs_checks: control, calibration), written beside them into summary.json.
+    check = zipf_tracking_check(report["summary"])
+    report["zipf_tracking"] = {
+        **report["zipf_tracking"], "verdict": check.verdict.value,
+        "control_verdict": (check.negative_control.verdict.value
+                            if check.negative_control is not None else None),
+        "tolerance": TRACKING_TOLERANCE, "note": check.details.get("note"),
+    }
+    write_json(Path(args.out, "summary.json"), report, indent=1)
     if args.figures:
+        from rhm_theory.plotting.explore import plot_explore
+
         report["figures"] = [str(x) for x in plot_explore(report, Path(args.out) / "figures")]
     # Like verify: a claim check that FAILs is a result and makes the exit status 1.
     status = 1 if report["zipf_tracking"]["verdict"] == "FAIL" else 0
     if args.json:
         print_json(report)
         return status
-    cols = ["axis", "value", "method", "L", "P_star", "predicted", "ratio", "best_accuracy"]
+    cols = ["axis", "value", "context", "L", "P_star", "predicted", "ratio", "best_accuracy"]
     print(format_table([{k: _fmt(r[k]) for k in cols} for r in report["summary"]], cols))
     print("\nseparation of own latents vs tokens (EXPLORATORY):")
     cols2 = ["axis", "value", "latent_growth", "token_growth", "gap", "verdict"]
@@ -74,6 +88,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\nzipf tracking check: {t['verdict']} (max drift {t['max_drift']:.3g}, tolerance "
           f"{t['tolerance']:g}); negative control (weights ignored): {t['control_verdict']} "
           f"(drift {t['control_drift']:.3g})")  # fmt: skip
+    if t.get("note"):
+        print(f"  ({t['note']})")
     for path in report.get("figures", []):
         print(f"wrote {path}")
     if status:

@@ -13,6 +13,7 @@ from typing import Any
 from rhm_theory.cli._args import check_output_dir, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import print_json, show_progress
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = ["register", "sweep_cells"]
 
@@ -75,8 +76,8 @@ def sweep_cells(grid: str) -> list[Any]:
         raise ValueError(f"grid must be 'quick' or 'full', got {grid!r}")
     name: GridName = "full" if grid == "full" else "quick"
     cells = {}
-    for method in ("latent", "token", "label"):
-        for cell in depth_cells(method, name):
+    for context in CONTEXT_KINDS:
+        for cell in depth_cells(context, name):
             cells[cell.key] = cell
     for cell in variant_cells("unpooled", name):  # ILC with positions kept separate
         cells[cell.key] = cell

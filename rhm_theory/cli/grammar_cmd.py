@@ -10,7 +10,7 @@ from rhm_theory.cli._args import check_output_file, non_negative_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import GrammarFileError, load_grammar, save_grammar
 from rhm_theory.model.params import RHMParams
-from rhm_theory.model.spec import GrammarSpec
+from rhm_theory.model.spec import GRAMMAR_CONSTRUCTORS, GRAMMAR_FAMILIES, GrammarSpec
 from rhm_theory.model.summary import grammar_summary
 
 __all__ = ["cmd_check", "cmd_make", "cmd_show", "register"]
@@ -33,12 +33,12 @@ def _summary_table(summary: dict[str, Any]) -> str:
 
 
 def cmd_make(args: argparse.Namespace) -> int:
-    """Build a random (or exactly balanced) grammar, optionally weighted/ambiguous, and save it."""
+    """Build a grammar of a registered family, optionally weighted/ambiguous, and save it."""
     check_output_file(args.out)
     params = RHMParams(v=args.v, m=args.m, s=args.s, L=args.L, n_c=args.n_c)
     spec = GrammarSpec(
         params,
-        "balanced" if args.balanced else "random",
+        args.family,
         args.seed,
         rule_probs=args.rule_probs,
         root_probs=args.root_probs,
@@ -118,13 +118,20 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="grammar_command", metavar="ACTION")
     sub.required = True
 
-    make = sub.add_parser("make", help="draw a random or balanced grammar and save it")
+    make = sub.add_parser("make", help="build a grammar of a registered family and save it")
     make.add_argument("--v", type=int, required=True, help="vocabulary size of every level")
     make.add_argument("--m", type=int, required=True, help="rules per symbol (synonyms)")
     make.add_argument("--s", type=int, required=True, help="branching factor")
     make.add_argument("--L", type=int, required=True, help="depth")
     make.add_argument("--n-c", dest="n_c", type=int, default=None, help="root symbols (v)")
-    make.add_argument("--balanced", action="store_true", help="exactly balanced grammar")
+    make.add_argument(
+        "--family", choices=GRAMMAR_FAMILIES, default="random",
+        help="grammar family (default random): "
+        + "; ".join(f"{k}: {c.summary}" for k, c in GRAMMAR_CONSTRUCTORS.items()),
+    )
+    # Deprecated alias of --family balanced (the flag before families had names).
+    make.add_argument("--balanced", dest="family", action="store_const", const="balanced",
+                      help="deprecated: same as --family balanced")
     make.add_argument("--seed", type=non_negative_int, required=True, help="grammar seed")
     make.add_argument(
         "--rule-probs", default="uniform", metavar="SPEC",
@@ -138,7 +145,7 @@ def register(subparsers: Any) -> None:
     make.add_argument(
         "--ambiguity", type=float, default=0.0, metavar="EPS",
         help="fraction of right-hand sides shared with another parent, 0 <= EPS <= 0.5 "
-        "(default 0: unambiguous; random grammars only)",
+        "(default 0: unambiguous; families with shared right-hand sides only: random)",
     )  # fmt: skip
     make.add_argument("--out", required=True, help="output JSON file")
     make.add_argument("--json", action="store_true", help="print one JSON document")

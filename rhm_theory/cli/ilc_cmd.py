@@ -8,6 +8,8 @@ import time
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = ["register"]
 
@@ -25,11 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("grammar", help="grammar JSON file")
     p.add_argument("--P", type=positive_int, required=True, help="number of training strings")
     p.add_argument("--seed", type=non_negative_int, default=0, help="data seed (default 0)")
-    p.add_argument("--context", choices=["latent", "token", "label"], default="latent",
+    p.add_argument("--context", choices=CONTEXT_KINDS, default="latent",
                    help="latent = ILC; token = token-level SSL; label = supervised")
     p.add_argument("--clustering", choices=["average", "complete", "kmeans++"],
                    default="average", help="clustering routine (default: average linkage)")
-    p.add_argument("--merge-factor", type=float, default=4.0,
+    p.add_argument("--merge-factor", type=float, default=DEFAULT_MERGE_FACTOR,
                    help="G-test merge step factor (default 4, fixed; 0 = merge off)")
     p.add_argument("--no-pool-positions", action="store_true",
                    help="keep positions separate: one tuple map per parent (latent only)")

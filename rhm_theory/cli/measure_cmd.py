@@ -14,6 +14,8 @@ from typing import Any
 
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.model.spec import GRAMMAR_FAMILIES
 
 __all__ = ["register"]
 
@@ -27,7 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "module:factory, called with each run's parameters) on a ladder of training-set "
         "sizes for every grammar of a grid, score every non-root level on fresh strings "
         "(best-matching accuracy of predict_latents, or a linear probe of transform), read "
-        "each curve's threshold P* (accuracy 0.95), fit log P* = c + a log v + b log m + d L "
+        f"each curve's threshold P* (accuracy {DEFAULT_TARGET}), fit "
+        "log P* = c + a log v + b log m + d L "
         "and compare the registered laws (v m^3, v m^(L+1), v m^L and near alternatives). "
         "Rows are written to --out as curves finish; a rerun with the same --out resumes.",
     )
@@ -42,8 +45,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--P", type=positive_int, nargs="+",
                    help="explicit training-set sizes instead of the ladder (no early stop)")
     p.add_argument("--seeds", type=non_negative_int, nargs="+", help="grammar seeds")
-    p.add_argument("--target", type=float, default=0.95,
-                   help="accuracy of every non-root level that defines P* (default 0.95)")
+    p.add_argument("--family", choices=GRAMMAR_FAMILIES, default=None,
+                   help="grammar family of every run (default: the grid's, random)")
+    p.add_argument("--target", type=float, default=DEFAULT_TARGET,
+                   help="accuracy of every non-root level that defines P* (default %(default)s)")
     p.add_argument("--name", help="learner name in rows and keys (default: SPEC)")
     p.add_argument("--out", help="output folder (default rhm-measure/<name>)")
     p.add_argument("--workers", type=positive_int, default=None,
@@ -79,6 +84,8 @@ def _grid(args: argparse.Namespace) -> Any:
         changes["Ps"] = tuple(args.P)
     if args.seeds is not None:
         changes["seeds"] = tuple(args.seeds)
+    if args.family is not None:
+        changes["family"] = args.family
     return (replace(g, **changes), "custom") if changes else (g, args.grid)
 
 

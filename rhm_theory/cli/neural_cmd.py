@@ -15,6 +15,7 @@ from typing import Any
 
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.model.spec import GRAMMAR_FAMILIES
 
 __all__ = ["register"]
 
@@ -37,8 +38,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--L", type=positive_int, default=3, help="depth (default 3)")
     g.add_argument("--n-c", type=positive_int, default=None, help="root symbols (default v)")
     g.add_argument("--grammar-seed", type=non_negative_int, default=0)
-    g.add_argument("--family", choices=("random", "balanced"), default="random",
-                   help="grammar family (default random)")
+    g.add_argument("--family", choices=GRAMMAR_FAMILIES, default="random",
+                   help="grammar family (default random; --scaling: every run of the grid)")
     g.add_argument(
         "--P", type=positive_int, default=None,
         help="offline regime: fixed training set of P strings (default: online, fresh strings)",
@@ -215,7 +216,7 @@ def _run(method: str, args: argparse.Namespace) -> int:
             method, full=args.full, regime=args.regime, device=device,
             deterministic=args.deterministic, checkpoint_dir=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
-            progress=_stderr_lines(args),
+            progress=_stderr_lines(args), family=args.family,
         )
     else:
         params = RHMParams(args.v, args.m, args.s, args.L, args.n_c)

@@ -155,7 +155,9 @@ def render_diagram(rows_path: Path, out: Path) -> str:
     (out / "phase_diagram.md").write_text(text)
     (out / "phase_diagram.json").write_text(json.dumps({"table": table, "laws": laws},
                                                        indent=1, default=str))
-    _plot(groups, out / "phase_diagram.png")
+    from rhm_theory.plotting.phase_diagram import plot_phase_diagram
+
+    plot_phase_diagram(groups, ZIPF_POINTS, out / "phase_diagram.png")  # skipped without plot
     return text
 
 
@@ -164,54 +166,6 @@ def _markdown(rows: list[dict[str, Any]], cols: list[str]) -> str:
     sep = "|" + "|".join("---" for _ in cols) + "|"
     body = ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     return "\n".join([head, sep, *body])
-
-
-def _plot(groups: dict[tuple[Any, ...], list[dict[str, Any]]], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # the plot extra is optional
-        return
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    for ax, ch in zip(axes[:2], ("noise", "mask"), strict=True):
-        for s, marker in ((2, "o"), (3, "s")):
-            keys = sorted(k for k in groups if k[2] == s and k[3] == ch and k[4] is None)
-            fs = sorted({k[1] / k[0] ** (s - 1) for k in keys})
-            for f in fs:
-                ks = sorted((k for k in keys if abs(k[1] / k[0] ** (s - 1) - f) < 1e-12),
-                            key=lambda k: k[1])
-                ms = [k[1] for k in ks]
-                mean = [np.mean([r["eps_c"] for r in groups[k]]) for k in ks]
-                sd = [np.std([r["eps_c"] for r in groups[k]]) for k in ks]
-                line = ax.errorbar(ms, mean, yerr=sd, marker=marker, capsize=2,
-                                   label=f"s={s}, f={f:g}")
-                ax.plot(ms, [groups[k][0]["mean_field"] for k in ks], ls=":", marker=marker,
-                        mfc="none", color=line[0].get_color())
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("m")
-        ax.set_ylabel("eps_c (solid: density evolution, dotted: mean-field map)")
-        ax.set_title(f"{ch} channel")
-        ax.legend(fontsize=6, ncol=2)
-    ax = axes[2]
-    for ch, ls in (("noise", "-"), ("mask", "--")):
-        for v, m, s in ZIPF_POINTS:
-            ks = sorted((k for k in groups if k[:4] == (v, m, s, ch) and k[4] is not None),
-                        key=lambda k: k[4])
-            if ks:
-                ax.errorbar([k[4] for k in ks],
-                            [np.mean([r["eps_c"] for r in groups[k]]) for k in ks],
-                            yerr=[np.std([r["eps_c"] for r in groups[k]]) for k in ks],
-                            ls=ls, marker="o", capsize=2, label=f"{ch}, v={v}, m={m}")
-    ax.set_xlabel("Zipf exponent a of the rule prior w(r) ~ r^-(1+a)")
-    ax.set_ylabel("eps_c")
-    ax.set_title("rule prior (s = 2)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def cmd_threshold(args: argparse.Namespace) -> int:

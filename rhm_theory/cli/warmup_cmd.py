@@ -8,16 +8,17 @@ import time
 from typing import Any
 
 from rhm_theory.cli._output import print_json
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = ["register", "warm_bp", "warm_sweep"]
 
 
 def warm_sweep() -> None:
-    """Run one tiny cell of each method: compiles the sampling and counting kernels."""
+    """Run one tiny cell of each context kind: compiles the sampling and counting kernels."""
     from rhm_theory.sweeps.runner import SweepCell, run_cell
 
-    for method in ("latent", "token", "label"):
-        run_cell(SweepCell(method, 4, 2, 2, 3, 64, n_test=16))
+    for context in CONTEXT_KINDS:
+        run_cell(SweepCell(context, 4, 2, 2, 3, 64, n_test=16))
 
 
 def warm_bp() -> None:

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rhm_theory.validation import CONTEXT_KINDS
+
 __all__ = ["ErrorCurve", "context_vector_error_curves"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -24,7 +26,7 @@ class ErrorCurve:
         The random grammar.
     level : int
         Level whose children tuples' context vectors are estimated.
-    kind : str
+    context : str
         Context kind.
     P : ndarray of float64
         Numbers of strings.
@@ -47,7 +49,7 @@ class ErrorCurve:
     L: int
     grammar_seed: int
     level: int
-    kind: str
+    context: str
     P: FloatArray
     measured: FloatArray
     predicted: FloatArray
@@ -60,14 +62,14 @@ def context_vector_error_curves(
     Ps: Sequence[int],
     data_seeds: Sequence[int],
     *,
-    kinds: Sequence[str] = ("latent", "token", "label"),
+    contexts: Sequence[str] = CONTEXT_KINDS,
     levels: Sequence[int] | None = None,
     chunk_size: int = 65536,
     grammar: Any = None,
 ) -> list[ErrorCurve]:
-    """Measured and exact squared error of tuple context vectors, per kind and level.
+    """Measured and exact squared error of tuple context vectors, per context and level.
 
-    Every (kind, level) pair of one grammar is counted from the same strings: the data
+    Every (context, level) pair of one grammar is counted from the same strings: the data
     seeds give the same corpora for every curve. Blocks of positions where a tuple never
     occurs (zero probability) are left out of both the measurement and the prediction.
 
@@ -81,8 +83,8 @@ def context_vector_error_curves(
         Numbers of strings (each corpus is the first ``P`` strings of its data seed).
     data_seeds : sequence of int
         Data seeds; the measured error is their mean.
-    kinds : sequence of str
-        Context kinds.
+    contexts : sequence of str
+        Context kinds (default all, :data:`rhm_theory.validation.CONTEXT_KINDS`).
     levels : sequence of int, optional
         Levels (default: ``1..L-1``).
     chunk_size : int
@@ -96,7 +98,7 @@ def context_vector_error_curves(
     Returns
     -------
     list of ErrorCurve
-        One per (kind, level), in the order of ``kinds`` then ``levels``.
+        One per (context, level), in the order of ``contexts`` then ``levels``.
     """
     from rhm_theory.empirical import ContextCounts
     from rhm_theory.exact import context_laws
@@ -114,7 +116,7 @@ def context_vector_error_curves(
     Ps_sorted = sorted(int(P) for P in Ps)
     if not Ps_sorted or Ps_sorted[0] < 1:
         raise ValueError(f"Ps must be positive integers, got {list(Ps)}")
-    pairs = [(kind, level) for kind in kinds for level in lv]
+    pairs = [(kind, level) for kind in contexts for level in lv]
     setup = {}
     for kind, level in pairs:
         laws = context_laws(g, level, kind)
@@ -132,7 +134,7 @@ def context_vector_error_curves(
                       else laws.weights[:, parents] * rule_w[keep])
         setup[(kind, level)] = (codes, occurs, exact, noise, per_string)
     measured: dict[tuple[str, int], list[list[float]]] = {k: [] for k in pairs}
-    need_latents = L > 2 or "label" in kinds
+    need_latents = L > 2 or "label" in contexts
     for ds in data_seeds:
         accs = {(kind, level): ContextCounts(s, level, kind, v, p.n_c if kind == "label" else v)
                 for kind, level in pairs}

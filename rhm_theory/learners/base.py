@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, cast, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +14,7 @@ from rhm_theory.algorithms.metrics import matched_accuracy
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample, sample
-from rhm_theory.model.spec import GrammarFamily, GrammarSpec
+from rhm_theory.model.spec import GrammarSpec
 from rhm_theory.validation import check_float, check_int, check_seed
 
 __all__ = [
@@ -90,8 +90,8 @@ class LearnerCell:
         Training strings of this fit.
     grammar_seed, data_seed : int
         Seeds of the grammar and of the training strings.
-    family : {"random", "balanced"}
-        Grammar family.
+    family : str
+        Grammar family (a key of :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`).
     """
 
     v: int
@@ -116,8 +116,12 @@ class LearnerCell:
 
     def grammar(self) -> Grammar:
         """The true grammar: an oracle, for reference learners only (the Bayes ceiling)."""
-        return GrammarSpec(self.params, cast(GrammarFamily, self.family),
-                           self.grammar_seed).build()
+        return self.spec.build()
+
+    @property
+    def spec(self) -> GrammarSpec:
+        """The grammar's specification (family, parameters, seed)."""
+        return GrammarSpec(self.params, self.family, self.grammar_seed)
 
 
 #: ``factory(cell) -> learner``.

@@ -4,6 +4,7 @@ from rhm_theory.model.grammar import (
     AMBIGUOUS,
     Grammar,
     balanced_grammar,
+    cyclic_grammar,
     random_grammar,
     tuple_codes,
 )
@@ -18,7 +19,13 @@ from rhm_theory.model.params import RHMParams, symbol_dtype, unknown_symbol
 from rhm_theory.model.parsing import is_grammatical, parse
 from rhm_theory.model.sample_io import write_sample_npz
 from rhm_theory.model.sampling import Sample, iter_samples, sample
-from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarFamily, GrammarSpec
+from rhm_theory.model.spec import (
+    GRAMMAR_CONSTRUCTORS,
+    GRAMMAR_FAMILIES,
+    GrammarConstructor,
+    GrammarFamily,
+    GrammarSpec,
+)
 from rhm_theory.model.summary import grammar_summary
 from rhm_theory.model.tree import (
     children,
@@ -42,8 +49,10 @@ from rhm_theory.model.weights import (
 
 __all__ = [
     "AMBIGUOUS",
+    "GRAMMAR_CONSTRUCTORS",
     "GRAMMAR_FAMILIES",
     "Grammar",
+    "GrammarConstructor",
     "GrammarFamily",
     "GrammarFileError",
     "GrammarSpec",
@@ -52,6 +61,7 @@ __all__ = [
     "balanced_grammar",
     "children",
     "cousin_positions",
+    "cyclic_grammar",
     "derivation_tree",
     "grammar_from_dict",
     "grammar_summary",

@@ -21,6 +21,7 @@ __all__ = [
     "DENSE_LOOKUP_MAX",
     "Grammar",
     "balanced_grammar",
+    "cyclic_grammar",
     "random_grammar",
     "tuple_codes",
 ]
@@ -577,4 +578,60 @@ def balanced_grammar(params: RHMParams, seed: int | np.random.Generator) -> Gram
             flat[:, j] = rng.permutation(v)[flat[:, j]]
         flat = flat[rng.permutation(len(flat))]
         tables.append(flat.reshape(n_sym, m, s))
+    return Grammar(params, tables)
+
+
+def cyclic_grammar(params: RHMParams, seed: int | np.random.Generator = 0) -> Grammar:
+    """Construct the deterministic *cyclic* grammar: symbol ``c`` owns ``(x, x + o) mod v``.
+
+    Order the ``v**s`` tuples in *lines* (those of :func:`balanced_grammar`): tuple ``t`` is
+    ``(x, x + o_1, ..., x + o_{s-1}) mod v`` with ``x = t % v`` and ``(o_1, ..., o_{s-1})``
+    the base-``v`` digits of ``t // v``. Symbol ``c`` of a level with ``V`` symbols owns
+    tuples ``t = c + V*k`` for ``k = 0..m-1``. With ``V = v`` this is
+    ``c -> {(c, c, ..., c, c + k)}``: the first child names the parent, the last is a shift;
+    every symbol holds every position exactly ``m`` times. The ``n_c * m`` root tuples fill
+    ``n_c * m / v`` whole lines when ``v | n_c * m``, so the grammar is then exactly
+    balanced. Every level has the same design and no draw is involved: a control whose
+    only randomness is in the data.
+
+    Separation (latent context). With ``n_c = v`` and ``s = 2``: a node holding ``a`` at
+    position 0 has parent ``a`` and sibling ``a + K`` (``K`` uniform in ``[0, m)``), whose
+    first child is itself, so the first cousin block is uniform on ``a + [0, m)``; at position
+    1 it is uniform on ``a - [0, m)``. Two distinct cyclic intervals of length ``m < v``
+    differ in at least 2 points, so each of these two blocks adds ``>= 2 / m**2`` to
+    ``||psi_a - psi_a'||**2``: ``Delta_l >= 2 / m >= 2 sqrt(1 - f) / m`` at every level
+    (``m = v`` gives ``f = 1`` and a zero requirement). For ``n_c < v`` or ``s = 3`` the
+    margin is large in practice but not proven
+    (:func:`rhm_theory.testing.strategies.separated_grammars` checks it).
+
+    Parameters
+    ----------
+    params : RHMParams
+    seed : int or numpy.random.Generator, default 0
+        Accepted (the signature of every registered family,
+        :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`) and ignored: the design is
+        deterministic, so every grammar seed gives this grammar.
+
+    Returns
+    -------
+    Grammar
+
+    Examples
+    --------
+    >>> g = cyclic_grammar(RHMParams(v=4, m=2, s=2, L=2))
+    >>> g.rules_of(1)[1].tolist()  # symbol 1: (1, 1) and (1, 2)
+    [[1, 1], [1, 2]]
+    >>> g.is_balanced(), g == cyclic_grammar(RHMParams(v=4, m=2, s=2, L=2), seed=7)
+    (True, True)
+    """
+    if not isinstance(params, RHMParams):
+        raise TypeError(f"params must be an RHMParams, got {type(params).__name__}")
+    v, m, s = params.v, params.m, params.s
+    tables = []
+    for level in range(1, params.L + 1):
+        n_sym = params.vocab(level)
+        t = np.arange(n_sym, dtype=np.int64)[:, None] + n_sym * np.arange(m, dtype=np.int64)
+        x = t % v
+        offsets = np.stack(np.unravel_index(t // v, (v,) * (s - 1)), axis=-1)  # (n_sym, m, s-1)
+        tables.append(np.concatenate([x[..., None], (x[..., None] + offsets) % v], axis=-1))
     return Grammar(params, tables)

@@ -2,19 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
-from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
+from rhm_theory.model.grammar import Grammar, balanced_grammar, cyclic_grammar, random_grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.weights import parse_root_probs, parse_rule_probs
 from rhm_theory.validation import check_choice, check_float, check_seed
 
-__all__ = ["GRAMMAR_FAMILIES", "GrammarFamily", "GrammarSpec"]
+__all__ = [
+    "GRAMMAR_CONSTRUCTORS",
+    "GRAMMAR_FAMILIES",
+    "GrammarConstructor",
+    "GrammarFamily",
+    "GrammarSpec",
+]
 
-#: ``random``: the reference recipe of the RHM papers; ``balanced``: exactly balanced.
-GrammarFamily = Literal["random", "balanced"]
-GRAMMAR_FAMILIES: tuple[GrammarFamily, ...] = ("random", "balanced")
+#: A family's name: a key of :data:`GRAMMAR_CONSTRUCTORS` (validated against it, not typed as
+#: a ``Literal``, so that a new family is one registry entry and no other edit).
+GrammarFamily = str
+
+
+@dataclass(frozen=True)
+class GrammarConstructor:
+    """How a registered family builds its grammar.
+
+    Parameters
+    ----------
+    build : callable
+        ``(params, seed) -> Grammar``, deterministic in its arguments.
+    summary : str
+        One line for ``--help`` texts and the docs.
+    build_ambiguous : callable, optional
+        ``(params, seed, ambiguity) -> Grammar`` for families that can share right-hand
+        sides between parents (``ambiguity > 0``); ``None``: the family has no such grammars.
+    """
+
+    build: Callable[[RHMParams, int], Grammar]
+    summary: str
+    build_ambiguous: Callable[[RHMParams, int, float], Grammar] | None = None
+
+
+def _random_ambiguous(params: RHMParams, seed: int, ambiguity: float) -> Grammar:
+    return random_grammar(params, seed, ambiguity=ambiguity)
+
+
+#: The registry of grammar families ``{family: constructor}``: every cell type (sweep, explore,
+#: neural run), the learners and the CLI's ``--family`` take their choices from it. Adding a
+#: family = its constructor (``rhm_theory.model.grammar``) + one entry here.
+GRAMMAR_CONSTRUCTORS: dict[GrammarFamily, GrammarConstructor] = {
+    "random": GrammarConstructor(
+        random_grammar, "the reference recipe of the RHM papers (rules drawn uniformly)",
+        _random_ambiguous),
+    "balanced": GrammarConstructor(
+        balanced_grammar, "random and exactly balanced (needs v | n_c m)"),
+    "cyclic": GrammarConstructor(
+        cyclic_grammar, "deterministic Latin design, balanced when v | n_c m (seed ignored)"),
+}
+#: The registered family names, in registry order (``random`` first: the default).
+GRAMMAR_FAMILIES: tuple[GrammarFamily, ...] = tuple(GRAMMAR_CONSTRUCTORS)
 
 
 @dataclass(frozen=True)
@@ -28,8 +74,9 @@ class GrammarSpec:
     ----------
     params : RHMParams
         Model parameters.
-    family : {"random", "balanced"}
-        Constructor: :func:`random_grammar` or :func:`balanced_grammar`.
+    family : str, default "random"
+        A key of :data:`GRAMMAR_CONSTRUCTORS` (``random``: :func:`random_grammar`,
+        ``balanced``: :func:`balanced_grammar`, ...).
     seed : int
         Grammar seed (separate from any data seed).
     rule_probs : str, default "uniform"
@@ -39,8 +86,8 @@ class GrammarSpec:
         Root prior (:func:`rhm_theory.model.weights.parse_root_probs`): ``uniform``,
         ``zipf:A`` or ``explicit:p0,p1,...``.
     ambiguity : float, default 0.0
-        Fraction of right-hand sides shared with another parent (``random`` family only,
-        see :func:`random_grammar`).
+        Fraction of right-hand sides shared with another parent (only families with a
+        ``build_ambiguous`` constructor: ``random``, see :func:`random_grammar`).
 
     Examples
     --------
@@ -64,10 +111,11 @@ class GrammarSpec:
         check_choice("family", self.family, GRAMMAR_FAMILIES)
         check_seed("seed", self.seed)
         eps = check_float("ambiguity", self.ambiguity, minimum=0.0, maximum=0.5)
-        if eps > 0 and self.family != "random":
+        if eps > 0 and GRAMMAR_CONSTRUCTORS[self.family].build_ambiguous is None:
+            able = tuple(f for f, c in GRAMMAR_CONSTRUCTORS.items() if c.build_ambiguous)
             raise ValueError(
-                f"ambiguity > 0 needs family='random' (a balanced design has no shared "
-                f"right-hand sides), got family={self.family!r}"
+                f"ambiguity > 0 needs a family with shared right-hand sides {able}, got "
+                f"family={self.family!r}"
             )
         # Parse now so that a bad spec fails here, not in a worker.
         parse_rule_probs(self.rule_probs, self.params, self.seed)
@@ -75,10 +123,11 @@ class GrammarSpec:
 
     def build(self) -> Grammar:
         """The grammar this spec names (deterministic in the spec)."""
-        if self.family == "balanced":
-            grammar = balanced_grammar(self.params, self.seed)
+        constructor = GRAMMAR_CONSTRUCTORS[self.family]
+        if self.ambiguity > 0 and constructor.build_ambiguous is not None:
+            grammar = constructor.build_ambiguous(self.params, self.seed, self.ambiguity)
         else:
-            grammar = random_grammar(self.params, self.seed, ambiguity=self.ambiguity)
+            grammar = constructor.build(self.params, self.seed)
         rule = parse_rule_probs(self.rule_probs, self.params, self.seed)
         root = parse_root_probs(self.root_probs, self.params)
         if rule is None and root is None:

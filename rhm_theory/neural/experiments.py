@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from rhm_theory.algorithms.crossing import crossing_point
 from rhm_theory.inference.baselines import bayes_masked_token_baseline, bayes_root_baseline
 from rhm_theory.io import write_json
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import Sample, sample
-from rhm_theory.model.spec import GrammarFamily, GrammarSpec
+from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarFamily, GrammarSpec
 from rhm_theory.neural.data import RHMBatches, keep_torch_threads, to_device
 from rhm_theory.neural.data2vec import Data2Vec, Data2VecConfig
 from rhm_theory.neural.ema import EMASchedule
@@ -34,7 +35,6 @@ from rhm_theory.neural.training import (
     set_determinism,
     train,
 )
-from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice
 
 __all__ = [
@@ -363,8 +363,8 @@ def run_neural(
     model_config : Data2VecConfig or SLCConfig or None
     batch_size : int
     grammar_seed, data_seed : int
-    family : {"random", "balanced"}
-        Grammar family (:class:`rhm_theory.model.spec.GrammarSpec`).
+    family : str
+        Grammar family (a key of :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`).
     device : str or torch.device
         ``"auto"``, ``"cpu"``, ``"cuda"``.
     eval_config : EvalConfig or None
@@ -487,7 +487,7 @@ def probe_thresholds(
     (``root_probe``, ``latent_probe``, ``recovery``) cross upwards at
     ``chance + accuracy_fraction * (1 - chance)`` with ``chance = 1 / vocab``;
     ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is the
-    last crossing (:func:`rhm_theory.sweeps.thresholds.crossing_point`, rule ``"last"``),
+    last crossing (:func:`rhm_theory.algorithms.crossing.crossing_point`, rule ``"last"``),
     interpolated linearly in ``log P``, NaN when the curve ends on the near side.
 
     Returns
@@ -657,6 +657,9 @@ class RunSpec:
         :class:`EvalConfig` fields.
     eval_at : tuple of int
         Extra evaluation steps (online regime).
+    family : str, default "random"
+        Grammar family (a key of :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`);
+        :attr:`grammar_spec` is the grammar the run trains on.
     """
 
     method: str
@@ -674,12 +677,25 @@ class RunSpec:
     model: dict[str, Any]
     eval: dict[str, Any]
     eval_at: tuple[int, ...] = ()
+    family: GrammarFamily = "random"
+
+    def __post_init__(self) -> None:
+        _ = self.grammar_spec  # validates the family and the parameters now, not in a worker
+
+    @property
+    def grammar_spec(self) -> GrammarSpec:
+        """The grammar of this run (family, parameters, grammar seed)."""
+        return GrammarSpec(RHMParams(self.v, self.m, self.s, self.L), self.family,
+                           self.grammar_seed)
 
     @property
     def name(self) -> str:
-        """File-name-safe identifier of the run."""
+        """File-name-safe identifier of the run (random grammars: no family part, so names
+        of runs planned before runs had a family, and their checkpoints, do not change)."""
         reg = "online" if self.P is None else f"P{self.P}"
-        return f"{self.method}_v{self.v}_m{self.m}_s{self.s}_L{self.L}_g{self.grammar_seed}_{reg}"
+        fam = "" if self.family == "random" else f"_{self.family}"
+        return (f"{self.method}_v{self.v}_m{self.m}_s{self.s}_L{self.L}_g{self.grammar_seed}"
+                f"{fam}_{reg}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (a plan's JSON)."""
@@ -698,9 +714,12 @@ def _model_key(method: str) -> str:
 def grid_runs(
     grid: dict[str, Any], methods: Sequence[str], regime: str = "offline"
 ) -> list[RunSpec]:
-    """Every run of ``grid`` for ``methods`` (see :func:`scaling_grid`), in a fixed order."""
+    """Every run of ``grid`` for ``methods`` (see :func:`scaling_grid`), in a fixed order.
+
+    The grammar family is the grid's ``"family"`` entry (default ``"random"``)."""
     check_choice("regime", regime, ("offline", "online"))
     g = grid
+    family = check_choice("family", g.get("family", "random"), GRAMMAR_FAMILIES)
     out = []
     for meth in methods:
         check_choice("method", meth, METHODS)
@@ -728,6 +747,7 @@ def grid_runs(
                             batch_size=g["batch_size"], lr=float(g["lr"][meth]),
                             model=g[_model_key(meth)].to_dict(), eval=dict(g["eval"].__dict__),
                             eval_at=tuple(g["online_evals"]) if P is None else (),
+                            family=family,
                         ))
     return out
 
@@ -764,6 +784,7 @@ def execute_run(
         batch_size=spec.batch_size,
         grammar_seed=spec.grammar_seed,
         data_seed=spec.data_seed,
+        family=spec.family,
         device=device,
         eval_config=EvalConfig(**spec.eval),
         eval_at=spec.eval_at,
@@ -804,6 +825,7 @@ def scaling_experiment(
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 0,
     progress: Callable[[str], None] | None = None,
+    family: GrammarFamily | None = None,
 ) -> list[dict[str, Any]]:
     """Sweep over ``P`` for the neural claims: thresholds against ``v m^3`` and ``v m^(L+1)``.
 
@@ -834,6 +856,8 @@ def scaling_experiment(
         Steps between checkpoints within a run (0: only at its end).
     progress : callable or None
         Receives one line per finished run.
+    family : str or None
+        Grammar family of every run (overrides the grid's ``"family"``; default random).
 
     Returns
     -------
@@ -849,6 +873,8 @@ def scaling_experiment(
         check_choice("method", m_, METHODS)
     check_choice("regime", regime, ("offline", "online"))
     g = {**scaling_grid(grid_name if grid_name is not None else full), **(grid or {})}
+    if family is not None:
+        g["family"] = family
     rows: list[dict[str, Any]] = []
     for spec in grid_runs(g, methods, regime):
         t0 = time.perf_counter()

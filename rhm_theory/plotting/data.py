@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
 from rhm_theory.empirical.errors import ErrorCurve, context_vector_error_curves
-from rhm_theory.sweeps.runner import load_rows
+from rhm_theory.sweeps.runner import load_rows, row_context
 from rhm_theory.sweeps.thresholds import (
     METHOD_RESCALING,
     ThresholdSummary,
@@ -26,6 +27,7 @@ from rhm_theory.sweeps.thresholds import (
     method_scale,
     summarize_thresholds,
 )
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = [
     "METHOD_RESCALING",
@@ -167,7 +169,7 @@ def accuracy_curves(
     per_point: dict[tuple[int, ...], dict[float, dict[tuple[Any, Any], float]]] = defaultdict(
         lambda: defaultdict(dict))
     for r in rows:
-        if r["method"] != method:
+        if row_context(r) != method:
             continue
         if metric == "min_accuracy" and r["level"] != 1:  # per-cell value, repeated per level
             continue
@@ -241,7 +243,7 @@ class ThresholdSeries:
 
 
 def threshold_series(
-    rows: Iterable[Mapping[str, Any]], *, target: float = 0.95
+    rows: Iterable[Mapping[str, Any]], *, target: float = DEFAULT_TARGET
 ) -> list[ThresholdSeries]:
     """Threshold ``P*`` against depth ``L``, per method and ``(v, m, s)``.
 
@@ -262,11 +264,12 @@ def threshold_series(
         Sorted by ``(method, v, m, s)``.
     """
     # Default ILC only: variant rows (positions separate, merge off) are other methods.
-    rows = [r for r in rows if r.get("pool_positions", True) and r.get("merge_factor", 4.0) == 4.0]
+    rows = [r for r in rows if r.get("pool_positions", True)
+            and r.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR]
     per_seed = cell_thresholds(rows, target=target)
     groups: dict[tuple[str, int, int, int], list[Mapping[str, Any]]] = defaultdict(list)
     for t in per_seed:
-        groups[(t["method"], int(t["v"]), int(t["m"]), int(t["s"]))].append(t)
+        groups[(t["context"], int(t["v"]), int(t["m"]), int(t["s"]))].append(t)
     out = []
     for (method, v, m, s), ts in sorted(groups.items()):
         summaries: list[ThresholdSummary] = summarize_thresholds(ts)
@@ -296,7 +299,7 @@ class MarginRecord:
         The random grammar (:func:`rhm_theory.model.random_grammar`).
     level : int
         ``1 <= level <= L-1``.
-    kind : str
+    context : str
         Context kind.
     margin_min, margin_mean : float
         ``Delta_l`` and the mean pairwise distance of the centred context vectors.
@@ -310,7 +313,7 @@ class MarginRecord:
     L: int
     grammar_seed: int
     level: int
-    kind: str
+    context: str
     margin_min: float
     margin_mean: float
     reference: float
@@ -334,7 +337,7 @@ def margin_configs(rows: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, in
 def exact_margin_records(
     configs: Sequence[tuple[int, int, int, int]],
     grammar_seeds: Sequence[int],
-    kinds: Sequence[str] = ("latent", "token", "label"),
+    contexts: Sequence[str] = CONTEXT_KINDS,
 ) -> list[MarginRecord]:
     """Exact margins of every level and context kind of random grammars.
 
@@ -344,8 +347,8 @@ def exact_margin_records(
         Grammar parameters (``L >= 2``).
     grammar_seeds : sequence of int
         Seeds of :func:`rhm_theory.model.random_grammar`.
-    kinds : sequence of str
-        Context kinds.
+    contexts : sequence of str
+        Context kinds (default all).
 
     Returns
     -------
@@ -360,7 +363,7 @@ def exact_margin_records(
         ref = math.sqrt(1.0 - params.f) / m
         for seed in grammar_seeds:
             g = random_grammar(params, seed=seed)
-            for kind in kinds:
+            for kind in contexts:
                 for level in range(1, L):
                     ms = margin_summary(context_laws(g, level, kind))
                     out.append(MarginRecord(v, m, s, L, int(seed), level, kind,

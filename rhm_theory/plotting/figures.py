@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
 from rhm_theory.io import atomic_path, write_text
 from rhm_theory.plotting.data import (
     METHOD_RESCALING,
@@ -26,6 +27,8 @@ from rhm_theory.plotting.data import (
     margin_configs,
     threshold_series,
 )
+from rhm_theory.sweeps.runner import row_context
+from rhm_theory.validation import CONTEXT_KINDS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -182,7 +185,7 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
             ax.plot(c.P / c.scale, c.mean, styles[(c.v, c.m)], color=_depth_color(c.L, Ls),
                     lw=1.3, label=label)
         ax.axvline(1.0, color="0.5", lw=0.8, ls="--")
-        ax.axhline(0.95, color="0.7", lw=0.6, ls=":")
+        ax.axhline(DEFAULT_TARGET, color="0.7", lw=0.6, ls=":")
         _accuracy_axis(ax, title, f"P / ({scale_name})", legend=len(group) <= 8)
     if any(len(g) > 8 for _, g in panels):
         # Many (v, m, L): one legend for the figure (the worst-level panel has every curve).
@@ -195,7 +198,7 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
 
 # -- 3. P* against L, three methods ------------------------------------------------------------
 def plot_thresholds_vs_depth(
-    rows: Iterable[Mapping[str, Any]], *, target: float = 0.95
+    rows: Iterable[Mapping[str, Any]], *, target: float = DEFAULT_TARGET
 ) -> Figure:
     """``P*`` against depth for the three methods, log scale, with the predicted slopes.
 
@@ -278,12 +281,12 @@ def plot_exact_margins(records: Sequence[MarginRecord]) -> Figure:
         return _no_data(fig, "margins")
     for ax, (v, m, s, L) in zip(axes, configs, strict=True):
         sel = [r for r in records if (r.v, r.m, r.s, r.L) == (v, m, s, L)]
-        kinds = list(dict.fromkeys(r.kind for r in sel))
+        kinds = list(dict.fromkeys(r.context for r in sel))
         for kind in kinds:
-            levels = sorted({r.level for r in sel if r.kind == kind})
-            mins = [np.array([r.margin_min for r in sel if r.kind == kind and r.level == lv])
+            levels = sorted({r.level for r in sel if r.context == kind})
+            mins = [np.array([r.margin_min for r in sel if r.context == kind and r.level == lv])
                     for lv in levels]
-            means = [np.mean([r.margin_mean for r in sel if r.kind == kind and r.level == lv])
+            means = [np.mean([r.margin_mean for r in sel if r.context == kind and r.level == lv])
                      for lv in levels]
             color = _KIND_COLOR.get(kind, "black")
             ax.plot(levels, [x.mean() for x in mins], "o-", color=color, label=f"{kind}: min")
@@ -321,14 +324,14 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
     """
     from matplotlib import colormaps
 
-    kinds = list(dict.fromkeys(c.kind for c in curves))
+    kinds = list(dict.fromkeys(c.context for c in curves))
     fig, axes = _figure(max(1, len(kinds)), 3, panel=(3.6, 3.0))
     if not curves:
         return _no_data(fig, "error curves")
     cmap = colormaps["plasma"]
     max_level = max(c.level for c in curves)
     for ax, kind in zip(axes, kinds, strict=True):
-        group = [c for c in curves if c.kind == kind]
+        group = [c for c in curves if c.context == kind]
         for c in group:
             color = cmap(0.85 * (c.level - 1) / max(1, max_level - 1))
             ax.plot(c.P, c.measured, "o", color=color, ms=5, label=f"level {c.level}: measured")
@@ -351,7 +354,8 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
 
 # -- collapse spread against the exponent k -----------------------------------------------------
 def _is_default(row: Mapping[str, Any]) -> bool:
-    return bool(row.get("pool_positions", True)) and row.get("merge_factor", 4.0) == 4.0
+    return (bool(row.get("pool_positions", True))
+            and row.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR)
 
 
 def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
@@ -378,9 +382,10 @@ def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
     fig, axes = _figure(1, 1, panel=(5.0, 3.4))
     ax = axes[0]
     series: list[tuple[str, str, bool, Callable[[Mapping[str, Any]], bool], str]] = []
-    for method in ("latent", "token", "label"):
-        series.append((method, _METHOD_LABEL[method], False, _is_default, "-"))
-        series.append((method, f"{_METHOD_LABEL[method]}, per level", True, _is_default, "--"))
+    for context in CONTEXT_KINDS:
+        series.append((context, _METHOD_LABEL[context], False, _is_default, "-"))
+        series.append((context, f"{_METHOD_LABEL[context]}, per level", True, _is_default,
+                       "--"))
     series.append(("latent", "ILC, positions separate, per level", True,
                    lambda r: r.get("pool_positions", True) is False, ":"))
     drawn = 0
@@ -466,7 +471,7 @@ def _defaults(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def _margins_figure(rows: Sequence[Mapping[str, Any]], grid: str) -> Figure:
-    latent = [r for r in _defaults(rows) if r["method"] == "latent"] or list(rows)
+    latent = [r for r in _defaults(rows) if row_context(r) == "latent"] or list(rows)
     records = []
     for v, m, s, L in margin_configs(latent):
         seeds = sorted({int(r["grammar_seed"]) for r in latent
@@ -504,9 +509,9 @@ FIGURES: tuple[FigureSpec, ...] = (
                "methods, whole tree and per level, and ILC with positions kept separate.",
                lambda rows, grid: plot_collapse_spread(rows)),
     FigureSpec("thresholds_vs_depth", "thresholds_vs_depth.png",
-               "P* (every non-root level at accuracy >= 0.95) against depth L for the three "
-               "methods on a log scale, with the predicted slopes (v m^3 flat; v m^(L+1) and "
-               "v m^L: a factor m per level), prefactors fitted.",
+               f"P* (every non-root level at accuracy >= {DEFAULT_TARGET}) against depth L for "
+               "the three methods on a log scale, with the predicted slopes (v m^3 flat; "
+               "v m^(L+1) and v m^L: a factor m per level), prefactors fitted.",
                lambda rows, grid: plot_thresholds_vs_depth(_defaults(rows))),
     FigureSpec("exact_margins", "exact_margins.png",
                "Exact separation margins of the cousin-context vectors against level, for the "

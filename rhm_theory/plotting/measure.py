@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rhm_theory.sweeps.measure import DEFAULT_TARGET, law_scale
+from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.sweeps.measure import law_scale
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

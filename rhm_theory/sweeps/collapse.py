@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from rhm_theory.constants import DEFAULT_TARGET
 from rhm_theory.sweeps.thresholds import CrossingRule, cell_thresholds
 from rhm_theory.validation import check_choice, check_int, check_random_state, check_seed
 
@@ -146,7 +147,7 @@ def threshold_points(
     method: str,
     *,
     per_level: bool = False,
-    target: float = 0.95,
+    target: float = DEFAULT_TARGET,
     rule: CrossingRule = "last",
     where: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> list[ThresholdPoint]:

@@ -1,10 +1,10 @@
 """Map of the theory's limits: ILC and token-context thresholds on weighted, ambiguous grammars.
 
 docs/theory.md section 9. Each *curve* is one grammar family point (an axis and its value: Zipf
-rule exponent, log-normal rule weights, ambiguity, ``f`` toward 1, ``s = 3``), one method
+rule exponent, log-normal rule weights, ambiguity, ``f`` toward 1, ``s = 3``), one context
 (ILC with its own latents, or the token-context baseline) and one depth ``L``. A curve fits
 ILC on ``P = 32, 64, 128, ...`` strings and scores every non-root level on fresh strings.
-Two thresholds are measured (last crossings, :func:`rhm_theory.sweeps.thresholds.crossing_point`):
+Two thresholds are measured (last crossings, :func:`rhm_theory.algorithms.crossing.crossing_point`):
 
 - ``P_star``: the minimum accuracy over levels reaches :data:`TARGET` (weighted by how often
   each node value occurs, so rare tuples barely count; defined for ambiguous grammars too);
@@ -17,10 +17,11 @@ Two thresholds are measured (last crossings, :func:`rhm_theory.sweeps.thresholds
 A curve stops once :data:`STOP_AFTER` consecutive points are exact (ambiguous grammars: reach
 :data:`TARGET`).
 
-Verdicts are EXPLORATORY (numbers and figures) except one claim the theory makes, checked by
-:func:`zipf_tracking_check`: under Zipf rule weights the exact prediction, whose noise term
-uses the rarest emitted tuple's probability, tracks the measured threshold as well as it does
-for the uniform grammar.
+Everything here is a measurement (numbers; the separation map's labels are EXPLORATORY). One
+claim the theory makes is measured by :func:`zipf_tracking_drifts` and decided in
+:mod:`proofs_checks.zipf_tracking`: under Zipf rule weights the exact prediction, whose noise
+term uses the rarest emitted tuple's probability, tracks the measured threshold as well as it
+does for the uniform grammar. Figures: :func:`rhm_theory.plotting.explore.plot_explore`.
 
 Curves run through :func:`rhm_theory.sweeps.run_sweep` (resumable rows on disk, progress,
 process pool): an :class:`ExploreCell` is passed as the cell and :func:`run_explore_cell` as
@@ -40,27 +41,25 @@ from typing import Any, cast
 
 import numpy as np
 
-from rhm_theory.io import atomic_path
 from rhm_theory.model.params import RHMParams
-from rhm_theory.model.spec import GrammarSpec
-from rhm_theory.validation import check_choice
+from rhm_theory.model.spec import GrammarFamily, GrammarSpec
+from rhm_theory.validation import ContextKind, check_choice
 
 __all__ = [
     "AXES",
-    "METHODS",
+    "CONTEXTS",
     "P_GRID",
     "STOP_AFTER",
     "TARGET",
-    "TRACKING_TOLERANCE",
     "ExploreCell",
-    "TrackingResult",
+    "TrackingDrifts",
     "explore_grid",
-    "plot_explore",
+    "record_context",
     "run_explore",
     "run_explore_cell",
     "separation_verdicts",
     "summarize_explore",
-    "zipf_tracking_check",
+    "zipf_tracking_drifts",
 ]
 
 #: Accuracy every non-root level must reach for a point to count as recovered. Below the
@@ -73,32 +72,37 @@ TARGET = 0.9
 STOP_AFTER = 2
 #: The ``P`` grid of every curve (factor 2 from 32 to 2**18).
 P_GRID: tuple[int, ...] = tuple(2**k for k in range(5, 19))
-#: The methods compared: ILC's own latents (``v m^3``) and the token context (``v m^(L+1)``).
-METHODS: tuple[str, ...] = ("latent", "token")
+#: The context kinds compared: ILC's own latents (``v m^3``) and the token context
+#: (``v m^(L+1)``); a subset of :data:`rhm_theory.validation.CONTEXT_KINDS`.
+CONTEXTS: tuple[ContextKind, ...] = ("latent", "token")
 #: Axes of the map, in display order.
 AXES: tuple[str, ...] = ("baseline", "zipf", "lognormal", "ambiguity", "f", "s")
 
-#: Tolerance of :func:`zipf_tracking_check`, fixed before any run. The exact prediction has
-#: an unknown O(1) constant ``c`` (measured/predicted ratio) set by the clustering routine and
-#: the 1/2-margin criterion, not by the weights; the claim is that ``c`` does not move with
-#: the Zipf exponent. Allowed drift of ``c`` against the uniform grammar at the same ``L``: a
-#: factor 3 = the factor-2 spacing of :data:`P_GRID` (crossing interpolation can be off by up
-#: to ~sqrt 2 on each of the two thresholds) times about one more sqrt 2 for the spread over
-#: grammar and data seeds seen on the uniform grids of ``docs/results.md``. Weights that the
-#: prediction ignored would move ``c`` by ``(1 / w_min) / m``: about 10 for ``a = 2``, ``m = 3``.
-TRACKING_TOLERANCE = 3.0
+#: Key spellings of fields renamed since their keys were first written (see ExploreCell.key).
+_KEY_NAMES = {"context": "method"}
+
+
+def record_context(record: Mapping[str, Any]) -> str:
+    """The context kind of an explore row or summary record: its ``context``, or ``method``
+    in rows and ``summary.json`` files written before issue 18 (read-side alias).
+
+    >>> record_context({"context": "token"}), record_context({"method": "latent"})
+    ('token', 'latent')
+    """
+    return str(record["context"] if "context" in record else record["method"])
 
 
 @dataclass(frozen=True)
 class ExploreCell:
-    """One curve of the map: a grammar family point, a method and a depth.
+    """One curve of the map: a grammar family point, a context kind and a depth.
 
     Attributes
     ----------
     axis : str
         One of :data:`AXES`; ``value`` is its coordinate (Zipf ``a``, log-normal ``sigma``,
         ambiguity ``eps``, ``f`` or ``s``; ``0`` for the baseline).
-    method : {"latent", "token"}
+    context : {"latent", "token"}
+        ILC's context kind (one of :data:`CONTEXTS`).
     v, m, s, L : int
     grammar_seed, data_seed : int
     rule_probs, root_probs : str
@@ -108,11 +112,14 @@ class ExploreCell:
         Fresh strings scoring each fit.
     P_top : int
         Largest ``P`` of the curve.
+    family : str, default "random"
+        Grammar family (a key of :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`); the
+        map's axes vary the weights and the ambiguity of random grammars.
     """
 
     axis: str
     value: float
-    method: str
+    context: ContextKind
     v: int
     m: int
     s: int
@@ -124,16 +131,21 @@ class ExploreCell:
     ambiguity: float = 0.0
     n_test: int = 1000
     P_top: int = P_GRID[-1]
+    family: GrammarFamily = "random"
 
     def __post_init__(self) -> None:
         check_choice("axis", self.axis, AXES)
-        check_choice("method", self.method, METHODS)
+        check_choice("context", self.context, CONTEXTS)
         self.spec()  # validates parameters, weights and ambiguity now, not in a worker
 
     @property
     def key(self) -> str:
-        """Stable identifier used to skip finished curves on resume."""
-        return "explore|" + "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+        """Stable identifier used to skip finished curves on resume. Keys keep the spelling
+        of curves written before issue 18 (the context as ``method=``, no family part for the
+        default family), so their folders resume."""
+        return "explore|" + "|".join(
+            f"{_KEY_NAMES.get(f.name, f.name)}={getattr(self, f.name)}" for f in fields(self)
+            if not (f.name == "family" and self.family == "random"))
 
     @property
     def P(self) -> int:
@@ -144,7 +156,7 @@ class ExploreCell:
         """The grammar specification of this curve."""
         return GrammarSpec(
             RHMParams(self.v, self.m, self.s, self.L),
-            "random",
+            self.family,
             self.grammar_seed,
             rule_probs=self.rule_probs,
             root_probs=self.root_probs,
@@ -179,15 +191,15 @@ def run_explore_cell(cell: ExploreCell) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     grammar = cell.spec().build()
     p = grammar.params
-    predicted = predicted_tree_threshold(grammar, cell.method)
-    uniform_formula = _uniform_formula_threshold(grammar, cell.method)
+    predicted = predicted_tree_threshold(grammar, cell.context)
+    uniform_formula = _uniform_formula_threshold(grammar, cell.context)
     base = {"key": cell.key, **asdict(cell), "n_c": p.n_c, "f": p.f,
             "ambiguous": grammar.is_ambiguous, "predicted_threshold": predicted,
             "uniform_formula_threshold": uniform_formula}  # fmt: skip
     rows: list[dict[str, Any]] = []
     above = 0
     for P in (q for q in P_GRID if q <= cell.P_top):
-        model = IterativeLatentClustering.from_params(p, context=cell.method)
+        model = IterativeLatentClustering.from_params(p, context=cell.context)
         model.fit(functools.partial(iter_samples, grammar, P, cell.data_seed, chunk_size=32768))
         # Test strings come from a seed disjoint from every training seed.
         scores = score_levels(model, grammar, n_test=cell.n_test, seed=cell.data_seed + 10**9)
@@ -212,7 +224,7 @@ def explore_grid(*, quick: bool = False, seeds: Sequence[int] | None = None) -> 
     ``s = 3`` (``L = 2, 3``). ``quick`` uses grammar seed 0 only; the full grid seeds 0, 1, 2
     (or ``seeds``).
 
-    >>> len(explore_grid(quick=True))  # (1 + 4 + 3 + 3) points x 2 methods x 3 L + 12
+    >>> len(explore_grid(quick=True))  # (1 + 4 + 3 + 3) points x 2 contexts x 3 L + 12
     78
     """
     gseeds = list(seeds) if seeds is not None else ([0] if quick else [0, 1, 2])
@@ -229,10 +241,10 @@ def explore_grid(*, quick: bool = False, seeds: Sequence[int] | None = None) -> 
     cells = []
     for axis, value, extra, depths in points:
         for gs in gseeds:
-            for method in METHODS:
+            for context in CONTEXTS:
                 for L in depths:
                     kw: dict[str, Any] = {"v": 8, "m": 3, "s": 2, **extra}
-                    cells.append(ExploreCell(axis, value, method, L=L, grammar_seed=gs,
+                    cells.append(ExploreCell(axis, value, context, L=L, grammar_seed=gs,
                                              data_seed=1000 + gs, **kw))  # fmt: skip
     return cells
 
@@ -245,7 +257,7 @@ def _geo_mean(values: Sequence[float]) -> float:
 
 
 def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One record per (axis, value, method, L): measured and predicted ``P*``, their ratio.
+    """One record per (axis, value, context, L): measured and predicted ``P*``, their ratio.
 
     ``P_star`` (accuracy) and ``P_star_exact`` (exact partition; the 0/1 curve crosses 1/2
     at the geometric mean of the last failing and the next exact ``P``) are geometric means
@@ -254,31 +266,31 @@ def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     exact prediction and of the negative control's prediction; ``ratio`` is
     ``P_star_exact / predicted``.
     """
-    from rhm_theory.sweeps.thresholds import crossing_point
+    from rhm_theory.algorithms.crossing import crossing_point
 
     curves: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = defaultdict(dict)
     for r in rows:
-        cid = (r["axis"], r["value"], r["method"], r["L"], r["grammar_seed"])
+        cid = (r["axis"], r["value"], record_context(r), r["L"], r["grammar_seed"])
         curves[cid][int(r["P"])] = dict(r)
     per_seed: dict[tuple[Any, ...], list[tuple[float, ...]]] = defaultdict(list)
-    for (axis, value, method, L, _), curve in curves.items():
+    for (axis, value, context, L, _), curve in curves.items():
         Ps = sorted(curve)
         star = crossing_point(Ps, [curve[q]["min_accuracy"] for q in Ps], TARGET)
         star_x = crossing_point(Ps, [float(curve[q]["all_exact"]) for q in Ps], 0.5)
         first = curve[Ps[0]]
-        per_seed[(axis, value, method, L)].append(
+        per_seed[(axis, value, context, L)].append(
             (star, first["predicted_threshold"], first["uniform_formula_threshold"],
              max(curve[q]["min_accuracy"] for q in Ps), star_x)
         )  # fmt: skip
     out = []
-    for (axis, value, method, L), vals in sorted(per_seed.items(), key=lambda kv: (
+    for (axis, value, context, L), vals in sorted(per_seed.items(), key=lambda kv: (
             AXES.index(kv[0][0]), kv[0][1], kv[0][2], kv[0][3])):  # fmt: skip
         star = _geo_mean([v[0] for v in vals])
         star_x = _geo_mean([v[4] for v in vals])
         pred = _geo_mean([v[1] for v in vals])
         unif = _geo_mean([v[2] for v in vals])
         out.append({
-            "axis": axis, "value": value, "method": method, "L": L, "n_seeds": len(vals),
+            "axis": axis, "value": value, "context": context, "L": L, "n_seeds": len(vals),
             "P_star": star, "P_star_exact": star_x, "predicted": pred,
             "uniform_formula": unif, "ratio": star_x / pred if pred > 0 else math.nan,
             "best_accuracy": float(min(v[3] for v in vals)),
@@ -289,7 +301,7 @@ def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """EXPLORATORY: does the own-latent advantage survive at each point of the map?
 
-    Per (axis, value): the growth factor per level of ``P*`` for each method (least squares
+    Per (axis, value): the growth factor per level of ``P*`` for each context (least squares
     of ``log P*`` on ``L``), and the token/latent gap at the deepest ``L``. ``survives``:
     token ``P*`` grows faster with depth than latent ``P*`` and stays above it at the deepest
     ``L``; ``vanishes``: neither; ``undetermined`` when a threshold is missing.
@@ -300,10 +312,10 @@ def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, 
         lambda: defaultdict(dict)
     )
     for r in summary:
-        groups[(r["axis"], r["value"])][r["method"]][int(r["L"])] = float(r["P_star"])
+        groups[(r["axis"], r["value"])][record_context(r)][int(r["L"])] = float(r["P_star"])
     out = []
-    for (axis, value), by_method in groups.items():
-        lat, tok = by_method.get("latent", {}), by_method.get("token", {})
+    for (axis, value), by_context in groups.items():
+        lat, tok = by_context.get("latent", {}), by_context.get("token", {})
         Ls = sorted(set(lat) & set(tok))
         rec: dict[str, Any] = {"axis": axis, "value": value, "Ls": Ls}
         if len(Ls) < 2 or any(math.isnan(d[L]) for d in (lat, tok) for L in Ls):
@@ -321,29 +333,28 @@ def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, 
 
 
 @dataclass(frozen=True)
-class TrackingResult:
-    """Outcome of :func:`zipf_tracking_check` (verdict strings as in ``proofs_checks``).
+class TrackingDrifts:
+    """How far the exact prediction's error under Zipf weights drifts from the uniform
+    grammar's (a measurement; the claim check and its verdict are
+    :mod:`proofs_checks.zipf_tracking`).
 
     Attributes
     ----------
-    verdict : {"PASS", "FAIL", "INCONCLUSIVE"}
     max_drift : float
         Largest ``max(q, 1/q)`` over Zipf points and depths, ``q`` the measured/predicted
-        ratio over the uniform grammar's ratio at the same ``L``.
-    control_verdict : {"PASS", "FAIL", "INCONCLUSIVE"}
-        The same test with the uniform-formula prediction (weights ignored in the noise);
-        it must FAIL for the check to be conclusive.
+        ratio over the uniform grammar's ratio at the same ``L`` (``nan`` without points).
     control_drift : float
-    tolerance : float
-    drifts : list of dict
-        Per (a, L): measured ratio drift and the control's.
+        The same with the uniform-formula prediction (weights ignored in the noise): the
+        negative control's statistic.
+    missing : bool
+        Whether a threshold needed for some point (or every Zipf point) is missing.
+    drifts : tuple of dict
+        Per (a, L): the drift of the exact prediction and the control's.
     """
 
-    verdict: str
     max_drift: float
-    control_verdict: str
     control_drift: float
-    tolerance: float
+    missing: bool
     drifts: tuple[dict[str, float], ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -351,19 +362,18 @@ class TrackingResult:
         return {**asdict(self), "drifts": list(self.drifts)}
 
 
-def zipf_tracking_check(summary: Sequence[Mapping[str, Any]]) -> TrackingResult:
-    """Real check: the exact finite-size prediction tracks the measured ILC threshold under
-    Zipf rule weights (latent context), within :data:`TRACKING_TOLERANCE` of the uniform
-    grammar's measured/predicted ratio at every ``L`` and every Zipf exponent. The measured
-    threshold is ``P_star_exact`` (every tuple, the rarest included, partitioned by parent):
-    the event the prediction is derived for.
+def zipf_tracking_drifts(summary: Sequence[Mapping[str, Any]]) -> TrackingDrifts:
+    """Drift of the exact finite-size prediction under Zipf rule weights (latent context).
 
-    Negative control: the same test with the prediction that ignores the weights in the
-    noise (``_uniform_formula_threshold``); the claim is only decided (PASS) when the
-    control FAILS on the same rows. Missing thresholds give INCONCLUSIVE.
+    For every Zipf point and depth, ``q`` = (measured / predicted threshold) over the uniform
+    grammar's (measured / predicted) at the same ``L``; the drift is ``max(q, 1/q)``. The
+    measured threshold is ``P_star_exact`` (every tuple, the rarest included, partitioned
+    by parent): the event the prediction is derived for. The control's drift uses the
+    prediction that ignores the weights in the noise (``_uniform_formula_threshold``).
     """
-    base = {r["L"]: r for r in summary if r["axis"] == "baseline" and r["method"] == "latent"}
-    zipf = [r for r in summary if r["axis"] == "zipf" and r["method"] == "latent"]
+    base = {r["L"]: r for r in summary
+            if r["axis"] == "baseline" and record_context(r) == "latent"}
+    zipf = [r for r in summary if r["axis"] == "zipf" and record_context(r) == "latent"]
     drifts: list[dict[str, float]] = []
     missing = not zipf
     for r in zipf:
@@ -382,14 +392,7 @@ def zipf_tracking_check(summary: Sequence[Mapping[str, Any]]) -> TrackingResult:
                        "control_drift": max(qc, 1 / qc)})  # fmt: skip
     worst = max((d["drift"] for d in drifts), default=math.nan)
     worst_c = max((d["control_drift"] for d in drifts), default=math.nan)
-    control = "INCONCLUSIVE" if missing else ("PASS" if worst_c <= TRACKING_TOLERANCE else "FAIL")
-    if missing:
-        verdict = "INCONCLUSIVE"
-    elif worst > TRACKING_TOLERANCE:
-        verdict = "FAIL"
-    else:
-        verdict = "PASS" if control == "FAIL" else "INCONCLUSIVE"
-    return TrackingResult(verdict, worst, control, worst_c, TRACKING_TOLERANCE, tuple(drifts))
+    return TrackingDrifts(worst, worst_c, missing, tuple(drifts))
 
 
 def run_explore(
@@ -404,7 +407,9 @@ def run_explore(
 
     Rows go to ``out_dir/rows.jsonl`` as curves finish (an interrupted run resumes where it
     stopped); the summary holds the per-point thresholds, the EXPLORATORY separation
-    verdicts and the Zipf tracking check.
+    verdicts and the Zipf tracking drifts (:func:`zipf_tracking_drifts`; the claim's verdict
+    is :func:`proofs_checks.zipf_tracking.zipf_tracking_check`, which ``rhm-theory explore``
+    adds).
     """
     from rhm_theory.io import write_json
     from rhm_theory.sweeps.runner import SweepCell, run_sweep
@@ -422,89 +427,7 @@ def run_explore(
         "n_curves": len(cells),
         "summary": summary,
         "separation": separation_verdicts(summary),
-        "zipf_tracking": zipf_tracking_check(summary).to_dict(),
+        "zipf_tracking": zipf_tracking_drifts(summary).to_dict(),
     }
     write_json(Path(out_dir, "summary.json"), report, indent=1)
     return report
-
-
-def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
-    """Figures of the map (needs the ``plot`` extra): ``P*`` against ``L`` per axis, the
-    measured/predicted ratio per axis, and the best accuracy against the ambiguity.
-    Returns the written PNG paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    # A summary read back from summary.json holds None where the run had NaN.
-    summary = [{k: (math.nan if v is None else v) for k, v in r.items()}
-               for r in report["summary"]]  # fmt: skip
-    axes_present = [a for a in AXES if any(r["axis"] == a for r in summary) and a != "baseline"]
-    fig, panels = plt.subplots(1, len(axes_present), figsize=(3.3 * len(axes_present), 3.0),
-                               squeeze=False)  # fmt: skip
-    base = [r for r in summary if r["axis"] == "baseline"]
-    for ax, axis in zip(panels[0], axes_present, strict=True):
-        recs = base + [r for r in summary if r["axis"] == axis]
-        values = sorted({(r["axis"], r["value"]) for r in recs},
-                        key=lambda t: (t[0] != "baseline", t[1]))  # fmt: skip
-        cmap = plt.get_cmap("viridis")
-        for i, (ax_name, val) in enumerate(values):
-            color = cmap(i / max(1, len(values) - 1))
-            label = "uniform" if ax_name == "baseline" else f"{axis}={val:g}"
-            for method, style in (("latent", "-o"), ("token", "--s")):
-                pts = sorted((r["L"], r["P_star"]) for r in recs
-                             if (r["axis"], r["value"], r["method"]) == (ax_name, val, method))
-                if pts:
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], style, color=color,
-                            label=label if method == "latent" else None, ms=4)  # fmt: skip
-        ax.set_yscale("log")
-        ax.set_xlabel("L")
-        ax.set_title(axis)
-        ax.legend(fontsize=6)
-    panels[0][0].set_ylabel("P* (solid: own latents, dashed: tokens)")
-    fig.tight_layout()
-    paths = [out / "explore_thresholds.png"]
-    with atomic_path(paths[0]) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-
-    fig = plt.figure(figsize=(5.0, 3.2))
-    axs: Any = fig.add_subplot(1, 1, 1)
-    for axis, marker in zip(AXES, "ovs^Dx", strict=True):
-        recs = [r for r in summary if r["axis"] == axis and r["method"] == "latent"]
-        xs = [r["value"] + 0.02 * r["L"] for r in recs]
-        axs.plot(xs, [r["ratio"] for r in recs], marker, label=axis, ms=5, ls="none")
-    axs.set_yscale("log")
-    axs.set_xlabel("axis value (a, sigma, eps, f or s; jittered by L)")
-    axs.set_ylabel("exact-recovery P* / predicted (latent)")
-    axs.axhline(1.0, color="grey", lw=0.5)
-    axs.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out / "explore_ratio.png")
-    with atomic_path(paths[1]) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-
-    # Ambiguity caps the accuracy itself: best accuracy reached in the grid against eps.
-    fig = plt.figure(figsize=(5.0, 3.2))
-    ax3: Any = fig.add_subplot(1, 1, 1)
-    recs = [r for r in summary if r["axis"] in ("baseline", "ambiguity")]
-    for (method, style), L in ((m, L) for m in (("latent", "-o"), ("token", "--s"))
-                               for L in sorted({r["L"] for r in recs})):  # fmt: skip
-        pts = sorted((r["value"], r["best_accuracy"]) for r in recs
-                     if r["method"] == method and r["L"] == L)  # fmt: skip
-        ax3.plot([p[0] for p in pts], [p[1] for p in pts], style, ms=4,
-                 label=f"{method}, L={L}")  # fmt: skip
-    ax3.axhline(TARGET, color="grey", lw=0.5)
-    ax3.set_xlabel("ambiguity eps (fraction of shared right-hand sides)")
-    ax3.set_ylabel("best min-over-levels accuracy")
-    ax3.legend(fontsize=6)
-    fig.tight_layout()
-    paths.append(out / "explore_ambiguity.png")
-    with atomic_path(paths[2]) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return paths

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rhm_theory.constants import DEFAULT_TARGET
 from rhm_theory.learners.base import (
     LearnerCell,
     LearnerFactory,
@@ -65,8 +66,6 @@ __all__ = [
     "resolve_factory",
 ]
 
-#: Accuracy (of every scored level: the minimum over levels) that defines ``P*``.
-DEFAULT_TARGET = 0.95
 
 
 def _law(name: str, a: float, b: float, c: float = 1.0, b_L: float = 0.0) -> Rescaling:
@@ -322,7 +321,7 @@ class MeasureCell:
         factory = (resolve_factory(self.learner) if isinstance(self.learner, str)
                    else self.learner)
         params = RHMParams(self.v, self.m, self.s, self.L)
-        grammar = GrammarSpec(params, self.family, self.grammar_seed).build()  # type: ignore[arg-type]
+        grammar = GrammarSpec(params, self.family, self.grammar_seed).build()
         levels = tuple(range(1, self.L))
         rows: list[dict[str, Any]] = []
         streak = 0
@@ -712,7 +711,7 @@ def _calibrate_follows(
     Rows are simulated from the noise model fitted to ``pts``
     (:func:`rhm_theory.sweeps.calibration.calibrate`) under the followed law and under each
     other law; the unchanged decision (with :data:`CALIBRATION_BOOTSTRAP` resamples) counts
-    as PASS when it says "follows" the same law. Calibrated as :class:`Power` says:
+    as a pass when it says "follows" the same law. Calibrated as :class:`Power` says:
     power >= ``POWER_MIN`` and every false-PASS rate <= ``FALSE_PASS_MAX``.
     """
     from rhm_theory.sweeps.calibration import Power, calibrate
@@ -720,13 +719,15 @@ def _calibrate_follows(
     def scale(name: str) -> Any:
         return lambda p: math.log(law_scale(name, p.v, p.m, p.s, p.L))
 
+    # The decision's own words (a measurement's label, not a claim check's verdict).
     def rule(sim: Sequence[ThresholdPoint]) -> str:
         verdicts = _decide(sim, names, n_cens, total, seed, CALIBRATION_BOOTSTRAP)[0]
-        return "PASS" if any(lv.name == followed and lv.verdict == "follows"
-                             for lv in verdicts) else "FAIL"
+        return "follows" if any(lv.name == followed and lv.verdict == "follows"
+                                for lv in verdicts) else "does not follow"
 
     cal = calibrate(rule, list(pts), scale(followed),
-                    {n: scale(n) for n in names if n != followed}, n_sim=n_sim, seed=seed)
+                    {n: scale(n) for n in names if n != followed}, n_sim=n_sim, seed=seed,
+                    pass_label="follows")
     power = Power(cal.power, tuple(cal.false_pass.items()), n_sim)
     return {"claim": followed, "power": cal.power, "n_sim": n_sim,
             "alternatives": power.to_dict()["alternatives"],

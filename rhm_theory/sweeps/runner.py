@@ -8,38 +8,71 @@ import json
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, NotRequired, Protocol, TypedDict, cast, runtime_checkable
 
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 from rhm_theory.io import atomic_write, write_text
+from rhm_theory.model.params import RHMParams
+from rhm_theory.model.spec import GrammarFamily, GrammarSpec
 from rhm_theory.progress import Progress
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
-__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid", "run_cell",
-           "run_sweep"]
+__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid",
+           "row_context", "row_family", "run_cell", "run_sweep"]
 
-METHODS = CONTEXT_KINDS
-
-#: Columns of a sweep row, in order (one row per cell and non-root level).
+#: Columns of a sweep row, in order (one row per cell and non-root level). ``method`` (last)
+#: repeats ``context`` for readers not yet moved to :func:`row_context`.
 ROW_FIELDS = (
-    "key", "method", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
-    "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
-    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
+    "key", "context", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
+    "family", "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
+    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor", "method",
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
-VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True, "merge_factor": 4.0}
+VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True,
+                                    "merge_factor": DEFAULT_MERGE_FACTOR}
+#: Families whose cell keys (and rows) were written as ``balanced=<bool>`` before families had
+#: names: their keys keep that spelling.
+_LEGACY_FAMILIES = ("random", "balanced")
+
+
+def row_context(row: Mapping[str, Any]) -> ContextKind:
+    """The ILC context kind of a sweep row: its ``context`` column, or ``method`` in rows
+    written before issue 18 (read-side alias).
+
+    >>> row_context({"context": "token", "method": "token"}), row_context({"method": "label"})
+    ('token', 'label')
+    """
+    return cast(ContextKind, row["context"] if "context" in row else row["method"])
+
+
+def row_family(row: Mapping[str, Any]) -> GrammarFamily:
+    """The grammar family of a sweep row: its ``family`` column, or (rows written before
+    families had names) ``"balanced"`` / ``"random"`` from its ``balanced`` column.
+
+    >>> row_family({"balanced": True}), row_family({"family": "random", "balanced": False})
+    ('balanced', 'random')
+    """
+    family = row.get("family")
+    if family is not None:
+        return str(family)
+    return "balanced" if row.get("balanced", False) else "random"
 
 
 class SweepRow(TypedDict):
     """One row of a sweep: one cell and one non-root level (the columns of
-    :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them."""
+    :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them.
+    ``context`` is ILC's context kind; ``method`` repeats it for readers not yet moved to
+    :func:`row_context` (rows written before issue 18 have only ``method``). ``family`` names
+    the grammar family; ``balanced`` (``family == "balanced"``) is kept for readers of rows
+    written before families had names (:func:`row_family` reads either)."""
 
     key: str
-    method: ContextKind
+    context: ContextKind
     v: int
     m: int
     s: int
@@ -48,6 +81,7 @@ class SweepRow(TypedDict):
     P: int
     grammar_seed: int
     data_seed: int
+    family: NotRequired[str]
     balanced: bool
     level: int
     accuracy: float
@@ -59,6 +93,7 @@ class SweepRow(TypedDict):
     seconds: float
     pool_positions: NotRequired[bool]
     merge_factor: NotRequired[float]
+    method: ContextKind
 
 
 @runtime_checkable
@@ -86,11 +121,13 @@ class SweepTask(Protocol):
 
 @dataclass(frozen=True)
 class SweepCell:
-    """One run: a grammar ``(v, m, s, L, n_c, grammar_seed, balanced)``, ``P`` training
-    strings drawn with ``data_seed``, and a method (ILC context kind). ``pool_positions``
-    and ``merge_factor`` select ILC variants (see :class:`IterativeLatentClustering`)."""
+    """One run: a grammar (``spec``: ``family``, ``(v, m, s, L, n_c)`` and
+    ``grammar_seed``), ``P`` training strings drawn with ``data_seed``, and ILC's
+    ``context`` kind. ``pool_positions`` and ``merge_factor`` select ILC variants (see
+    :class:`IterativeLatentClustering`). ``family`` is a key of
+    :data:`rhm_theory.model.spec.GRAMMAR_CONSTRUCTORS`."""
 
-    method: ContextKind
+    context: ContextKind
     v: int
     m: int
     s: int
@@ -99,23 +136,49 @@ class SweepCell:
     grammar_seed: int = 0
     data_seed: int = 0
     n_c: int | None = None
-    balanced: bool = False
+    family: GrammarFamily = "random"
     n_test: int = 2000
     pool_positions: bool = True
-    merge_factor: float = 4.0
+    merge_factor: float = DEFAULT_MERGE_FACTOR
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.context not in CONTEXT_KINDS:
+            raise ValueError(f"context must be one of {CONTEXT_KINDS}, got {self.context!r}")
         if self.P < 1:
             raise ValueError(f"P must satisfy P >= 1, got {self.P}")
+        _ = self.spec  # validates the family and the grammar parameters now, not in a worker
+
+    @property
+    def spec(self) -> GrammarSpec:
+        """The grammar of this cell."""
+        return GrammarSpec(RHMParams(self.v, self.m, self.s, self.L, self.n_c), self.family,
+                           self.grammar_seed)
+
+    @property
+    def balanced(self) -> bool:
+        """Whether the grammar family is ``balanced`` (the field families replaced)."""
+        return self.family == "balanced"
 
     @property
     def key(self) -> str:
-        """Stable identifier used to skip finished cells on resume."""
-        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                        if not (f.name in VARIANT_DEFAULTS
-                                and getattr(self, f.name) == VARIANT_DEFAULTS[f.name]))
+        """Stable identifier used to skip finished cells on resume.
+
+        Keys keep the spelling of cells written before issue 18, so resumable folders stay
+        valid: the context is spelled ``method=``, and the two families that existed before
+        families had names ``balanced=False`` / ``balanced=True``; any other family is
+        spelled ``family=NAME`` in the same place.
+        """
+        parts = []
+        for f in fields(self):
+            name, value = f.name, getattr(self, f.name)
+            if name in VARIANT_DEFAULTS and value == VARIANT_DEFAULTS[name]:
+                continue
+            if name == "context":
+                name = "method"
+            elif name == "family" and value in _LEGACY_FAMILIES:
+                name, value = "balanced", value == "balanced"
+            parts.append(f"{name}={value}")
+        return "|".join(parts)
 
     @property
     def cost(self) -> float:
@@ -128,7 +191,7 @@ class SweepCell:
 
 
 def make_grid(
-    methods: Iterable[ContextKind],
+    contexts: Iterable[ContextKind],
     vms: Iterable[tuple[int, int]],
     Ls: Iterable[int],
     P_of: Callable[[str, int, int, int, int], Iterable[int]],
@@ -136,18 +199,18 @@ def make_grid(
     *,
     s: int = 2,
     data_seed_offset: int = 1000,
-    balanced: bool = False,
+    family: GrammarFamily = "random",
 ) -> list[SweepCell]:
-    """Cartesian grid; ``P_of(method, v, m, s, L)`` gives each configuration's P values.
+    """Cartesian grid; ``P_of(context, v, m, s, L)`` gives each configuration's P values.
 
     The data seed of a cell is ``data_seed_offset + grammar_seed`` (separate from the
     grammar seed; all P values of one grammar share the data stream's prefix).
     """
     cells = []
-    for method, (v, m), L, gs in itertools.product(methods, vms, Ls, grammar_seeds):
-        for P in P_of(method, v, m, s, L):
-            cells.append(SweepCell(method, v, m, s, L, int(P), gs, data_seed_offset + gs,
-                                   balanced=balanced))
+    for context, (v, m), L, gs in itertools.product(contexts, vms, Ls, grammar_seeds):
+        for P in P_of(context, v, m, s, L):
+            cells.append(SweepCell(context, v, m, s, L, int(P), gs, data_seed_offset + gs,
+                                   family=family))
     return cells
 
 
@@ -155,16 +218,14 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     """Fit ILC for one cell (streaming the data) and score every non-root level."""
     from rhm_theory.algorithms.ilc import IterativeLatentClustering
     from rhm_theory.algorithms.metrics import score_levels
-    from rhm_theory.model.grammar import balanced_grammar, random_grammar
-    from rhm_theory.model.params import RHMParams
     from rhm_theory.model.sampling import iter_samples
 
     t0 = time.perf_counter()
-    params = RHMParams(cell.v, cell.m, cell.s, cell.L, cell.n_c)
-    make = balanced_grammar if cell.balanced else random_grammar
-    grammar = make(params, seed=cell.grammar_seed)
-    need_labels = cell.method == "label"
-    model = IterativeLatentClustering.from_params(params, context=cell.method,
+    spec = cell.spec
+    params = spec.params
+    grammar = spec.build()
+    need_labels = cell.context == "label"
+    model = IterativeLatentClustering.from_params(params, context=cell.context,
                                                   pool_positions=cell.pool_positions,
                                                   merge_factor=cell.merge_factor)
     model.fit(lambda: iter_samples(grammar, cell.P, cell.data_seed, chunk_size=32768,
@@ -175,6 +236,8 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     base = asdict(cell)
     base.pop("n_test")
     base["n_c"] = params.n_c
+    base["balanced"] = cell.balanced  # for readers of the column before families had names
+    base["method"] = cell.context  # for readers not yet moved to row_context (ROW_FIELDS)
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
     return [

@@ -6,12 +6,13 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from rhm_theory.validation import check_choice
+from rhm_theory.algorithms.crossing import CROSSING_RULES, CrossingRule, crossing_point
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
+from rhm_theory.sweeps.runner import row_context, row_family
 
 __all__ = [
     "CROSSING_RULES",
@@ -29,88 +30,16 @@ __all__ = [
 ]
 
 
-#: How a threshold is read off a curve (the one estimator of the package, rule named):
-#: ``"last"`` = the last upward crossing (after it every grid point is at or above the
-#: target; robust to non-monotone curves; the default of every check), ``"first"`` = the
-#: first upward crossing (what a neural probe curve, noisy at large P, may ask for).
-CrossingRule = Literal["last", "first"]
-CROSSING_RULES: tuple[CrossingRule, ...] = ("last", "first")
-
-
-def crossing_point(
-    P: npt.ArrayLike, score: npt.ArrayLike, target: float = 0.95, *,
-    rule: CrossingRule = "last",
-) -> float:
-    """Interpolated ``P`` at which ``score`` crosses ``target`` (upwards).
-
-    Works on plain arrays (sweep rows, neural probe curves). With ``rule="last"`` (default)
-    the threshold is the *last* upward crossing: after it every grid point is at or above
-    ``target``. With ``rule="first"`` it is the first grid point at or above ``target``,
-    interpolated from the point before. Interpolation is linear in ``log P`` between the
-    two grid points around the crossing. Returns ``nan`` if the curve never reaches
-    ``target`` (``"first"``) or ends below it (``"last"``), and the first grid ``P`` if the
-    first point is already above (only an upper bound).
-
-    Parameters
-    ----------
-    P, score : array_like, 1-D, same length
-        Sample sizes (any order, positive) and the score at each.
-    target : float
-        Level to cross.
-    rule : {"last", "first"}
-        Which upward crossing (see :data:`CrossingRule`).
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> round(crossing_point([100, 200, 400], [0.1, 0.5, 1.0], target=0.75), 6)  # 200 sqrt 2
-    282.842712
-    >>> round(crossing_point([1, 2, 4, 8], [0, 1, 0, 1], 0.5, rule="first"), 6)  # 2**0.5
-    1.414214
-    >>> round(crossing_point([1, 2, 4, 8], [0, 1, 0, 1], 0.5), 6)  # last: 4 * 2**0.5
-    5.656854
-    """
-    check_choice("rule", rule, CROSSING_RULES)
-    p = np.asarray(P, dtype=np.float64)
-    y = np.asarray(score, dtype=np.float64)
-    if p.shape != y.shape or p.ndim != 1 or p.size == 0:
-        raise ValueError("P and score must be 1-D arrays of one non-zero length")
-    if np.any(~(p > 0)):
-        raise ValueError("P must satisfy P > 0 for every point")
-    order = np.argsort(p, kind="stable")
-    p, y = p[order], y[order]
-    if rule == "last":
-        if y[-1] < target:
-            return math.nan
-        below = np.flatnonzero(y < target)
-        if below.size == 0:
-            return float(p[0])
-        i = int(below[-1])
-    else:
-        above = np.flatnonzero(y >= target)
-        if above.size == 0:
-            return math.nan
-        if above[0] == 0:
-            return float(p[0])
-        i = int(above[0]) - 1
-    lo, hi = math.log(p[i]), math.log(p[i + 1])
-    frac = (target - y[i]) / (y[i + 1] - y[i])
-    return float(math.exp(lo + frac * (hi - lo)))
-
-
-_GROUP = ("method", "v", "m", "s", "L", "n_c", "grammar_seed", "data_seed", "balanced")
+_GROUP = ("v", "m", "s", "L", "n_c", "grammar_seed", "data_seed")
 #: ILC variant columns and their defaults (rows written before they existed are defaults).
-_VARIANTS: dict[str, Any] = {"pool_positions": True, "merge_factor": 4.0}
+_VARIANTS: dict[str, Any] = {"pool_positions": True, "merge_factor": DEFAULT_MERGE_FACTOR}
 
 
 def cell_thresholds(
     rows: Iterable[Mapping[str, Any]],
     *,
     metric: str = "min_accuracy",
-    target: float = 0.95,
+    target: float = DEFAULT_TARGET,
     level: int | None = None,
     rule: CrossingRule = "last",
 ) -> list[dict[str, Any]]:
@@ -129,14 +58,15 @@ def cell_thresholds(
             continue
         if level is None and r["level"] != 1:  # per-cell metrics repeat on every level row
             continue
-        key = tuple(r[k] for k in _GROUP) + tuple(r.get(k, d) for k, d in _VARIANTS.items())
+        key = (row_context(r), *(r[k] for k in _GROUP), row_family(r),
+               *(r.get(k, d) for k, d in _VARIANTS.items()))
         curves[key][int(r["P"])] = float(r[metric])
     out = []
     for key, curve in sorted(curves.items(), key=lambda kv: str(kv[0])):
         Ps = sorted(curve)
         # P_min / P_max: the grid's ends, the bounds of a censored threshold (a nan P_star
         # lies above P_max; P_star == P_min means already past the target at P_min).
-        out.append({**dict(zip((*_GROUP, *_VARIANTS), key, strict=True)),
+        out.append({**dict(zip(("context", *_GROUP, "family", *_VARIANTS), key, strict=True)),
                     "P_star": crossing_point(Ps, [curve[q] for q in Ps], target, rule=rule),
                     "n_points": len(Ps), "metric": metric, "target": target,
                     "level": level, "P_min": float(Ps[0]), "P_max": float(Ps[-1])})
@@ -147,7 +77,7 @@ def cell_thresholds(
 class ThresholdSummary:
     """Threshold of one configuration over seeds: geometric mean and spread."""
 
-    method: str
+    context: str
     v: int
     m: int
     s: int
@@ -163,22 +93,22 @@ class ThresholdSummary:
 
 
 def summarize_thresholds(per_seed: Sequence[Mapping[str, Any]]) -> list[ThresholdSummary]:
-    """Geometric mean and std of ``log10 P*`` over seeds, per (method, v, m, s, L).
+    """Geometric mean and std of ``log10 P*`` over seeds, per (context, v, m, s, L).
 
     Seeds whose curve never crossed are counted in ``n_missing``; if any is missing the
     summary's ``P_star`` is ``nan`` (never silently dropped).
     """
     groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
     for r in per_seed:
-        groups[(r["method"], r["v"], r["m"], r["s"], r["L"])].append(float(r["P_star"]))
+        groups[(r["context"], r["v"], r["m"], r["s"], r["L"])].append(float(r["P_star"]))
     out = []
-    for (method, v, m, s, L), vals in sorted(groups.items()):
+    for (context, v, m, s, L), vals in sorted(groups.items()):
         arr = np.asarray(vals)
         missing = int(np.isnan(arr).sum())
         logs = np.log10(arr[~np.isnan(arr)])
         gm = float(10 ** logs.mean()) if logs.size and not missing else math.nan
         spread = float(logs.std()) if logs.size else math.nan
-        out.append(ThresholdSummary(method, v, m, s, L, gm, spread, len(vals), missing))
+        out.append(ThresholdSummary(context, v, m, s, L, gm, spread, len(vals), missing))
     return out
 
 

@@ -28,8 +28,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from rhm_theory.assumptions import is_separated, separation_requirement
-from rhm_theory.model.grammar import Grammar, balanced_grammar, random_grammar
+from rhm_theory.model.grammar import Grammar, balanced_grammar, cyclic_grammar, random_grammar
 from rhm_theory.model.params import RHMParams
+from rhm_theory.model.spec import GrammarSpec
 from rhm_theory.validation import check_int
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "balanced_grammars",
     "balanced_params",
     "cyclic_grammar",
+    "cyclic_grammars",
     "grammar_seeds",
     "grammars",
     "rhm_params",
@@ -298,51 +300,32 @@ def balanced_grammars(
     return st.builds(balanced_grammar, params_st, seeds_st)
 
 
-def cyclic_grammar(params: RHMParams) -> Grammar:
-    """Deterministic *cyclic* grammar: symbol ``c`` owns the tuples ``(x, x + o) mod v``.
+def cyclic_grammars(
+    *,
+    min_v: int = 2,
+    max_v: int = 8,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int = 4,
+    min_L: int = 1,
+    max_L: int = 4,
+    max_n_c: int | None = None,
+) -> st.SearchStrategy[Grammar]:
+    """Grammars of the ``cyclic`` family (:func:`~rhm_theory.model.grammar.cyclic_grammar`),
+    built through its registry entry (:class:`~rhm_theory.model.spec.GrammarSpec`).
 
-    Order the ``v**s`` tuples in *lines*: tuple ``t`` is ``(x, x + o_1, ..., x + o_{s-1})
-    mod v`` with ``x = t % v`` and ``(o_1, ..., o_{s-1})`` the base-``v`` digits of
-    ``t // v``. Symbol ``c`` of a level with ``V`` symbols owns tuples ``t = c + V*k`` for
-    ``k = 0..m-1``. With ``V = v`` this is ``c -> {(c, c, ..., c, c + k)}``: the first child
-    names the parent, the last is a shift. The ``n_c * m`` root tuples fill
-    ``n_c * m / v`` whole lines when ``v | n_c * m``, so the grammar is then exactly balanced.
-
-    Separation (latent context). With ``n_c = v`` and ``s = 2``: a node holding ``a`` at
-    position 0 has parent ``a`` and sibling ``a + K`` (``K`` uniform in ``[0, m)``), whose
-    first child is itself, so the first cousin block is uniform on ``a + [0, m)``; at position
-    1 it is uniform on ``a - [0, m)``. Two distinct cyclic intervals of length ``m < v``
-    differ in at least 2 points, so each of these two blocks adds ``>= 2 / m**2`` to
-    ``||psi_a - psi_a'||**2``: ``Delta_l >= 2 / m >= 2 sqrt(1 - f) / m`` at every level
-    (``m = v`` gives ``f = 1`` and a zero requirement). For ``n_c < v`` or ``s = 3`` the
-    margin is large in practice but not proven: :func:`separated_grammars` checks it.
-
-    Parameters
-    ----------
-    params : RHMParams
-
-    Returns
-    -------
-    Grammar
+    Parameters admit a balanced design (:func:`balanced_params`, ``v | n_c m``), so every
+    drawn grammar is exactly balanced; the family is deterministic, so no seed is drawn.
 
     Examples
     --------
-    >>> g = cyclic_grammar(RHMParams(v=4, m=2, s=2, L=2))
-    >>> g.rules_of(1)[1].tolist()  # symbol 1: (1, 1) and (1, 2)
-    [[1, 1], [1, 2]]
-    >>> from rhm_theory.assumptions import separation_margins
-    >>> bool(separation_margins(g)[0] >= 2 / 2)
+    >>> from hypothesis import find
+    >>> find(cyclic_grammars(max_v=4), lambda g: g.params.m == 2).is_balanced()
     True
     """
-    v, m, s = params.v, params.m, params.s
-    tables = []
-    for level in range(1, params.L + 1):
-        n_sym = params.vocab(level)
-        t = np.arange(n_sym, dtype=np.int64)[:, None] + n_sym * np.arange(m, dtype=np.int64)
-        x = t % v
-        offsets = np.stack(np.unravel_index(t // v, (v,) * (s - 1)), axis=-1)  # (n_sym, m, s-1)
-        tables.append(np.concatenate([x[..., None], (x[..., None] + offsets) % v], axis=-1))
-    return Grammar(params, tables)
+    params_st = balanced_params(
+        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
+    )
+    return st.builds(lambda p: GrammarSpec(p, "cyclic").build(), params_st)
 
 
 def separated_grammars(
