@@ -12,6 +12,7 @@ from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
+    "EXACT_IDENTITY",
     "FALSE_PASS_MAX",
     "POWER_MIN",
     "UNCALIBRATED",
@@ -97,6 +98,11 @@ UNCALIBRATED = ("not calibrated: the rule is not yet run on simulated data, so i
                 "and false-PASS rate are unknown; a PASS is withheld (docs/theory.md section 10)")
 
 
+#: How the ``power_reason`` of an exact identity starts: the only rule whose PASS stands
+#: without a simulated calibration (no sampling noise to simulate).
+EXACT_IDENTITY = "exact identity"
+
+
 def control_gate(verdict: Verdict, control: NegativeControl | None) -> Verdict:
     """``INCONCLUSIVE`` in place of a ``PASS`` whose negative control did not FAIL.
 
@@ -147,9 +153,14 @@ class CheckResult:
             object.__setattr__(self, "details", {
                 **self.details, "note": f"PASS withheld: {self.power.reason()}"})
         elif self.verdict is Verdict.PASS and self.power is None \
-                and self.power_reason == UNCALIBRATED:
+                and not str(self.power_reason or "").startswith(EXACT_IDENTITY):
+            # Only an exact identity PASSes without a simulation; any other reason for a
+            # missing calibration (too few seeds to fit a noise model...) withholds it.
+            reason = self.power_reason or UNCALIBRATED
             object.__setattr__(self, "verdict", Verdict.INCONCLUSIVE)
-            object.__setattr__(self, "details", {**self.details, "note": UNCALIBRATED})
+            object.__setattr__(self, "details", {
+                **self.details, "note": reason if reason == UNCALIBRATED
+                else f"PASS withheld: not calibrated ({reason})"})
 
     @property
     def passed(self) -> bool:

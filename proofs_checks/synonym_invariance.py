@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from proofs_checks._framework import CheckResult, GridName, NegativeControl, Verdict
+from proofs_checks._framework import (
+    EXACT_IDENTITY,
+    CheckResult,
+    GridName,
+    NegativeControl,
+    Verdict,
+)
 from rhm_theory.exact import CONTEXT_KINDS, context_laws, tuple_context_vectors
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
@@ -77,7 +83,7 @@ class SynonymInvarianceCheck:
                 f"premise is false): largest spread over their levels",
                 Verdict.of(control_spread <= self.tol), {"max_spread": control_spread}),
             power=None,
-            power_reason="exact identity (machine-precision spread; no sampling noise to "
-                         "simulate)",
+            power_reason=f"{EXACT_IDENTITY} (machine-precision spread; no sampling noise "
+                         "to simulate)",
             details={"grammars": f"random, v=8, m=3, s=2, L in {list(depths)}, 2 seeds each"},
         )

@@ -15,13 +15,16 @@ from the uniform grammar's at every ``a`` and ``L``; the drifts are measured by
 the prediction that ignores the weights in the noise (the uniform formula); it must FAIL, else
 the PASS is withheld (INCONCLUSIVE) by the common gate of :class:`CheckResult`. Missing
 thresholds give INCONCLUSIVE.
-Both grids use three grammar seeds (the quick grid used one before issue 17). The rule is
-not calibrated yet (no simulation of its drift statistic), so a PASS is withheld as
-INCONCLUSIVE with that reason (docs/theory.md section 10: a PASS needs a measured power).
+Both grids use three grammar seeds (the quick grid used one before issue 17). Calibration
+(:func:`zipf_calibration`): the scatter of ``log(measured / predicted)`` between grammar
+seeds at one point is the noise model; the unchanged rule runs on grids simulated under the
+claim (one constant ratio) and under :data:`ZIPF_ALTERNATIVES` (the measured threshold on
+the weights-ignored prediction; a ratio that grows or shrinks by 2 per unit of ``a``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -30,17 +33,21 @@ from proofs_checks._framework import (
     CheckResult,
     GridName,
     NegativeControl,
+    Power,
     Verdict,
 )
 from rhm_theory.sweeps.explore import (
     explore_grid,
+    record_context,
     run_explore_cell,
     summarize_explore,
     zipf_tracking_drifts,
 )
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
+from rhm_theory.validation import check_random_state
 
-__all__ = ["TRACKING_TOLERANCE", "ZipfTrackingCheck", "zipf_tracking_check"]
+__all__ = ["TRACKING_TOLERANCE", "ZIPF_ALTERNATIVES", "ZIPF_CALIBRATION_SEED", "ZIPF_N_SIM",
+           "ZipfTrackingCheck", "zipf_calibration", "zipf_tracking_check"]
 
 #: Tolerance of :func:`zipf_tracking_check`, fixed before any run. The exact prediction has
 #: an unknown O(1) constant ``c`` (measured/predicted ratio) set by the clustering routine and
@@ -73,14 +80,17 @@ def _verdict(drift: float, missing: bool) -> Verdict:
 
 
 def zipf_tracking_check(summary: Sequence[Mapping[str, Any]],
-                        details: Mapping[str, Any] | None = None) -> CheckResult:
+                        details: Mapping[str, Any] | None = None, *,
+                        power: Power | None = None,
+                        power_reason: str | None = UNCALIBRATED) -> CheckResult:
     """The claim's verdict on an exploration summary (:func:`summarize_explore` records).
 
     The exact prediction's drift (:func:`zipf_tracking_drifts`) must stay within
     :data:`TRACKING_TOLERANCE` at every Zipf exponent and depth; the negative control (the
     same rule on the weights-ignored prediction) must FAIL, else :class:`CheckResult`'s
-    common gate withholds the PASS; the rule is not calibrated yet (``UNCALIBRATED``),
-    so a PASS is withheld as INCONCLUSIVE in any case.
+    common gate withholds the PASS. ``power`` is the rule's calibration
+    (:func:`zipf_calibration`, which needs the per-seed rows); without it the rule is
+    uncalibrated and a PASS is withheld as INCONCLUSIVE.
     """
     d = zipf_tracking_drifts(summary)
     return CheckResult(
@@ -93,13 +103,94 @@ def zipf_tracking_check(summary: Sequence[Mapping[str, Any]],
         tolerance=f"max drift <= {TRACKING_TOLERANCE:g} over a in (0, 0.5, 1, 2) and "
                   "L in (2, 3, 4)",
         verdict=_verdict(d.max_drift, d.missing),
-        power=None, power_reason=UNCALIBRATED,
+        power=power, power_reason=None if power is not None else power_reason,
         negative_control=NegativeControl(
             "the same test with the prediction that ignores the weights (uniform noise "
             "formula)", _verdict(d.control_drift, d.missing),
             {"max_drift": d.control_drift}),
         details={**(details or {}), "drifts": [dict(x) for x in d.drifts]},
     )
+
+
+# ---------------------------------------------------------------- calibration
+
+#: Registered alternatives of the calibration: name -> shift of ``log(measured/predicted)``
+#: at a Zipf point (exponent ``a``; the uniform reference is never shifted). ``"weights
+#: ignored"`` puts the measured threshold on the prediction that ignores the weights (the
+#: control's law); the others let the constant drift with ``a`` by a factor 2 or 1/2 per unit.
+ZIPF_ALTERNATIVES = ("weights ignored", "ratio x 2^a", "ratio x 2^-a")
+#: Simulated grids per law (quick, full).
+ZIPF_N_SIM: dict[GridName, int] = {"quick": 200, "full": 400}
+#: Seed of the calibration's simulations.
+ZIPF_CALIBRATION_SEED = 0
+
+
+def _log_shift(name: str, record: Mapping[str, Any]) -> float:
+    if record["axis"] != "zipf" or name == "claim":
+        return 0.0
+    a = float(record["value"])
+    if name == "weights ignored":
+        return math.log(record["uniform_formula"] / record["predicted"])
+    return a * math.log(2.0) * (1.0 if name == "ratio x 2^a" else -1.0)
+
+
+def zipf_calibration(explore_rows: Sequence[Mapping[str, Any]], *, n_sim: int,
+                     seed: int = ZIPF_CALIBRATION_SEED) -> tuple[Power | None, str | None,
+                                                                dict[str, Any]]:
+    """Power and false-PASS rates of the tracking rule on simulated seeds.
+
+    Per grammar seed, the exploration's summary (:func:`summarize_explore` of that seed's
+    rows) gives each point's exact-partition threshold and prediction; the noise model is
+    the pooled scatter of ``log(measured / predicted)`` between seeds at one point. A
+    simulated grid draws, for every point and seed, ``log measured = log predicted + c +
+    shift + e`` (``e`` normal with that scatter; ``shift`` 0 under the claim, else the
+    alternative's), averages seeds geometrically as the real summary does, and runs the
+    unchanged rule (:func:`zipf_tracking_drifts`, PASS iff the drift is within
+    :data:`TRACKING_TOLERANCE`).
+    """
+    seeds = sorted({int(r["grammar_seed"]) for r in explore_rows})
+    per_seed = [summarize_explore([r for r in explore_rows if int(r["grammar_seed"]) == s])
+                for s in seeds]
+    points: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for summary in per_seed:
+        for rec in summary:
+            if record_context(rec) == "latent" and rec["axis"] in AXES:
+                points.setdefault((rec["axis"], rec["value"], rec["L"]), []).append(rec)
+    ss, dof = 0.0, 0
+    for recs in points.values():
+        logs = [math.log(r["P_star_exact"] / r["predicted"]) for r in recs
+                if math.isfinite(r["P_star_exact"]) and r["P_star_exact"] > 0]
+        if len(logs) >= 2:
+            mean = sum(logs) / len(logs)
+            ss += sum((x - mean) ** 2 for x in logs)
+            dof += len(logs) - 1
+    if not dof:
+        return None, "fewer than two grammar seeds with a threshold at any point", {}
+    sigma = math.sqrt(ss / dof)
+    rng = check_random_state(seed)
+    rates: dict[str, float] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for law in ("claim", *ZIPF_ALTERNATIVES):
+        tally: dict[str, int] = {}
+        for _ in range(n_sim):
+            summary = []
+            for (axis, value, L), recs in points.items():
+                logs = [math.log(r["predicted"]) + _log_shift(law, r)
+                        + float(rng.normal(0.0, sigma)) for r in recs]
+                summary.append({
+                    "axis": axis, "value": value, "context": "latent", "L": L,
+                    "P_star_exact": math.exp(sum(logs) / len(logs)),
+                    "predicted": math.exp(sum(math.log(r["predicted"]) for r in recs)
+                                          / len(recs)),
+                    "uniform_formula": math.exp(sum(math.log(r["uniform_formula"])
+                                                    for r in recs) / len(recs))})
+            d = zipf_tracking_drifts(summary)
+            v = _verdict(d.max_drift, d.missing).value
+            tally[v] = tally.get(v, 0) + 1
+        counts[law] = tally
+        rates[law] = tally.get("PASS", 0) / n_sim
+    power = Power(rates["claim"], tuple((n, rates[n]) for n in ZIPF_ALTERNATIVES), n_sim)
+    return power, None, {"sigma_seed": sigma, "n_points": len(points), "counts": counts}
 
 
 class ZipfTrackingCheck:
@@ -117,5 +208,8 @@ class ZipfTrackingCheck:
                  if c.axis in AXES and c.context == "latent"]
         explore_rows = run_sweep(cast(Sequence[SweepCell], cells), out_dir=None,
                                  progress=False, cell_runner=cast(Any, run_explore_cell))
+        power, reason, calib = zipf_calibration(explore_rows, n_sim=ZIPF_N_SIM[grid])
         return zipf_tracking_check(summarize_explore(explore_rows),
-                                   {"grid": grid, "n_curves": len(cells)})
+                                   {"grid": grid, "n_curves": len(cells),
+                                    "calibration": calib},
+                                   power=power, power_reason=reason)

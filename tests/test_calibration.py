@@ -379,6 +379,9 @@ def test_an_uncalibrated_pass_is_withheld_but_an_exact_identity_is_not() -> None
 
     assert result(UNCALIBRATED).verdict is Verdict.INCONCLUSIVE
     assert result("exact identity").verdict is Verdict.PASS
+    # No calibration for any other reason (too few seeds to fit a noise model): withheld.
+    short = result("fewer than two grammar seeds")
+    assert short.verdict is Verdict.INCONCLUSIVE and "two grammar seeds" in short.details["note"]
     fail = CheckResult("c", "claim", "src", "pred", {}, {}, "tol", Verdict.FAIL,
                        power=None, power_reason=UNCALIBRATED)
     assert fail.verdict is Verdict.FAIL  # a FAIL is never withheld
