@@ -24,7 +24,7 @@ from rhm_theory.bounds.predictions import predicted_thresholds
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.calibration import calibrate, power_with_suggestion
 from rhm_theory.sweeps.collapse import ThresholdPoint, threshold_points
-from rhm_theory.sweeps.runner import SweepCell
+from rhm_theory.sweeps.runner import SweepCell, row_context
 from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale
 from rhm_theory.validation import check_random_state
 
@@ -240,7 +240,7 @@ class FiniteSizePredictionCheck:
                 scale=lambda v, m, L: method_scale("latent", v, m, 2, L))
             reason, calib = None, cal.to_dict()
         vms = set(VMS[grid]["latent"])
-        sel = [r for r in rows if r["method"] == "latent" and (r["v"], r["m"]) in vms
+        sel = [r for r in rows if row_context(r) == "latent" and (r["v"], r["m"]) in vms
                and is_default_variant(r)]
         records, agree = _ratios(cell_thresholds(sel, target=TARGET), pooled_prediction)
         mlo, mhi = MEDIAN_BAND

@@ -49,7 +49,7 @@ from rhm_theory.sweeps.collapse import (
     loglinear_fit,
     threshold_points,
 )
-from rhm_theory.sweeps.runner import SweepCell
+from rhm_theory.sweeps.runner import SweepCell, row_context
 from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale
 from rhm_theory.validation import ContextKind, check_random_state
 
@@ -99,7 +99,7 @@ def exact_recovery_thresholds(
     """Per run, the P at which every level is recovered exactly (``all_exact`` crosses 1/2,
     last crossing), on the (v, m) of the method's depth grid, separated grammars only."""
     vms = set(VMS[grid][method])
-    sel = [r for r in rows if r["method"] == method and (r["v"], r["m"]) in vms
+    sel = [r for r in rows if row_context(r) == method and (r["v"], r["m"]) in vms
            and is_default_variant(r) and has_positive_margins(int(r["v"]), int(r["m"]), int(r["L"]),
                                     int(r["grammar_seed"]))]
     return cell_thresholds(sel, metric="all_exact", target=0.5)
@@ -482,7 +482,7 @@ class OneMinusFCheck:
     def simulation(self, rows: Sequence[Mapping[str, Any]], grid: GridName,
                    ) -> tuple[list[ThresholdPoint], Callable[[Sequence[ThresholdPoint]], str]]:
         """The check's threshold points (separated grammars) and its rule."""
-        sel = [r for r in rows if r["method"] == "latent" and r["m"] == F_FACTOR_M
+        sel = [r for r in rows if row_context(r) == "latent" and r["m"] == F_FACTOR_M
                and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
         pts = [p for p in threshold_points(sel, "latent", target=TARGET)
                if has_positive_margins(p.v, p.m, p.L, p.grammar_seed)]
@@ -490,7 +490,7 @@ class OneMinusFCheck:
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         pts, rule = self.simulation(rows, grid)
-        sel = [r for r in rows if r["method"] == "latent" and r["m"] == F_FACTOR_M
+        sel = [r for r in rows if row_context(r) == "latent" and r["m"] == F_FACTOR_M
                and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
         excluded = sum(not has_positive_margins(int(t["v"]), F_FACTOR_M, F_FACTOR_L,
                                                 int(t["grammar_seed"]))

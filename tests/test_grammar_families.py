@@ -145,7 +145,8 @@ def test_a_sweep_folder_written_before_issue_18_resumes(tmp_path: Path) -> None:
     new = run_sweep(cells, progress=False, max_workers=1)
     assert {r["context"] for r in new} == {"latent"} and {r["family"] for r in new} == {
         "balanced"}
-    old = [{k: v for k, v in r.items() if k not in ("context", "family")} for r in new]
+    old = [{("method" if k == "context" else k): v for k, v in r.items() if k != "family"}
+           for r in new]
     (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
 
     def recompute(cell: SweepCell) -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.sweeps.runner import row_context
 from rhm_theory.sweeps.thresholds import CrossingRule, cell_thresholds
 from rhm_theory.validation import check_choice, check_int, check_random_state, check_seed
 
@@ -172,7 +173,7 @@ def threshold_points(
     -------
     list of ThresholdPoint
     """
-    sel = [r for r in rows if r["method"] == method and (where is None or where(r))]
+    sel = [r for r in rows if row_context(r) == method and (where is None or where(r))]
     out = []
     if per_level:
         levels = sorted({int(r["level"]) for r in sel})

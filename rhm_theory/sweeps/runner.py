@@ -24,12 +24,12 @@ from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 __all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid",
            "row_context", "row_family", "run_cell", "run_sweep"]
 
-#: Columns of a sweep row, in order (one row per cell and non-root level). ``method`` (last)
-#: repeats ``context`` for readers not yet moved to :func:`row_context`.
+#: Columns of a sweep row, in order (one row per cell and non-root level). Rows written
+#: before issue 18 name the context ``method``: read it with :func:`row_context`.
 ROW_FIELDS = (
     "key", "context", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
     "family", "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
-    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor", "method",
+    "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
@@ -66,8 +66,8 @@ def row_family(row: Mapping[str, Any]) -> GrammarFamily:
 class SweepRow(TypedDict):
     """One row of a sweep: one cell and one non-root level (the columns of
     :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them.
-    ``context`` is ILC's context kind; ``method`` repeats it for readers not yet moved to
-    :func:`row_context` (rows written before issue 18 have only ``method``). ``family`` names
+    ``context`` is ILC's context kind (rows written before issue 18 name it ``method``:
+    :func:`row_context` reads either). ``family`` names
     the grammar family; ``balanced`` (``family == "balanced"``) is kept for readers of rows
     written before families had names (:func:`row_family` reads either)."""
 
@@ -93,7 +93,6 @@ class SweepRow(TypedDict):
     seconds: float
     pool_positions: NotRequired[bool]
     merge_factor: NotRequired[float]
-    method: ContextKind
 
 
 @runtime_checkable
@@ -237,7 +236,6 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     base.pop("n_test")
     base["n_c"] = params.n_c
     base["balanced"] = cell.balanced  # for readers of the column before families had names
-    base["method"] = cell.context  # for readers not yet moved to row_context (ROW_FIELDS)
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
     return [
