@@ -129,6 +129,9 @@ def render_section(report: Mapping[str, Any], *, title: str, command: str, machi
         lines.append(f"- predicted: {fmt(c['predicted'])}")
         power_txt, worst_txt = _power_cells(c)
         lines.append(f"- calibration: power {power_txt}; worst false-PASS {worst_txt}")
+        suggestion = (c.get("power") or {}).get("suggestion")
+        if suggestion:
+            lines.append(f"- grid that would calibrate the rule: {suggestion}")
         ctrl = c.get("negative_control")
         if ctrl:
             lines.append(f"- negative control ({ctrl['description']}): **{ctrl['verdict']}**; "
