@@ -191,8 +191,11 @@ def run_cpu_grid(
     out = Path(out_dir)
     folder = out / "runs"
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(out / "grid.json", {"grid": (grid or CPUGrid()).to_dict(), "arms": list(arms)})
-    specs = cpu_grid_runs(grid, arms)
+    # The grid's description lists every arm (its verdict reads them all); a run of a few
+    # arms (``--arms``) must not shrink it.
+    specs = cpu_grid_runs(grid, arms)  # validates the arms
+    write_json(out / "grid.json", {"grid": (grid or CPUGrid()).to_dict(),
+                                   "arms": list(CPU_GRID_ARMS)})
     todo = [s for s in specs if not _finished(folder, s)]
     if progress is not None:
         progress(f"{len(specs) - len(todo)} of {len(specs)} runs already done")
