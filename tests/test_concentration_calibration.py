@@ -87,8 +87,8 @@ def test_per_seed_curves_average_to_the_pooled_curve() -> None:
     from rhm_theory.empirical import context_vector_error_curves
 
     Ps, seeds = [500, 2000], [1, 2]
-    (pooled,) = context_vector_error_curves((16, 4, 2, 4), 0, Ps, seeds, kinds=("latent",),
+    (pooled,) = context_vector_error_curves((16, 4, 2, 4), 0, Ps, seeds, contexts=("latent",),
                                             levels=(1,))
-    each = [context_vector_error_curves((16, 4, 2, 4), 0, Ps, [ds], kinds=("latent",),
+    each = [context_vector_error_curves((16, 4, 2, 4), 0, Ps, [ds], contexts=("latent",),
                                         levels=(1,))[0].measured for ds in seeds]
     np.testing.assert_allclose(np.mean(each, axis=0), pooled.measured, rtol=1e-12)
