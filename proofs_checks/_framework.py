@@ -227,6 +227,13 @@ class TaskCheck(Protocol):
         ...
 
 
+def _plain(value: Any) -> Any:
+    # numpy scalars and arrays in a task's value: as Python numbers and lists (NaN kept).
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"a task's value must be JSON-serialisable, got {type(value).__name__}")
+
+
 def _key_value(value: Any) -> str:
     # JSON spelling: tuples and lists read alike, floats keep their repr, dicts sort.
     return json.dumps(value, sort_keys=True)
@@ -268,7 +275,7 @@ class CheckTask:
         The value goes through JSON here, so a fresh row and a row read back from
         ``rows.jsonl`` on resume are the same (lists for tuples, plain floats).
         """
-        value = json.loads(json.dumps(self.fn(**dict(self.params))))
+        value = json.loads(json.dumps(self.fn(**dict(self.params)), default=_plain))
         return [{"key": self.key, "task": self.check, "value": value}]
 
 

@@ -98,6 +98,12 @@ def check_tasks(checks: Sequence[ClaimCheck], grid: GridName) -> list[CheckTask]
     return list(tasks.values())
 
 
+def _task_names(check: ClaimCheck) -> set[str]:
+    # A check's own tasks carry its name; tasks shared by the checks of one evaluation group
+    # (the neural runs) carry the group's name.
+    return {check.name, str(getattr(check, "evaluation_group", check.name))}
+
+
 _ROWS: Sequence[Mapping[str, Any]] = []
 
 
@@ -120,7 +126,8 @@ def evaluate_checks(
     """Every check's evaluation on the sweep's rows, in the order of ``checks``.
 
     A check sees ``rows`` followed by the rows of ``task_rows`` whose ``task`` is its name
-    (the rows of its own :class:`~proofs_checks._framework.CheckTask` objects).
+    or its ``evaluation_group`` (the rows of its own
+    :class:`~proofs_checks._framework.CheckTask` objects, or of those its group shares).
 
     The evaluations (their calibrations dominate: hundreds of simulated grids each) are
     independent and seeded, so with ``max_workers`` above 1 (default: the CPUs) they run in
@@ -139,7 +146,7 @@ def evaluate_checks(
             continue
         groups.setdefault(str(getattr(check, "evaluation_group", f"#{i}")), []).append(i)
     own: list[list[Mapping[str, Any]]] = [
-        [r for r in task_rows if r.get("task") == check.name] for check in checks]
+        [r for r in task_rows if r.get("task") in _task_names(check)] for check in checks]
     if not parallel or workers <= 1 or len(groups) < 2:
         return [check.evaluate([*rows, *extra], grid)
                 for check, extra in zip(checks, own, strict=True)]
