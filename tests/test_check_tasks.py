@@ -141,3 +141,69 @@ def test_task_rows_from_disk_give_the_fresh_result(check: Any, tmp_path: Path,
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert _text([check.evaluate(load_rows(path), "quick")]) == \
         _text([check.evaluate(rows, "quick")])
+
+
+class _GroupCheck:
+    """A check whose task rows are shared with its evaluation group (as the neural ones)."""
+
+    evaluation_group = "shared"
+
+    def __init__(self, name: str) -> None:
+        self.name, self.claim, self.source = name, "c", "s"
+
+    def cells(self, grid: str) -> list[Any]:
+        return []
+
+    def tasks(self, grid: str) -> list[CheckTask]:
+        return [CheckTask("shared", dict, (("x", 1),))]
+
+    def evaluate(self, rows: Any, grid: str) -> Any:
+        from proofs_checks._framework import CheckResult, Verdict
+
+        (value,) = task_results(self.tasks(grid), rows)
+        return CheckResult(self.name, "c", "s", "p", {"value": value, "n_rows": len(rows)},
+                           {}, "t", Verdict.EXPLORATORY)
+
+
+def test_tasks_shared_by_an_evaluation_group_run_once_and_reach_each_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from proofs_checks.verify import evaluate_checks
+
+    checks = [_GroupCheck("a"), _GroupCheck("b")]
+    tasks = check_tasks(checks, "quick")  # type: ignore[arg-type]
+    assert len(tasks) == 1
+    rows = [r for t in tasks for r in t.run()] + [{"key": "other", "task": "c", "value": 0}]
+    monkeypatch.setattr(CheckTask, "run", None)  # evaluate must read, not compute
+    results = evaluate_checks(checks, [], "quick", max_workers=1,  # type: ignore[arg-type]
+                              task_rows=rows)
+    assert [r.measured for r in results] == [{"value": {"x": 1}, "n_rows": 1}] * 2
+
+
+@pytest.mark.slow
+def test_neural_task_rows_equal_the_old_in_process_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a tiny quick grid, the neural rows read from the tasks equal those of
+    scaling_experiment (what the checks trained in evaluate before), timing aside."""
+    pytest.importorskip("torch")
+    from proofs_checks import neural_compare
+    from rhm_theory.neural import experiments
+
+    real = experiments.scaling_grid
+
+    def tiny(name: Any) -> dict[str, Any]:
+        g = dict(real(name))
+        g.update({"Ls": (3,), "Ps": (128,), "min_steps": 10, "max_steps": 10, "seeds": (0,),
+                  "eval": experiments.EvalConfig(n_probe_train=64, n_probe_test=64,
+                                                 probe_steps=10, n_sensitivity=16)})
+        return g
+
+    monkeypatch.setattr(experiments, "scaling_grid", tiny)
+
+    def strip(rows: list[dict[str, Any]]) -> str:
+        return json.dumps([{k: v for k, v in r.items() if k != "seconds"} for r in rows],
+                          sort_keys=True, default=str)
+
+    old = experiments.scaling_experiment(experiments.METHODS, grid_name="quick", device="cpu")
+    tasks = neural_compare.neural_tasks("quick", "cpu")
+    rows = [r for t in tasks for r in t.run()]
+    assert strip(neural_compare.neural_rows("quick", "cpu", rows)) == strip(old)
