@@ -200,7 +200,9 @@ class ClaimCheck(Protocol):
     through :func:`~rhm_theory.sweeps.runner.run_sweep` into ``OUT/tasks`` (in parallel with
     ``--workers``, resumed after a kill), and ``evaluate`` receives the ILC rows followed by
     its own tasks' rows, which it reads with :func:`task_results` (computing here any task
-    whose row is missing, so ``evaluate`` called alone still works).
+    whose row is missing, so ``evaluate`` called alone still works). Checks that share work
+    (the two neural checks) have the same ``evaluation_group`` attribute and give their
+    shared tasks the group's name as ``check``: the tasks run once, both checks see the rows.
     """
 
     name: str
