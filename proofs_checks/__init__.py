@@ -30,7 +30,9 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
     """Every claim check, in report order (``device``: where the neural checks train).
 
     To add a check, append an object with ``name``, ``claim``, ``source``, ``cells(grid)``
-    and ``evaluate(rows, grid)`` (:class:`ClaimCheck`) to the list.
+    and ``evaluate(rows, grid)`` (:class:`ClaimCheck`) to the list; work that is not an ILC
+    cell goes in an optional ``tasks(grid)`` (:class:`~proofs_checks._framework.CheckTask`),
+    run resumably in ``OUT/tasks`` by ``rhm-theory verify``.
     """
     checks: list[ClaimCheck] = [
         SynonymInvarianceCheck(),

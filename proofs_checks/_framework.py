@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
 from rhm_theory.sweeps.runner import SweepCell
@@ -18,13 +19,16 @@ __all__ = [
     "UNCALIBRATED",
     "Alternative",
     "CheckResult",
+    "CheckTask",
     "ClaimCheck",
     "GridName",
     "NegativeControl",
     "Power",
+    "TaskCheck",
     "Verdict",
     "control_gate",
     "finite",
+    "task_results",
 ]
 
 #: The verification grids: ``quick`` (CI, minutes on 2 cores) and ``full`` (hours).
@@ -189,6 +193,16 @@ class ClaimCheck(Protocol):
     ``cells(grid)`` lists the ILC sweep cells the check needs (possibly none); the
     verification runs the union of all checks' cells once, then calls ``evaluate`` with
     the rows.
+
+    A check whose measurement is not an ILC sweep (exact BP, exact margins, exploration
+    curves...) may also have ``tasks(grid)`` (:class:`TaskCheck`, optional): the units of
+    that work as :class:`CheckTask` objects. ``rhm-theory verify`` runs every check's tasks
+    through :func:`~rhm_theory.sweeps.runner.run_sweep` into ``OUT/tasks`` (in parallel with
+    ``--workers``, resumed after a kill), and ``evaluate`` receives the ILC rows followed by
+    its own tasks' rows, which it reads with :func:`task_results` (computing here any task
+    whose row is missing, so ``evaluate`` called alone still works). Checks that share work
+    (the two neural checks) have the same ``evaluation_group`` attribute and give their
+    shared tasks the group's name as ``check``: the tasks run once, both checks see the rows.
     """
 
     name: str
@@ -202,6 +216,76 @@ class ClaimCheck(Protocol):
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         """The verdict of the claim from the sweep ``rows`` of ``grid``."""
         ...
+
+
+@runtime_checkable
+class TaskCheck(Protocol):
+    """A check that also lists the non-ILC work it needs (see :class:`ClaimCheck`)."""
+
+    name: str
+
+    def tasks(self, grid: GridName) -> Sequence[CheckTask]:
+        """The units of work whose rows ``evaluate`` reads on ``grid``."""
+        ...
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars and arrays in a task's value: as Python numbers and lists (NaN kept).
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"a task's value must be JSON-serialisable, got {type(value).__name__}")
+
+
+def _key_value(value: Any) -> str:
+    # JSON spelling: tuples and lists read alike, floats keep their repr, dicts sort.
+    return json.dumps(value, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """One unit of a check's own work, run by the verification's sweep (a
+    :class:`~rhm_theory.sweeps.runner.SweepTask`).
+
+    ``fn(**params)`` computes it; ``fn`` is a module-level function (so the task pickles to
+    a worker) returning a JSON-serialisable value, and ``params`` names every parameter
+    (they are the task's key with ``check`` and ``fn``'s name, so a resumed run finds the
+    task's row exactly when nothing changed). ``cost`` is a relative estimate (the sweep
+    starts the largest first).
+
+    >>> task = CheckTask("demo", dict, (("a", 1), ("b", (2, 3))))
+    >>> task.key
+    'task=demo|fn=dict|a=1|b=[2, 3]'
+    >>> task.run() == [{"key": task.key, "task": "demo", "value": {"a": 1, "b": [2, 3]}}]
+    True
+    """
+
+    check: str
+    fn: Callable[..., Any]
+    params: tuple[tuple[str, Any], ...] = ()
+    cost: float = 1.0
+
+    @property
+    def key(self) -> str:
+        """Stable identifier: the check, the function and every parameter."""
+        fn = getattr(self.fn, "__qualname__", getattr(self.fn, "__name__", repr(self.fn)))
+        return "|".join([f"task={self.check}", f"fn={fn}",
+                         *(f"{k}={_key_value(v)}" for k, v in self.params)])
+
+    def run(self) -> list[dict[str, Any]]:
+        """The task's one row: ``key``, ``task`` (the check's name) and ``value``.
+
+        The value goes through JSON here, so a fresh row and a row read back from
+        ``rows.jsonl`` on resume are the same (lists for tuples, plain floats).
+        """
+        value = json.loads(json.dumps(self.fn(**dict(self.params)), default=_plain))
+        return [{"key": self.key, "task": self.check, "value": value}]
+
+
+def task_results(tasks: Sequence[CheckTask], rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The value of each task, in the order of ``tasks``: from its row in ``rows`` (the
+    verification's ``OUT/tasks`` rows), else computed here (``evaluate`` called alone)."""
+    found = {r["key"]: r["value"] for r in rows if "task" in r and "value" in r}
+    return [found[t.key] if t.key in found else t.run()[0]["value"] for t in tasks]
 
 
 def finite(x: float) -> bool:

@@ -56,17 +56,19 @@ import numpy.typing as npt
 from proofs_checks._framework import (
     Alternative,
     CheckResult,
+    CheckTask,
     GridName,
     NegativeControl,
     Power,
     Verdict,
+    task_results,
 )
 from rhm_theory.inference import bayes_root_baseline
 from rhm_theory.inference.population_dynamics import inference_threshold, mean_field_threshold
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import SweepCell
 
-__all__ = ["BPPhaseTransitionCheck", "crossings", "root_accuracy_table", "unit_verdict"]
+__all__ = ["BPPhaseTransitionCheck", "bp_unit", "crossings", "root_accuracy_table", "unit_verdict"]
 
 #: Grammar of the claim: s f = 1/2.
 CLAIM_VMS = (16, 4, 2)
@@ -219,24 +221,36 @@ def _calibrate(units: Sequence[Mapping[str, Any]], rng: np.random.Generator) -> 
     return Power(claim, alts, N_SIM)
 
 
-def _units(vms: tuple[int, int, int], cfg: Mapping[str, Any], seeds: Sequence[int],
-           channels: Sequence[str], depths: Sequence[int]) -> list[dict[str, Any]]:
-    v, m, s = vms
-    units = []
-    for ch in channels:
-        for seed in seeds:
-            # Density evolution on the rule tables of the deepest grammar (cycled).
-            g = random_grammar(RHMParams(v=v, m=m, s=s, L=max(depths)), seed=seed)
-            th = inference_threshold(g, ch, tol=0.01, n_pop=cfg["n_pop"], seed=seed,
-                                     confirm=False)
-            grid = _window(th.eps_c)
-            table = root_accuracy_table(vms, ch, seed, grid, depths, cfg["n"])
-            units.append({"channel": ch, "grammar_seed": seed, "eps_c": th.eps_c,
-                          "lo": th.lo, "hi": th.hi,
-                          "mean_field": mean_field_threshold(v, m, s, ch), "eps": grid,
-                          "root_accuracy": {str(L): a for L, a in table.items()},
-                          "crossings": crossings(grid, table, cfg["n"])})
-    return units
+def bp_unit(vms: Sequence[int], channel: str, grammar_seed: int, n: int, n_pop: int,
+            depths: Sequence[int]) -> dict[str, Any]:
+    """One unit of the rule (grammar seed, channel): density evolution's ``eps_c``, BP's root
+    accuracy on the window around it at every depth, and the crossings (a task's value)."""
+    v, m, s = (int(x) for x in vms)
+    # Density evolution on the rule tables of the deepest grammar (cycled).
+    g = random_grammar(RHMParams(v=v, m=m, s=s, L=max(depths)), seed=grammar_seed)
+    th = inference_threshold(g, channel, tol=0.01, n_pop=n_pop, seed=grammar_seed,
+                             confirm=False)
+    grid = _window(th.eps_c)
+    table = root_accuracy_table((v, m, s), channel, grammar_seed, grid, depths, n)
+    return {"channel": channel, "grammar_seed": grammar_seed, "eps_c": th.eps_c,
+            "lo": th.lo, "hi": th.hi,
+            "mean_field": mean_field_threshold(v, m, s, channel), "eps": grid,
+            "root_accuracy": {str(L): a for L, a in table.items()},
+            "crossings": crossings(grid, table, n)}
+
+
+def _unit_tasks(vms: tuple[int, int, int], cfg: Mapping[str, Any], seeds: Sequence[int],
+                channels: Sequence[str], depths: Sequence[int]) -> list[CheckTask]:
+    v, _, s = vms
+    return [CheckTask(BPPhaseTransitionCheck.name, bp_unit,
+                      (("vms", list(vms)), ("channel", ch), ("grammar_seed", int(seed)),
+                       ("n", int(cfg["n"])), ("n_pop", int(cfg["n_pop"])),
+                       ("depths", [int(L) for L in depths])),
+                      # BP over n strings of s^L leaves at every eps and depth, and the
+                      # density-evolution population: both scale with v.
+                      cost=float(v * (cfg["n"] * len(WINDOW) * sum(s**L for L in depths)
+                                      + 100 * cfg["n_pop"])))
+            for ch in channels for seed in seeds]
 
 
 class BPPhaseTransitionCheck:
@@ -249,12 +263,24 @@ class BPPhaseTransitionCheck:
     source = "docs/theory.md sections 7, 8 and 10 (PNAS 2025 corrected; issue 19)"
 
     def cells(self, grid: GridName) -> list[SweepCell]:
-        return []  # BP and density evolution run in evaluate: no ILC sweep needed
+        return []  # BP and density evolution run as tasks: no ILC sweep needed
+
+    def _claim_tasks(self, grid: GridName) -> list[CheckTask]:
+        cfg = GRIDS[grid]
+        return _unit_tasks(CLAIM_VMS, cfg, cfg["seeds"], CHANNELS, cfg["depths"])
+
+    def _control_tasks(self, grid: GridName) -> list[CheckTask]:
+        cfg = GRIDS[grid]
+        return _unit_tasks(CONTROL_VMS, cfg, cfg["seeds"][:1], CHANNELS, cfg["depths"])
+
+    def tasks(self, grid: GridName) -> list[CheckTask]:
+        """One task per unit (grammar seed and channel) of the claim and of the control."""
+        return [*self._claim_tasks(grid), *self._control_tasks(grid)]
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         cfg = GRIDS[grid]
         depths = cfg["depths"]
-        units = _units(CLAIM_VMS, cfg, cfg["seeds"], CHANNELS, depths)
+        units = task_results(self._claim_tasks(grid), rows)
         claim_v = [unit_verdict(u["crossings"], u["eps_c"]) for u in units]
         map_v = [unit_verdict(u["crossings"], u["mean_field"]) for u in units]
         for u, cv, mv in zip(units, claim_v, map_v, strict=True):
@@ -262,7 +288,7 @@ class BPPhaseTransitionCheck:
             u["mean_field_verdict"] = mv.value
         verdict = _combine(claim_v)
         map_verdict = _combine(map_v)
-        control = _units(CONTROL_VMS, cfg, cfg["seeds"][:1], CHANNELS, depths)
+        control = task_results(self._control_tasks(grid), rows)
         ctrl_v = _combine([unit_verdict(u["crossings"], u["eps_c"]) for u in control])
         power = _calibrate(units, np.random.default_rng(20261203))
         v, m, s = CLAIM_VMS

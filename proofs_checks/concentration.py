@@ -12,10 +12,12 @@ import numpy.typing as npt
 
 from proofs_checks._framework import (
     CheckResult,
+    CheckTask,
     GridName,
     NegativeControl,
     Power,
     Verdict,
+    task_results,
 )
 from rhm_theory.empirical import context_vector_error_curves
 from rhm_theory.model import RHMParams
@@ -29,7 +31,9 @@ __all__ = [
     "ConcentrationNoise",
     "calibrate_concentration",
     "concentration_passes",
+    "error_curve",
     "fit_concentration_noise",
+    "repeated_string_curve",
     "repeated_string_errors",
     "simulate_mean_errors",
 ]
@@ -86,6 +90,25 @@ def repeated_string_errors(params: RHMParams, grammar_seed: int, Ps: Sequence[in
             sq = ((acc.conditional_laws(codes) - exact) ** 2).sum(axis=(2, 3))
             out[i] += float(np.where(occurs.T, sq, 0.0).sum(axis=1).mean())
     return out / len(data_seeds)
+
+
+def error_curve(v: int, m: int, s: int, L: int, grammar_seed: int, Ps: Sequence[int],
+                data_seed: int) -> dict[str, list[float]]:
+    """Level-1 latent error curve of one data seed
+    (:func:`~rhm_theory.empirical.context_vector_error_curves`): ``P``, ``measured`` and
+    ``predicted`` as lists (a task of :class:`ConcentrationCheck`)."""
+    curve = context_vector_error_curves((v, m, s, L), grammar_seed, Ps, [data_seed],
+                                        contexts=("latent",), levels=(1,))[0]
+    return {"P": [float(x) for x in curve.P], "measured": [float(x) for x in curve.measured],
+            "predicted": [float(x) for x in curve.predicted]}
+
+
+def repeated_string_curve(v: int, m: int, s: int, L: int, grammar_seed: int,
+                          Ps: Sequence[int], data_seeds: Sequence[int],
+                          repeat: int) -> list[float]:
+    """:func:`repeated_string_errors` as a list (the control's task)."""
+    return [float(x) for x in repeated_string_errors(RHMParams(v, m, s, L), grammar_seed, Ps,
+                                                     data_seeds, repeat)]
 
 
 def _slopes(log_P: FloatArray, log_y: FloatArray) -> FloatArray:
@@ -241,19 +264,46 @@ class ConcentrationCheck:
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []
 
-    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        params = RHMParams(16, 4, 2, 4)
+    #: The grammar (``v, m, s, L``; grammar seed 0) whose level-1 latent vectors are measured.
+    params = RHMParams(16, 4, 2, 4)
+
+    @staticmethod
+    def _grid(grid: GridName) -> tuple[list[int], list[int]]:
         Ps = [2000, 8000, 32000, 128000] if grid == "quick" else [2000, 8000, 32000, 128000,
                                                                    512000]
         seeds = [1, 2, 3] if grid == "quick" else [1, 2, 3, 4, 5, 6]
+        return Ps, seeds
+
+    def _curve_tasks(self, grid: GridName) -> list[CheckTask]:
+        Ps, seeds = self._grid(grid)
+        p = self.params
+        shape = (("v", p.v), ("m", p.m), ("s", p.s), ("L", p.L), ("grammar_seed", 0),
+                 ("Ps", Ps))
+        return [CheckTask(self.name, error_curve, (*shape, ("data_seed", ds)),
+                          cost=float(sum(Ps))) for ds in seeds]
+
+    def _control_task(self, grid: GridName) -> CheckTask:
+        Ps, seeds = self._grid(grid)
+        p = self.params
+        return CheckTask(self.name, repeated_string_curve,
+                         (("v", p.v), ("m", p.m), ("s", p.s), ("L", p.L), ("grammar_seed", 0),
+                          ("Ps", Ps), ("data_seeds", seeds),
+                          ("repeat", self.control_repeat)),
+                         cost=float(sum(Ps) * len(seeds)))
+
+    def tasks(self, grid: GridName) -> list[CheckTask]:
+        """One error curve per data seed, and the control's curve of repeated strings."""
+        return [*self._curve_tasks(grid), self._control_task(grid)]
+
+    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+        params = self.params
+        _, seeds = self._grid(grid)
         # One curve per data seed (the same corpora as one call with every seed; their
         # mean is the measured curve): the calibration needs the scatter between seeds.
-        per_seed = [context_vector_error_curves(
-            (params.v, params.m, params.s, params.L), 0, Ps, [ds], contexts=("latent",),
-            levels=(1,))[0] for ds in seeds]
-        P = per_seed[0].P
-        predicted = per_seed[0].predicted
-        by_seed = np.stack([c.measured for c in per_seed])
+        per_seed = task_results(self._curve_tasks(grid), rows)
+        P = np.asarray(per_seed[0]["P"], dtype=np.float64)
+        predicted = np.asarray(per_seed[0]["predicted"], dtype=np.float64)
+        by_seed = np.stack([np.asarray(c["measured"], dtype=np.float64) for c in per_seed])
         measured = by_seed.mean(axis=0)
         slope = float(_slopes(np.log(P), np.log(measured)))
         ratios = [float(x) for x in measured / predicted]
@@ -271,8 +321,8 @@ class ConcentrationCheck:
         # Negative control (issue 17: data where the claim is false, not the claim's own
         # ratios divided by a constant): corpora of P strings in which every string
         # appears twice, whose effective sample size is P/2, through the same rule.
-        rep = repeated_string_errors(params, 0, list(P.astype(int)), seeds,
-                                     self.control_repeat)
+        rep = np.asarray(task_results([self._control_task(grid)], rows)[0],
+                         dtype=np.float64)
         c_slope = float(_slopes(np.log(P), np.log(rep)))
         c_ratios = [float(x) for x in rep / predicted]
         control = NegativeControl(

@@ -29,11 +29,13 @@ from scipy import stats
 from proofs_checks._framework import (
     Alternative,
     CheckResult,
+    CheckTask,
     ClaimCheck,
     GridName,
     NegativeControl,
     Power,
     Verdict,
+    task_results,
 )
 from rhm_theory.exact import pair_margins
 from rhm_theory.model import RHMParams, random_grammar
@@ -55,6 +57,7 @@ __all__ = [
     "fit_margin_exponents",
     "margin_checks",
     "margin_records",
+    "margin_tasks",
     "margin_verdict",
     "separation_fit",
     "separation_verdict",
@@ -124,6 +127,23 @@ def margin_records(configs: Sequence[tuple[int, int]], seeds: Sequence[int],
                             "margin_mean": float(pairs.mean()),
                             "margin_median": float(np.median(pairs))})
     return out
+
+
+def margin_tasks(check: str, configs: Sequence[tuple[int, int]], seeds: Sequence[int],
+                 context: ContextKind = "latent",
+                 levels: Sequence[int] = _LEVELS) -> list[CheckTask]:
+    """:func:`margin_records` split into one task per configuration (their values, joined in
+    order, are the records of one call on all ``configs``)."""
+    return [CheckTask(check, margin_records,
+                      (("configs", [[int(v), int(m)]]), ("seeds", [int(x) for x in seeds]),
+                       ("context", context), ("levels", [int(x) for x in levels])),
+                      # pair margins: v^2 pairs of context vectors of v * m entries
+                      cost=float(v) ** 3 * m * len(seeds))
+            for v, m in configs]
+
+
+def _records(tasks: Sequence[CheckTask], rows: Sequence[Record]) -> list[dict[str, Any]]:
+    return [rec for part in task_results(tasks, rows) for rec in part]
 
 
 # -- the log-linear fit shared by both checks -------------------------------------------------
@@ -338,14 +358,25 @@ class MarginTypicalScalingCheck:
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []
 
-    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+    def _tasks(self, grid: GridName) -> tuple[list[CheckTask], list[CheckTask]]:
         g = TYPICAL_GRID[grid]
         configs = [(v, m) for v in g["v"] for m in g["m"] if m < v]
-        recs = margin_records(configs, g["seeds"])
+        return (margin_tasks(self.name, configs, g["seeds"]),
+                margin_tasks(self.name, configs, g["seeds"], "token", levels=(2,)))
+
+    def tasks(self, grid: GridName) -> list[CheckTask]:
+        """The exact margins (latent, and token for the control), one task per (v, m)."""
+        latent, token = self._tasks(grid)
+        return [*latent, *token]
+
+    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+        g = TYPICAL_GRID[grid]
+        latent_tasks, token_tasks = self._tasks(grid)
+        recs = _records(latent_tasks, rows)
         fits = {key: fit_margin_exponents(recs, key) for key in ("margin_mean",
                                                                  "margin_median")}
         verdict = typical_verdict(recs)
-        token = margin_records(configs, g["seeds"], "token", levels=(2,))
+        token = _records(token_tasks, rows)
         control = typical_verdict(token)
         power = typical_power(recs)
         return CheckResult(
@@ -481,13 +512,24 @@ class SeparationCheck:
     def cells(self, grid: GridName) -> list[SweepCell]:
         return []
 
-    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+    def _tasks(self, grid: GridName) -> tuple[list[CheckTask], list[CheckTask]]:
         g = SEPARATION_GRID[grid]
         configs = [(k * m * m, m) for m in g["m"] for k in g["k"]]
-        recs = margin_records(configs, g["seeds"])
+        return (margin_tasks(self.name, configs, g["seeds"]),
+                margin_tasks(self.name, configs, g["seeds"], "token", levels=(2,)))
+
+    def tasks(self, grid: GridName) -> list[CheckTask]:
+        """The exact minima (latent, and token for the control), one task per (v, m)."""
+        latent, token = self._tasks(grid)
+        return [*latent, *token]
+
+    def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
+        g = SEPARATION_GRID[grid]
+        latent_tasks, token_tasks = self._tasks(grid)
+        recs = _records(latent_tasks, rows)
         fit = separation_fit(recs)
         verdict = separation_verdict(fit)
-        token = margin_records(configs, g["seeds"], "token", levels=(2,))
+        token = _records(token_tasks, rows)
         cfit = separation_fit(token)
         ratios = [r["ratio"] for r in _ratio_records(recs)]
         return CheckResult(

@@ -12,18 +12,27 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from proofs_checks._framework import Alternative, NegativeControl, Verdict, control_gate
+from proofs_checks._framework import (
+    Alternative,
+    CheckTask,
+    NegativeControl,
+    Verdict,
+    control_gate,
+    task_results,
+)
 from proofs_checks.depth_scaling import decision_verdict
 from rhm_theory.sweeps.collapse import CollapseComparison, ThresholdPoint
 
 __all__ = [
-    "DECISIVE_RUNS_DIR",
     "DECISIVE_WORKERS",
     "DEFAULT_LOG_SCATTER",
     "MIN_SEEDS",
+    "NEURAL_TASKS",
     "N_SIM",
     "N_SIM_BOOTSTRAP",
     "neural_rows",
+    "neural_run",
+    "neural_tasks",
     "pooled_log_scatter",
     "scaling_verdict",
     "simulate_rule_power",
@@ -34,39 +43,67 @@ __all__ = [
 #: (a single seed has no spread to bootstrap).
 MIN_SEEDS = 2
 
-_ROWS_CACHE: dict[tuple[str, str], list[dict[str, Any]]] = {}
-
-
-#: Where the decisive grid's runs are kept by ``verify --full`` (resumable).
-DECISIVE_RUNS_DIR = "neural-verify-runs"
-#: Runs sharing the device at once for the decisive grid.
+#: The ``check`` of the neural runs' tasks: both neural checks (evaluation group
+#: ``"neural"``) read the same runs, so each run is one task shared by both.
+NEURAL_TASKS = "neural"
+#: Runs sharing the device at once in the decisive grid's plan (its estimated hours; the
+#: runs themselves go to the verification's workers, one run per task).
 DECISIVE_WORKERS = 4
 
 
-def neural_rows(grid: str, device: str) -> list[dict[str, Any]]:
-    """Rows of every neural method on ``grid`` (computed once per process and device).
+def neural_run(spec: dict[str, Any], device: str, threads: int) -> list[dict[str, Any]]:
+    """The rows of one neural run (:func:`rhm_theory.neural.experiments.execute_run`) on
+    ``device`` with ``threads`` torch threads (0: torch's default): a task's value."""
+    from rhm_theory.neural.experiments import RunSpec, execute_run
 
-    Both neural checks read the same runs: the masked-LM runs are the negative control of
-    each, so they are trained once. The quick grid runs in this process; the decisive grid
-    runs as a plan (:func:`rhm_theory.neural.plan.run_plan`, :data:`DECISIVE_WORKERS`
-    processes, checkpoints in :data:`DECISIVE_RUNS_DIR`, so an interrupted verification
-    resumes).
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    return execute_run(RunSpec.from_dict(spec), device=device)
+
+
+def _runs(grid: str, device: str) -> tuple[list[dict[str, Any]], tuple[float, ...], str]:
+    from rhm_theory.neural.experiments import METHODS, grid_runs, scaling_grid
+    from rhm_theory.neural.training import resolve_device
+
+    kind = resolve_device(device).type
+    if grid == "decisive":
+        from rhm_theory.neural.plan import make_plan
+
+        plan = make_plan(kind, None, runs_per_device=DECISIVE_WORKERS)
+        return [dict(r) for r in plan.runs], tuple(plan.accuracy_fractions), kind
+    g = scaling_grid(grid)
+    return ([spec.to_dict() for spec in grid_runs(g, METHODS)],
+            tuple(g["accuracy_fractions"]), kind)
+
+
+def neural_tasks(grid: str, device: str) -> list[CheckTask]:
+    """One task per run of every neural method on ``grid`` (``"quick"`` or ``"decisive"``).
+
+    The device is resolved here (``"auto"`` becomes ``"cpu"`` or ``"cuda"``, part of the
+    key); the decisive grid on a CPU trains each run on one torch thread, as its plan did,
+    the quick grid with torch's default threads, as the in-process runs did before.
     """
-    key = (grid, device)
-    if key not in _ROWS_CACHE:
-        from rhm_theory.neural.experiments import METHODS, scaling_experiment
+    runs, _, kind = _runs(grid, device)
+    threads = 1 if grid == "decisive" and kind == "cpu" else 0
+    return [CheckTask(NEURAL_TASKS, neural_run,
+                      (("spec", run), ("device", kind), ("threads", threads)),
+                      cost=float(run["steps"] * run["batch_size"] * run["s"] ** run["L"]))
+            for run in runs]
 
-        if grid == "decisive":
-            from rhm_theory.neural.plan import make_plan, run_plan
-            from rhm_theory.neural.training import resolve_device
 
-            kind = resolve_device(device).type
-            plan = make_plan(kind, None, runs_per_device=DECISIVE_WORKERS)
-            _ROWS_CACHE[key] = run_plan(plan, DECISIVE_RUNS_DIR, device=device,
-                                        threads=1 if kind == "cpu" else 0)
-        else:
-            _ROWS_CACHE[key] = scaling_experiment(METHODS, grid_name=grid, device=device)
-    return _ROWS_CACHE[key]
+def neural_rows(grid: str, device: str,
+                rows: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Rows of every neural method on ``grid``: each run's rows (from its task's row in
+    ``rows``, the verification's ``OUT/tasks``; a run missing there is trained here), in
+    the grid's order, followed by the threshold rows of every accuracy criterion."""
+    from rhm_theory.neural.experiments import add_thresholds
+
+    tasks = neural_tasks(grid, device)
+    out = [dict(r) for run in task_results(tasks, rows) for r in run]
+    add_thresholds(out, _runs(grid, device)[1])
+    return out
 
 
 def _label(p: ThresholdPoint) -> str:

@@ -20,6 +20,7 @@ from proofs_checks._framework import (
     UNCALIBRATED,
     Alternative,
     CheckResult,
+    CheckTask,
     GridName,
     NegativeControl,
     Power,
@@ -30,6 +31,7 @@ from proofs_checks.neural_compare import (
     MIN_SEEDS,
     N_SIM,
     neural_rows,
+    neural_tasks,
     pooled_log_scatter,
     scaling_verdict,
     simulate_rule_power,
@@ -99,8 +101,9 @@ class NeuralClaimCheck:
         Where the runs train (``"auto"``, ``"cpu"`` or ``"cuda"``).
     """
 
-    #: Checks of one evaluation group run in one process (``evaluate_checks``): both neural
-    #: checks read the same runs, trained once per process (``neural_rows``).
+    #: Checks of one evaluation group run in one process (``evaluate_checks``); both neural
+    #: checks read the same runs, one task per run shared under this name
+    #: (:data:`~proofs_checks.neural_compare.NEURAL_TASKS`), trained once.
     evaluation_group = "neural"
 
     name: str
@@ -111,8 +114,13 @@ class NeuralClaimCheck:
         self.device = device
 
     def cells(self, grid: GridName) -> list[SweepCell]:
-        """None: the neural runs are not sweep cells (see :func:`neural_rows`)."""
+        """None: the neural runs are not sweep cells (see :meth:`tasks`)."""
         return []
+
+    def tasks(self, grid: GridName) -> list[CheckTask]:
+        """One task per neural run of the grid, the same for both neural checks
+        (:func:`~proofs_checks.neural_compare.neural_tasks`)."""
+        return neural_tasks(_grid(grid), self.device)
 
     def _result(self, grid: GridName, prediction: str, measured: dict[str, Any],
                 verdict: Verdict, alternatives: tuple[Alternative, ...],
@@ -137,7 +145,7 @@ class Data2VecScalingCheck(NeuralClaimCheck):
     source = "docs/theory.md section 6 (reported); Korchinski-Favero-Wyart 2026, section 5"
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        out = neural_rows(_grid(grid), self.device)
+        out = neural_rows(_grid(grid), self.device, rows)
         root = lambda L: L  # noqa: E731 - the root probe is level L
         cells, info = threshold_points_by_cell(out, "data2vec", "root_probe", root,
                                                ACCURACY_FRACTION)
@@ -165,7 +173,7 @@ class NeuralScalingCheck(NeuralClaimCheck):
     source = "docs/theory.md section 6 (reported); Korchinski-Favero-Wyart 2026, SLC experiments"
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        out = neural_rows(_grid(grid), self.device)
+        out = neural_rows(_grid(grid), self.device, rows)
         top = lambda L: L - 1  # noqa: E731 - the root is not identifiable without labels
         ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "latent_probe", top,
                                                          ACCURACY_FRACTION)

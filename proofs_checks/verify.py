@@ -15,12 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from proofs_checks import all_checks
-from proofs_checks._framework import CheckResult, ClaimCheck, GridName, Verdict
+from proofs_checks._framework import (
+    CheckResult,
+    CheckTask,
+    ClaimCheck,
+    GridName,
+    TaskCheck,
+    Verdict,
+)
 from rhm_theory.io import write_json, write_text
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-__all__ = ["TABLE_WIDTH", "closing_line", "compact_table", "evaluate_checks", "exit_status",
-           "headline",
+__all__ = ["TABLE_WIDTH", "check_tasks", "closing_line", "compact_table", "evaluate_checks",
+           "exit_status", "headline",
            "not_run", "power_text", "report_stem", "run_verification", "summary_rows",
            "versus", "write_report"]
 
@@ -39,9 +46,14 @@ def run_verification(
     progress: bool = True,
     device: str = "auto",
 ) -> list[CheckResult]:
-    """Run the checks: one sweep for the union of their cells, then each evaluation.
+    """Run the checks: one sweep for the union of their cells, one for their tasks, then
+    each evaluation.
 
-    The sweep's rows go to ``out_dir/sweep`` (so a rerun resumes), the report to
+    The sweep's rows go to ``out_dir/sweep`` (so a rerun resumes); the rows of the checks'
+    own tasks (:class:`~proofs_checks._framework.CheckTask`, listed by a check's optional
+    ``tasks(grid)``) go to ``out_dir/tasks`` through the same runner (parallel with
+    ``max_workers``, resumed likewise), kept apart so that ``sweep/`` holds only ILC rows
+    (what ``rhm-theory figures`` and the sweep readers expect); the report to
     ``out_dir/report.md`` and ``out_dir/report.json``; with ``only``, to
     ``out_dir/<report_stem(only)>.md/.json`` instead, so that a partial run never replaces
     the full run's report (the sweep rows are shared: each run reuses the other's cells).
@@ -61,14 +73,35 @@ def run_verification(
     out = Path(out_dir) if out_dir is not None else None
     rows = run_sweep(list(cells.values()), out_dir=None if out is None else out / "sweep",
                      executor=executor, max_workers=max_workers, progress=progress)
+    tasks = check_tasks(selected, grid)
+    task_rows = run_sweep(tasks, out_dir=None if out is None else out / "tasks",
+                          executor=executor, max_workers=max_workers,
+                          progress=progress) if tasks else []
     sweep_seconds = time.perf_counter() - t0
     results = evaluate_checks(selected, rows, grid, max_workers=max_workers,
-                              parallel=executor is None)
+                              parallel=executor is None, task_rows=task_rows)
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells), stem=report_stem(only),
-                     skipped=not_run([c.name for c in selected], only))
+                     skipped=not_run([c.name for c in selected], only), n_tasks=len(tasks))
     return results
+
+
+def check_tasks(checks: Sequence[ClaimCheck], grid: GridName) -> list[CheckTask]:
+    """The tasks of every check that has ``tasks(grid)`` (the optional part of
+    :class:`~proofs_checks._framework.ClaimCheck`), without duplicate keys."""
+    tasks: dict[str, CheckTask] = {}
+    for check in checks:
+        if isinstance(check, TaskCheck):
+            for task in check.tasks(grid):
+                tasks.setdefault(task.key, task)
+    return list(tasks.values())
+
+
+def _task_names(check: ClaimCheck) -> set[str]:
+    # A check's own tasks carry its name; tasks shared by the checks of one evaluation group
+    # (the neural runs) carry the group's name.
+    return {check.name, str(getattr(check, "evaluation_group", check.name))}
 
 
 _ROWS: Sequence[Mapping[str, Any]] = []
@@ -79,15 +112,22 @@ def _init_evaluator(rows: Sequence[Mapping[str, Any]]) -> None:
     _ROWS = rows
 
 
-def _evaluate_group(checks: Sequence[ClaimCheck], grid: GridName) -> list[CheckResult]:
-    return [check.evaluate(_ROWS, grid) for check in checks]
+def _evaluate_group(checks: Sequence[ClaimCheck], grid: GridName,
+                    own: Sequence[Sequence[Mapping[str, Any]]]) -> list[CheckResult]:
+    return [check.evaluate([*_ROWS, *extra], grid)
+            for check, extra in zip(checks, own, strict=True)]
 
 
 def evaluate_checks(
     checks: Sequence[ClaimCheck], rows: Sequence[Mapping[str, Any]], grid: GridName, *,
     max_workers: int | None = None, parallel: bool = True,
+    task_rows: Sequence[Mapping[str, Any]] = (),
 ) -> list[CheckResult]:
     """Every check's evaluation on the sweep's rows, in the order of ``checks``.
+
+    A check sees ``rows`` followed by the rows of ``task_rows`` whose ``task`` is its name
+    or its ``evaluation_group`` (the rows of its own
+    :class:`~proofs_checks._framework.CheckTask` objects, or of those its group shares).
 
     The evaluations (their calibrations dominate: hundreds of simulated grids each) are
     independent and seeded, so with ``max_workers`` above 1 (default: the CPUs) they run in
@@ -105,8 +145,11 @@ def evaluate_checks(
             local.append(i)
             continue
         groups.setdefault(str(getattr(check, "evaluation_group", f"#{i}")), []).append(i)
+    own: list[list[Mapping[str, Any]]] = [
+        [r for r in task_rows if r.get("task") in _task_names(check)] for check in checks]
     if not parallel or workers <= 1 or len(groups) < 2:
-        return [check.evaluate(rows, grid) for check in checks]
+        return [check.evaluate([*rows, *extra], grid)
+                for check, extra in zip(checks, own, strict=True)]
     # The same start method as the sweep (no fork of a process with OpenMP threads).
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     out: dict[int, CheckResult] = {}
@@ -118,9 +161,10 @@ def evaluate_checks(
         order = sorted(groups, key=lambda name: not getattr(checks[groups[name][0]],
                                                                "evaluation_group", None))
         futures = {tuple(groups[g]): pool.submit(_evaluate_group,
-                                                 [checks[i] for i in groups[g]], grid)
+                                                 [checks[i] for i in groups[g]], grid,
+                                                 [own[i] for i in groups[g]])
                    for g in order}
-        out.update({i: checks[i].evaluate(rows, grid) for i in local})
+        out.update({i: checks[i].evaluate([*rows, *own[i]], grid) for i in local})
         for ix, future in futures.items():
             out.update(zip(ix, future.result(), strict=True))
     return [out[i] for i in range(len(checks))]
@@ -281,6 +325,7 @@ def exit_status(results: Sequence[CheckResult]) -> int:
 def write_report(
     results: Sequence[CheckResult], out: Path, *, grid: str, seconds: float,
     sweep_seconds: float, n_cells: int, stem: str = "report", skipped: Sequence[str] = (),
+    n_tasks: int = 0,
 ) -> None:
     """Write ``<stem>.md`` and ``<stem>.json`` into ``out`` (atomically)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -289,7 +334,7 @@ def write_report(
                "cpus": os.cpu_count()}
     counts = {v.value: sum(r.verdict is v for r in results) for v in Verdict}
     doc = {"grid": grid, "seconds": seconds, "sweep_seconds": sweep_seconds,
-           "n_sweep_cells": n_cells, "machine": machine,
+           "n_sweep_cells": n_cells, "n_tasks": n_tasks, "machine": machine,
            "command": " ".join(sys.argv), "verdicts": counts,
            "exit_status": exit_status(results), "not_run": list(skipped),
            "passed": all(r.passed for r in results),
@@ -297,7 +342,8 @@ def write_report(
     write_json(out / f"{stem}.json", doc)
     lines = [f"# rhm-theory verify ({grid} grid)", "",
              ", ".join(f"{n} {k}" for k, n in counts.items() if n) +
-             f"; {n_cells} sweep cells; {seconds:.0f} s on {machine['platform']}.", "",
+             f"; {n_cells} sweep cells, {n_tasks} check tasks; {seconds:.0f} s on "
+             f"{machine['platform']}.", "",
              closing_line(exit_status(results)) + ".", "",
              *(f"{line}." for line in skipped), "",
              "| check | verdict | measured | predicted | rejected | not rejected | control "

@@ -26,28 +26,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from dataclasses import asdict
+from typing import Any
 
 from proofs_checks._framework import (
     UNCALIBRATED,
     CheckResult,
+    CheckTask,
     GridName,
     NegativeControl,
     Power,
     Verdict,
+    task_results,
 )
 from rhm_theory.sweeps.explore import (
+    ExploreCell,
     explore_grid,
     record_context,
     run_explore_cell,
     summarize_explore,
     zipf_tracking_drifts,
 )
-from rhm_theory.sweeps.runner import SweepCell, run_sweep
+from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.validation import check_random_state
 
 __all__ = ["TRACKING_TOLERANCE", "ZIPF_ALTERNATIVES", "ZIPF_CALIBRATION_SEED", "ZIPF_N_SIM",
-           "ZipfTrackingCheck", "zipf_calibration", "zipf_tracking_check"]
+           "ZipfTrackingCheck", "explore_curve", "zipf_calibration", "zipf_tracking_check"]
 
 #: Tolerance of :func:`zipf_tracking_check`, fixed before any run. The exact prediction has
 #: an unknown O(1) constant ``c`` (measured/predicted ratio) set by the clustering routine and
@@ -193,6 +197,17 @@ def zipf_calibration(explore_rows: Sequence[Mapping[str, Any]], *, n_sim: int,
     return power, None, {"sigma_seed": sigma, "n_points": len(points), "counts": counts}
 
 
+def explore_curve(**fields: Any) -> list[dict[str, Any]]:
+    """The rows of one exploration curve (``ExploreCell(**fields)``, :func:`run_explore_cell`):
+    the value of one of the check's tasks."""
+    return run_explore_cell(ExploreCell(**fields))
+
+
+def _curves(grid: GridName) -> list[ExploreCell]:
+    return [c for c in explore_grid(quick=grid == "quick", seeds=SEEDS)
+            if c.axis in AXES and c.context == "latent"]
+
+
 class ZipfTrackingCheck:
     """The exact finite-size prediction tracks ILC's threshold under Zipf rule weights."""
 
@@ -201,15 +216,20 @@ class ZipfTrackingCheck:
     source = SOURCE
 
     def cells(self, grid: GridName) -> list[SweepCell]:
-        return []  # its curves stop early (explore cells): run in evaluate
+        return []  # its curves stop early (explore cells): run as tasks
+
+    def tasks(self, grid: GridName) -> list[CheckTask]:
+        """One task per exploration curve (baseline and Zipf axes, latent context)."""
+        return [CheckTask(NAME, explore_curve, tuple(asdict(c).items()),
+                          cost=float(c.P_top * c.s**c.L)) for c in _curves(grid)]
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        cells = [c for c in explore_grid(quick=grid == "quick", seeds=SEEDS)
-                 if c.axis in AXES and c.context == "latent"]
-        explore_rows = run_sweep(cast(Sequence[SweepCell], cells), out_dir=None,
-                                 progress=False, cell_runner=cast(Any, run_explore_cell))
+        tasks = self.tasks(grid)
+        # The curves' rows in the order of the grid (so the seeds' geometric means add up
+        # in one order, whatever order the curves finished in).
+        explore_rows = [r for curve in task_results(tasks, rows) for r in curve]
         power, reason, calib = zipf_calibration(explore_rows, n_sim=ZIPF_N_SIM[grid])
         return zipf_tracking_check(summarize_explore(explore_rows),
-                                   {"grid": grid, "n_curves": len(cells),
+                                   {"grid": grid, "n_curves": len(tasks),
                                     "calibration": calib},
                                    power=power, power_reason=reason)

@@ -153,17 +153,18 @@ def test_zipf_claim_check_reports_the_tracking_rule(
     """The verify check runs the baseline and Zipf curves and keeps the rule's verdicts."""
     from proofs_checks import all_checks, zipf_tracking
 
-    ran: list[int] = []
-
-    def fake_sweep(cells, **kwargs):  # type: ignore[no-untyped-def]
-        ran.append(len(cells))
-        assert {c.axis for c in cells} == {"baseline", "zipf"}
-        assert {c.context for c in cells} == {"latent"}
-        return _rows(ratio_of, control_factor)
-
-    monkeypatch.setattr(zipf_tracking, "run_sweep", fake_sweep)
-    result = zipf_tracking.ZipfTrackingCheck().evaluate([], "quick")
-    assert ran == [45]  # (1 baseline + 4 Zipf exponents) x L = 2, 3, 4 x 3 grammar seeds
+    check = zipf_tracking.ZipfTrackingCheck()
+    tasks = check.tasks("quick")
+    assert len(tasks) == 45  # (1 baseline + 4 Zipf exponents) x L = 2, 3, 4 x 3 grammar seeds
+    params = [dict(t.params) for t in tasks]
+    assert {p["axis"] for p in params} == {"baseline", "zipf"}
+    assert {p["context"] for p in params} == {"latent"}
+    # The synthetic curves as the tasks' rows (all in the first task's value): evaluate
+    # reads them and computes nothing.
+    rows = [{"key": t.key, "task": t.check, "value": _rows(ratio_of, control_factor)
+             if i == 0 else []} for i, t in enumerate(tasks)]
+    monkeypatch.setattr(zipf_tracking, "run_explore_cell", None)  # never called
+    result = check.evaluate(rows, "quick")
     # One grammar seed in these rows: no scatter to calibrate on, so a PASS is withheld.
     assert result.verdict.value == ("INCONCLUSIVE" if verdict == "PASS" else verdict)
     assert result.power is None and "seeds" in str(result.power_reason)

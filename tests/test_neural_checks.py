@@ -101,7 +101,15 @@ def test_checks_on_synthetic_rows(truth: str, monkeypatch: pytest.MonkeyPatch) -
             + _rows("slc-sg", "recovery", truth, Ls, 2, level_offset=1)
             + _rows("mlm", "root_probe", "L+1", Ls, 3)
             + _rows("mlm", "latent_probe", "L+1", Ls, 4, level_offset=1))
-    monkeypatch.setattr(neural_compare, "_ROWS_CACHE", {("quick", "cpu"): rows})
+    from proofs_checks import neural_scaling
+
+    seen: list[int] = []
+
+    def given_rows(grid: str, device: str, task_rows: Any = ()) -> list[dict[str, Any]]:
+        seen.append(len(task_rows))
+        return rows
+
+    monkeypatch.setattr(neural_scaling, "neural_rows", given_rows)
     from proofs_checks._framework import UNCALIBRATED
 
     for check in (Data2VecScalingCheck("cpu"), NeuralScalingCheck("cpu")):

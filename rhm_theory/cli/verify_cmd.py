@@ -20,10 +20,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Run every claim check of proofs_checks on a quick grid (default, "
         "about 10 min on 2 idle cores) or the full grid (--full, longer), print a table "
         "(verdict, measured, predicted, rejected competitors, negative control), write a "
-        "report folder (report.md, report.json, sweep/rows.*; with --only: "
+        "report folder (report.md, report.json, sweep/rows.* for the ILC cells, tasks/rows.* "
+        "for the checks' other work; with --only: "
         "report-only-<checks>.md/.json beside them, the full run's report is kept). Exit "
         "status 1 if a check FAILs (a result, not a crash: see report.md); INCONCLUSIVE "
-        "does not change it. Ctrl-C keeps the finished cells: rerun to resume.",
+        "does not change it. Ctrl-C keeps the finished cells and tasks: rerun to resume.",
     )
     p.add_argument("--full", action="store_true", help="the large grid (~30 min on 2 cores)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
