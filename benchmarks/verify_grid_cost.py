@@ -60,7 +60,7 @@ def main() -> None:
     # each cell on [1, token weight x P s^L], times 3 for unpooled cells): what to write
     # into proofs_checks.grids when the ratio drifts from 1.
     mult = np.array([1.0 if c.pool_positions else 3.0 for c in pick])
-    weight = np.array([2.0 if c.method == "label" else 1.0 for c in pick])
+    weight = np.array([2.0 if c.context == "label" else 1.0 for c in pick])
     tokens = np.array([c.P * c.s**c.L for c in pick], dtype=float)
     X = np.column_stack([mult, mult * weight * tokens])
     (fixed, per_token), *_ = np.linalg.lstsq(X, np.array(per_cell), rcond=None)
