@@ -150,6 +150,14 @@ def _records(tasks: Sequence[CheckTask], rows: Sequence[Record]) -> list[dict[st
 Design = Callable[[Record], list[float]]
 
 
+def _latent_and_token_tasks(name: str, configs: Sequence[tuple[int, int]],
+                            seeds: Sequence[int]) -> tuple[list[CheckTask], list[CheckTask]]:
+    """A margin check's tasks: the latent margins (the claim) and the token ones (the
+    control, level 2)."""
+    return (margin_tasks(name, configs, seeds),
+            margin_tasks(name, configs, seeds, "token", levels=(2,)))
+
+
 @dataclass(frozen=True)
 class LogLinearFit:
     """OLS of seed-averaged ``log y`` on a design, per configuration and level.
@@ -360,14 +368,12 @@ class MarginTypicalScalingCheck:
 
     def _tasks(self, grid: GridName) -> tuple[list[CheckTask], list[CheckTask]]:
         g = TYPICAL_GRID[grid]
-        configs = [(v, m) for v in g["v"] for m in g["m"] if m < v]
-        return (margin_tasks(self.name, configs, g["seeds"]),
-                margin_tasks(self.name, configs, g["seeds"], "token", levels=(2,)))
+        return _latent_and_token_tasks(self.name, [(v, m) for v in g["v"] for m in g["m"]
+                                                   if m < v], g["seeds"])
 
     def tasks(self, grid: GridName) -> list[CheckTask]:
         """The exact margins (latent, and token for the control), one task per (v, m)."""
-        latent, token = self._tasks(grid)
-        return [*latent, *token]
+        return [task for part in self._tasks(grid) for task in part]
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         g = TYPICAL_GRID[grid]
@@ -514,14 +520,12 @@ class SeparationCheck:
 
     def _tasks(self, grid: GridName) -> tuple[list[CheckTask], list[CheckTask]]:
         g = SEPARATION_GRID[grid]
-        configs = [(k * m * m, m) for m in g["m"] for k in g["k"]]
-        return (margin_tasks(self.name, configs, g["seeds"]),
-                margin_tasks(self.name, configs, g["seeds"], "token", levels=(2,)))
+        return _latent_and_token_tasks(
+            self.name, [(k * m * m, m) for m in g["m"] for k in g["k"]], g["seeds"])
 
     def tasks(self, grid: GridName) -> list[CheckTask]:
         """The exact minima (latent, and token for the control), one task per (v, m)."""
-        latent, token = self._tasks(grid)
-        return [*latent, *token]
+        return [task for part in self._tasks(grid) for task in part]
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         g = SEPARATION_GRID[grid]
