@@ -5,7 +5,14 @@ Run them all with ``rhm-theory verify`` (quick grid) or ``rhm-theory verify --fu
 
 from __future__ import annotations
 
-from proofs_checks._framework import CheckResult, ClaimCheck, GridName
+from proofs_checks._framework import (
+    CheckResult,
+    CheckTask,
+    ClaimCheck,
+    GridName,
+    TaskCheck,
+    task_results,
+)
 from proofs_checks.bp_phase_transition import BPPhaseTransitionCheck
 from proofs_checks.concentration import ConcentrationCheck
 from proofs_checks.depth_scaling import (
@@ -23,7 +30,15 @@ from proofs_checks.synonym_invariance import SynonymInvarianceCheck
 from proofs_checks.theorem_bound import OneMinusFCheck, TheoremBoundCheck
 from proofs_checks.zipf_tracking import ZipfTrackingCheck
 
-__all__ = ["CheckResult", "ClaimCheck", "GridName", "all_checks"]
+__all__ = [
+    "CheckResult",
+    "CheckTask",
+    "ClaimCheck",
+    "GridName",
+    "TaskCheck",
+    "all_checks",
+    "task_results",
+]
 
 
 def all_checks(device: str = "auto") -> list[ClaimCheck]:
@@ -31,7 +46,7 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
 
     To add a check, append an object with ``name``, ``claim``, ``source``, ``cells(grid)``
     and ``evaluate(rows, grid)`` (:class:`ClaimCheck`) to the list; work that is not an ILC
-    cell goes in an optional ``tasks(grid)`` (:class:`~proofs_checks._framework.CheckTask`),
+    cell goes in an optional ``tasks(grid)`` (:class:`CheckTask`),
     run resumably in ``OUT/tasks`` by ``rhm-theory verify``.
     """
     checks: list[ClaimCheck] = [

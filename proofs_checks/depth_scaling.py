@@ -70,6 +70,9 @@ from rhm_theory.validation import ContextKind
 
 __all__ = [
     "BOOTSTRAP_SEED",
+    "CALIBRATION_SEED",
+    "DEPTH_MARGIN",
+    "N_SIM",
     "TARGET",
     "MergeAblationCheck",
     "ScalingCheck",

@@ -50,7 +50,7 @@ def run_verification(
     each evaluation.
 
     The sweep's rows go to ``out_dir/sweep`` (so a rerun resumes); the rows of the checks'
-    own tasks (:class:`~proofs_checks._framework.CheckTask`, listed by a check's optional
+    own tasks (:class:`~proofs_checks.CheckTask`, listed by a check's optional
     ``tasks(grid)``) go to ``out_dir/tasks`` through the same runner (parallel with
     ``max_workers``, resumed likewise), kept apart so that ``sweep/`` holds only ILC rows
     (what ``rhm-theory figures`` and the sweep readers expect); the report to
@@ -127,7 +127,7 @@ def evaluate_checks(
 
     A check sees ``rows`` followed by the rows of ``task_rows`` whose ``task`` is its name
     or its ``evaluation_group`` (the rows of its own
-    :class:`~proofs_checks._framework.CheckTask` objects, or of those its group shares).
+    :class:`~proofs_checks.CheckTask` objects, or of those its group shares).
 
     The evaluations (their calibrations dominate: hundreds of simulated grids each) are
     independent and seeded, so with ``max_workers`` above 1 (default: the CPUs) they run in
