@@ -195,14 +195,16 @@ class ClaimCheck(Protocol):
     the rows.
 
     A check whose measurement is not an ILC sweep (exact BP, exact margins, exploration
-    curves...) may also have ``tasks(grid)`` (:class:`~proofs_checks.TaskCheck`, optional): the units of
-    that work as :class:`~proofs_checks.CheckTask` objects. ``rhm-theory verify`` runs every check's tasks
-    through :func:`~rhm_theory.sweeps.runner.run_sweep` into ``OUT/tasks`` (in parallel with
+    curves...) may also have ``tasks(grid)`` (:class:`~proofs_checks.TaskCheck`,
+    optional): the units of that work as :class:`~proofs_checks.CheckTask` objects.
+    ``rhm-theory verify`` runs every check's tasks through
+    :func:`~rhm_theory.sweeps.runner.run_sweep` into ``OUT/tasks`` (in parallel with
     ``--workers``, resumed after a kill), and ``evaluate`` receives the ILC rows followed by
-    its own tasks' rows, which it reads with :func:`~proofs_checks.task_results` (computing here any task
-    whose row is missing, so ``evaluate`` called alone still works). Checks that share work
-    (the two neural checks) have the same ``evaluation_group`` attribute and give their
-    shared tasks the group's name as ``check``: the tasks run once, both checks see the rows.
+    its own tasks' rows, which it reads with :func:`~proofs_checks.task_results` (computing
+    here any task whose row is missing, so ``evaluate`` called alone still works). Checks
+    that share work (the two neural checks) have the same ``evaluation_group`` attribute
+    and give their shared tasks the group's name as ``check``: the tasks run once, both
+    checks see the rows.
     """
 
     name: str

@@ -18,10 +18,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
         description="Run every claim check of proofs_checks on a quick grid (default, "
-        "about 10 min on 2 idle cores) or the full grid (--full, longer), print a table "
-        "(verdict, measured, predicted, rejected competitors, negative control), write a "
-        "report folder (report.md, report.json, sweep/rows.* for the ILC cells, tasks/rows.* "
-        "for the checks' other work; with --only: "
+        "about 3 min on 2 idle cores; the neural checks only with --neural) or the full "
+        "grid (--full, longer), print a table (verdict, measured, predicted, rejected "
+        "competitors, negative control), write a report folder (report.md, report.json, "
+        "sweep/rows.* for the ILC cells, tasks/rows.* for the checks' other work; with "
+        "--only: "
         "report-only-<checks>.md/.json beside them, the full run's report is kept). Exit "
         "status 1 if a check FAILs (a result, not a crash: see report.md); INCONCLUSIVE "
         "does not change it. Ctrl-C keeps the finished cells and tasks: rerun to resume.",
@@ -35,6 +36,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="run sweep cells on a Dask scheduler (needs the dask extra)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the neural check trains (default: cuda if available)")
+    p.add_argument("--neural", action="store_true",
+                   help="with the quick grid: also the two neural checks (PyTorch; 32 CPU "
+                   "trainings, about 12 min more on 2 cores; --full always runs them)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress line (default: shown when stderr is a terminal)")
@@ -73,6 +77,7 @@ def _run(args: argparse.Namespace) -> int:
         not_run,
         report_stem,
         run_verification,
+        select_checks,
     )
 
     if args.list:
@@ -92,7 +97,8 @@ def _run(args: argparse.Namespace) -> int:
     check_output_dir(args.out)
     if not (args.quiet or args.json) and not kernels_cached("sweep"):
         # Only when the selected checks have sweep cells (the exact checks compile nothing).
-        selected = [c for c in all_checks(args.device) if not args.only or c.name in args.only]
+        selected = select_checks("full" if args.full else "quick", only=args.only,
+                                 neural=args.neural or None, device=args.device)
         if any(c.cells("full" if args.full else "quick") for c in selected):
             compile_notice("sweep", False)
     executor = None
@@ -108,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         results = run_verification("full" if args.full else "quick", out_dir=args.out,
                                    only=args.only, executor=executor,
                                    max_workers=args.workers, progress=show_progress(args),
-                                   device=args.device)
+                                   device=args.device, neural=args.neural or None)
     finally:
         if client is not None:
             client.close()
