@@ -27,15 +27,16 @@ from rhm_theory.io import write_json, write_text
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
 __all__ = ["NEURAL_CHECKS", "TABLE_WIDTH", "check_tasks", "closing_line", "compact_table",
-           "evaluate_checks", "exit_status", "headline",
+           "evaluate_checks", "exit_status", "headline", "neural_by_default",
            "not_run", "power_text", "report_stem", "run_verification", "select_checks",
            "summary_rows",
            "versus", "write_report"]
 
-#: The neural checks (PyTorch). The quick grid leaves them out unless asked for: its 32 CPU
-#: trainings took 12 of the 15 minutes of a quick run on 2 idle cores and never cross the
-#: criterion there (every threshold censored, so they cannot decide; the CPU grid that can
-#: is ``rhm-theory neural verify-cpu``).
+#: The neural checks (PyTorch). By default they run only where they can decide: on the full
+#: grid with a CUDA device (its decisive grid is GPU-sized: 828 runs, about 537 CPU-hours).
+#: The quick grid's 32 CPU trainings took 12 of the 15 minutes of a quick run on 2 idle
+#: cores and never cross the criterion (every threshold censored); the CPU grid that can
+#: decide is ``rhm-theory neural verify-cpu``.
 NEURAL_CHECKS = ("neural_data2vec_scaling", "neural_slc_scaling")
 
 #: Width of the table ``rhm-theory verify`` prints (the full detail is in report.md/json).
@@ -97,7 +98,7 @@ def run_verification(
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells), stem=report_stem(only),
-                     skipped=not_run([c.name for c in selected], only), n_tasks=len(tasks))
+                     skipped=not_run([c.name for c in selected], only, grid), n_tasks=len(tasks))
     return results
 
 
@@ -106,8 +107,9 @@ def select_checks(grid: GridName = "quick", *, only: Sequence[str] | None = None
     """The checks a verification runs: :func:`proofs_checks.all_checks`, narrowed.
 
     ``only``: these names (an unknown name raises ``ValueError``). ``neural``: whether the
-    neural checks (:data:`NEURAL_CHECKS`, when PyTorch is installed) run; default: on the
-    full grid, and on the quick grid only when ``only`` names them.
+    neural checks (:data:`NEURAL_CHECKS`, when PyTorch is installed) run; default: when
+    ``only`` names them, and on the full grid where ``device`` resolves to CUDA
+    (:func:`neural_by_default`).
 
     >>> [c.name for c in select_checks(only=["synonym_invariance"])]
     ['synonym_invariance']
@@ -122,10 +124,26 @@ def select_checks(grid: GridName = "quick", *, only: Sequence[str] | None = None
             raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {sorted(names)}")
         selected = [c for c in selected if c.name in set(only)]
     if neural is None:
-        neural = grid == "full" or bool(only and set(only) & set(NEURAL_CHECKS))
+        neural = bool(only and set(only) & set(NEURAL_CHECKS)) or (
+            not only and neural_by_default(grid, device))
     if not neural:
         selected = [c for c in selected if c.name not in NEURAL_CHECKS]
     return selected
+
+
+def neural_by_default(grid: GridName, device: str = "auto") -> bool:
+    """Whether the neural checks run without being asked for: on the full grid with PyTorch
+    and a CUDA device (``device`` ``"cuda"``, or ``"auto"`` where CUDA is available)."""
+    from rhm_theory.neural import torch_available
+
+    if grid != "full" or device == "cpu" or not torch_available():
+        return False
+    from rhm_theory.neural.training import resolve_device
+
+    try:
+        return resolve_device(device).type == "cuda"
+    except ValueError:  # "cuda" asked for but absent: the neural run itself will say so
+        return True
 
 
 def check_tasks(checks: Sequence[ClaimCheck], grid: GridName) -> list[CheckTask]:
@@ -311,11 +329,12 @@ def compact_table(results: Sequence[CheckResult], width: int = TABLE_WIDTH) -> s
     return "\n".join(line[:width] for line in lines)
 
 
-def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None) -> list[str]:
+def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None,
+            grid: GridName = "quick") -> list[str]:
     """One line per reason some checks did not run (empty when all ran).
 
-    The neural checks need PyTorch (the ``torch`` extra) and on the quick grid are left out
-    unless asked for (:func:`select_checks`); ``--only`` leaves the others out.
+    The neural checks need PyTorch (the ``torch`` extra) and run by default only on the
+    full grid with a GPU (:func:`select_checks`); ``--only`` leaves the others out.
     """
     from rhm_theory.neural import torch_available
 
@@ -324,9 +343,11 @@ def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None) ->
     if not torch_available():
         lines.append(f"not run: {', '.join(neural)} (need PyTorch: the torch extra)")
     elif not only and not set(neural) & set(selected_names):
-        lines.append(f"not run: {', '.join(neural)} (the quick grid's 32 CPU trainings take "
-                     "about 12 min on 2 cores and cannot decide; add --neural, or run "
-                     "--full or `rhm-theory neural verify-cpu`)")
+        why = ("the quick grid's 32 CPU trainings take about 12 min on 2 cores and cannot "
+               "decide" if grid == "quick" else
+               "no GPU: the full neural grid is 828 runs, about 537 CPU-hours")
+        lines.append(f"not run: {', '.join(neural)} ({why}; add --neural to run them, or "
+                     "`rhm-theory neural verify-cpu` for the CPU grid that can decide)")
     if only:
         left = [n for n in (c.name for c in all_checks("cpu")) if n not in selected_names]
         if left:

@@ -280,9 +280,10 @@ def test_verify_writes_report_and_exit_status(tmp_path: Path) -> None:
 
 
 def test_quick_grid_runs_the_neural_checks_only_when_asked() -> None:
-    """The quick grid's neural trainings cannot decide and took 12 of its 15 minutes:
-    they run on request (``neural=True``, ``--only`` naming them) and on the full grid."""
-    from proofs_checks.verify import NEURAL_CHECKS, not_run, select_checks
+    """The quick grid's neural trainings cannot decide and took 12 of its 15 minutes, the
+    full grid's are GPU-sized: they run on request (``neural=True``, ``--only`` naming
+    them) and on the full grid with a GPU."""
+    from proofs_checks.verify import NEURAL_CHECKS, neural_by_default, not_run, select_checks
     from rhm_theory.neural import torch_available
 
     def names(**kw: Any) -> set[str]:
@@ -290,11 +291,12 @@ def test_quick_grid_runs_the_neural_checks_only_when_asked() -> None:
 
     neural = set(NEURAL_CHECKS)
     assert not names(grid="quick") & neural
-    assert len(names(grid="quick")) == len(all_checks("cpu")) - len(neural & names(
-        grid="full"))
+    assert names(grid="quick") == {c.name for c in all_checks("cpu")} - neural
     wanted = neural if torch_available() else set()
     assert names(grid="quick", neural=True) & neural == wanted
-    assert names(grid="full") & neural == wanted
+    assert names(grid="full") & neural == (wanted if neural_by_default("full") else set())
+    assert not names(grid="full", device="cpu") & neural
+    assert not neural_by_default("quick") and not neural_by_default("full", "cpu")
     assert not names(grid="full", neural=False) & neural
     assert names(grid="quick", only=["neural_slc_scaling"]) == wanted & {"neural_slc_scaling"}
     # every neural check is named in NEURAL_CHECKS (the list the selection filters on)
@@ -302,8 +304,10 @@ def test_quick_grid_runs_the_neural_checks_only_when_asked() -> None:
     lines = not_run(sorted(names(grid="quick")))
     assert any("neural_slc_scaling" in line for line in lines)
     if torch_available():
-        assert any("--neural" in line for line in lines)
-        assert not not_run(sorted(names(grid="full")))
+        assert any("--neural" in line and "cannot decide" in line for line in lines)
+        full_cpu = not_run(sorted(names(grid="full", device="cpu")), grid="full")
+        assert any("--neural" in line and "GPU" in line for line in full_cpu)
+        assert not not_run(sorted(names(grid="full", neural=True)), grid="full")
 
 
 def test_checks_evaluated_in_worker_processes_give_the_serial_results() -> None:

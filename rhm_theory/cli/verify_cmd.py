@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
         description="Run every claim check of proofs_checks on a quick grid (default, "
-        "about 3 min on 2 idle cores; the neural checks only with --neural) or the full "
-        "grid (--full, longer), print a table (verdict, measured, predicted, rejected "
+        "about 3 min on 2 idle cores) or the full grid (--full, longer; the neural "
+        "checks run with --full on a GPU, elsewhere only with --neural), print a table "
+        "(verdict, measured, predicted, rejected "
         "competitors, negative control), write a report folder (report.md, report.json, "
         "sweep/rows.* for the ILC cells, tasks/rows.* for the checks' other work; with "
         "--only: "
@@ -37,8 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the neural check trains (default: cuda if available)")
     p.add_argument("--neural", action="store_true",
-                   help="with the quick grid: also the two neural checks (PyTorch; 32 CPU "
-                   "trainings, about 12 min more on 2 cores; --full always runs them)")
+                   help="also the two neural checks (PyTorch): by default they run only with "
+                   "--full on a GPU (quick grid: 32 CPU trainings, about 12 min more on 2 "
+                   "cores, too small to decide; full grid: GPU-sized)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress line (default: shown when stderr is a terminal)")
@@ -120,7 +122,8 @@ def _run(args: argparse.Namespace) -> int:
             client.close()
     status = exit_status(results)
     report = f"{args.out}/{report_stem(args.only)}.md"
-    skipped = not_run([r.name for r in results], args.only)
+    skipped = not_run([r.name for r in results], args.only,
+                      "full" if args.full else "quick")
     if args.json:
         print_json({"passed": all(r.passed for r in results), "exit_status": status,
                     "report": report, "not_run": skipped,
