@@ -476,6 +476,11 @@ def _neural_verify_cpu(args: argparse.Namespace) -> int:
         for arm in ("slc", "slc-sg"):
             print(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
                   f"censored {m[arm]['censored_by_cell']} rule {m[arm]['rule_verdict']}")
+        neg = result.negative_control
+        if neg is not None:
+            print(f"negative control (masked LM): {neg.verdict.value}, censored "
+                  f"{result.details['control_cells']['censored_by_cell']} "
+                  "(a PASS needs it to FAIL)")
         print(f"step doubling: {m['step_doubling']}")
         if result.power is not None:
             print(f"calibration: {result.power.to_dict()}")
