@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "status 1 if a check FAILs (a result, not a crash: see report.md); INCONCLUSIVE "
         "does not change it. Ctrl-C keeps the finished cells and tasks: rerun to resume.",
     )
-    p.add_argument("--full", action="store_true", help="the large grid (~30 min on 2 cores)")
+    p.add_argument("--full", action="store_true", help="the large grid (about 20 min on 2 cores)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
     p.add_argument("--only", nargs="+", metavar="CHECK", help="run only these checks")
     p.add_argument("--workers", type=positive_int, default=None,
