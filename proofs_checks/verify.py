@@ -122,6 +122,9 @@ def select_checks(grid: GridName = "quick", *, only: Sequence[str] | None = None
         unknown = set(only) - names
         if unknown:
             raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {sorted(names)}")
+        absent = sorted(set(only) - {c.name for c in selected})
+        if absent:
+            raise ValueError(f"check(s) {absent} need PyTorch: pip install '.[torch]'")
         selected = [c for c in selected if c.name in set(only)]
     if neural is None:
         neural = bool(only and set(only) & set(NEURAL_CHECKS)) or (

@@ -298,9 +298,13 @@ def test_quick_grid_runs_the_neural_checks_only_when_asked() -> None:
     assert not names(grid="full", device="cpu") & neural
     assert not neural_by_default("quick") and not neural_by_default("full", "cpu")
     assert not names(grid="full", neural=False) & neural
-    assert names(grid="quick", only=["neural_slc_scaling"]) == wanted & {"neural_slc_scaling"}
+    if torch_available():
+        assert names(grid="quick", only=["neural_slc_scaling"]) == {"neural_slc_scaling"}
     # every neural check is named in NEURAL_CHECKS (the list the selection filters on)
     assert {c.name for c in all_checks("cpu")} - names(grid="quick") <= neural
+    if not torch_available():
+        with pytest.raises(ValueError, match="need PyTorch"):
+            select_checks(only=["neural_slc_scaling"])
     lines = not_run(sorted(names(grid="quick")))
     assert any("neural_slc_scaling" in line for line in lines)
     if torch_available():
@@ -308,6 +312,21 @@ def test_quick_grid_runs_the_neural_checks_only_when_asked() -> None:
         full_cpu = not_run(sorted(names(grid="full", device="cpu")), grid="full")
         assert any("--neural" in line and "GPU" in line for line in full_cpu)
         assert not not_run(sorted(names(grid="full", neural=True)), grid="full")
+
+
+def test_neural_checks_without_pytorch_are_named_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without PyTorch, ``--only`` naming a neural check is an error that names the extra,
+    and the not-run line says why on every grid."""
+    import rhm_theory.neural
+    from proofs_checks.verify import NEURAL_CHECKS, not_run, select_checks
+
+    monkeypatch.setattr(rhm_theory.neural, "torch_available", lambda: False)
+    with pytest.raises(ValueError, match=r"need PyTorch: pip install '\.\[torch\]'"):
+        select_checks(only=["neural_slc_scaling"])
+    for grid in ("quick", "full"):
+        chosen = [c.name for c in select_checks(grid, neural=True)]
+        assert not set(chosen) & set(NEURAL_CHECKS)
+        assert any("need PyTorch" in line for line in not_run(chosen, grid=grid))
 
 
 def test_checks_evaluated_in_worker_processes_give_the_serial_results() -> None:
