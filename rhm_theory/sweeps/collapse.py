@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.sweeps.laws import CANDIDATES, Rescaling
 from rhm_theory.sweeps.runner import row_context
 from rhm_theory.sweeps.thresholds import CrossingRule, cell_thresholds
 from rhm_theory.validation import check_choice, check_int, check_random_state, check_seed
@@ -49,49 +50,6 @@ MAX_MISSING_FRACTION = 0.1
 #: Fewest configurations (cells) a comparison needs: with fewer, a collapse score compares
 #: nothing across configurations, so no competitor is rejected and nothing is decided.
 MIN_CONFIGS = 3
-
-
-@dataclass(frozen=True)
-class Rescaling:
-    """A candidate sample-complexity scale ``P* ~ scale(v, m, s, L, level)``.
-
-    ``per_level`` rescalings need the level of the threshold (a per-level threshold);
-    the others apply to whole-tree thresholds as well.
-    """
-
-    name: str
-    log_scale: Callable[[int, int, int, int, int], float]
-    per_level: bool = False
-
-
-def _power(k: int) -> Rescaling:
-    return Rescaling(f"v m^{k}", lambda v, m, s, L, lv: math.log(v) + k * math.log(m))
-
-
-#: Named candidate rescalings of a threshold (docs/theory.md section 4 table and issue 9):
-#: ``v m^k`` for k = 2..5, the label scale ``v m^L``, the token top-level scale
-#: ``v m^(L+1)``, the token level-``l`` scale ``v m^(l+2)``, and "occurrences per tuple":
-#: ``P s^(L-l) / (v m)`` constant, i.e. scale ``v m / s^(L-l)`` (pooling over the
-#: ``s^(L-l)`` level-``l`` nodes of a string).
-CANDIDATES: dict[str, Rescaling] = {
-    **{r.name: r for r in (_power(k) for k in (2, 3, 4, 5))},
-    "v m^L": Rescaling("v m^L", lambda v, m, s, L, lv: math.log(v) + L * math.log(m)),
-    "v m^(L+1)": Rescaling("v m^(L+1)",
-                           lambda v, m, s, L, lv: math.log(v) + (L + 1) * math.log(m)),
-    "v m^(l+2)": Rescaling("v m^(l+2)",
-                           lambda v, m, s, L, lv: math.log(v) + (lv + 2) * math.log(m),
-                           per_level=True),
-    "occurrences P s^(L-l)/(v m)": Rescaling(
-        "occurrences P s^(L-l)/(v m)",
-        lambda v, m, s, L, lv: math.log(v) + math.log(m) - (L - lv) * math.log(s),
-        per_level=True),
-    # Pooling-adjusted claim (docs/theory.md section 5): v m^3 tuples' worth of occurrences, the
-    # s^(L-l) level-l nodes of a string pooled.
-    "v m^3 / s^(L-l)": Rescaling(
-        "v m^3 / s^(L-l)",
-        lambda v, m, s, L, lv: math.log(v) + 3 * math.log(m) - (L - lv) * math.log(s),
-        per_level=True),
-}
 
 
 @dataclass(frozen=True)

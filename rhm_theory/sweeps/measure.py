@@ -9,9 +9,8 @@ import math
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,16 +28,15 @@ from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import sample
 from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarSpec
 from rhm_theory.sweeps.collapse import (
-    CANDIDATES,
     MAX_MISSING_FRACTION,
     MIN_CONFIGS,
     N_BOOTSTRAP,
     WIN_FRACTION,
-    Rescaling,
     ThresholdPoint,
     compare_rescalings,
     loglinear_fit,
 )
+from rhm_theory.sweeps.laws import CANDIDATES, MEASURE_LAWS, Rescaling
 from rhm_theory.sweeps.runner import run_sweep
 from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice, check_float, check_int, check_seed
@@ -66,30 +64,13 @@ __all__ = [
     "resolve_factory",
 ]
 
-
-
-def _law(name: str, a: float, b: float, c: float = 1.0, b_L: float = 0.0) -> Rescaling:
-    """``v^a m^(b + b_L L) c^L`` as a rescaling (``b_L = 1``: the exponent grows with depth)."""
-    lc = math.log(c)
-    return Rescaling(name, lambda v, m, s, L, lv: (a * math.log(v) + (b + b_L * L) * math.log(m)
-                                                   + L * lc))
-
-
-#: The registered laws of a threshold ``P*`` (docs/theory.md sections 4 and 10): the three
-#: objectives of the paper (own latents ``v m^3``, tokens ``v m^(L+1)``, labels ``v m^L``) and
-#: the near alternatives that bracket ``v m^3`` on each axis: depth (``v m^3 c^L``,
-#: ``c = 1.2, 1.5``), ``v`` (``m^3``, ``v^2 m^3``) and ``m`` (``v m^2.5``, ``v m^3.5``).
-LAWS: dict[str, Rescaling] = {r.name: r for r in (
-    _law("v m^3", 1, 3),
-    _law("v m^(L+1)", 1, 1, b_L=1),
-    _law("v m^L", 1, 0, b_L=1),
-    _law("v m^3 1.2^L", 1, 3, c=1.2),
-    _law("v m^3 1.5^L", 1, 3, c=1.5),
-    _law("m^3", 0, 3),
-    _law("v^2 m^3", 2, 3),
-    _law("v m^2.5", 1, 2.5),
-    _law("v m^3.5", 1, 3.5),
-)}
+#: The registered laws of a threshold ``P*`` (docs/theory.md sections 4 and 10), the entries
+#: of the one registry :data:`rhm_theory.sweeps.laws.CANDIDATES` named by
+#: :data:`~rhm_theory.sweeps.laws.MEASURE_LAWS`: the three objectives of the paper (own
+#: latents ``v m^3``, tokens ``v m^(L+1)``, labels ``v m^L``) and the near alternatives that
+#: bracket ``v m^3`` on each axis: depth (``v m^3 c^L``, ``c = 1.2, 1.5``), ``v`` (``m^3``,
+#: ``v^2 m^3``) and ``m`` (``v m^2.5``, ``v m^3.5``).
+LAWS: dict[str, Rescaling] = {name: CANDIDATES[name] for name in MEASURE_LAWS}
 DEFAULT_LAWS: tuple[str, ...] = tuple(LAWS)
 
 #: Simulated grids per law that calibrate a "follows" verdict (:func:`compare_laws`): with
@@ -501,20 +482,6 @@ def curve_thresholds(
 
 
 # -- the law comparison -----------------------------------------------------------------------
-@contextmanager
-def _registered(names: Sequence[str]) -> Iterator[None]:
-    """Make the laws visible to :func:`compare_rescalings` (which reads ``CANDIDATES``)
-    for the duration of one comparison, leaving the registry as it was."""
-    added = [n for n in names if n not in CANDIDATES]
-    for n in added:
-        CANDIDATES[n] = LAWS[n]
-    try:
-        yield
-    finally:
-        for n in added:
-            CANDIDATES.pop(n, None)
-
-
 LawVerdictName = Literal["follows", "best", "rejected", "not excluded", "undecided"]
 
 
@@ -670,12 +637,11 @@ def _decide(
     n_bootstrap: int,
 ) -> tuple[list[LawVerdict], str | None, Any, str]:
     # The seed-bootstrap decision: best law by collapse score, then each law against it.
-    with _registered(names):
-        first = compare_rescalings(pts, names[0], names[1:], seed=seed, n_bootstrap=n_bootstrap)
-        scored = {n: s for n, s in first.scores.items() if math.isfinite(s)}
-        best = min(scored, key=lambda n: (scored[n], names.index(n))) if scored else None
-        comp = (compare_rescalings(pts, best, [n for n in names if n != best], seed=seed,
-                                   n_bootstrap=n_bootstrap) if best is not None else first)
+    first = compare_rescalings(pts, names[0], names[1:], seed=seed, n_bootstrap=n_bootstrap)
+    scored = {n: s for n, s in first.scores.items() if math.isfinite(s)}
+    best = min(scored, key=lambda n: (scored[n], names.index(n))) if scored else None
+    comp = (compare_rescalings(pts, best, [n for n in names if n != best], seed=seed,
+                               n_bootstrap=n_bootstrap) if best is not None else first)
     reason = ""
     if comp.n_configs < MIN_CONFIGS:
         reason = (f"{comp.n_configs} configuration(s) with a threshold, fewer than "

@@ -12,6 +12,7 @@ import numpy as np
 
 from rhm_theory.algorithms.crossing import CROSSING_RULES, CrossingRule, crossing_point
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
+from rhm_theory.sweeps.laws import CANDIDATES, METHOD_RESCALING
 from rhm_theory.sweeps.runner import row_context, row_family
 
 __all__ = [
@@ -112,15 +113,17 @@ def summarize_thresholds(per_seed: Sequence[Mapping[str, Any]]) -> list[Threshol
     return out
 
 
+def _exact(name: str) -> Callable[[int, int, int, int], float]:
+    exact = CANDIDATES[name].exact
+    assert exact is not None, name  # the three objectives have integer scales
+    return exact
+
+
+#: The exact scales of the paper's three objectives (``(v, m, s, L) -> scale``), from the one
+#: registry of laws (:data:`rhm_theory.sweeps.laws.CANDIDATES`).
 RESCALINGS: dict[str, Callable[[int, int, int, int], float]] = {
-    "v m^3": lambda v, m, s, L: float(v * m**3),
-    "v m^(L+1)": lambda v, m, s, L: float(v * m ** (L + 1)),
-    "v m^L": lambda v, m, s, L: float(v * m**L),
+    name: _exact(name) for name in ("v m^3", "v m^(L+1)", "v m^L")
 }
-
-
-#: Rescaling (a key of :data:`RESCALINGS`) predicted per method.
-METHOD_RESCALING: dict[str, str] = {"latent": "v m^3", "token": "v m^(L+1)", "label": "v m^L"}
 
 
 def method_scale(method: str, v: int, m: int, s: int, L: int) -> float:
