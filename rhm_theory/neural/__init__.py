@@ -23,17 +23,9 @@ if TYPE_CHECKING:
         teacher_targets,
     )
     from rhm_theory.neural.ema import EMASchedule, ema_decay, ema_update
-    from rhm_theory.neural.experiments import (
-        EvalConfig,
-        RunSpec,
-        bayes_references,
-        evaluate,
-        grid_runs,
-        probe_thresholds,
-        run_neural,
-        scaling_experiment,
-        scaling_grid,
-    )
+    from rhm_theory.neural.evaluation import EvalConfig, bayes_references, evaluate
+    from rhm_theory.neural.experiments import scaling_experiment
+    from rhm_theory.neural.grids import scaling_grid
     from rhm_theory.neural.mlm import MaskedLM, masked_token_loss
     from rhm_theory.neural.probes import (
         level_probes,
@@ -42,8 +34,10 @@ if TYPE_CHECKING:
         root_probe,
         synonymic_sensitivity,
     )
+    from rhm_theory.neural.runs import RunSpec, grid_runs, run_neural
     from rhm_theory.neural.slc import SLCConfig, SLCNetwork
     from rhm_theory.neural.synonyms import rule_indices, synonym_swap
+    from rhm_theory.neural.thresholds import probe_thresholds
     from rhm_theory.neural.training import (
         TrainConfig,
         load_checkpoint,
@@ -106,11 +100,11 @@ _LAZY: dict[str, str] = {
         "data2vec",
     ),
     **dict.fromkeys(("EMASchedule", "ema_decay", "ema_update"), "ema"),
-    **dict.fromkeys(
-        ("EvalConfig", "RunSpec", "bayes_references", "evaluate", "grid_runs",
-         "probe_thresholds", "run_neural", "scaling_experiment", "scaling_grid"),
-        "experiments",
-    ),
+    **dict.fromkeys(("EvalConfig", "bayes_references", "evaluate"), "evaluation"),
+    "scaling_experiment": "experiments",
+    "scaling_grid": "grids",
+    **dict.fromkeys(("RunSpec", "grid_runs", "run_neural"), "runs"),
+    "probe_thresholds": "thresholds",
     **dict.fromkeys(("MaskedLM", "masked_token_loss"), "mlm"),
     **dict.fromkeys(
         ("level_probes", "linear_probe", "recovery_accuracy", "root_probe",
