@@ -196,6 +196,9 @@ def test_version_and_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "--list", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {c["name"] for c in doc["checks"]} >= {"synonym_invariance", "theorem_bound"}
+    # the quick grid runs every check but the neural ones by default
+    assert all(c["runs_by_default"] == (not c["name"].startswith("neural_"))
+               for c in doc["checks"])
 
 
 def test_quiet_and_json_print_nothing_on_stderr(

@@ -85,12 +85,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.list:
         checks = all_checks(args.device)
         skipped = not_run([c.name for c in checks])
+        default = {c.name for c in select_checks("full" if args.full else "quick",
+                                                 neural=args.neural or None,
+                                                 device=args.device)}
         if args.json:
-            print_json({"checks": [{"name": c.name, "claim": c.claim, "source": c.source}
+            print_json({"checks": [{"name": c.name, "claim": c.claim, "source": c.source,
+                                    "runs_by_default": c.name in default}
                                    for c in checks], "not_run": skipped})
         else:
             for c in checks:
-                print(f"{c.name}: {c.claim}")
+                ask = "" if c.name in default else " [runs with --neural, or --full on a GPU]"
+                print(f"{c.name}: {c.claim}{ask}")
             for line in skipped:
                 print(line)
         return 0
