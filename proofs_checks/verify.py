@@ -16,6 +16,7 @@ from typing import Any
 
 from proofs_checks import all_checks
 from proofs_checks._framework import (
+    EXACT_IDENTITY,
     CheckResult,
     CheckTask,
     ClaimCheck,
@@ -277,11 +278,16 @@ def versus(result: CheckResult) -> str:
 
 def power_text(result: CheckResult) -> str:
     """The calibration in a few words (column "power"): ``"0.93, worst FP 0.02 (v m^3.5)"``
-    (power, then the highest false-PASS rate and its alternative), or ``"exact"`` for a
-    check without simulated calibration (an exact identity)."""
+    (power, then the highest false-PASS rate and its alternative); without a simulated
+    calibration, ``"exact"`` for an exact identity, ``"none (exploratory)"`` for a check
+    without a verdict, and ``"not calibrated"`` otherwise (a PASS is then withheld)."""
     pw = result.power
     if pw is None:
-        return "exact"
+        if str(result.power_reason or "").startswith(EXACT_IDENTITY):
+            return "exact"
+        if result.verdict is Verdict.EXPLORATORY:
+            return "none (exploratory)"
+        return "not calibrated"
     text = f"{pw.claim:.2f}"
     worst = pw.worst
     if worst is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from proofs_checks._framework import CheckResult, Power, Verdict
+from proofs_checks._framework import EXACT_IDENTITY, CheckResult, Power, Verdict
 from proofs_checks.verify import TABLE_WIDTH, compact_table
 from rhm_theory.cli import main
 from rhm_theory.io import atomic_path, write_text
@@ -179,13 +179,22 @@ def test_compact_table_fits_100_columns() -> None:
                     tolerance=long, verdict=Verdict.INCONCLUSIVE,
                     power=Power(0.93, (("v m^3.5", 0.02), (long, 0.01)), 200)),
         CheckResult("exact_one", "c", "s", "p", measured={"spread": 0.0},
-                    predicted={"spread": 0.0}, tolerance="t", verdict=Verdict.PASS),
+                    predicted={"spread": 0.0}, tolerance="t", verdict=Verdict.PASS,
+                    power_reason=f"{EXACT_IDENTITY} (no noise)"),
+        CheckResult("explore", "c", "s", "p", measured={"x": 1.0}, predicted={},
+                    tolerance="t", verdict=Verdict.EXPLORATORY, power_reason="exploratory"),
+        CheckResult("uncalibrated", "c", "s", "p", measured={"x": 1.0}, predicted={},
+                    tolerance="t", verdict=Verdict.PASS),
     ]
     table = compact_table(results)
     assert max(len(line) for line in table.splitlines()) <= TABLE_WIDTH
     assert "0.93, worst FP 0.02 (v m^3.5)" in table
     assert "slope -0.98 (pred -1)" in table
-    assert "exact" in table.splitlines()[-1]
+    last = table.splitlines()[-3:]
+    assert last[0].startswith("exact_one") and last[0].endswith("exact")
+    assert last[1].endswith("none (exploratory)")
+    # a PASS without calibration is withheld, and the column says why
+    assert "INCONCLUSIVE" in last[2] and last[2].endswith("not calibrated")
 
 
 def test_version_and_list_json(capsys: pytest.CaptureFixture[str]) -> None:
