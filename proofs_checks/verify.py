@@ -74,13 +74,7 @@ def run_verification(
     if checks is None:
         selected = select_checks(grid, only=only, neural=neural, device=device)
     else:
-        selected = list(checks)
-        if only:
-            names = {c.name for c in selected}
-            unknown = set(only) - names
-            if unknown:
-                raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {sorted(names)}")
-            selected = [c for c in selected if c.name in set(only)]
+        selected = _narrow(list(checks), only) if only else list(checks)
     t0 = time.perf_counter()
     cells: dict[str, SweepCell] = {}
     for check in selected:
@@ -119,20 +113,28 @@ def select_checks(grid: GridName = "quick", *, only: Sequence[str] | None = None
     """
     selected = all_checks(device)
     if only:
-        names = {c.name for c in selected} | set(NEURAL_CHECKS)
-        unknown = set(only) - names
-        if unknown:
-            raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {sorted(names)}")
-        absent = sorted(set(only) - {c.name for c in selected})
+        # the neural checks are known names even where PyTorch is absent
+        narrowed = _narrow(selected, only, also_known=NEURAL_CHECKS)
+        absent = sorted(set(only) - {c.name for c in narrowed})
         if absent:
             raise ValueError(f"check(s) {absent} need PyTorch: pip install '.[torch]'")
-        selected = [c for c in selected if c.name in set(only)]
+        selected = narrowed
     if neural is None:
         neural = bool(only and set(only) & set(NEURAL_CHECKS)) or (
             not only and neural_by_default(grid, device))
     if not neural:
         selected = [c for c in selected if c.name not in NEURAL_CHECKS]
     return selected
+
+
+def _narrow(checks: Sequence[ClaimCheck], only: Sequence[str],
+            also_known: Sequence[str] = ()) -> list[ClaimCheck]:
+    """The checks named in ``only``; a name neither a check's nor in ``also_known`` raises."""
+    names = {c.name for c in checks} | set(also_known)
+    unknown = set(only) - names
+    if unknown:
+        raise ValueError(f"unknown check(s) {sorted(unknown)}; known: {sorted(names)}")
+    return [c for c in checks if c.name in set(only)]
 
 
 def neural_by_default(grid: GridName, device: str = "auto") -> bool:
@@ -352,9 +354,8 @@ def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None,
     if not torch_available():
         lines.append(f"not run: {', '.join(neural)} (need PyTorch: the torch extra)")
     elif not only and not set(neural) & set(selected_names):
-        why = ("the quick grid's 32 CPU trainings take about 12 min on 2 cores and cannot "
-               "decide" if grid == "quick" else
-               "no GPU: the full neural grid is 828 runs, about 537 CPU-hours")
+        why = ("their quick-grid CPU trainings cannot decide: every threshold is censored"
+               if grid == "quick" else "no GPU: the full neural grid is GPU-sized")
         lines.append(f"not run: {', '.join(neural)} ({why}; add --neural to run them, or "
                      "`rhm-theory neural verify-cpu` for the CPU grid that can decide)")
     if only:

@@ -71,7 +71,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from proofs_checks import all_checks
+    from proofs_checks import GridName, all_checks
     from proofs_checks.verify import (
         closing_line,
         compact_table,
@@ -82,11 +82,11 @@ def _run(args: argparse.Namespace) -> int:
         select_checks,
     )
 
+    grid: GridName = "full" if args.full else "quick"
     if args.list:
         checks = all_checks(args.device)
         skipped = not_run([c.name for c in checks])
-        default = {c.name for c in select_checks("full" if args.full else "quick",
-                                                 neural=args.neural or None,
+        default = {c.name for c in select_checks(grid, neural=args.neural or None,
                                                  device=args.device)}
         if args.json:
             print_json({"checks": [{"name": c.name, "claim": c.claim, "source": c.source,
@@ -104,9 +104,9 @@ def _run(args: argparse.Namespace) -> int:
     check_output_dir(args.out)
     if not (args.quiet or args.json) and not kernels_cached("sweep"):
         # Only when the selected checks have sweep cells (the exact checks compile nothing).
-        selected = select_checks("full" if args.full else "quick", only=args.only,
-                                 neural=args.neural or None, device=args.device)
-        if any(c.cells("full" if args.full else "quick") for c in selected):
+        selected = select_checks(grid, only=args.only, neural=args.neural or None,
+                                 device=args.device)
+        if any(c.cells(grid) for c in selected):
             compile_notice("sweep", False)
     executor = None
     client: Any = None
@@ -118,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
         client = distributed.Client(args.dask)
         executor = client.get_executor()
     try:
-        results = run_verification("full" if args.full else "quick", out_dir=args.out,
+        results = run_verification(grid, out_dir=args.out,
                                    only=args.only, executor=executor,
                                    max_workers=args.workers, progress=show_progress(args),
                                    device=args.device, neural=args.neural or None)
@@ -127,8 +127,7 @@ def _run(args: argparse.Namespace) -> int:
             client.close()
     status = exit_status(results)
     report = f"{args.out}/{report_stem(args.only)}.md"
-    skipped = not_run([r.name for r in results], args.only,
-                      "full" if args.full else "quick")
+    skipped = not_run([r.name for r in results], args.only, grid)
     if args.json:
         print_json({"passed": all(r.passed for r in results), "exit_status": status,
                     "report": report, "not_run": skipped,

@@ -88,7 +88,7 @@ def law_scale(name: str, v: int, m: int, s: int, L: int) -> float:
     144.0
     """
     check_choice("law", name, tuple(LAWS))
-    return float(math.exp(LAWS[name].log_scale(v, m, s, L, 0)))
+    return LAWS[name].scale(v, m, s, L)
 
 
 class MeasureError(ValueError):
