@@ -34,15 +34,17 @@ def test_cpu_grid_runs_fix_the_step_budget_per_depth() -> None:
     by_arm: dict[str, list[Any]] = {}
     for arm in CPU_GRID_ARMS:
         by_arm[arm] = cpu_grid_runs(GRID, (arm,))
-    assert len(runs) == sum(len(v) for v in by_arm.values()) == 3 * 24 + 8
+    assert len(runs) == sum(len(v) for v in by_arm.values()) == 3 * 24 + 2 * 8
     for r in runs:
         assert r.P <= RHMParams(r.v, r.m, r.s, r.L).P_max  # never more than distinct strings
     for arm in ("slc", "mlm", "slc-sg"):
         steps = {(r.L, r.P): r.steps for r in by_arm[arm]}
         for L in GRID.Ls:  # one budget per depth, whatever P
             assert {s for (LL, _), s in steps.items() if LL == L} == {GRID.steps(L)}
-    assert {r.L for r in by_arm["slc-x2"]} == {5}
-    assert {r.steps for r in by_arm["slc-x2"]} == {2 * GRID.steps(5)}
+    for arm, method in (("slc-x2", "slc"), ("slc-sg-x2", "slc-sg")):
+        assert {r.L for r in by_arm[arm]} == {5}
+        assert {r.steps for r in by_arm[arm]} == {2 * GRID.steps(5)}
+        assert {r.method for r in by_arm[arm]} == {method}
     assert {r.method for r in by_arm["slc-sg"]} == {"slc-sg"}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.spec import GRAMMAR_FAMILIES
+from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS
 
 __all__ = ["register"]
 
@@ -326,7 +327,7 @@ def _register_neural(subparsers: Any) -> None:
     v.add_argument("--workers", type=positive_int, default=1, help="runs at once (processes)")
     v.add_argument("--threads", type=positive_int, default=1, help="torch threads per run")
     v.add_argument("--arms", nargs="+", default=None,
-                   choices=("slc", "mlm", "slc-sg", "slc-x2"),
+                   choices=CPU_GRID_ARMS,
                    help="run only these arms (the verdict still reads every arm)")
     v.add_argument("--report-only", action="store_true",
                    help="train nothing: the verdict on the runs already in OUT")

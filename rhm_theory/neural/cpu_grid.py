@@ -17,6 +17,7 @@ from rhm_theory.validation import check_choice, check_int
 __all__ = [
     "CPU_GRID_ARMS",
     "CPUGrid",
+    "DOUBLED_ARMS",
     "cpu_grid_runs",
     "load_cpu_grid_rows",
     "run_cpu_grid",
@@ -24,9 +25,12 @@ __all__ = [
 
 #: The arms of the grid, in the order they run (most decisive first, so an interrupted
 #: grid has the SLC arm and its control before the rest): ``slc``, the masked-LM control,
-#: the stop-gradient arm, then the step-doubling check (``slc`` on the deepest depth with
-#: twice the steps).
-CPU_GRID_ARMS = ("slc", "mlm", "slc-sg", "slc-x2")
+#: the stop-gradient arm, then the step-doubling checks (an SLC arm on the deepest depth
+#: with twice the steps): ``slc-x2`` and ``slc-sg-x2`` (added after the first 80 runs,
+#: before its own, when ``slc-sg`` turned out censored at ``L >= 4``; docs/results.md).
+CPU_GRID_ARMS = ("slc", "mlm", "slc-sg", "slc-x2", "slc-sg-x2")
+#: The step-doubling arm of each SLC arm.
+DOUBLED_ARMS = {"slc": "slc-x2", "slc-sg": "slc-sg-x2"}
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,9 @@ def cpu_grid_runs(grid: CPUGrid | None = None,
                   arms: Sequence[str] = CPU_GRID_ARMS) -> list[Any]:
     """Every :class:`~rhm_theory.neural.experiments.RunSpec` of ``grid``, arm by arm.
 
-    The ``slc-x2`` arm is the ``slc`` arm at the deepest ``L`` with twice the steps (its
-    runs' names carry the step count, so they never collide with the ``slc`` runs).
+    A doubling arm (``slc-x2``, ``slc-sg-x2``) is its SLC arm at the deepest ``L`` with
+    twice the steps (its runs' names carry the step count, so they never collide with the
+    arm's own runs).
     """
     from rhm_theory.neural.data2vec import Data2VecConfig
     from rhm_theory.neural.ema import EMASchedule
@@ -108,10 +113,11 @@ def cpu_grid_runs(grid: CPUGrid | None = None,
                          target_norm="instance", ema=EMASchedule()).to_dict()
     out = []
     for arm in arms:
-        method = "slc" if arm == "slc-x2" else arm
-        Ls = (max(g.Ls),) if arm == "slc-x2" else g.Ls
+        doubled = arm.endswith("-x2")
+        method = arm.removesuffix("-x2")
+        Ls = (max(g.Ls),) if doubled else g.Ls
         for L in Ls:
-            steps = g.steps(L) * (2 if arm == "slc-x2" else 1)
+            steps = g.steps(L) * (2 if doubled else 1)
             for seed in g.seeds:
                 for P in g.Ps:
                     out.append(RunSpec(
@@ -149,8 +155,8 @@ def load_cpu_grid_rows(out_dir: str | Path, grid: CPUGrid | None = None,
                                                                       dict[str, Any]]:
     """Rows of the finished runs under ``out_dir/runs`` and the grid's progress.
 
-    Rows of the ``slc-x2`` arm carry ``method = "slc-x2"`` (so the threshold rows keep
-    the two budgets apart). Progress: runs done and planned per arm.
+    Rows of a doubling arm carry its name as ``method`` (``"slc-x2"``, ``"slc-sg-x2"``; so
+    the threshold rows keep the two budgets apart). Progress: runs done and planned per arm.
     """
     folder = Path(out_dir) / "runs"
     rows: list[dict[str, Any]] = []
