@@ -21,9 +21,10 @@ from proofs_checks._framework import (
     task_results,
 )
 from proofs_checks.depth_scaling import decision_verdict
-from rhm_theory.sweeps.collapse import CollapseComparison, ThresholdPoint
+from rhm_theory.sweeps.collapse import Censoring, CollapseComparison, ThresholdPoint
 
 __all__ = [
+    "CENSORING",
     "DECISIVE_WORKERS",
     "DEFAULT_LOG_SCATTER",
     "MIN_SEEDS",
@@ -36,12 +37,20 @@ __all__ = [
     "pooled_log_scatter",
     "scaling_verdict",
     "simulate_rule_power",
+    "simulate_rule_rates",
     "threshold_points_by_cell",
 ]
 
-#: A cell enters the comparison only with at least this many grammar seeds that crossed
-#: (a single seed has no spread to bootstrap).
+#: A cell enters the comparison only with at least this many grammar seeds (that crossed,
+#: when censored thresholds count as missing; a single seed has no spread to bootstrap).
 MIN_SEEDS = 2
+#: How the neural comparisons read a threshold outside the ``P`` grid: as interval data
+#: (``"interval"`` of :func:`~rhm_theory.sweeps.collapse.compare_rescalings`). It was
+#: ``"missing"`` until 2026-12-04, when the CPU grid's masked-LM control never crossed at
+#: ``L >= 4`` and so could not FAIL: a learner whose threshold leaves the grid is the
+#: strongest evidence against a flat law, not an absence of evidence (docs/results.md,
+#: design changes: a rule changed after seeing the rows).
+CENSORING: Censoring = "interval"
 
 #: The ``check`` of the neural runs' tasks: both neural checks (evaluation group
 #: ``"neural"``) read the same runs, so each run is one task shared by both.
@@ -112,17 +121,21 @@ def _label(p: ThresholdPoint) -> str:
 
 def threshold_points_by_cell(
     rows: Sequence[Mapping[str, Any]], method: str, metric: str, level_of: Callable[[int], int],
-    criterion_fraction: float | None = None,
+    criterion_fraction: float | None = None, censoring: Censoring = "missing",
 ) -> tuple[list[ThresholdPoint], dict[str, Any]]:
     """One method's threshold rows as :class:`ThresholdPoint` s, one per grammar seed.
 
     Rows are those of ``method`` with ``metric = "threshold:<metric>"`` at level
     ``level_of(L)`` (and, for accuracy metrics, at the criterion ``chance +
-    criterion_fraction (1 - chance)``). Censored thresholds (``"right"``: never crossed;
-    ``"left"``: already crossed at the smallest ``P``, only an upper bound) become
-    ``P_star = nan``, so :meth:`CollapseComparison.decision` counts them as missing; cells
-    with fewer than :data:`MIN_SEEDS` seeds that crossed are left out. ``info`` counts
-    both per cell.
+    criterion_fraction (1 - chance)``). Every point carries its curve's ``P_min`` and
+    ``P_max`` (when the row has them). With ``censoring = "missing"`` censored thresholds
+    (``"right"``: never crossed; ``"left"``: already crossed at the smallest ``P``, only an
+    upper bound) become ``P_star = nan``, so :meth:`CollapseComparison.decision` counts
+    them as missing, and cells with fewer than :data:`MIN_SEEDS` seeds that crossed are
+    left out. With ``censoring = "interval"`` a left-censored threshold is ``P_star =
+    P_min`` and a right-censored one ``nan`` (:attr:`ThresholdPoint.log_interval` makes
+    them bounds), and cells with fewer than :data:`MIN_SEEDS` seeds are left out. ``info``
+    counts both per cell.
 
     >>> rows = [{"method": "mlm", "metric": "threshold:root_probe", "v": 8, "m": 3, "s": 2,
     ...          "L": 3, "level": 3, "grammar_seed": g, "censored": None, "value": 100.0 + g}
@@ -146,15 +159,20 @@ def threshold_points_by_cell(
                 continue
         value = r.get("value")
         crossed = r.get("censored") is None and value is not None and math.isfinite(float(value))
+        p_min, p_max = float(r.get("P_min", math.nan)), float(r.get("P_max", math.nan))
+        p_star = float(value) if crossed and value is not None else math.nan
+        if censoring == "interval" and r.get("censored") == "left":
+            p_star = p_min
         points.append(ThresholdPoint(int(r["v"]), int(r["m"]), int(r["s"]), L,
-                                     int(r["level"]), int(r["grammar_seed"]),
-                                     float(value) if crossed and value is not None else math.nan))
+                                     int(r["level"]), int(r["grammar_seed"]), p_star,
+                                     p_min, p_max))
     censored: dict[str, int] = {}
     seeds: dict[str, int] = {}
     for p in points:
-        if math.isfinite(p.P_star):
+        uncensored = math.isfinite(p.P_star) and not (censoring == "interval" and p.censored)
+        if censoring == "interval" or uncensored:
             seeds[_label(p)] = seeds.get(_label(p), 0) + 1
-        else:
+        if not uncensored:
             censored[_label(p)] = censored.get(_label(p), 0) + 1
     few = sorted(c for c, n in seeds.items() if n < MIN_SEEDS)
     kept = [p for p in points if _label(p) not in few]
@@ -193,10 +211,10 @@ DEFAULT_LOG_SCATTER = 0.35
 
 def pooled_log_scatter(points: Sequence[ThresholdPoint]) -> float | None:
     """Pooled within-cell standard deviation of ``log P*`` over cells with >= 2 crossed
-    seeds (``None`` when no cell has two)."""
+    seeds, censored ones left out (``None`` when no cell has two)."""
     by: dict[str, list[float]] = {}
     for p in points:
-        if math.isfinite(p.P_star) and p.P_star > 0:
+        if math.isfinite(p.P_star) and p.P_star > 0 and not p.censored:
             by.setdefault(_label(p), []).append(math.log(p.P_star))
     ss, dof = 0.0, 0
     for vals in by.values():
@@ -205,6 +223,62 @@ def pooled_log_scatter(points: Sequence[ThresholdPoint]) -> float | None:
             ss += sum((x - mu) ** 2 for x in vals)
             dof += len(vals) - 1
     return math.sqrt(ss / dof) if dof > 0 else None
+
+
+def simulate_rule_rates(
+    cells: Sequence[tuple[int, int, int, int, int]],
+    seeds: Sequence[int],
+    P_range: tuple[float, float],
+    log_center: float,
+    log_scatter: float,
+    claim: str,
+    alternatives: Sequence[str],
+    *,
+    n_sim: int = N_SIM,
+    seed: int = 0,
+    censoring: Censoring = "missing",
+) -> dict[str, dict[str, float]]:
+    """Rates of each decision of the comparison rule on grids simulated under each law.
+
+    Each simulated grid has one threshold per ``cell`` ``(v, m, s, L, level)`` and grammar
+    seed: ``log P* = log_center + (log scale_law(cell) - mean over cells) + N(0,
+    log_scatter^2)``, so every law is anchored at the same overall level ``log_center``
+    (the measured one); thresholds outside ``P_range`` (the grid's smallest and largest
+    ``P``) are censored, as the real curves are, and read as ``censoring`` says
+    (:func:`~rhm_theory.sweeps.collapse.compare_rescalings`). Returns, for the claim and
+    each alternative law, the fraction of grids on which
+    :meth:`CollapseComparison.decision` against the first alternative says ``"claim"``,
+    ``"rejected"`` and ``"undecided"``.
+    """
+    import numpy as np
+
+    from rhm_theory.sweeps.collapse import CANDIDATES, compare_rescalings
+    from rhm_theory.validation import check_random_state
+
+    rng = check_random_state(seed)
+    lo, hi = math.log(P_range[0]), math.log(P_range[1])
+
+    def rates(law: str) -> dict[str, float]:
+        scale = np.array([CANDIDATES[law].log_scale(*c) for c in cells])
+        mu = log_center + scale - scale.mean()
+        counts = {"claim": 0, "rejected": 0, "undecided": 0}
+        for _ in range(n_sim):
+            pts = []
+            for j, c in enumerate(cells):
+                for sd in seeds:
+                    x = float(mu[j] + log_scatter * rng.standard_normal())
+                    if lo <= x <= hi:
+                        p_star = math.exp(x)
+                    else:  # below the grid: crossed at P_min already; above: never
+                        p_star = P_range[0] if x < lo and censoring == "interval" else math.nan
+                    pts.append(ThresholdPoint(*c, int(sd), p_star, P_range[0], P_range[1]))
+            cmp_ = compare_rescalings(pts, claim, list(alternatives),
+                                      seed=int(rng.integers(2**31)),
+                                      n_bootstrap=N_SIM_BOOTSTRAP, censoring=censoring)
+            counts[cmp_.decision(alternatives[0])] += 1
+        return {k: n / n_sim for k, n in counts.items()}
+
+    return {law: rates(law) for law in (claim, *alternatives)}
 
 
 def simulate_rule_power(
@@ -218,44 +292,18 @@ def simulate_rule_power(
     *,
     n_sim: int = N_SIM,
     seed: int = 0,
+    censoring: Censoring = "missing",
 ) -> tuple[float, tuple[tuple[str, float], ...]]:
     """PASS rates of the comparison rule on grids simulated under the claim and each law.
 
-    Each simulated grid has one threshold per ``cell`` ``(v, m, s, L, level)`` and grammar
-    seed: ``log P* = log_center + (log scale_law(cell) - mean over cells) + N(0,
-    log_scatter^2)``, so every law is anchored at the same overall level ``log_center``
-    (the measured one); thresholds outside ``P_range`` (the grid's smallest and largest
-    ``P``) are censored (NaN), as the real curves are. A grid PASSes when
-    :meth:`CollapseComparison.decision` says ``"claim"`` against the first alternative
-    (the rule of :func:`scaling_verdict` before its negative-control gate).
+    A grid PASSes when :meth:`CollapseComparison.decision` says ``"claim"`` against the
+    first alternative (the rule of :func:`scaling_verdict` before its negative-control
+    gate); the simulation is :func:`simulate_rule_rates`'.
 
     Returns
     -------
     (power, ((alternative, false_pass), ...))
     """
-    import numpy as np
-
-    from rhm_theory.sweeps.collapse import CANDIDATES, compare_rescalings
-    from rhm_theory.validation import check_random_state
-
-    rng = check_random_state(seed)
-    lo, hi = math.log(P_range[0]), math.log(P_range[1])
-
-    def rate(law: str) -> float:
-        scale = np.array([CANDIDATES[law].log_scale(*c) for c in cells])
-        mu = log_center + scale - scale.mean()
-        passes = 0
-        for _ in range(n_sim):
-            pts = []
-            for j, c in enumerate(cells):
-                for sd in seeds:
-                    x = float(mu[j] + log_scatter * rng.standard_normal())
-                    p_star = math.exp(x) if lo <= x <= hi else math.nan
-                    pts.append(ThresholdPoint(*c, int(sd), p_star))
-            cmp_ = compare_rescalings(pts, claim, list(alternatives),
-                                      seed=int(rng.integers(2**31)),
-                                      n_bootstrap=N_SIM_BOOTSTRAP)
-            passes += cmp_.decision(alternatives[0]) == "claim"
-        return passes / n_sim
-
-    return rate(claim), tuple((a, rate(a)) for a in alternatives)
+    r = simulate_rule_rates(cells, seeds, P_range, log_center, log_scatter, claim,
+                            alternatives, n_sim=n_sim, seed=seed, censoring=censoring)
+    return r[claim]["claim"], tuple((a, r[a]["claim"]) for a in alternatives)

@@ -13,7 +13,7 @@ baseline, where the claim is false, as negative control. The quick grid (two dep
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from proofs_checks._framework import (
@@ -27,6 +27,7 @@ from proofs_checks._framework import (
     Verdict,
 )
 from proofs_checks.neural_compare import (
+    CENSORING,
     DEFAULT_LOG_SCATTER,
     MIN_SEEDS,
     N_SIM,
@@ -34,7 +35,7 @@ from proofs_checks.neural_compare import (
     neural_tasks,
     pooled_log_scatter,
     scaling_verdict,
-    simulate_rule_power,
+    simulate_rule_rates,
     threshold_points_by_cell,
 )
 from rhm_theory.sweeps.collapse import (
@@ -64,19 +65,32 @@ ACCURACY_FRACTION = 0.5
 CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
 _TOLERANCE = (f"bootstrap ({N_BOOTSTRAP} resamples of the grammar seeds) of the collapse "
               f"scores: the claim wins in >= {WIN_FRACTION} and the competitor collapses "
-              f"worse in >= {REJECT_FRACTION} of resamples; >= 3 cells, <= "
-              f"{MAX_MISSING_FRACTION} censored thresholds; cells need >= {MIN_SEEDS} seeds "
-              f"with an uncensored threshold")
+              f"worse in >= {REJECT_FRACTION} of resamples; >= 3 cells of >= {MIN_SEEDS} "
+              f"seeds; thresholds outside the P grid read as {CENSORING} data (<= "
+              f"{MAX_MISSING_FRACTION} missing)")
 
 
 def _compare(points: Sequence[ThresholdPoint]) -> CollapseComparison:
-    return compare_rescalings(points, CLAIM, [COMPETITOR])
+    return compare_rescalings(points, CLAIM, [COMPETITOR], censoring=CENSORING)
 
 
-def _by_cell(points: Sequence[ThresholdPoint]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
+def _points(rows: Sequence[Mapping[str, Any]], method: str, metric: str,
+            level_of: Callable[[int], int]) -> tuple[list[ThresholdPoint], dict[str, Any]]:
+    return threshold_points_by_cell(rows, method, metric, level_of, ACCURACY_FRACTION,
+                                    censoring=CENSORING)
+
+
+def _by_cell(points: Sequence[ThresholdPoint]) -> dict[str, list[float | str]]:
+    """``P*`` per cell; a censored threshold as its bound (``"> 16384"``, ``"< 256"``)."""
+    out: dict[str, list[float | str]] = {}
     for p in points:
-        out.setdefault(f"v={p.v},m={p.m},L={p.L}", []).append(p.P_star)
+        lo, hi = p.log_interval
+        value: float | str = p.P_star
+        if p.censored and math.isfinite(lo):
+            value = f"> {math.exp(lo):.0f}"
+        elif p.censored and math.isfinite(hi):
+            value = f"< {math.exp(hi):.0f}"
+        out.setdefault(f"v={p.v},m={p.m},L={p.L}", []).append(value)
     return out
 
 
@@ -147,10 +161,8 @@ class Data2VecScalingCheck(NeuralClaimCheck):
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device, rows)
         root = lambda L: L  # noqa: E731 - the root probe is level L
-        cells, info = threshold_points_by_cell(out, "data2vec", "root_probe", root,
-                                               ACCURACY_FRACTION)
-        ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "root_probe", root,
-                                                         ACCURACY_FRACTION)
+        cells, info = _points(out, "data2vec", "root_probe", root)
+        ctrl_cells, ctrl_info = _points(out, "mlm", "root_probe", root)
         comparison = _compare(cells)
         verdict, alts, neg = scaling_verdict(
             comparison, _compare(ctrl_cells),
@@ -175,13 +187,12 @@ class NeuralScalingCheck(NeuralClaimCheck):
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         out = neural_rows(_grid(grid), self.device, rows)
         top = lambda L: L - 1  # noqa: E731 - the root is not identifiable without labels
-        ctrl_cells, ctrl_info = threshold_points_by_cell(out, "mlm", "latent_probe", top,
-                                                         ACCURACY_FRACTION)
+        ctrl_cells, ctrl_info = _points(out, "mlm", "latent_probe", top)
         control = _compare(ctrl_cells)
         verdicts, alts, measured = [], [], {}
         neg = None
         for arm in ("slc", "slc-sg"):
-            cells, info = threshold_points_by_cell(out, arm, "recovery", top, ACCURACY_FRACTION)
+            cells, info = _points(out, arm, "recovery", top)
             comparison = _compare(cells)
             v, (alt,), neg = scaling_verdict(
                 comparison, control,
@@ -202,30 +213,48 @@ def neural_checks(device: str = "auto") -> list[Data2VecScalingCheck | NeuralSca
     return [Data2VecScalingCheck(device), NeuralScalingCheck(device)]
 
 
-def _geo_mean(xs: Sequence[float]) -> float:
-    finite_xs = [x for x in xs if math.isfinite(x) and x > 0]
-    if not finite_xs:
-        return math.nan
-    return math.exp(sum(math.log(x) for x in finite_xs) / len(finite_xs))
+def _mean_log_interval(points: Sequence[ThresholdPoint]) -> tuple[float, float]:
+    """The interval holding the mean over ``points`` of ``log P*`` (censored ones bounds)."""
+    ends = [p.log_interval for p in points]
+    return (sum(a for a, _ in ends) / len(ends), sum(b for _, b in ends) / len(ends))
 
 
 def step_doubling(points_base: Sequence[ThresholdPoint], points_x2: Sequence[ThresholdPoint],
                   factor: float) -> dict[str, Any]:
     """The step-doubling check of the deepest cell: does ``P*`` move with the step budget?
 
-    ``ratio`` = geometric-mean ``P*`` with twice the steps over that with the grid's steps
-    (crossed seeds only). ``ok`` is False when the ratio is outside ``[1/factor, factor]``,
-    when either budget has a censored seed (the move is then unbounded), or when a budget
-    has no point at all (not run).
+    Per budget the mean over seeds of ``log P*`` is an interval (a point when no seed is
+    censored, a half-line when one is: :attr:`ThresholdPoint.log_interval`), so the move
+    ``log(P*_doubled / P*)`` is an interval too. ``moved``: it lies wholly outside
+    ``[-log factor, log factor]`` (twice the steps shift ``P*`` by more than ``factor``:
+    optimisation-limited); ``stable``: wholly inside. ``ok`` is True when both budgets have
+    points and the move is not ``moved``. Without censoring the move is the log of
+    ``ratio``, the geometric-mean ``P*`` with twice the steps over that with the grid's
+    steps (the rule as first fixed); with censoring ``ratio`` is NaN and ``ratio_bounds``
+    bracket it. A seed censored under both budgets leaves the move unbounded: not shown
+    to move, so ``ok`` (rule fixed on 2026-12-04, before the stop-gradient arm's doubled
+    runs; until then any censored seed made the check fail).
     """
-    base = [p.P_star for p in points_base]
-    x2 = [p.P_star for p in points_x2]
-    censored = any(not math.isfinite(x) for x in (*base, *x2))
-    ratio = _geo_mean(x2) / _geo_mean(base) if base and x2 else math.nan
-    ok = bool(base and x2 and not censored and math.isfinite(ratio)
-              and 1.0 / factor <= ratio <= factor)
-    return {"P_star": base, "P_star_doubled": x2, "ratio": ratio, "factor": factor,
-            "censored": censored, "ok": ok}
+    if not points_base or not points_x2:
+        return {"P_star": [], "P_star_doubled": [], "ratio": math.nan,
+                "ratio_bounds": [math.nan, math.nan], "factor": factor, "censored": False,
+                "moved": False, "stable": False, "ok": False}
+    b_lo, b_hi = _mean_log_interval(points_base)
+    x_lo, x_hi = _mean_log_interval(points_x2)
+    lo, hi = x_lo - b_hi, x_hi - b_lo  # bounds of the mean log move
+    censored = any(p.censored for p in (*points_base, *points_x2))
+    bound = math.log(factor)
+    moved = lo > bound or hi < -bound
+    stable = -bound <= lo and hi <= bound
+    return {"P_star": _by_cell(points_base).get(_cell(points_base[0]), []),
+            "P_star_doubled": _by_cell(points_x2).get(_cell(points_x2[0]), []),
+            "ratio": math.exp(lo) if lo == hi else math.nan,
+            "ratio_bounds": [math.exp(lo), math.exp(hi)], "factor": factor,
+            "censored": censored, "moved": moved, "stable": stable, "ok": not moved}
+
+
+def _cell(p: ThresholdPoint) -> str:
+    return f"v={p.v},m={p.m},L={p.L}"
 
 
 def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, Any],
@@ -234,28 +263,33 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
 
     Both arms (``slc``, ``slc-sg``): recovery of level ``L-1`` at the fixed criterion
     (``ACCURACY_FRACTION``), compared under ``v m^3`` and ``v m^(L+1)`` by the
-    library's rule (:func:`scaling_verdict`); negative control: the same comparison on the
-    masked LM's level-``(L-1)`` probe. The verdict is INCONCLUSIVE, whatever the rule says
-    on the rows that exist, when an arm is incomplete, when the step-doubling check of the
-    deepest cell moved ``P*`` by more than ``grid.doubling_factor`` (optimisation-limited),
-    or (through :class:`CheckResult`) when the rule's simulated power or false-PASS rate
-    (:func:`simulate_rule_power` at the measured scatter) is not calibrated.
+    library's rule (:func:`scaling_verdict`; censored thresholds as interval data,
+    :data:`~proofs_checks.neural_compare.CENSORING`); negative control: the same comparison
+    on the masked LM's level-``(L-1)`` probe. The verdict is INCONCLUSIVE, whatever the
+    rule says on the rows that exist, when an arm is incomplete, when an arm's
+    step-doubling check (:func:`step_doubling`, the deepest cell with twice the steps:
+    ``slc-x2``, ``slc-sg-x2``) shows ``P*`` moved by more than ``grid.doubling_factor``
+    (optimisation-limited), or (through :class:`CheckResult`) when the rule's simulated
+    power or false-PASS rate (:func:`simulate_rule_rates` at the measured scatter) is not
+    calibrated.
     """
+    from rhm_theory.neural.cpu_grid import DOUBLED_ARMS
     from rhm_theory.neural.experiments import add_thresholds
 
     all_rows = [dict(r) for r in rows]
     add_thresholds(all_rows, (ACCURACY_FRACTION,))
     top = lambda L: L - 1  # noqa: E731
-    ctrl_points, ctrl_info = threshold_points_by_cell(all_rows, "mlm", "latent_probe", top,
-                                                      ACCURACY_FRACTION)
+    ctrl_points, ctrl_info = _points(all_rows, "mlm", "latent_probe", top)
     control = _compare(ctrl_points)
     verdicts: list[Verdict] = []
     alts: list[Alternative] = []
     measured: dict[str, Any] = {}
     neg = None
     slc_points: list[ThresholdPoint] = []
+    deepest = max(grid.Ls)
+    doubling: dict[str, dict[str, Any]] = {}
     for arm in ("slc", "slc-sg"):
-        pts, info = threshold_points_by_cell(all_rows, arm, "recovery", top, ACCURACY_FRACTION)
+        pts, info = _points(all_rows, arm, "recovery", top)
         if arm == "slc":
             slc_points = pts
         comparison = _compare(pts)
@@ -264,45 +298,48 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
             "(token targets: v m^(L+1))", COMPETITOR)
         verdicts.append(v)
         alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
+        x2_pts, _ = _points(all_rows, DOUBLED_ARMS[arm], "recovery", top)
+        doubling[arm] = step_doubling([p for p in pts if p.L == deepest], x2_pts,
+                                      grid.doubling_factor)
         measured[arm] = {"P_star_by_cell": _by_cell(pts), "comparison": comparison.to_dict(),
-                         "rule_verdict": v.value, **info}
+                         "rule_verdict": v.value, "step_doubling": doubling[arm], **info}
     rule = _combine(verdicts)
-    deepest = max(grid.Ls)
-    base_pts, _ = threshold_points_by_cell(all_rows, "slc", "recovery", top, ACCURACY_FRACTION)
-    x2_pts, _ = threshold_points_by_cell(all_rows, "slc-x2", "recovery", top,
-                                         ACCURACY_FRACTION)
-    doubling = step_doubling([p for p in base_pts if p.L == deepest], x2_pts,
-                             grid.doubling_factor)
     # Calibration at the measured scatter (the prior DEFAULT_LOG_SCATTER when unmeasured).
     scatter = pooled_log_scatter(slc_points)
-    center_pts = [math.log(p.P_star) for p in slc_points if math.isfinite(p.P_star)]
+    center_pts = [math.log(p.P_star) for p in slc_points if not p.censored]
     center = (sum(center_pts) / len(center_pts) if center_pts
               else 0.5 * (math.log(min(grid.Ps)) + math.log(max(grid.Ps))))
     cells = [(grid.v, grid.m, grid.s, L, L - 1) for L in grid.Ls]
-    power_claim, false_pass = simulate_rule_power(
+    rates = simulate_rule_rates(
         cells, grid.seeds, (min(grid.Ps), max(grid.Ps)), center,
         scatter if scatter is not None else DEFAULT_LOG_SCATTER, CLAIM, [COMPETITOR],
-        n_sim=n_sim)
+        n_sim=n_sim, censoring=CENSORING)
+    power_claim = rates[CLAIM]["claim"]
+    false_pass = ((COMPETITOR, rates[COMPETITOR]["claim"]),)
     power = Power(power_claim, false_pass, n_sim)
     incomplete = sorted(a for a, p in progress.items() if p["done"] < p["planned"])
     reasons = []
     if incomplete:
         reasons.append("grid incomplete: " + ", ".join(
             f"{a} {progress[a]['done']}/{progress[a]['planned']} runs" for a in incomplete))
-    if not doubling["ok"]:
-        reasons.append(f"step-doubling check not passed (ratio {doubling['ratio']:.3g}, "
-                       f"allowed factor {grid.doubling_factor}, censored "
-                       f"{doubling['censored']}): optimisation-limited or not run")
+    for arm, d in doubling.items():
+        if not d["ok"]:
+            lo, hi = d["ratio_bounds"]
+            reasons.append(f"step-doubling check of {arm} not passed (P* ratio in "
+                           f"[{lo:.3g}, {hi:.3g}], allowed factor {grid.doubling_factor}): "
+                           "optimisation-limited or not run")
     verdict = Verdict.INCONCLUSIVE if reasons else rule
-    measured.update({"rule_verdict_on_rows_present": rule.value, "step_doubling": doubling,
-                     "progress": dict(progress), "log_scatter": scatter,
-                     "log_center": center, "inconclusive_reasons": reasons})
+    measured.update({"rule_verdict_on_rows_present": rule.value,
+                     "step_doubling": doubling["slc"], "progress": dict(progress),
+                     "log_scatter": scatter, "log_center": center,
+                     "calibration_rates": rates, "censoring": CENSORING,
+                     "inconclusive_reasons": reasons})
     return CheckResult(
         "neural_slc_scaling_cpu",
         NeuralScalingCheck.claim,
         NeuralScalingCheck.source,
         prediction="log P*(recovery of level L-1) collapses under v m^3 better than under "
-        "v m^(L+1), the latter rejected, for both arms; P* stable under step doubling",
+        "v m^(L+1), the latter rejected, for both arms; P* not moved by step doubling",
         measured=measured, predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE,
         verdict=verdict, alternatives=tuple(alts), negative_control=neg,
         details={"grid": grid.to_dict(), "device": "cpu",

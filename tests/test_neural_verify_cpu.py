@@ -73,6 +73,7 @@ def _grid_rows(slc_law: str, x2_factor: float = 1.0) -> list[dict[str, Any]]:
     rows += _curve_rows("slc-sg", "recovery", slc, 0.05)
     rows += _curve_rows("mlm", "latent_probe", token, 0.05)
     rows += _curve_rows("slc-x2", "recovery", {5: slc[5] * x2_factor}, 0.05, Ls=(5,))
+    rows += _curve_rows("slc-sg-x2", "recovery", {5: slc[5]}, 0.05, Ls=(5,))
     return rows
 
 
@@ -98,6 +99,8 @@ def test_verdict_is_inconclusive_when_incomplete_or_step_limited() -> None:
     moved = cpu_grid_result(_grid_rows("claim", x2_factor=4.0), _complete(), GRID, n_sim=20)
     assert moved.verdict is Verdict.INCONCLUSIVE
     assert not moved.measured["step_doubling"]["ok"]
+    assert moved.measured["slc-sg"]["step_doubling"]["ok"]
+    assert any("step-doubling check of slc " in r for r in moved.measured["inconclusive_reasons"])
 
 
 def test_step_doubling_rule() -> None:
@@ -106,9 +109,22 @@ def test_step_doubling_rule() -> None:
     assert step_doubling(pts, moved, 2.0)["ok"]
     far = [ThresholdPoint(8, 3, 2, 5, 4, g, 2100.0) for g in (0, 1)]
     assert not step_doubling(pts, far, 2.0)["ok"]
-    censored = [ThresholdPoint(8, 3, 2, 5, 4, 0, math.nan), moved[1]]
-    assert not step_doubling(pts, censored, 2.0)["ok"]
+    assert step_doubling(pts, moved, 2.0)["ratio"] == pytest.approx(1.9)
     assert not step_doubling(pts, [], 2.0)["ok"]  # not run
+    # Censored seeds are bounds (P* > P_max = 16384): the move is an interval.
+    def point(g: int, p_star: float) -> ThresholdPoint:
+        return ThresholdPoint(8, 3, 2, 5, 4, g, p_star, 256.0, 16384.0)
+
+    base = [point(0, 1000.0), point(1, 1000.0)]
+    one_out = [point(0, math.nan), point(1, 1900.0)]  # mean log P* >= log sqrt(16384 * 1900)
+    d = step_doubling(base, one_out, 2.0)
+    assert d["moved"] and not d["ok"] and math.isnan(d["ratio"])
+    assert d["ratio_bounds"][0] == pytest.approx(math.sqrt(16384 * 1900) / 1000)
+    never = [point(0, math.nan), point(1, math.nan)]
+    both = step_doubling(never, never, 2.0)  # censored under both budgets: not shown to move
+    assert both["ok"] and not both["moved"] and not both["stable"]
+    assert not step_doubling(never, base, 2.0)["ok"]  # doubled steps bring P* into the grid
+    assert step_doubling(never, [point(0, 12000.0), point(1, 12000.0)], 2.0)["ok"]
 
 
 def test_simulated_power_separates_the_laws_at_small_scatter() -> None:

@@ -475,16 +475,24 @@ def _neural_verify_cpu(args: argparse.Namespace) -> int:
         for arm, p in progress.items():
             print(f"{arm}: {p['done']}/{p['planned']} runs")
         for arm in ("slc", "slc-sg"):
+            d = m[arm]["step_doubling"]
             print(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
                   f"censored {m[arm]['censored_by_cell']} rule {m[arm]['rule_verdict']}")
+            print(f"  step doubling at L = {max(grid.Ls)}: P* {d['P_star']} -> "
+                  f"{d['P_star_doubled']}, ratio in [{d['ratio_bounds'][0]:.3g}, "
+                  f"{d['ratio_bounds'][1]:.3g}] (allowed factor {d['factor']}), "
+                  f"{'moved' if d['moved'] else 'not moved'}")
         neg = result.negative_control
         if neg is not None:
             print(f"negative control (masked LM): {neg.verdict.value}, censored "
                   f"{result.details['control_cells']['censored_by_cell']} "
                   "(a PASS needs it to FAIL)")
-        print(f"step doubling: {m['step_doubling']}")
         if result.power is not None:
             print(f"calibration: {result.power.to_dict()}")
+            rates = m["calibration_rates"]
+            print("  decision rates on simulated grids: " + "; ".join(
+                f"under {law}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items())
+                for law, r in rates.items()))
         for reason in m["inconclusive_reasons"]:
             print(f"reason: {reason}")
         print(f"verdict: {result.verdict.value}")

@@ -16,8 +16,8 @@ from rhm_theory.validation import check_choice, check_int
 
 __all__ = [
     "CPU_GRID_ARMS",
-    "CPUGrid",
     "DOUBLED_ARMS",
+    "CPUGrid",
     "cpu_grid_runs",
     "load_cpu_grid_rows",
     "run_cpu_grid",

@@ -69,7 +69,8 @@ def probe_thresholds(
     list of dict
         Rows with ``metric = "threshold:<metric>"``, ``value = P*``, ``censored``
         (``"left"``: already crossed at the smallest ``P``, so ``P*`` is an upper bound;
-        ``"right"``: never crossed; else ``None``), ``criterion``, ``v_m3``, ``v_mL1``,
+        ``"right"``: never crossed; else ``None``), ``P_min`` and ``P_max`` (the smallest
+        trained and the largest ``P`` of the curve), ``criterion``, ``v_m3``, ``v_mL1``,
         ``P_over_v_m3``, ``P_over_v_mL1``.
     """
     curves: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -95,9 +96,9 @@ def probe_thresholds(
             n_sym = int(first["n_c"]) if first["level"] == L else v
             chance = 1.0 / n_sym
             target, up = chance + accuracy_fraction * (1.0 - chance), True
-        p_star, censored = _censored_crossing(
-            [float(r["P"]) for r in curve], [float(r["value"]) for r in curve], target, up
-        )
+        Ps = [float(r["P"]) for r in curve]
+        p_star, censored = _censored_crossing(Ps, [float(r["value"]) for r in curve], target, up)
+        trained = [p for p in Ps if p > 0]
         vm3, vml1 = v * m**3, v * m ** (L + 1)
         out.append(
             {
@@ -105,6 +106,9 @@ def probe_thresholds(
                 "metric": f"threshold:{metric}",
                 "value": p_star,
                 "censored": censored,
+                # The grid's ends: a censored threshold is a bound (interval data).
+                "P_min": min(trained) if trained else math.nan,
+                "P_max": max(Ps),
                 "criterion": target,
                 "v_m3": vm3,
                 "v_mL1": vml1,

@@ -19,6 +19,7 @@ from rhm_theory.validation import check_choice, check_int, check_random_state, c
 
 __all__ = [
     "CANDIDATES",
+    "CENSORING_MODES",
     "MAX_MISSING_FRACTION",
     "MIN_CONFIGS",
     "N_BOOTSTRAP",
@@ -29,6 +30,7 @@ __all__ = [
     "Offset",
     "Rescaling",
     "ThresholdPoint",
+    "censored_scatter",
     "compare_rescalings",
     "config_intervals",
     "interval_regression",
@@ -47,6 +49,18 @@ N_BOOTSTRAP = 1000
 #: More runs than this fraction without a threshold in the grid (curve never crossed the
 #: target) and the grid cannot decide: the comparison is undecided whatever the scores.
 MAX_MISSING_FRACTION = 0.1
+#: How :func:`compare_rescalings` reads a threshold the grid did not bracket: ``"missing"``
+#: (left out and counted; more than ``MAX_MISSING_FRACTION`` and nothing is decided) or
+#: ``"interval"`` (interval data: ``log P*`` above the largest ``P`` or below the smallest,
+#: scored by :func:`censored_scatter`).
+CENSORING_MODES = ("missing", "interval")
+Censoring = Literal["missing", "interval"]
+#: Smallest scatter :func:`censored_scatter` returns: data that one law fits exactly (every
+#: bound consistent with the exact values) push the maximum-likelihood scatter to 0.
+_SCATTER_FLOOR = 1e-6
+#: Scores closer than this are a tie in the interval mode (a law that fits exactly and one
+#: that fits exactly both sit at the floor; neither beats the other).
+_TIE = 1e-4
 #: Fewest configurations (cells) a comparison needs: with fewer, a collapse score compares
 #: nothing across configurations, so no competitor is rejected and nothing is decided.
 MIN_CONFIGS = 3
@@ -185,6 +199,12 @@ class CollapseComparison:
     competitor ``name`` scores below the claim. Competitors whose log scale differs from
     the claim's by a constant on these configurations are ``aliased`` (the grid cannot
     tell them apart: same score in every resample).
+
+    With ``censoring = "interval"`` (see :func:`compare_rescalings`) the score is the
+    maximum-likelihood scatter of :func:`censored_scatter`, a resample whose scores lie
+    within ``1e-4`` of the claim's is a tie (``ties[name]``: neither law beats the other,
+    and a tie does not count towards rejecting either), and ``n_censored`` counts the runs
+    used as bounds.
     """
 
     claim: str
@@ -199,6 +219,9 @@ class CollapseComparison:
     n_bootstrap: int
     seed: int
     spread_by_k: Mapping[int, float] = field(default_factory=dict)
+    censoring: Censoring = "missing"
+    ties: Mapping[str, float] = field(default_factory=dict)
+    n_censored: int = 0
 
     def rejected(self, name: str) -> bool:
         """Whether competitor ``name`` collapses worse than the claim in >= REJECT_FRACTION.
@@ -207,7 +230,8 @@ class CollapseComparison:
         """
         if self.n_configs < MIN_CONFIGS or name in self.aliased or name not in self.beats_claim:
             return False
-        return 1.0 - self.beats_claim[name] >= REJECT_FRACTION
+        worse = 1.0 - self.beats_claim[name] - self.ties.get(name, 0.0)
+        return worse >= REJECT_FRACTION
 
     @property
     def best(self) -> str | None:
@@ -253,7 +277,9 @@ class CollapseComparison:
                 "n_configs": self.n_configs, "n_runs": self.n_runs,
                 "n_missing": self.n_missing, "n_bootstrap": self.n_bootstrap,
                 "seed": self.seed,
-                "spread_by_k": {str(k): v for k, v in self.spread_by_k.items()}}
+                "spread_by_k": {str(k): v for k, v in self.spread_by_k.items()},
+                "censoring": self.censoring, "ties": dict(self.ties),
+                "n_censored": self.n_censored}
 
 
 def compare_rescalings(
@@ -263,6 +289,7 @@ def compare_rescalings(
     *,
     seed: int = 0,
     n_bootstrap: int = N_BOOTSTRAP,
+    censoring: Censoring = "missing",
 ) -> CollapseComparison:
     """Score the claim and its competitors on the same runs, bootstrapping grammar seeds.
 
@@ -278,6 +305,15 @@ def compare_rescalings(
         Seed of the bootstrap's ``np.random.Generator`` (same seed, same fractions).
     n_bootstrap : int
         Resamples.
+    censoring : {"missing", "interval"}
+        ``"missing"``: a threshold the grid did not bracket is left out and counted (more
+        than ``MAX_MISSING_FRACTION`` of them and :meth:`CollapseComparison.decision` is
+        undecided). ``"interval"``: it is interval data (``log P*`` above ``log P_max``,
+        or below ``log P_min``; :attr:`ThresholdPoint.log_interval`), each configuration's
+        seed mean an interval (:func:`config_intervals`), and a rescaling's score the
+        maximum-likelihood scatter of those intervals around one constant
+        (:func:`censored_scatter`; on uncensored data exactly the ``"missing"`` score).
+        Only thresholds without a known grid end are then missing.
 
     Returns
     -------
@@ -292,14 +328,28 @@ def compare_rescalings(
     >>> c = compare_rescalings(pts, "v m^3", ["v m^2", "v m^(L+1)"], n_bootstrap=200)
     >>> c.win_fraction["v m^3"], c.rejected("v m^(L+1)"), c.decision("v m^(L+1)")
     (1.0, True, 'claim')
+
+    A learner whose threshold leaves the grid (``P_max = 1e4``) after the first depth:
+    counted as missing, nothing is decided; as interval data, the flat law is rejected.
+
+    >>> pts = [ThresholdPoint(8, 3, 2, L, 0, sd, 400.0 * (1 + 0.1 * sd) if L == 3 else
+    ...                       math.nan, 100.0, 1e4) for L in (3, 4, 5) for sd in (0, 1)]
+    >>> compare_rescalings(pts, "v m^3", ["v m^(L+1)"], n_bootstrap=200).decision("v m^(L+1)")
+    'undecided'
+    >>> compare_rescalings(pts, "v m^3", ["v m^(L+1)"], n_bootstrap=200,
+    ...                    censoring="interval").decision("v m^(L+1)")
+    'rejected'
     """
     n_boot = check_int("n_bootstrap", n_bootstrap, minimum=1)
     seed = check_seed("seed", seed)
+    mode = check_choice("censoring", censoring, CENSORING_MODES)
     names = [check_choice("claim", claim, tuple(CANDIDATES))]
     for c in competitors:
         names.append(check_choice("competitors", c, tuple(CANDIDATES)))
     if len(set(names)) != len(names):
         raise ValueError("competitors must be distinct and differ from the claim")
+    if mode == "interval":
+        return _compare_intervals(points, claim, tuple(competitors), names, seed, n_boot)
     keys, groups, missing = _groups(points)
     if any(CANDIDATES[n].per_level for n in names) and any(k[4] == 0 for k in keys):
         raise ValueError("per-level rescalings need per-level thresholds (level >= 1)")
@@ -331,6 +381,131 @@ def compare_rescalings(
     return CollapseComparison(
         claim, tuple(competitors), {n: float(scores[i]) for i, n in enumerate(names)},
         win, beats, aliased, len(keys), n_runs, missing, n_boot, seed, spread)
+
+
+def censored_scatter(lo: npt.ArrayLike, hi: npt.ArrayLike) -> float:
+    """Maximum-likelihood scatter of interval data around one constant.
+
+    The model is ``y_k ~ N(c, sd^2)`` with ``y_k`` known to lie in ``[lo_k, hi_k]``: a
+    point when ``lo_k == hi_k``, a half-line when one end is infinite (rows with both ends
+    infinite carry no information and are ignored). Returns the maximum-likelihood ``sd``
+    (``c`` profiled out): without censoring, the standard deviation of the values
+    (``ddof = 0``, the collapse score of :func:`compare_rescalings`); with censoring, the
+    Tobit estimate, at least ``1e-6`` (when one constant fits every value and every bound,
+    the likelihood grows without limit as ``sd -> 0``).
+
+    >>> censored_scatter([0.0, 2.0], [0.0, 2.0])
+    1.0
+    >>> censored_scatter([0.0, -1.0], [0.0, math.inf])  # the bound agrees with c = 0
+    1e-06
+    """
+    lo_a = np.asarray(lo, dtype=np.float64)
+    hi_a = np.asarray(hi, dtype=np.float64)
+    if lo_a.shape != hi_a.shape or lo_a.ndim != 1:
+        raise ValueError("censored_scatter: lo and hi must be 1-d arrays of one length")
+    keep = np.isfinite(lo_a) | np.isfinite(hi_a)
+    lo_a, hi_a = lo_a[keep], hi_a[keep]
+    exact = np.isfinite(lo_a) & np.isfinite(hi_a) & (np.abs(hi_a - lo_a) < 1e-12)
+    if np.any(np.isfinite(lo_a) & np.isfinite(hi_a) & ~exact):
+        raise ValueError("censored_scatter: lo and hi must be equal or a half-line")
+    if lo_a.size == 0:
+        return math.nan
+    if exact.all():
+        return max(float(lo_a.std()), 0.0)
+    return _tobit_scatter(lo_a, hi_a, exact)
+
+
+def _tobit_scatter(lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64],
+                   exact: npt.NDArray[np.bool_]) -> float:
+    """:func:`censored_scatter` on data with at least one censored row (inputs checked)."""
+    from scipy.optimize import minimize
+
+    X = np.ones((lo.size, 1))
+    ends = np.where(np.isfinite(lo), lo, hi)
+    sd0 = max(float(ends.std()), 0.1)
+    log_floor = math.log(_SCATTER_FLOOR)
+    # Several starts: the profile likelihood can be flat where every bound is met.
+    best = (math.inf, sd0)
+    for c0 in {float(ends.mean()), float(ends.max()), float(ends.min())}:
+        res = minimize(_interval_nll_grad, np.array([c0, math.log(sd0)]),
+                       args=(X, lo, hi, exact), jac=True, method="L-BFGS-B",
+                       bounds=[(None, None), (log_floor, math.log(1e3))])
+        if float(res.fun) < best[0]:
+            best = (float(res.fun), math.exp(float(res.x[-1])))
+    # At the floor exp(log(floor)) is off by an ulp: return the floor itself.
+    return _SCATTER_FLOOR if best[1] <= _SCATTER_FLOOR * (1 + 1e-9) else best[1]
+
+
+def _compare_intervals(
+    points: Sequence[ThresholdPoint], claim: str, competitors: tuple[str, ...],
+    names: Sequence[str], seed: int, n_boot: int,
+) -> CollapseComparison:
+    """:func:`compare_rescalings` with ``censoring = "interval"`` (arguments checked)."""
+    by: dict[tuple[int, ...], list[tuple[float, float]]] = defaultdict(list)
+    missing = censored = 0
+    for p in points:
+        lo, hi = p.log_interval
+        if not (math.isfinite(lo) or math.isfinite(hi)):
+            missing += 1
+            continue
+        censored += p.censored
+        by[p.config].append((lo, hi))
+    keys = sorted(by)
+    n_runs = sum(len(v) for v in by.values())
+    if any(CANDIDATES[n].per_level for n in names) and any(k[4] == 0 for k in keys):
+        raise ValueError("per-level rescalings need per-level thresholds (level >= 1)")
+    if len(keys) < 2:
+        nan = {n: math.nan for n in names}
+        return CollapseComparison(claim, competitors, nan, dict.fromkeys(names, 0.0),
+                                  dict.fromkeys(competitors, 0.0), (), len(keys), n_runs,
+                                  missing, n_boot, seed, censoring="interval",
+                                  n_censored=censored)
+    log_scale = np.array([[CANDIDATES[n].log_scale(*k) for k in keys] for n in names])
+    los = [np.array([a for a, _ in by[k]]) for k in keys]
+    his = [np.array([b for _, b in by[k]]) for k in keys]
+    cache: dict[bytes, npt.NDArray[np.float64]] = {}
+
+    def scores(lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64]
+               ) -> npt.NDArray[np.float64]:
+        # Few seeds give few distinct resamples: score each distinct one once.
+        key = lo.tobytes() + hi.tobytes()
+        if key not in cache:
+            cache[key] = np.array([censored_scatter(lo - ls, hi - ls) for ls in log_scale])
+        return cache[key]
+
+    point_lo = np.array([g.mean() for g in los])
+    point_hi = np.array([g.mean() for g in his])
+    point = scores(point_lo, point_hi)
+    rng = check_random_state(seed)
+    boot = np.empty((n_boot, len(names)))
+    idx = [rng.integers(0, g.size, size=(n_boot, g.size)) for g in los]
+    for b in range(n_boot):
+        lo_b = np.array([g[i[b]].mean() for g, i in zip(los, idx, strict=True)])
+        hi_b = np.array([g[i[b]].mean() for g, i in zip(his, idx, strict=True)])
+        boot[b] = scores(lo_b, hi_b)
+    diff = log_scale - log_scale[0]
+    aliased = tuple(n for i, n in enumerate(names[1:], start=1) if np.ptp(diff[i]) < 1e-9)
+    live = [i for i, n in enumerate(names) if n not in aliased]
+    win: dict[str, float] = {}
+    for i, n in enumerate(names):
+        others = [j for j in live if j != i]
+        if i not in live or not others:
+            win[n] = float(i in live)
+            continue
+        win[n] = float(np.mean(boot[:, i] < boot[:, others].min(axis=1) - _TIE))
+    beats = {n: float(np.mean(boot[:, i] < boot[:, 0] - _TIE))
+             for i, n in enumerate(names) if i > 0}
+    ties = {n: float(np.mean(np.abs(boot[:, i] - boot[:, 0]) <= _TIE))
+            for i, n in enumerate(names) if i > 0}
+    exact = point_lo == point_hi
+    logv = np.array([math.log(k[0]) for k in keys])[exact]
+    logm = np.array([math.log(k[1]) for k in keys])[exact]
+    spread = ({k: float((point_lo[exact] - logv - k * logm).std()) for k in (1, 2, 3, 4, 5, 6)}
+              if exact.any() else {})
+    return CollapseComparison(
+        claim, competitors, {n: float(point[i]) for i, n in enumerate(names)}, win, beats,
+        aliased, len(keys), n_runs, missing, n_boot, seed, spread, censoring="interval",
+        ties=ties, n_censored=censored)
 
 
 @dataclass(frozen=True)
