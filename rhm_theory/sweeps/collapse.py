@@ -392,7 +392,9 @@ def censored_scatter(lo: npt.ArrayLike, hi: npt.ArrayLike) -> float:
     (``c`` profiled out): without censoring, the standard deviation of the values
     (``ddof = 0``, the collapse score of :func:`compare_rescalings`); with censoring, the
     Tobit estimate, at least ``1e-6`` (when one constant fits every value and every bound,
-    the likelihood grows without limit as ``sd -> 0``).
+    the likelihood grows without limit as ``sd -> 0``; when every row is a bound on the
+    same side, nothing measures the scatter and the floor is returned, so that rescalings
+    compared on such rows tie).
 
     >>> censored_scatter([0.0, 2.0], [0.0, 2.0])
     1.0
@@ -412,6 +414,10 @@ def censored_scatter(lo: npt.ArrayLike, hi: npt.ArrayLike) -> float:
         return math.nan
     if exact.all():
         return max(float(lo_a.std()), 0.0)
+    if not exact.any() and (np.isfinite(lo_a).all() or np.isfinite(hi_a).all()):
+        # Bounds on one side only: a constant far enough out meets them all with any sd,
+        # so nothing measures the scatter; the floor makes every rescaling tie.
+        return _SCATTER_FLOOR
     return _tobit_scatter(lo_a, hi_a, exact)
 
 
