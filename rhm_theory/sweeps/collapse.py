@@ -421,25 +421,88 @@ def censored_scatter(lo: npt.ArrayLike, hi: npt.ArrayLike) -> float:
     return _tobit_scatter(lo_a, hi_a, exact)
 
 
+def _tobit_terms(delta: float, gamma: float, y: npt.NDArray[np.float64],
+                 a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
+                 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Log-likelihood, gradient and Hessian of the intercept-only Tobit model in Olsen's
+    parameters ``delta = c / sd``, ``gamma = 1 / sd`` (where it is concave): exact values
+    ``y``, values above ``a``, values below ``b``."""
+    from scipy.special import log_ndtr
+
+    u = gamma * y - delta
+    ll = float(y.size * math.log(gamma) - 0.5 * (u @ u) - y.size * _LOG_SQRT_2PI)
+    grad = np.array([u.sum(), y.size / gamma - float(u @ y)])
+    H = np.array([[-float(y.size), float(y.sum())],
+                  [float(y.sum()), -y.size / gamma**2 - float(y @ y)]])
+    for ends, t, sign in ((a, delta - gamma * a, 1.0), (b, gamma * b - delta, -1.0)):
+        if ends.size == 0:
+            continue
+        lcdf = log_ndtr(t)
+        lam = np.exp(-0.5 * t * t - _LOG_SQRT_2PI - lcdf)  # phi(t) / Phi(t)
+        curv = lam * (t + lam)  # -(d^2/dt^2) log Phi(t), in (0, 1)
+        ll += float(lcdf.sum())
+        # dt/d(delta) = sign, dt/d(gamma) = -sign * ends
+        grad += np.array([sign * lam.sum(), -sign * float(lam @ ends)])
+        H -= np.array([[curv.sum(), -float(curv @ ends)],
+                       [-float(curv @ ends), float(curv @ (ends * ends))]])
+    return ll, grad, H
+
+
 def _tobit_scatter(lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64],
                    exact: npt.NDArray[np.bool_]) -> float:
-    """:func:`censored_scatter` on data with at least one censored row (inputs checked)."""
+    """:func:`censored_scatter` on data with at least one censored row (inputs checked).
+
+    Newton's method in Olsen's (1978) parameters, where the Tobit log-likelihood is concave
+    (strictly so with an exact row), with backtracking; ``gamma = 1 / sd`` is capped at
+    ``1 / floor`` (the supremum lies at ``sd -> 0`` when one constant fits everything).
+    """
+    y = lo[exact]
+    a = lo[~exact & np.isfinite(lo)]
+    b = hi[~exact & ~np.isfinite(lo)]
+    if y.size == 0:  # bounds on both sides and no value: rare, the general optimiser
+        return _tobit_scatter_general(lo, hi, exact)
+    sd0 = max(float(y.std()), 0.1)
+    theta = np.array([float(y.mean()) / sd0, 1.0 / sd0])
+    g_max = 1.0 / _SCATTER_FLOOR
+    ll, grad, H = _tobit_terms(theta[0], theta[1], y, a, b)
+    for _ in range(200):
+        try:
+            step = -np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = grad
+        slope = float(grad @ step)
+        if slope <= 1e-14:
+            break
+        t = 1.0
+        while True:
+            new = theta + t * step
+            new[1] = min(max(new[1], 1e-12), g_max)
+            ll_new, grad_new, H_new = _tobit_terms(new[0], new[1], y, a, b)
+            if ll_new >= ll + 1e-4 * t * slope or t < 1e-10:
+                break
+            t *= 0.5
+        if ll_new <= ll + 1e-15 and t < 1e-10:
+            break
+        theta, ll, grad, H = new, ll_new, grad_new, H_new
+        if theta[1] >= g_max and grad[1] > 0:
+            return _SCATTER_FLOOR  # still climbing at the cap: the supremum is at sd -> 0
+    return _SCATTER_FLOOR if theta[1] >= g_max * (1 - 1e-9) else 1.0 / float(theta[1])
+
+
+def _tobit_scatter_general(lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64],
+                           exact: npt.NDArray[np.bool_]) -> float:
+    """:func:`censored_scatter` without exact rows (bounds on both sides): L-BFGS-B."""
     from scipy.optimize import minimize
 
     X = np.ones((lo.size, 1))
     ends = np.where(np.isfinite(lo), lo, hi)
     sd0 = max(float(ends.std()), 0.1)
-    log_floor = math.log(_SCATTER_FLOOR)
-    # Several starts: the profile likelihood can be flat where every bound is met.
-    best = (math.inf, sd0)
-    for c0 in {float(ends.mean()), float(ends.max()), float(ends.min())}:
-        res = minimize(_interval_nll_grad, np.array([c0, math.log(sd0)]),
-                       args=(X, lo, hi, exact), jac=True, method="L-BFGS-B",
-                       bounds=[(None, None), (log_floor, math.log(1e3))])
-        if float(res.fun) < best[0]:
-            best = (float(res.fun), math.exp(float(res.x[-1])))
+    res = minimize(_interval_nll_grad, np.array([float(ends.mean()), math.log(sd0)]),
+                   args=(X, lo, hi, exact), jac=True, method="L-BFGS-B",
+                   bounds=[(None, None), (math.log(_SCATTER_FLOOR), math.log(1e3))])
+    sd = math.exp(float(res.x[-1]))
     # At the floor exp(log(floor)) is off by an ulp: return the floor itself.
-    return _SCATTER_FLOOR if best[1] <= _SCATTER_FLOOR * (1 + 1e-9) else best[1]
+    return _SCATTER_FLOOR if sd <= _SCATTER_FLOOR * (1 + 1e-9) else sd
 
 
 def _compare_intervals(
