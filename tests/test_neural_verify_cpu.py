@@ -203,3 +203,14 @@ def test_mask_threshold_reaches_the_masked_prediction_reference() -> None:
         assert ref["mask_threshold"] == th.eps_c
     else:  # block masks: density evolution erases single leaves, so no threshold
         assert math.isnan(ref["mask_threshold"])
+
+
+def test_a_folder_of_another_grid_is_refused(tmp_path: Any) -> None:
+    from rhm_theory.io import write_json
+    from rhm_theory.neural.cpu_grid import CPUGrid, run_cpu_grid
+
+    write_json(tmp_path / "grid.json", {"grid": CPUGrid(seeds=(2, 3)).to_dict()})
+    with pytest.raises(ValueError, match="other settings"):
+        run_cpu_grid(tmp_path, grid=CPUGrid(), arms=("mlm",))
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        CPUGrid(seeds=(2, 2))

@@ -329,6 +329,9 @@ def _register_neural(subparsers: Any) -> None:
     v.add_argument("--arms", nargs="+", default=None,
                    choices=CPU_GRID_ARMS,
                    help="run only these arms (the verdict still reads every arm)")
+    v.add_argument("--seeds", type=non_negative_int, nargs="+", default=None, metavar="SEED",
+                   help="grammar seeds of the grid (default: 0 1); other seeds are a "
+                   "replication: give it its own --out")
     v.add_argument("--report-only", action="store_true",
                    help="train nothing: the verdict on the runs already in OUT")
     v.add_argument("--json", action="store_true", help="the check result as JSON")
@@ -457,7 +460,7 @@ def _neural_verify_cpu(args: argparse.Namespace) -> int:
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    grid = CPUGrid()
+    grid = CPUGrid() if args.seeds is None else CPUGrid(seeds=tuple(args.seeds))
     t0 = time.perf_counter()
     if not args.report_only:
         run_cpu_grid(args.out, grid=grid, arms=tuple(args.arms or CPU_GRID_ARMS),

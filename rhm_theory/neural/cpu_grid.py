@@ -79,6 +79,12 @@ class CPUGrid:
         "n_probe_train": 512, "n_probe_test": 512, "probe_steps": 300, "pool": "mean",
         "root_pool": None, "n_sensitivity": 256, "seed": 10_007})
 
+    def __post_init__(self) -> None:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct and at least one, got {self.seeds}")
+        for sd in self.seeds:
+            check_int("seeds", sd, minimum=0)
+
     def steps(self, L: int) -> int:
         """The step budget of depth ``L``."""
         return dict(self.steps_by_L)[L]
@@ -195,13 +201,23 @@ def run_cpu_grid(
     k = check_int("workers", workers, minimum=1)
     check_int("threads", threads, minimum=0)
     out = Path(out_dir)
+    g = grid or CPUGrid()
+    described = out / "grid.json"
+    if described.exists():
+        # Runs are named by their settings, so another grid would mix in silently.
+        try:
+            there = json.loads(described.read_text())["grid"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{described}: not a grid description ({exc})") from exc
+        if there != json.loads(json.dumps(g.to_dict())):
+            raise ValueError(f"{out} holds a grid with other settings ({described}); "
+                             "use another output folder")
     folder = out / "runs"
     folder.mkdir(parents=True, exist_ok=True)
     # The grid's description lists every arm (its verdict reads them all); a run of a few
     # arms (``--arms``) must not shrink it.
     specs = cpu_grid_runs(grid, arms)  # validates the arms
-    write_json(out / "grid.json", {"grid": (grid or CPUGrid()).to_dict(),
-                                   "arms": list(CPU_GRID_ARMS)})
+    write_json(described, {"grid": g.to_dict(), "arms": list(CPU_GRID_ARMS)})
     todo = [s for s in specs if not _finished(folder, s)]
     if progress is not None:
         progress(f"{len(specs) - len(todo)} of {len(specs)} runs already done")
