@@ -5,8 +5,8 @@ Build (the check CI runs; any warning fails it)::
     python -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
 Markdown pages are read by myst-parser, docstrings by numpydoc, the API reference is
-generated from ``__all__`` (``_ext/rhm_api.py``), the CLI reference from the argparse parsers
-(``_ext/rhm_cli.py``), and the examples in ``examples/`` run at build time (sphinx-gallery).
+generated from ``__all__`` (``_ext/rhm_api.py``), the CLI reference from the argparse parser
+(sphinx-argparse-cli), and the examples in ``examples/`` run at build time (sphinx-gallery).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ extensions = [
     "myst_parser",
     "sphinx_gallery.gen_gallery",
     "rhm_api",
-    "rhm_cli",
+    "sphinx_argparse_cli",
     "rhm_checks",
 ]
 

@@ -22,11 +22,12 @@ from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM, TARGET
 from proofs_checks.grids import VMS, depth_cells, is_default_variant
 from rhm_theory.bounds.predictions import predicted_thresholds
 from rhm_theory.model import RHMParams, random_grammar
+from rhm_theory.sweeps.bootstrap import N_BOOT_SCATTER as N_BOOT_SCATTER
+from rhm_theory.sweeps.bootstrap import log_scatter_comparison
 from rhm_theory.sweeps.calibration import calibrate, power_with_suggestion
 from rhm_theory.sweeps.collapse import ThresholdPoint, threshold_points
 from rhm_theory.sweeps.runner import SweepCell, row_context
 from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale
-from rhm_theory.validation import check_random_state
 
 __all__ = ["BEAT_FRACTION", "MAX_FACTOR", "MEDIAN_BAND", "NAIVE_EXPONENTS",
            "FiniteSizePredictionCheck", "pooled_prediction", "prediction_rule", "ratio_verdict",
@@ -96,43 +97,24 @@ NAIVE_EXPONENTS = (3, 2, 4)
 #: The prediction beats a naive competitor when its log scatter is smaller in at least this
 #: fraction of grammar-seed bootstrap resamples (and loses when larger in as many).
 BEAT_FRACTION = 0.95
-#: Bootstrap resamples of the seeds in the scatter comparison.
-N_BOOT_SCATTER = 400
 
 
 def scatter_comparison(
     points: Sequence[ThresholdPoint], log_pred: Callable[[ThresholdPoint], float],
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Log scatter of ``P*/prediction`` against ``P*/(K v m^k)`` (K fitted), on the runs
-    inside the grid; fraction of seed-bootstrap resamples (seeds redrawn within each
-    configuration) in which the prediction's scatter is smaller / larger than each naive
-    one. Scatter is the standard deviation of the log ratio, so every law gets its own
-    fitted constant (the prediction's crossing constant included)."""
-    inside = [p for p in points if not p.censored]
-    if len(inside) < 3:
-        return {"n_runs": len(inside)}
-    y = np.array([math.log(p.P_star) for p in inside])
-    pred = y - np.array([log_pred(p) for p in inside])
-    naive = {f"K v m^{k}": y - np.array([math.log(p.v * p.m**k) for p in inside])
-             for k in NAIVE_EXPONENTS}
-    by: dict[tuple[int, ...], list[int]] = {}
-    for i, p in enumerate(inside):
-        by.setdefault(p.config, []).append(i)
-    groups = [np.asarray(ix) for ix in by.values()]
-    rng = check_random_state(seed)
-    # (N_BOOT_SCATTER, n) indices: seeds redrawn within each configuration.
-    idx = np.concatenate([g[rng.integers(0, g.size, (N_BOOT_SCATTER, g.size))]
-                          for g in groups], axis=1)
-    out: dict[str, Any] = {"n_runs": len(inside), "prediction": float(np.std(pred)),
-                           "naive": {}, "prediction_better": {}, "prediction_worse": {}}
-    sp = pred[idx].std(axis=1)
-    for name, r in naive.items():
-        sn = r[idx].std(axis=1)
-        out["naive"][name] = float(np.std(r))
-        out["prediction_better"][name] = float(np.mean(sp < sn))
-        out["prediction_worse"][name] = float(np.mean(sp > sn))
-    return out
+    """Log scatter of ``P*/prediction`` against ``P*/(K v m^k)`` (K fitted) for each ``k`` of
+    :data:`NAIVE_EXPONENTS`, with the seed-bootstrap fractions of
+    :func:`rhm_theory.sweeps.bootstrap.log_scatter_comparison` (``N_BOOT_SCATTER``
+    resamples)."""
+    naive = {f"K v m^{k}": _log_vmk(k) for k in NAIVE_EXPONENTS}
+    return log_scatter_comparison(points, log_pred, naive, seed, N_BOOT_SCATTER)
+
+
+def _log_vmk(k: int) -> Callable[[ThresholdPoint], float]:
+    def log_law(p: ThresholdPoint) -> float:
+        return math.log(p.v * p.m**k)
+    return log_law
 
 
 def prediction_rule(

@@ -9,7 +9,8 @@ docs/theory.md section 3 splits the reported ``Delta ~ sqrt(1-f) / m`` in two qu
 
 Both read exact margins of random grammars (:func:`rhm_theory.exact.pair_margins`, no
 sampling), fit a log-linear law on configuration means over grammar seeds with a
-``t`` interval from the residual scatter (scatter between configurations included), and are
+``t`` interval from the residual scatter (scatter between configurations included; these
+measurements are :mod:`rhm_theory.sweeps.margins`, this module decides), and are
 calibrated (docs/theory.md section 10): a noise model fitted to the check's own rows (scatter
 between seeds, scatter between configurations) simulates grids under the claim and under
 near alternatives, and the unchanged rule is run on them.
@@ -19,12 +20,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-from scipy import stats
 
 from proofs_checks._framework import (
     Alternative,
@@ -37,10 +35,23 @@ from proofs_checks._framework import (
     Verdict,
     task_results,
 )
-from rhm_theory.exact import pair_margins
-from rhm_theory.model import RHMParams, random_grammar
+
+# The measurements live in the library (rhm_theory.sweeps.margins); the names this module
+# had stay importable from here (redundant aliases: explicit re-exports).
+from rhm_theory.sweeps.margins import LEVEL as LEVEL
+from rhm_theory.sweeps.margins import (
+    MarginFit,
+    fit_separation_ratio,
+    fit_typical_margin,
+    ratio_records,
+)
+from rhm_theory.sweeps.margins import fit_log_linear as fit_log_linear
+from rhm_theory.sweeps.margins import fit_margin_exponents as fit_margin_exponents
+from rhm_theory.sweeps.margins import margin_records as margin_records
+from rhm_theory.sweeps.margins import separation_fit as separation_fit
+from rhm_theory.sweeps.margins import simulate_records as simulate_records
 from rhm_theory.sweeps.runner import SweepCell
-from rhm_theory.validation import ContextKind, check_int, check_random_state
+from rhm_theory.validation import ContextKind, check_random_state
 
 __all__ = [
     "EXPONENT_M",
@@ -50,22 +61,18 @@ __all__ = [
     "SEPARATION_GRID",
     "SEPARATION_MARGIN",
     "TYPICAL_GRID",
-    "LogLinearFit",
     "MarginTypicalScalingCheck",
     "SeparationCheck",
-    "fit_log_linear",
-    "fit_margin_exponents",
     "margin_checks",
-    "margin_records",
     "margin_tasks",
     "margin_verdict",
-    "separation_fit",
     "separation_verdict",
-    "simulate_records",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 Record = Mapping[str, Any]
+#: The fit's earlier name here (the library's :class:`~rhm_theory.sweeps.margins.MarginFit`;
+#: ``rhm_theory.sweeps.collapse.LogLinearFit`` is another fit, of thresholds).
+LogLinearFit = MarginFit
 
 #: Predicted exponent of m in the typical margin (``sqrt(1-f) / m``).
 EXPONENT_M = -1.0
@@ -83,13 +90,9 @@ SEPARATION_MARGIN = 0.25
 #: Simulated grids per hypothesis in the calibration: the binomial standard error of a
 #: rate near 0.05 is then sqrt(0.05 * 0.95 / 200) = 0.015.
 N_SIM = 200
-#: Interval level (two-sided for the typical exponents, one-sided bounds at the same
-#: 95% for the separation trends).
-LEVEL = 0.95
-_L = 3  # s = 2, L = 3: levels 1 (parent at level 2) and 2 (parent = root) both fitted
+# s = 2, L = 3 (margin_records' defaults): levels 1 (parent at level 2) and 2 (parent =
+# root) both fitted.
 _LEVELS = (1, 2)
-#: Floor of a zero margin before taking logs (a zero margin: not separated at all).
-_ZERO_FLOOR = 1e-12
 
 #: Typical-margin grid: v, m (m < v), grammar seeds.
 TYPICAL_GRID: dict[GridName, dict[str, list[int]]] = {
@@ -104,29 +107,6 @@ SEPARATION_GRID: dict[GridName, dict[str, list[int]]] = {
     "quick": {"m": [4, 6, 8, 12, 16], "k": [1, 2], "seeds": [0, 1, 2]},
     "full": {"m": [4, 6, 8, 12, 16, 20], "k": [1, 2, 4], "seeds": [0, 1, 2, 3, 4]},
 }
-
-
-def margin_records(configs: Sequence[tuple[int, int]], seeds: Sequence[int],
-                   context: ContextKind = "latent",
-                   levels: Sequence[int] = _LEVELS) -> list[dict[str, Any]]:
-    """Exact margins of random grammars ``(v, m, s=2, L=3)``: min, mean, median over pairs.
-
-    One record per configuration ``(v, m)``, seed and level, with ``margin`` (the minimum,
-    ``Delta_l``), ``margin_mean``, ``margin_median`` and ``f = m / v``.
-    """
-    out = []
-    for v, m in configs:
-        v = check_int("v", v, minimum=2)
-        m = check_int("m", m, minimum=1, maximum=v)
-        for seed in seeds:
-            grammar = random_grammar(RHMParams(v, m, 2, _L), seed=seed)
-            for level in levels:
-                pairs = pair_margins(grammar, level, context)
-                out.append({"v": v, "m": m, "seed": seed, "level": level, "f": m / v,
-                            "margin": float(pairs.min()),
-                            "margin_mean": float(pairs.mean()),
-                            "margin_median": float(np.median(pairs))})
-    return out
 
 
 def margin_tasks(check: str, configs: Sequence[tuple[int, int]], seeds: Sequence[int],
@@ -146,103 +126,12 @@ def _records(tasks: Sequence[CheckTask], rows: Sequence[Record]) -> list[dict[st
     return [rec for part in task_results(tasks, rows) for rec in part]
 
 
-# -- the log-linear fit shared by both checks -------------------------------------------------
-Design = Callable[[Record], list[float]]
-
-
 def _latent_and_token_tasks(name: str, configs: Sequence[tuple[int, int]],
                             seeds: Sequence[int]) -> tuple[list[CheckTask], list[CheckTask]]:
     """A margin check's tasks: the latent margins (the claim) and the token ones (the
     control, level 2)."""
     return (margin_tasks(name, configs, seeds),
             margin_tasks(name, configs, seeds, "token", levels=(2,)))
-
-
-@dataclass(frozen=True)
-class LogLinearFit:
-    """OLS of seed-averaged ``log y`` on a design, per configuration and level.
-
-    ``coef`` and ``cov`` (``s^2 (X^T X)^-1``, ``s^2`` the residual variance of the
-    configuration means: scatter between configurations and lack of fit included), ``df``
-    residual degrees of freedom; ``sigma_seed`` (pooled within-configuration standard
-    deviation of ``log y`` over seeds) and ``sigma_config`` (the configuration-level scatter
-    left after removing the seed part) are the noise model of the calibration.
-    """
-
-    coef: FloatArray
-    cov: FloatArray
-    df: int
-    sigma_seed: float
-    sigma_config: float
-    design: FloatArray
-    n_seeds: FloatArray
-
-    def interval(self, weights: Sequence[float], one_sided: bool = False) -> list[float]:
-        """``[estimate, low, high]`` of ``weights . coef`` at ``LEVEL``."""
-        w = np.asarray(weights, dtype=np.float64)
-        est = float(w @ self.coef)
-        if self.df < 1 or not np.all(np.isfinite(self.cov)):
-            return [est, math.nan, math.nan]
-        se = math.sqrt(max(float(w @ self.cov @ w), 0.0))
-        q = float(stats.t.ppf(LEVEL if one_sided else (1 + LEVEL) / 2, self.df))
-        return [est, est - q * se, est + q * se]
-
-
-def fit_log_linear(recs: Sequence[Record], key: str, design: Design) -> LogLinearFit:
-    """Fit ``mean over seeds of log(rec[key])`` per ``(v, m, level)`` on ``design(rec)``.
-
-    Zero values are floored at ``1e-12`` (a zero margin is data, not a row to drop).
-    """
-    groups: dict[tuple[int, int, int], list[float]] = {}
-    first: dict[tuple[int, int, int], Record] = {}
-    for r in recs:
-        k = (int(r["v"]), int(r["m"]), int(r["level"]))
-        groups.setdefault(k, []).append(math.log(max(float(r[key]), _ZERO_FLOOR)))
-        first.setdefault(k, r)
-    keys = sorted(groups)
-    X = np.array([design(first[k]) for k in keys], dtype=np.float64).reshape(len(keys), -1)
-    y = np.array([np.mean(groups[k]) for k in keys])
-    n = np.array([len(groups[k]) for k in keys], dtype=np.float64)
-    p = X.shape[1]
-    within = [float(np.var(groups[k], ddof=1)) * (len(groups[k]) - 1) for k in keys
-              if len(groups[k]) > 1]
-    dof_within = sum(len(groups[k]) - 1 for k in keys)
-    sigma_seed = math.sqrt(sum(within) / dof_within) if dof_within > 0 else 0.0
-    if len(keys) == 0 or np.linalg.matrix_rank(X) < p:
-        nan = np.full(p, math.nan)
-        return LogLinearFit(nan, np.full((p, p), math.nan), 0, sigma_seed, math.nan, X, n)
-    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    df = len(keys) - p
-    resid = y - X @ coef
-    s2 = float(resid @ resid) / df if df > 0 else math.nan
-    cov = np.asarray(s2 * np.linalg.inv(X.T @ X) if df > 0 else np.full((p, p), math.nan),
-                     dtype=np.float64)
-    # Scatter of a configuration mean = sigma_config^2 + sigma_seed^2 / n (method of moments).
-    sigma_config = math.sqrt(max(s2 - sigma_seed**2 * float(np.mean(1.0 / n)), 0.0)) \
-        if df > 0 else math.nan
-    return LogLinearFit(np.asarray(coef, dtype=np.float64), cov, df, sigma_seed,
-                        sigma_config, X, n)
-
-
-def simulate_records(fit: LogLinearFit, coef: npt.ArrayLike, recs: Sequence[Record],
-                     key: str, rng: np.random.Generator) -> list[dict[str, Any]]:
-    """``recs`` with ``rec[key]`` redrawn from the fitted noise model around ``coef``.
-
-    ``log y = design . coef + u_config + e_seed``, ``u ~ N(0, sigma_config^2)`` shared by
-    a configuration's seeds, ``e ~ N(0, sigma_seed^2)`` per record.
-    """
-    groups: dict[tuple[int, int, int], list[int]] = {}
-    for i, r in enumerate(recs):
-        groups.setdefault((int(r["v"]), int(r["m"]), int(r["level"])), []).append(i)
-    keys = sorted(groups)
-    mean = fit.design @ np.asarray(coef, dtype=np.float64)
-    sc = fit.sigma_config if math.isfinite(fit.sigma_config) else 0.0
-    out: list[dict[str, Any]] = [dict(r) for r in recs]
-    for g, k in enumerate(keys):
-        u = sc * rng.standard_normal()
-        for i in groups[k]:
-            out[i][key] = math.exp(mean[g] + u + fit.sigma_seed * rng.standard_normal())
-    return out
 
 
 def _power(rule: Callable[[Sequence[Record]], Verdict],
@@ -258,36 +147,6 @@ def _power(rule: Callable[[Sequence[Record]], Verdict],
 
 
 # -- (a) the typical margin -------------------------------------------------------------------
-def _typical_design(levels: Sequence[int]) -> Design:
-    def design(r: Record) -> list[float]:
-        return [1.0, math.log(r["m"]), math.log(1 - r["f"]), math.log(r["v"])] + \
-            [float(r["level"] == x) for x in levels[1:]]
-    return design
-
-
-def _typical_fit(recs: Sequence[Record], key: str) -> LogLinearFit:
-    levels = sorted({int(r["level"]) for r in recs})
-    return fit_log_linear(recs, key, _typical_design(levels))
-
-
-def fit_margin_exponents(recs: Sequence[Record], key: str = "margin",
-                         seed: int = 0) -> dict[str, list[float]]:
-    """``log y = c + b log m + e log(1-f) + g log v (+ level offsets)`` on ``rec[key]``.
-
-    Returns ``[coef, low, high]`` (95%, ``t`` interval of the fit of configuration means)
-    of ``b`` (``"m"``), ``e`` (``"one_minus_f"``) and ``g`` (``"v"``). ``seed`` is unused
-    (kept for callers of the bootstrap version; the interval is analytic).
-    """
-    del seed
-    if len(recs) == 0:
-        nan = [math.nan] * 3
-        return {"m": nan, "one_minus_f": nan, "v": nan}
-    fit = _typical_fit(recs, key)
-    p = len(fit.coef)
-    return {name: fit.interval([float(i == j) for j in range(p)])
-            for i, name in ((1, "m"), (2, "one_minus_f"), (3, "v"))}
-
-
 def margin_verdict(fit: Mapping[str, list[float]]) -> Verdict:
     """The typical-margin rule on one :func:`fit_margin_exponents` result.
 
@@ -331,7 +190,7 @@ def typical_power(recs: Sequence[Record], n_sim: int = N_SIM, seed: int = 0) -> 
     noise scales) of the mean and of the median are kept and the exponents of m and
     ``1-f`` are set to the hypothesis; both statistics are redrawn independently.
     """
-    fits = {key: _typical_fit(recs, key) for key in ("margin_mean", "margin_median")}
+    fits = {key: fit_typical_margin(recs, key) for key in ("margin_mean", "margin_median")}
     hyp = _typical_hypotheses()
 
     def simulate(name: str, rng: np.random.Generator) -> list[dict[str, Any]]:
@@ -417,39 +276,6 @@ class MarginTypicalScalingCheck:
 
 
 # -- (b) are random grammars separated? -------------------------------------------------------
-def _ratio_records(recs: Sequence[Record]) -> list[dict[str, Any]]:
-    """``ratio = Delta_l m / sqrt(1-f)`` added to each record."""
-    return [{**r, "ratio": r["margin"] * r["m"] / math.sqrt(1 - r["f"])} for r in recs]
-
-
-def _separation_design(levels: Sequence[int]) -> Design:
-    def design(r: Record) -> list[float]:
-        return [1.0, math.log(r["m"]), math.log(r["v"])] + \
-            [float(r["level"] == x) for x in levels[1:]]
-    return design
-
-
-def _separation_lsq(recs: Sequence[Record]) -> LogLinearFit:
-    levels = sorted({int(r["level"]) for r in recs})
-    return fit_log_linear(_ratio_records(recs), "ratio", _separation_design(levels))
-
-
-def separation_fit(recs: Sequence[Record]) -> dict[str, list[float]]:
-    """Trends of ``log(Delta m / sqrt(1-f)) = c + a log m + g log v (+ level offsets)``.
-
-    ``"v"``: ``g``, the trend in ``v`` at fixed ``m``; ``"diagonal"``: ``a + 2 g``, the
-    trend in ``log m`` along ``v = m^2``. Each ``[estimate, one-sided 95% lower bound,
-    one-sided 95% upper bound]``. Both ``>= 0`` means ``log ratio >= c + (a + 2g) log m``
-    on all of ``v >= m^2``: bounded away from 0.
-    """
-    fit = _separation_lsq(recs)
-    p = len(fit.coef)
-    e_v = [0.0, 0.0, 1.0] + [0.0] * (p - 3)
-    e_d = [0.0, 1.0, 2.0] + [0.0] * (p - 3)
-    return {"v": fit.interval(e_v, one_sided=True),
-            "diagonal": fit.interval(e_d, one_sided=True)}
-
-
 def separation_verdict(fit: Mapping[str, list[float]]) -> Verdict:
     """Rule of ``separation_of_random_grammars`` on a :func:`separation_fit` result.
 
@@ -478,7 +304,7 @@ def separation_power(recs: Sequence[Record], n_sim: int = N_SIM, seed: int = 0) 
     alternatives: ``v^-0.25`` at fixed m (``g = -0.25, a = 0.5``: flat along
     ``v = m^2``), ``m^-0.25`` along ``v = m^2`` (``a = -0.25, g = 0``); far: ``m^-0.5``.
     """
-    fit = _separation_lsq(recs)
+    fit = fit_separation_ratio(recs)
     hyp: dict[str, tuple[float, float]] = {
         "claim: bounded (flat ratio)": (0.0, 0.0),
         f"ratio ~ v^-{SEPARATION_MARGIN} at fixed m": (2 * SEPARATION_MARGIN,
@@ -486,7 +312,7 @@ def separation_power(recs: Sequence[Record], n_sim: int = N_SIM, seed: int = 0) 
         f"ratio ~ m^-{SEPARATION_MARGIN} along v = m^2": (-SEPARATION_MARGIN, 0.0),
         "ratio ~ m^-0.5 along v = m^2": (-0.5, 0.0),
     }
-    ratios = _ratio_records(recs)
+    ratios = ratio_records(recs)
 
     def simulate(name: str, rng: np.random.Generator) -> list[dict[str, Any]]:
         coef = fit.coef.copy()
@@ -535,7 +361,7 @@ class SeparationCheck:
         verdict = separation_verdict(fit)
         token = _records(token_tasks, rows)
         cfit = separation_fit(token)
-        ratios = [r["ratio"] for r in _ratio_records(recs)]
+        ratios = [r["ratio"] for r in ratio_records(recs)]
         return CheckResult(
             self.name, self.claim, self.source,
             prediction="trends of log(Delta m / sqrt(1-f)) in log v and along v = m^2 "

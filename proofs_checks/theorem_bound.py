@@ -35,6 +35,7 @@ from proofs_checks.grids import (
     is_default_variant,
 )
 from rhm_theory.bounds import theorem_bound
+from rhm_theory.sweeps.bootstrap import seed_bootstrap_slope
 from rhm_theory.sweeps.calibration import (
     calibrate,
     fit_noise_model,
@@ -42,7 +43,6 @@ from rhm_theory.sweeps.calibration import (
     simulate_points,
 )
 from rhm_theory.sweeps.collapse import (
-    N_BOOTSTRAP,
     ThresholdPoint,
     config_intervals,
     interval_regression,
@@ -406,24 +406,11 @@ def f_factor_slope(points: Mapping[int, list[float]], seed: int) -> tuple[float,
     """Slope of y on log(1/(1-f)) with a seed-bootstrap 95% interval; points[v] = ys.
 
     Kept for backwards compatibility; the check uses :func:`f_factor_fit` (the seed
-    bootstrap with 3 seeds per ``v`` was anti-conservative, issue 17).
+    bootstrap with 3 seeds per ``v`` was anti-conservative, issue 17). The bootstrap is
+    :func:`rhm_theory.sweeps.bootstrap.seed_bootstrap_slope`, at ``m = F_FACTOR_M``.
     """
-    vs = sorted(v for v in points if points[v])
-    x = {v: -math.log(1 - F_FACTOR_M / v) for v in vs}
-    if len(vs) < 3:
-        return math.nan, math.nan, math.nan
-
-    def slope(groups: Mapping[int, np.ndarray]) -> float:
-        xs = np.concatenate([np.full(len(groups[v]), x[v]) for v in vs])
-        ys = np.concatenate([groups[v] for v in vs])
-        return float(np.polyfit(xs, ys, 1)[0])
-
-    arrays = {v: np.asarray(points[v]) for v in vs}
-    rng = check_random_state(seed)
-    draws = [slope({v: a[rng.integers(0, a.size, a.size)] for v, a in arrays.items()})
-             for _ in range(N_BOOTSTRAP)]
-    lo, hi = np.percentile(draws, [2.5, 97.5])
-    return slope(arrays), float(lo), float(hi)
+    return seed_bootstrap_slope([(-math.log(1 - F_FACTOR_M / v), points[v])
+                                 for v in sorted(points)], seed)
 
 
 #: Predicted exponent of 1/(1-f) in P* / (v m^3), and the competitors: no f factor (0)
