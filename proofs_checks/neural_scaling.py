@@ -29,14 +29,11 @@ from proofs_checks._framework import (
 from proofs_checks.neural_compare import (
     CENSORING,
     DEFAULT_LOG_SCATTER,
-    MIN_SEEDS,
     N_SIM,
     neural_rows,
     neural_tasks,
-    pooled_log_scatter,
     scaling_verdict,
     simulate_rule_rates,
-    threshold_points_by_cell,
 )
 from rhm_theory.sweeps.collapse import (
     MAX_MISSING_FRACTION,
@@ -46,6 +43,11 @@ from rhm_theory.sweeps.collapse import (
     CollapseComparison,
     ThresholdPoint,
     compare_rescalings,
+)
+from rhm_theory.sweeps.probe_points import (
+    MIN_SEEDS,
+    pooled_log_scatter,
+    probe_threshold_points,
 )
 from rhm_theory.sweeps.runner import SweepCell
 
@@ -76,8 +78,8 @@ def _compare(points: Sequence[ThresholdPoint]) -> CollapseComparison:
 
 def _points(rows: Sequence[Mapping[str, Any]], method: str, metric: str,
             level_of: Callable[[int], int]) -> tuple[list[ThresholdPoint], dict[str, Any]]:
-    return threshold_points_by_cell(rows, method, metric, level_of, ACCURACY_FRACTION,
-                                    censoring=CENSORING)
+    return probe_threshold_points(rows, method, metric, level_of, ACCURACY_FRACTION,
+                                  censoring=CENSORING)
 
 
 def _by_cell(points: Sequence[ThresholdPoint]) -> dict[str, list[float | str]]:
