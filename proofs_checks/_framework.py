@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from rhm_theory.constants import GRID_NAMES, GridName
 from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
     "EXACT_IDENTITY",
     "FALSE_PASS_MAX",
+    "GRID_NAMES",
     "POWER_MIN",
     "UNCALIBRATED",
     "Alternative",
@@ -31,8 +33,6 @@ __all__ = [
     "task_results",
 ]
 
-#: The verification grids: ``quick`` (CI, minutes on 2 cores) and ``full`` (hours).
-GridName = Literal["quick", "full"]
 
 
 class Verdict(str, Enum):

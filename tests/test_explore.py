@@ -53,7 +53,7 @@ def test_quick_cell_rows_and_resume(tmp_path: Path) -> None:
 
 
 def test_grid_covers_every_axis_and_validates() -> None:
-    cells = explore_grid(quick=True)
+    cells = explore_grid("quick")
     assert {c.axis for c in cells} == {"baseline", "zipf", "lognormal", "ambiguity", "f", "s"}
     assert {c.value for c in cells if c.axis == "zipf"} == {0.0, 0.5, 1.0, 2.0}
     assert {c.s for c in cells} == {2, 3}

@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -41,6 +42,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from rhm_theory.constants import GRID_NAMES, GridName
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.spec import GrammarFamily, GrammarSpec
 from rhm_theory.validation import ContextKind, check_choice
@@ -214,19 +216,32 @@ def run_explore_cell(cell: ExploreCell) -> list[dict[str, Any]]:
     return rows
 
 
-def explore_grid(*, quick: bool = False, seeds: Sequence[int] | None = None) -> list[ExploreCell]:
-    """The cells of the map.
+def _grid_of(grid: str, quick: bool | None) -> GridName:
+    """The grid name, from the ``quick`` flag used before issue 18 when it is given."""
+    if quick is not None:
+        new: GridName = "quick" if quick else "full"
+        warnings.warn(f"quick={quick} is deprecated: use grid={new!r}", DeprecationWarning,
+                      stacklevel=3)
+        return new
+    return check_choice("grid", grid, GRID_NAMES)
+
+
+def explore_grid(grid: GridName = "full", *, quick: bool | None = None,
+                 seeds: Sequence[int] | None = None) -> list[ExploreCell]:
+    """The cells of the map on ``grid`` (``"quick"`` or ``"full"``).
 
     Base point ``v = 8, m = 3, s = 2`` (``f = 3/8``), ``L = 2, 3, 4``; axes: Zipf rule weights
     ``a = 0, 0.5, 1, 2`` (``w(r) ~ r^-(1+a)`` at every level), log-normal rule weights
     ``sigma = 0.5, 1, 2`` (``sigma = 0`` is the baseline), ambiguity ``eps = 0.05, 0.1, 0.2``,
     ``f`` toward 1 through ``m = 4, 6`` (``f = 0.5, 0.75``; full grid adds ``m = 7``), and
-    ``s = 3`` (``L = 2, 3``). ``quick`` uses grammar seed 0 only; the full grid seeds 0, 1, 2
-    (or ``seeds``).
+    ``s = 3`` (``L = 2, 3``). The quick grid uses grammar seed 0 only; the full grid seeds
+    0, 1, 2 (or ``seeds``). ``quick=True`` / ``False`` (before issue 18) still mean
+    ``grid="quick"`` / ``"full"``, with a :class:`DeprecationWarning`.
 
-    >>> len(explore_grid(quick=True))  # (1 + 4 + 3 + 3) points x 2 contexts x 3 L + 12
+    >>> len(explore_grid("quick"))  # (1 + 4 + 3 + 3) points x 2 contexts x 3 L + 12
     78
     """
+    quick = _grid_of(grid, quick) == "quick"
     gseeds = list(seeds) if seeds is not None else ([0] if quick else [0, 1, 2])
     Ls = (2, 3, 4)
     points: list[tuple[str, float, dict[str, Any], tuple[int, ...]]] = [
@@ -398,7 +413,8 @@ def zipf_tracking_drifts(summary: Sequence[Mapping[str, Any]]) -> TrackingDrifts
 def run_explore(
     out_dir: str | Path,
     *,
-    quick: bool = False,
+    grid: GridName = "full",
+    quick: bool | None = None,
     seeds: Sequence[int] | None = None,
     max_workers: int | None = None,
     progress: bool = True,
@@ -409,19 +425,20 @@ def run_explore(
     stopped); the summary holds the per-point thresholds, the EXPLORATORY separation
     verdicts and the Zipf tracking drifts (:func:`zipf_tracking_drifts`; the claim's verdict
     is :func:`proofs_checks.zipf_tracking.zipf_tracking_check`, which ``rhm-theory explore``
-    adds).
+    adds). ``quick`` is deprecated in favour of ``grid`` (see :func:`explore_grid`).
     """
     from rhm_theory.io import write_json
     from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-    cells = explore_grid(quick=quick, seeds=seeds)
+    grid = _grid_of(grid, quick)
+    cells = explore_grid(grid, seeds=seeds)
     rows = run_sweep(
         cast(Sequence[SweepCell], cells), out_dir=out_dir, max_workers=max_workers,
         progress=progress, cell_runner=cast(Any, run_explore_cell),
     )  # fmt: skip
     summary = summarize_explore(rows)
     report = {
-        "grid": "quick" if quick else "full",
+        "grid": grid,
         "target": TARGET,
         "n_rows": len(rows),
         "n_curves": len(cells),

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.constants import DEFAULT_TARGET, GridName
 from rhm_theory.learners.base import (
     LearnerCell,
     LearnerFactory,
@@ -169,7 +169,7 @@ class MeasureGrid:
 #: at most about ``2**20`` strings here), while a learner that learns early stops early
 #: (an ILC-like learner finishes in minutes on 2 cores). ``full``: adds ``v = 32``, depths
 #: 3-8, 4 seeds, ladders to ``2**21`` strings and ``2**26`` tokens.
-GRIDS: dict[str, MeasureGrid] = {
+GRIDS: dict[GridName, MeasureGrid] = {
     "quick": MeasureGrid(vms=((8, 2), (16, 2), (12, 3), (16, 4)), Ls=(3, 4, 5, 6),
                          seeds=(0, 1, 2), max_L={(16, 4): 5}, max_P=2**20,
                          max_tokens=2**25),
