@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rhm_theory.constants import GRID_NAMES, GridName
 from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power

@@ -57,7 +57,8 @@ def _run(args: argparse.Namespace) -> int:
     check_output_dir(args.out)
     compile_notice("sweep", args.quiet or args.json)
     report = run_explore(
-        args.out, grid="quick" if args.quick else "full", seeds=args.seeds, max_workers=args.workers,
+        args.out, grid="quick" if args.quick else "full", seeds=args.seeds,
+        max_workers=args.workers,
         progress=show_progress(args),
     )  # fmt: skip
     # The library measures the drifts; the claim's verdict is the claim check's (the common
