@@ -11,9 +11,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from rhm_theory.constants import GRID_NAMES, GridName
 from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
+from rhm_theory.sweeps.decisions import ComparisonDecision
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
+    "COMPARISON_VERDICTS",
     "EXACT_IDENTITY",
     "FALSE_PASS_MAX",
     "GRID_NAMES",
@@ -28,6 +30,7 @@ __all__ = [
     "Power",
     "TaskCheck",
     "Verdict",
+    "comparison_verdict",
     "control_gate",
     "finite",
     "task_results",
@@ -58,6 +61,22 @@ class Verdict(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The one mapping from a library decision word to a claim check's verdict: the library
+#: says how rows relate to a claim and its competitors
+#: (:data:`rhm_theory.sweeps.decisions.COMPARISON_DECISIONS`), only the checks say PASS.
+COMPARISON_VERDICTS: Mapping[ComparisonDecision, Verdict] = {
+    "claim": Verdict.PASS, "rejected": Verdict.FAIL, "undecided": Verdict.INCONCLUSIVE}
+
+
+def comparison_verdict(decision: ComparisonDecision) -> Verdict:
+    """The verdict of a comparison's decision word (:data:`COMPARISON_VERDICTS`).
+
+    >>> comparison_verdict("undecided")
+    <Verdict.INCONCLUSIVE: 'INCONCLUSIVE'>
+    """
+    return COMPARISON_VERDICTS[decision]
 
 
 @dataclass(frozen=True)

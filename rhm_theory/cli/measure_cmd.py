@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         print(format_table([{"coef": k, "estimate": _fmt(e), "low": _fmt(lo), "high": _fmt(hi)}
                             for k, (e, lo, hi) in comp.fit.items()]))
         print("\nlaws (collapse score = spread of log P*/scale over configurations):")
-        print(format_table([{"law": lv.name, "verdict": lv.verdict, "score": _fmt(lv.score),
+        print(format_table([{"law": lv.name, "decision": lv.decision, "score": _fmt(lv.score),
                              "worse than best": _fmt(lv.worse_than_best_fraction)}
                             for lv in comp.laws]))
         print("\n" + comp.statement())

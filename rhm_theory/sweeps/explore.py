@@ -17,7 +17,7 @@ Two thresholds are measured (last crossings, :func:`rhm_theory.algorithms.crossi
 A curve stops once :data:`STOP_AFTER` consecutive points are exact (ambiguous grammars: reach
 :data:`TARGET`).
 
-Everything here is a measurement (numbers; the separation map's labels are EXPLORATORY). One
+Everything here is a measurement (numbers; the separation map's decisions are EXPLORATORY). One
 claim the theory makes is measured by :func:`zipf_tracking_drifts` and decided in
 :mod:`proofs_checks.zipf_tracking`: under Zipf rule weights the exact prediction, whose noise
 term uses the rarest emitted tuple's probability, tracks the measured threshold as well as it
@@ -45,6 +45,7 @@ import numpy as np
 from rhm_theory.constants import GRID_NAMES, GridName
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.spec import GrammarFamily, GrammarSpec
+from rhm_theory.sweeps.decisions import SeparationDecision
 from rhm_theory.validation import ContextKind, check_choice
 
 __all__ = [
@@ -59,7 +60,7 @@ __all__ = [
     "record_context",
     "run_explore",
     "run_explore_cell",
-    "separation_verdicts",
+    "separation_decisions",
     "summarize_explore",
     "zipf_tracking_drifts",
 ]
@@ -313,13 +314,16 @@ def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     return out
 
 
-def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def separation_decisions(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """EXPLORATORY: does the own-latent advantage survive at each point of the map?
 
     Per (axis, value): the growth factor per level of ``P*`` for each context (least squares
-    of ``log P*`` on ``L``), and the token/latent gap at the deepest ``L``. ``survives``:
-    token ``P*`` grows faster with depth than latent ``P*`` and stays above it at the deepest
-    ``L``; ``vanishes``: neither; ``undetermined`` when a threshold is missing.
+    of ``log P*`` on ``L``), the token/latent gap at the deepest ``L``, and a ``decision``
+    (:data:`~rhm_theory.sweeps.decisions.SEPARATION_DECISIONS`). ``survives``: token ``P*``
+    grows faster with depth than latent ``P*`` and stays above it at the deepest ``L``;
+    ``degrades``: only one of the two; ``vanishes``: neither; ``undetermined`` when a
+    threshold is missing. Called ``separation_verdicts``, with the key ``verdict``, before
+    issue 18 (the old name still works, with a :class:`DeprecationWarning`).
     """
     from rhm_theory.sweeps.thresholds import fit_growth_per_level
 
@@ -335,14 +339,14 @@ def separation_verdicts(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, 
         rec: dict[str, Any] = {"axis": axis, "value": value, "Ls": Ls}
         if len(Ls) < 2 or any(math.isnan(d[L]) for d in (lat, tok) for L in Ls):
             rec.update(latent_growth=math.nan, token_growth=math.nan, gap=math.nan,
-                       verdict="undetermined")  # fmt: skip
+                       decision="undetermined")  # fmt: skip
         else:
             g_lat = fit_growth_per_level(Ls, [lat[L] for L in Ls])
             g_tok = fit_growth_per_level(Ls, [tok[L] for L in Ls])
             gap = tok[Ls[-1]] / lat[Ls[-1]]
-            verdict = "survives" if (g_tok > g_lat and gap > 1) else (
+            decision: SeparationDecision = "survives" if (g_tok > g_lat and gap > 1) else (
                 "degrades" if (g_tok > g_lat or gap > 1) else "vanishes")
-            rec.update(latent_growth=g_lat, token_growth=g_tok, gap=gap, verdict=verdict)
+            rec.update(latent_growth=g_lat, token_growth=g_tok, gap=gap, decision=decision)
         out.append(rec)
     return out
 
@@ -423,7 +427,7 @@ def run_explore(
 
     Rows go to ``out_dir/rows.jsonl`` as curves finish (an interrupted run resumes where it
     stopped); the summary holds the per-point thresholds, the EXPLORATORY separation
-    verdicts and the Zipf tracking drifts (:func:`zipf_tracking_drifts`; the claim's verdict
+    decisions and the Zipf tracking drifts (:func:`zipf_tracking_drifts`; the claim's verdict
     is :func:`proofs_checks.zipf_tracking.zipf_tracking_check`, which ``rhm-theory explore``
     adds). ``quick`` is deprecated in favour of ``grid`` (see :func:`explore_grid`).
     """
@@ -443,8 +447,18 @@ def run_explore(
         "n_rows": len(rows),
         "n_curves": len(cells),
         "summary": summary,
-        "separation": separation_verdicts(summary),
+        "separation": separation_decisions(summary),
         "zipf_tracking": zipf_tracking_drifts(summary).to_dict(),
     }
     write_json(Path(out_dir, "summary.json"), report, indent=1)
     return report
+
+
+def __getattr__(name: str) -> Any:
+    # The name before issue 18, still importable (with a warning); a module __getattr__ so
+    # that the old word appears in no identifier of the library.
+    if name == "separation_verdicts":
+        warnings.warn(f"{__name__}.{name} is deprecated: use separation_decisions",
+                      DeprecationWarning, stacklevel=2)
+        return separation_decisions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
