@@ -32,6 +32,16 @@ def _with_bayes(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "bayes": refs[0]} if refs else row
 
 
+def _scaling_grid_arg(name: str) -> str:
+    """``--grid``'s value; the names before issue 18 still work, with a note on stderr."""
+    new = {"decisive": "full", "cpu": "small"}.get(name)
+    if new is None:
+        return name
+    print(f"rhm-theory neural plan: --grid {name} is deprecated, use --grid {new}",
+          file=sys.stderr)
+    return new
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("grammar and data")
     g.add_argument("--v", type=positive_int, default=8, help="vocabulary size (default 8)")
@@ -279,7 +289,7 @@ def _register_neural(subparsers: Any) -> None:
                    help="the full grid is reduced (fewer seeds, one m, fewer P, then "
                    "fewer methods: slc, mlm, data2vec, slc-sg) until it fits; refused (exit "
                    "2) only when the minimal decisive grid does not")
-    p.add_argument("--grid", choices=SCALING_GRID_NAMES, default="full",
+    p.add_argument("--grid", type=_scaling_grid_arg, choices=SCALING_GRID_NAMES, default="full",
                    help="the scaling grid (rhm_theory.neural.grids.scaling_grid; default "
                    "full, the GPU-sized grid verify --full runs)")
     p.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc", "slc-sg"],
