@@ -7,14 +7,18 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from rhm_theory.constants import GRID_NAMES, GridName
 from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
+from rhm_theory.sweeps.decisions import ComparisonDecision
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
+    "COMPARISON_VERDICTS",
     "EXACT_IDENTITY",
     "FALSE_PASS_MAX",
+    "GRID_NAMES",
     "POWER_MIN",
     "UNCALIBRATED",
     "Alternative",
@@ -26,13 +30,12 @@ __all__ = [
     "Power",
     "TaskCheck",
     "Verdict",
+    "comparison_verdict",
     "control_gate",
     "finite",
     "task_results",
 ]
 
-#: The verification grids: ``quick`` (CI, minutes on 2 cores) and ``full`` (hours).
-GridName = Literal["quick", "full"]
 
 
 class Verdict(str, Enum):
@@ -58,6 +61,22 @@ class Verdict(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The one mapping from a library decision word to a claim check's verdict: the library
+#: says how rows relate to a claim and its competitors
+#: (:data:`rhm_theory.sweeps.decisions.COMPARISON_DECISIONS`), only the checks say PASS.
+COMPARISON_VERDICTS: Mapping[ComparisonDecision, Verdict] = {
+    "claim": Verdict.PASS, "rejected": Verdict.FAIL, "undecided": Verdict.INCONCLUSIVE}
+
+
+def comparison_verdict(decision: ComparisonDecision) -> Verdict:
+    """The verdict of a comparison's decision word (:data:`COMPARISON_VERDICTS`).
+
+    >>> comparison_verdict("undecided")
+    <Verdict.INCONCLUSIVE: 'INCONCLUSIVE'>
+    """
+    return COMPARISON_VERDICTS[decision]
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from proofs_checks._framework import (
     NegativeControl,
     Power,
     Verdict,
+    comparison_verdict,
 )
 from proofs_checks.grids import (
     VARIANT_GRIDS,
@@ -232,10 +233,9 @@ def calibrate_scaling(
 
 
 def decision_verdict(comparison: CollapseComparison, named: str) -> Verdict:
-    """The verdict of a comparison under the rule of this module."""
-    d = comparison.decision(named)
-    return {"claim": Verdict.PASS, "rejected": Verdict.FAIL,
-            "undecided": Verdict.INCONCLUSIVE}[d]
+    """The verdict of a comparison against the ``named`` competitor: its decision word
+    mapped by the one table :data:`proofs_checks._framework.COMPARISON_VERDICTS`."""
+    return comparison_verdict(comparison.decision(named))
 
 
 def scaling_points(

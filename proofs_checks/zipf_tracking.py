@@ -204,7 +204,7 @@ def explore_curve(**fields: Any) -> list[dict[str, Any]]:
 
 
 def _curves(grid: GridName) -> list[ExploreCell]:
-    return [c for c in explore_grid(quick=grid == "quick", seeds=SEEDS)
+    return [c for c in explore_grid(grid, seeds=SEEDS)
             if c.axis in AXES and c.context == "latent"]
 
 

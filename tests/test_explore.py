@@ -18,7 +18,7 @@ from rhm_theory.sweeps.explore import (
     ExploreCell,
     explore_grid,
     run_explore_cell,
-    separation_verdicts,
+    separation_decisions,
     summarize_explore,
     zipf_tracking_drifts,
 )
@@ -53,7 +53,7 @@ def test_quick_cell_rows_and_resume(tmp_path: Path) -> None:
 
 
 def test_grid_covers_every_axis_and_validates() -> None:
-    cells = explore_grid(quick=True)
+    cells = explore_grid("quick")
     assert {c.axis for c in cells} == {"baseline", "zipf", "lognormal", "ambiguity", "f", "s"}
     assert {c.value for c in cells if c.axis == "zipf"} == {0.0, 0.5, 1.0, 2.0}
     assert {c.s for c in cells} == {2, 3}
@@ -123,21 +123,21 @@ def test_rows_written_before_the_rename_still_read() -> None:
     assert cell.key.startswith("explore|axis=zipf|value=1.0|method=token|v=8|")
 
 
-def test_separation_verdicts_by_hand() -> None:
+def test_separation_decisions_by_hand() -> None:
     summary = []
     for method, growth in (("latent", 1.0), ("token", 3.0)):
         for L in (2, 3, 4):
             summary.append({"axis": "zipf", "value": 1.0, "context": method, "L": L,
                             "P_star": 100.0 * growth ** L})
-    (rec,) = separation_verdicts(summary)
-    assert rec["verdict"] == "survives" and rec["token_growth"] == pytest.approx(3.0)
+    (rec,) = separation_decisions(summary)
+    assert rec["decision"] == "survives" and rec["token_growth"] == pytest.approx(3.0)
     assert rec["gap"] == pytest.approx(81.0)
     for r in summary:
         if r["context"] == "token":
             r["P_star"] = 100.0
-    assert separation_verdicts(summary)[0]["verdict"] == "vanishes"
+    assert separation_decisions(summary)[0]["decision"] == "vanishes"
     summary[0]["P_star"] = math.nan
-    assert separation_verdicts(summary)[0]["verdict"] == "undetermined"
+    assert separation_decisions(summary)[0]["decision"] == "undetermined"
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def test_bayes_reference_is_exact_and_left_censored() -> None:
     res = measure("rhm_theory.learners.bayes:bayes", TINY, workers=1, progress=False,
                   n_bootstrap=50)
     assert {t.status for t in res.thresholds} == {"left-censored"}
-    assert all(lv.verdict == "undecided" for lv in res.comparison.laws)
+    assert all(lv.decision == "undecided" for lv in res.comparison.laws)
 
 
 def test_transform_learners_are_probed() -> None:
@@ -287,7 +287,7 @@ def test_compare_laws_finds_the_law_the_rows_follow(law: str) -> None:
     assert cmp.best == law
     assert "v m^3" in cmp.rejects if law != "v m^3" else "v m^(L+1)" in cmp.rejects
     d = json.loads(json.dumps(cmp.to_dict()))
-    assert {"name", "verdict", "rejected"} <= set(d["laws"][0])
+    assert {"name", "decision", "rejected"} <= set(d["laws"][0])
     assert {lv["name"] for lv in d["laws"]} == set(LAWS)
 
 
@@ -299,7 +299,7 @@ def test_compare_laws_fit_and_undecided() -> None:
                           "right-censored", 0.5, 1) if t.L == 5 else t
                 for t in _ths("v m^3")]
     cmp = compare_laws(censored, n_bootstrap=50)
-    assert all(lv.verdict == "undecided" for lv in cmp.laws)
+    assert all(lv.decision == "undecided" for lv in cmp.laws)
     assert "censored" in cmp.reason and cmp.n_censored == 12
     assert "cannot decide" in cmp.statement()
 
@@ -325,7 +325,7 @@ def test_cli_with_a_learner_in_a_users_file(tmp_path: Path, capsys: Any) -> None
     for k in "abd":
         assert set(doc["fit"][k]) == {"estimate", "low", "high"}
         assert isinstance(doc["fit"][k]["estimate"], float)
-    assert {"name", "verdict", "rejected"} <= set(doc["laws"][0])
+    assert {"name", "decision", "rejected"} <= set(doc["laws"][0])
     assert (out / "rows.jsonl").exists() and (out / "measurement.json").exists()
     assert (out / "accuracy_rescaled.png").exists()
     assert main(["measure", "nope:make"]) == 2

@@ -224,8 +224,23 @@ def test_flatten_root_readout_separates_order() -> None:
     assert not torch.equal(node_features(ab, 1, "flatten"), node_features(ba, 1, "flatten"))
 
 
-def test_decisive_grid_brackets_both_predictions() -> None:
-    g = scaling_grid("decisive")
+def test_old_grid_names_warn_and_name_the_same_grids() -> None:
+    # Issue 18: one grid vocabulary; the names before it still work, with a warning.
+    with pytest.warns(DeprecationWarning, match="'full'"):
+        assert scaling_grid("decisive") == scaling_grid("full")
+    with pytest.warns(DeprecationWarning, match="'small'"):
+        assert scaling_grid("cpu") == scaling_grid("small")
+    for flag, new in ((True, "full"), (False, "small")):
+        with pytest.warns(DeprecationWarning, match=f"'{new}'"):
+            assert scaling_grid(flag) == scaling_grid(new)
+    with pytest.warns(DeprecationWarning):
+        assert make_plan("cuda", None, grid="decisive").grid == "full"
+    with pytest.raises(ValueError, match="grid"):
+        scaling_grid("large")
+
+
+def test_full_grid_brackets_both_predictions() -> None:
+    g = scaling_grid("full")
     assert set(g["ms"]) == {3, 4} and min(g["Ls"]) == 3 and max(g["Ls"]) >= 6
     assert len(g["seeds"]) >= 3
     for m in g["ms"]:

@@ -52,12 +52,14 @@ def _fmt(x: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from proofs_checks.zipf_tracking import TRACKING_TOLERANCE, zipf_tracking_check
     from rhm_theory.io import write_json
+    from rhm_theory.sweeps.decisions import record_decision
     from rhm_theory.sweeps.explore import run_explore
 
     check_output_dir(args.out)
     compile_notice("sweep", args.quiet or args.json)
     report = run_explore(
-        args.out, quick=args.quick, seeds=args.seeds, max_workers=args.workers,
+        args.out, grid="quick" if args.quick else "full", seeds=args.seeds,
+        max_workers=args.workers,
         progress=show_progress(args),
     )  # fmt: skip
     # The library measures the drifts; the claim's verdict is the claim check's (the common
@@ -82,8 +84,10 @@ def _run(args: argparse.Namespace) -> int:
     cols = ["axis", "value", "context", "L", "P_star", "predicted", "ratio", "best_accuracy"]
     print(format_table([{k: _fmt(r[k]) for k in cols} for r in report["summary"]], cols))
     print("\nseparation of own latents vs tokens (EXPLORATORY):")
-    cols2 = ["axis", "value", "latent_growth", "token_growth", "gap", "verdict"]
-    print(format_table([{k: _fmt(r[k]) for k in cols2} for r in report["separation"]], cols2))
+    # The map's own decision words (rhm_theory.sweeps.decisions), not a claim check's verdict.
+    cols2 = ["axis", "value", "latent_growth", "token_growth", "gap", "decision"]
+    print(format_table([{**{k: _fmt(r[k]) for k in cols2[:-1]}, "decision": record_decision(r)}
+                        for r in report["separation"]], cols2))
     t = report["zipf_tracking"]
     print(f"\nzipf tracking check: {t['verdict']} (max drift {t['max_drift']:.3g}, tolerance "
           f"{t['tolerance']:g}); negative control (weights ignored): {t['control_verdict']} "

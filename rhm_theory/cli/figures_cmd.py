@@ -69,12 +69,11 @@ def sweep_cells(grid: str) -> list[Any]:
     -------
     list of rhm_theory.sweeps.SweepCell
     """
-    from proofs_checks._framework import GridName
     from proofs_checks.grids import depth_cells, variant_cells
+    from rhm_theory.constants import GRID_NAMES
+    from rhm_theory.validation import check_choice
 
-    if grid not in ("quick", "full"):
-        raise ValueError(f"grid must be 'quick' or 'full', got {grid!r}")
-    name: GridName = "full" if grid == "full" else "quick"
+    name = check_choice("grid", grid, GRID_NAMES)
     cells = {}
     for context in CONTEXT_KINDS:
         for cell in depth_cells(context, name):

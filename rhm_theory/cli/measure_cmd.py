@@ -14,7 +14,7 @@ from typing import Any
 
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
-from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.constants import DEFAULT_TARGET, GRID_NAMES
 from rhm_theory.model.spec import GRAMMAR_FAMILIES
 
 __all__ = ["register"]
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("spec", metavar="SPEC",
                    help="learner factory: path/to/file.py:factory or module:factory "
                    "(built-ins: rhm_theory.learners.ilc:latent, :token, :label)")
-    p.add_argument("--grid", choices=["quick", "full"], default="quick",
+    p.add_argument("--grid", choices=GRID_NAMES, default="quick",
                    help="named grid (default quick); --v/--m/--L/--P/--seeds override parts")
     p.add_argument("--v", type=positive_int, nargs="+", help="vocabulary sizes (with --m)")
     p.add_argument("--m", type=positive_int, nargs="+", help="multiplicities (with --v)")
@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         print(format_table([{"coef": k, "estimate": _fmt(e), "low": _fmt(lo), "high": _fmt(hi)}
                             for k, (e, lo, hi) in comp.fit.items()]))
         print("\nlaws (collapse score = spread of log P*/scale over configurations):")
-        print(format_table([{"law": lv.name, "verdict": lv.verdict, "score": _fmt(lv.score),
+        print(format_table([{"law": lv.name, "decision": lv.decision, "score": _fmt(lv.score),
                              "worse than best": _fmt(lv.worse_than_best_fraction)}
                             for lv in comp.laws]))
         print("\n" + comp.statement())

@@ -15,6 +15,7 @@ from typing import Any
 
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.constants import SCALING_GRID_NAMES
 from rhm_theory.model.spec import GRAMMAR_FAMILIES
 from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS
 
@@ -29,6 +30,16 @@ def _with_bayes(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its Bayes-optimal reference, if it has one, in a ``bayes`` column."""
     refs = [row[k] for k in _BAYES_FIELDS if k in row]
     return {**row, "bayes": refs[0]} if refs else row
+
+
+def _scaling_grid_arg(name: str) -> str:
+    """``--grid``'s value; the names before issue 18 still work, with a note on stderr."""
+    new = {"decisive": "full", "cpu": "small"}.get(name)
+    if new is None:
+        return name
+    print(f"rhm-theory neural plan: --grid {name} is deprecated, use --grid {new}",
+          file=sys.stderr)
+    return new
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -214,7 +225,8 @@ def _run(method: str, args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if args.scaling:
         rows = scaling_experiment(
-            method, full=args.full, regime=args.regime, device=device,
+            method, grid_name="full" if args.full else "small", regime=args.regime,
+            device=device,
             deterministic=args.deterministic, checkpoint_dir=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
             progress=_stderr_lines(args), family=args.family,
@@ -274,10 +286,12 @@ def _register_neural(subparsers: Any) -> None:
     p = sub.add_parser("plan", help="list the runs of a grid and their estimated hours")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     p.add_argument("--budget-hours", type=float, required=True,
-                   help="the decisive grid is reduced (fewer seeds, one m, fewer P, then "
+                   help="the full grid is reduced (fewer seeds, one m, fewer P, then "
                    "fewer methods: slc, mlm, data2vec, slc-sg) until it fits; refused (exit "
                    "2) only when the minimal decisive grid does not")
-    p.add_argument("--grid", choices=("quick", "cpu", "decisive"), default="decisive")
+    p.add_argument("--grid", type=_scaling_grid_arg, choices=SCALING_GRID_NAMES, default="full",
+                   help="the scaling grid (rhm_theory.neural.grids.scaling_grid; default "
+                   "full, the GPU-sized grid verify --full runs)")
     p.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc", "slc-sg"],
                    choices=("data2vec", "mlm", "slc", "slc-sg"))
     p.add_argument("--runs-per-device", type=positive_int, default=4,
@@ -301,7 +315,7 @@ def _register_neural(subparsers: Any) -> None:
                    help="torch CPU threads per worker")
     r.set_defaults(func=_neural_run)
     r.add_argument("--json", action="store_true", help="print one JSON document")
-    b = sub.add_parser("bench", help="per-step times of the decisive grid's models")
+    b = sub.add_parser("bench", help="per-step times of the full grid's models")
     b.add_argument("--json", action="store_true", help="print one JSON document")
     b.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     b.add_argument("--methods", nargs="+", default=["data2vec", "mlm", "slc"],
@@ -354,8 +368,8 @@ def _neural_plan(args: argparse.Namespace) -> int:
     times = (None if args.step_times is None
              else load_step_times(args.step_times, args.device, batch))
     try:
-        if args.grid == "decisive":
-            # The most decisive reduction of the decisive grid that fits the budget.
+        if args.grid == "full":
+            # The most decisive reduction of the full grid that fits the budget.
             plan = fit_plan(args.device, args.budget_hours, methods=args.methods,
                             runs_per_device=args.runs_per_device, step_times=times,
                             overhead_seconds=args.overhead_seconds)

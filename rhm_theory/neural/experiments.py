@@ -79,7 +79,7 @@ def _progress_line(rows: list[dict[str, Any]], seconds: float) -> str:
 def scaling_experiment(
     method: str | Sequence[str] = "both",
     *,
-    full: bool = False,
+    full: bool | None = None,
     grid_name: str | None = None,
     regime: str = "offline",
     device: str | torch.device = "auto",
@@ -104,9 +104,11 @@ def scaling_experiment(
     ----------
     method : str or sequence of str
         Methods of ``METHODS``; ``"both"`` means data2vec and slc, ``"all"`` all four.
-    full : bool
-        The decisive grid (meant for a CUDA device); ``grid_name`` takes precedence.
-    grid_name : {"quick", "cpu", "decisive"} or None
+    full : bool or None
+        Deprecated (a :class:`DeprecationWarning`): ``True`` / ``False`` mean
+        ``grid_name="full"`` / ``"small"``; ``grid_name`` takes precedence.
+    grid_name : {"quick", "small", "full"} or None
+        A :func:`scaling_grid` name (``"full"``: the GPU-sized grid); ``None``: ``"small"``.
     regime : {"offline", "online"}
     device : str or torch.device
     deterministic : bool
@@ -135,7 +137,12 @@ def scaling_experiment(
     for m_ in methods:
         check_choice("method", m_, METHODS)
     check_choice("regime", regime, ("offline", "online"))
-    g = {**scaling_grid(grid_name if grid_name is not None else full), **(grid or {})}
+    if grid_name is None:
+        # The old flag goes through scaling_grid's own deprecation of booleans.
+        g = scaling_grid("small" if full is None else full)
+    else:
+        g = scaling_grid(grid_name)
+    g = {**g, **(grid or {})}
     if family is not None:
         g["family"] = family
     rows: list[dict[str, Any]] = []

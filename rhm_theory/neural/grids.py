@@ -1,10 +1,12 @@
-"""The grids of neural runs: the quick and CPU grids of the checks, the decisive GPU grid."""
+"""The grids of neural runs: the checks' quick grid, a small CPU grid, the full (GPU) grid."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
+from rhm_theory.constants import SCALING_GRID_NAMES, ScalingGridName
 from rhm_theory.model.params import RHMParams
 from rhm_theory.neural.data2vec import Data2VecConfig
 from rhm_theory.neural.ema import EMASchedule
@@ -13,9 +15,17 @@ from rhm_theory.neural.slc import SLCConfig
 from rhm_theory.validation import check_choice
 
 __all__ = [
+    "SCALING_GRID_NAMES",
+    "ScalingGridName",
     "decisive_Ps",
     "scaling_grid",
+    "scaling_grid_name",
 ]
+
+#: Names used before issue 18 (and the old ``full`` flag), accepted with a warning so that
+#: old scripts keep working.
+_OLD_NAMES: dict[str | bool, ScalingGridName] = {
+    "decisive": "full", "cpu": "small", True: "full", False: "small"}
 
 
 def _pow2_floor(x: float) -> int:
@@ -43,20 +53,37 @@ def decisive_Ps(v: int, m: int, s: int, L: int, margin: float = 2.0) -> tuple[in
     return tuple(out)
 
 
-def scaling_grid(name: str | bool = "cpu") -> dict[str, Any]:
+def scaling_grid_name(name: str | bool) -> ScalingGridName:
+    """The current name of a :func:`scaling_grid` name, old spellings included.
+
+    ``"decisive"`` and ``True`` become ``"full"``, ``"cpu"`` and ``False`` become
+    ``"small"``, each with a :class:`DeprecationWarning` naming the new name.
+
+    >>> scaling_grid_name("quick")
+    'quick'
+    """
+    if isinstance(name, bool) or name in ("decisive", "cpu"):
+        new = _OLD_NAMES[name]
+        warnings.warn(f"scaling grid {name!r} is now called {new!r}", DeprecationWarning,
+                      stacklevel=3)
+        return new
+    return check_choice("grid", name, SCALING_GRID_NAMES)
+
+
+def scaling_grid(name: str | bool = "small") -> dict[str, Any]:
     """A grid of :func:`scaling_experiment` (and of the planner).
 
     ``"quick"``: the claim checks' CPU configuration (about two minutes on 2 cores; two
-    depths, too few to decide). ``"cpu"``: the older small CPU grid. ``"decisive"``: the
-    planner's default GPU grid, built to separate ``v m^3`` from ``v m^(L+1)``: ``v = 8``
-    (so ``f = m / v < 1`` keeps correlations), ``m`` in {3, 4}, ``L`` from 3 to 6 (the two
-    predictions differ by ``m^(L-2)``, a factor 3 to 256), three grammar seeds, ``P``
-    from :func:`decisive_Ps`, and ``steps = clip(epochs * P / B, min_steps, max_steps)``.
-    ``True`` / ``False`` mean ``"decisive"`` / ``"cpu"`` (the old ``full`` flag).
+    depths, too few to decide). ``"small"``: an older small CPU grid. ``"full"``: the
+    planner's default GPU grid (what ``rhm-theory verify --full`` runs), built to separate
+    ``v m^3`` from ``v m^(L+1)``: ``v = 8`` (so ``f = m / v < 1`` keeps correlations),
+    ``m`` in {3, 4}, ``L`` from 3 to 6 (the two predictions differ by ``m^(L-2)``, a factor
+    3 to 256), three grammar seeds, ``P`` from :func:`decisive_Ps`, and
+    ``steps = clip(epochs * P / B, min_steps, max_steps)``. The names before issue 18,
+    ``"decisive"`` / ``"cpu"`` (and ``True`` / ``False``, the old ``full`` flag), still
+    work with a :class:`DeprecationWarning` (:func:`scaling_grid_name`).
     """
-    if isinstance(name, bool):
-        name = "decisive" if name else "cpu"
-    check_choice("grid", name, ("quick", "cpu", "decisive"))
+    name = scaling_grid_name(name)
     if name == "quick":
         return {
             "v": 8, "s": 2, "Ls": (3, 4), "ms": (3,), "Ps": (128, 2048),
@@ -70,7 +97,7 @@ def scaling_grid(name: str | bool = "cpu") -> dict[str, Any]:
             "accuracy_fractions": (0.5,),
             "online_evals": (2, 8, 32, 150),
         }
-    if name == "cpu":
+    if name == "small":
         return {
             "v": 8, "s": 2, "Ls": (3,), "ms": (2, 3),
             "Ps": (32, 64, 128, 256, 512, 1024, 2048, 4096),

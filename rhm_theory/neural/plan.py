@@ -63,7 +63,7 @@ _CPU_SOURCE = ("measured 2026-12-01 by benchmarks/neural_cpu_evidence.py (median
                "of 10 steps, batch 256, L = 6) on the shared 2-core development machine at "
                "load average ~8: inflated by contention")
 
-#: Per-step times of the decisive grid's models (L = 6, batch 256, the grid's largest
+#: Per-step times of the full grid's models (L = 6, batch 256, the grid's largest
 #: strings: an upper bound for smaller L). CPU: measured, see ``_CPU_SOURCE`` (the
 #: stop-gradient arm was not timed separately and is charged as ``slc``). CUDA: NEVER
 #: MEASURED: no GPU was available when this was written; the values are placeholders that
@@ -192,7 +192,7 @@ def make_plan(
     device: str,
     budget_hours: float | None,
     *,
-    grid: str = "decisive",
+    grid: str = "full",
     methods: Sequence[str] = ("data2vec", "mlm", "slc", "slc-sg"),
     runs_per_device: int = 4,
     step_times: Mapping[str, StepTime] | None = None,
@@ -207,8 +207,9 @@ def make_plan(
     device : {"cpu", "cuda"}
     budget_hours : float or None
         Refuse (:class:`BudgetExceeded`) a plan estimated above it; ``None``: no budget.
-    grid : {"quick", "cpu", "decisive"}
-        :func:`rhm_theory.neural.experiments.scaling_grid`.
+    grid : {"quick", "small", "full"}
+        :func:`rhm_theory.neural.experiments.scaling_grid` (the plan records the current
+        name; the old names warn, :func:`rhm_theory.neural.grids.scaling_grid_name`).
     methods : sequence of str
     runs_per_device : int
         Runs executed at once (processes) on the device.
@@ -229,8 +230,10 @@ def make_plan(
         If the estimate exceeds ``budget_hours``.
     """
     from rhm_theory.neural.experiments import grid_runs, scaling_grid
+    from rhm_theory.neural.grids import scaling_grid_name
 
     check_choice("device", device, ("cpu", "cuda"))
+    grid = scaling_grid_name(grid)
     if budget_hours is not None:
         check_float("budget_hours", budget_hours, minimum=0.0, include_minimum=False)
     g = {**scaling_grid(grid), **(grid_overrides or {})}
@@ -269,7 +272,7 @@ METHOD_PRIORITY = ("slc", "mlm", "data2vec", "slc-sg")
 #: 3``, three depths including ``L = 6`` (the two predictions differ by ``m^(L-2)``, up to
 #: 81x), two grammar seeds (the bootstrap's minimum), every other ``P`` (a factor 4).
 REDUCTIONS: tuple[tuple[str, dict[str, Any], int | None], ...] = (
-    ("full decisive grid", {}, None),
+    ("full grid", {}, None),
     ("2 grammar seeds", {"seeds": (0, 1)}, None),
     ("2 seeds, m = 3 only", {"seeds": (0, 1), "ms": (3,)}, None),
     ("2 seeds, m = 3, every other P", {"seeds": (0, 1), "ms": (3,), "P_stride": 2}, None),
@@ -291,7 +294,7 @@ def fit_plan(
     step_times: Mapping[str, StepTime] | None = None,
     overhead_seconds: float = 20.0,
 ) -> Plan:
-    """The most decisive plan of the decisive grid that fits ``budget_hours``.
+    """The most decisive plan of the full grid that fits ``budget_hours``.
 
     Tries the cumulative :data:`REDUCTIONS` in order (fewer seeds, one ``m``, fewer ``P``
     points, then fewer methods in :data:`METHOD_PRIORITY` order, then three depths) and
@@ -307,7 +310,7 @@ def fit_plan(
     last: Plan | None = None
     for label, overrides, keep in REDUCTIONS:
         kept = ordered if keep is None else ordered[:keep]
-        plan = make_plan(device, budget_hours, grid="decisive", methods=kept,
+        plan = make_plan(device, budget_hours, grid="full", methods=kept,
                          runs_per_device=runs_per_device, step_times=step_times,
                          overhead_seconds=overhead_seconds, enforce_budget=False,
                          grid_overrides=overrides)
@@ -334,7 +337,7 @@ def _bench_one(args: tuple[str, str, int, int, int]) -> float:
 
     if threads > 0:
         torch.set_num_threads(threads)
-    g = scaling_grid("decisive")
+    g = scaling_grid("full")
     params = RHMParams(g["v"], max(g["ms"]), g["s"], max(g["Ls"]))
     dev = resolve_device(device)
     key = "data2vec" if method in ("data2vec", "mlm") else "slc"
@@ -348,7 +351,7 @@ def measure_default_step_times(
     device: str, *, batch_sizes: Sequence[int] = (256,), repeats: int = 5, threads: int = 0,
     methods: Sequence[str] = ("data2vec", "mlm", "slc"),
 ) -> dict[str, float]:
-    """Per-step seconds of the decisive grid's models (``L = 6``), one run at a time.
+    """Per-step seconds of the full grid's models (``L = 6``), one run at a time.
 
     Returns ``{"<method>@<batch>": seconds}``.
     """

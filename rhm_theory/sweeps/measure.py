@@ -8,6 +8,7 @@ import importlib.util
 import math
 import sys
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.constants import DEFAULT_TARGET, GridName
 from rhm_theory.learners.base import (
     LearnerCell,
     LearnerFactory,
@@ -36,6 +37,7 @@ from rhm_theory.sweeps.collapse import (
     compare_rescalings,
     loglinear_fit,
 )
+from rhm_theory.sweeps.decisions import LawDecision
 from rhm_theory.sweeps.laws import CANDIDATES, MEASURE_LAWS, Rescaling
 from rhm_theory.sweeps.runner import run_sweep
 from rhm_theory.sweeps.thresholds import crossing_point
@@ -49,7 +51,7 @@ __all__ = [
     "GRIDS",
     "LAWS",
     "LawComparison",
-    "LawVerdict",
+    "LawOutcome",
     "MeasureCell",
     "MeasureError",
     "MeasureGrid",
@@ -73,7 +75,7 @@ __all__ = [
 LAWS: dict[str, Rescaling] = {name: CANDIDATES[name] for name in MEASURE_LAWS}
 DEFAULT_LAWS: tuple[str, ...] = tuple(LAWS)
 
-#: Simulated grids per law that calibrate a "follows" verdict (:func:`compare_laws`): with
+#: Simulated grids per law that calibrate a "follows" decision (:func:`compare_laws`): with
 #: 60 grids a false-PASS rate of 0.05 is 3 passes, and the nine laws cost about 1,000 cheap
 #: comparisons.
 CALIBRATION_N_SIM = 60
@@ -169,7 +171,7 @@ class MeasureGrid:
 #: at most about ``2**20`` strings here), while a learner that learns early stops early
 #: (an ILC-like learner finishes in minutes on 2 cores). ``full``: adds ``v = 32``, depths
 #: 3-8, 4 seeds, ladders to ``2**21`` strings and ``2**26`` tokens.
-GRIDS: dict[str, MeasureGrid] = {
+GRIDS: dict[GridName, MeasureGrid] = {
     "quick": MeasureGrid(vms=((8, 2), (16, 2), (12, 3), (16, 4)), Ls=(3, 4, 5, 6),
                          seeds=(0, 1, 2), max_L={(16, 4): 5}, max_P=2**20,
                          max_tokens=2**25),
@@ -482,19 +484,21 @@ def curve_thresholds(
 
 
 # -- the law comparison -----------------------------------------------------------------------
-LawVerdictName = Literal["follows", "best", "rejected", "not excluded", "undecided"]
-
-
 @dataclass(frozen=True)
-class LawVerdict:
-    """One law's verdict: ``follows`` (best, winning >= ``WIN_FRACTION`` of resamples, every
-    other law rejected), ``best`` (smallest collapse score, some law not excluded),
-    ``rejected`` (collapses worse than the best law in >= ``REJECT_FRACTION`` of
-    resamples), ``not excluded`` (the grid cannot tell it from the best) or ``undecided``
-    (the grid decides nothing: too few configurations or too many censored curves)."""
+class LawOutcome:
+    """What a law comparison says of one law: its decision (a word of
+    :data:`~rhm_theory.sweeps.decisions.LAW_DECISIONS`) and the numbers behind it.
+
+    ``follows`` (best, winning >= ``WIN_FRACTION`` of resamples, every other law rejected),
+    ``best`` (smallest collapse score, some law not excluded), ``rejected`` (collapses
+    worse than the best law in >= ``REJECT_FRACTION`` of resamples), ``not excluded`` (the
+    grid cannot tell it from the best) or ``undecided`` (the grid decides nothing: too few
+    configurations or too many censored curves). Called ``LawVerdict``, with the field
+    ``verdict``, before issue 18 (both still work, with a :class:`DeprecationWarning`).
+    """
 
     name: str
-    verdict: LawVerdictName
+    decision: LawDecision
     score: float
     win_fraction: float
     worse_than_best_fraction: float
@@ -503,10 +507,19 @@ class LawVerdict:
     @property
     def rejected(self) -> bool:
         """Whether the law is rejected."""
-        return self.verdict == "rejected"
+        return self.decision == "rejected"
+
+    @property
+    def verdict(self) -> LawDecision:
+        """Deprecated name of :attr:`decision` (before issue 18)."""
+        warnings.warn("LawOutcome.verdict is deprecated: use .decision", DeprecationWarning,
+                      stacklevel=2)
+        return self.decision
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON (``rejected`` included)."""
+        """Plain dict for JSON (``rejected`` included; the word under ``decision``, which
+        files written before issue 18 hold under ``verdict``:
+        :func:`~rhm_theory.sweeps.decisions.record_decision` reads both)."""
         return {**asdict(self), "rejected": self.rejected}
 
 
@@ -519,7 +532,7 @@ class LawComparison:
     the grid cannot identify a coefficient).
     """
 
-    laws: tuple[LawVerdict, ...]
+    laws: tuple[LawOutcome, ...]
     best: str | None
     fit: Mapping[str, tuple[float, float, float]]
     n_runs: int
@@ -527,27 +540,27 @@ class LawComparison:
     n_configs: int
     reason: str
     power: Mapping[str, Any] | None = None
-    method: str = ("seed bootstrap, censored runs counted not fitted; a 'follows' verdict "
+    method: str = ("seed bootstrap, censored runs counted not fitted; a 'follows' decision "
                    "calibrated on simulated rows")
 
     @property
     def follows(self) -> str | None:
         """The law followed, if the grid decides it."""
-        return next((lv.name for lv in self.laws if lv.verdict == "follows"), None)
+        return next((lv.name for lv in self.laws if lv.decision == "follows"), None)
 
     @property
     def rejects(self) -> tuple[str, ...]:
         """Laws rejected."""
-        return tuple(lv.name for lv in self.laws if lv.verdict == "rejected")
+        return tuple(lv.name for lv in self.laws if lv.decision == "rejected")
 
     @property
     def cannot_decide(self) -> tuple[str, ...]:
         """Laws the grid cannot tell from the best (or every law, when undecided)."""
-        return tuple(lv.name for lv in self.laws if lv.verdict in ("not excluded", "undecided"))
+        return tuple(lv.name for lv in self.laws if lv.decision in ("not excluded", "undecided"))
 
     def statement(self) -> str:
         """One sentence: which law it follows, which it rejects, what is undecided."""
-        if self.best is None or all(lv.verdict == "undecided" for lv in self.laws):
+        if self.best is None or all(lv.decision == "undecided" for lv in self.laws):
             return f"The grid cannot decide any law: {self.reason}."
         head = (f"Follows {self.follows}" if self.follows else f"Best described by {self.best}")
         rej = ", ".join(self.rejects) or "none"
@@ -576,7 +589,7 @@ def compare_laws(
 ) -> LawComparison:
     """Fit ``log P* = c + a log v + b log m + d L`` and compare the laws on the same runs.
 
-    The one place where thresholds become verdicts (a calibrated version, with a noise
+    The one place where thresholds become law decisions (a calibrated version, with a noise
     model fitted to the rows and interval-censored likelihood, replaces this function
     unchanged in signature). Here: censored curves are counted and left out of the fit
     and the comparison; the collapse comparison is
@@ -592,7 +605,7 @@ def compare_laws(
     seed, n_bootstrap : int
         Bootstrap generator seed and resamples.
     n_sim : int
-        Simulated grids per law calibrating a "follows" verdict (0: no calibration). A
+        Simulated grids per law calibrating a "follows" decision (0: no calibration). A
         "follows" whose power is below 0.8, or that some other law's simulated rows reach
         more than 5% of the time, is reported as "best" with the reason.
 
@@ -615,27 +628,27 @@ def compare_laws(
     fit = loglinear_fit(pts, seed=seed, n_bootstrap=n_bootstrap)
     fit_t = {k: (fit.coef[k], fit.low[k], fit.high[k]) for k in ("c", "a", "b", "d")}
     n_cens = sum(t.status != "crossed" for t in thresholds)
-    verdicts, best, comp, reason = _decide(pts, names, n_cens, len(thresholds), seed,
+    outcomes, best, comp, reason = _decide(pts, names, n_cens, len(thresholds), seed,
                                            n_bootstrap)
     power: dict[str, Any] | None = None
-    followed = next((lv.name for lv in verdicts if lv.verdict == "follows"), None)
+    followed = next((lv.name for lv in outcomes if lv.decision == "follows"), None)
     if followed is not None and n_sim > 0:
         power = _calibrate_follows(pts, names, followed, n_cens, len(thresholds), seed,
                                    n_sim)
         if not power["calibrated"]:
             # A "follows" the calibration cannot back is only "best" (docs/theory.md §10).
-            verdicts = [LawVerdict(lv.name, "best", lv.score, lv.win_fraction,
+            outcomes = [LawOutcome(lv.name, "best", lv.score, lv.win_fraction,
                                    lv.worse_than_best_fraction, lv.aliased_with_best)
-                        if lv.name == followed else lv for lv in verdicts]
+                        if lv.name == followed else lv for lv in outcomes]
             reason = f"'follows {followed}' withheld: {power['reason']}"
-    return LawComparison(tuple(verdicts), best, fit_t, comp.n_runs, n_cens, comp.n_configs,
+    return LawComparison(tuple(outcomes), best, fit_t, comp.n_runs, n_cens, comp.n_configs,
                          reason or "decided on the uncensored curves", power=power)
 
 
 def _decide(
     pts: Sequence[ThresholdPoint], names: Sequence[str], n_cens: int, total: int, seed: int,
     n_bootstrap: int,
-) -> tuple[list[LawVerdict], str | None, Any, str]:
+) -> tuple[list[LawOutcome], str | None, Any, str]:
     # The seed-bootstrap decision: best law by collapse score, then each law against it.
     first = compare_rescalings(pts, names[0], names[1:], seed=seed, n_bootstrap=n_bootstrap)
     scored = {n: s for n, s in first.scores.items() if math.isfinite(s)}
@@ -649,23 +662,23 @@ def _decide(
     elif total and n_cens / total > MAX_MISSING_FRACTION:
         reason = (f"{n_cens} of {total} curves censored, more than "
                   f"{MAX_MISSING_FRACTION:.0%}")
-    verdicts = []
+    outcomes = []
     for n in names:
         score = comp.scores.get(n, math.nan)
         win = comp.win_fraction.get(n, 0.0)
         worse = 0.0 if n == best else 1.0 - comp.beats_claim.get(n, 1.0)
         aliased = n in comp.aliased
-        verdict: LawVerdictName
+        decision: LawDecision
         if reason or best is None:
-            verdict = "undecided"
+            decision = "undecided"
         elif n == best:
             others_out = all(comp.rejected(o) for o in names if o != best)
-            verdict = "follows" if others_out and win >= WIN_FRACTION else "best"
+            decision = "follows" if others_out and win >= WIN_FRACTION else "best"
         else:
-            verdict = "rejected" if comp.rejected(n) else "not excluded"
-        verdicts.append(LawVerdict(n, verdict, float(score), float(win), float(worse),
+            decision = "rejected" if comp.rejected(n) else "not excluded"
+        outcomes.append(LawOutcome(n, decision, float(score), float(win), float(worse),
                                    aliased))
-    return verdicts, best, comp, reason
+    return outcomes, best, comp, reason
 
 
 def _calibrate_follows(
@@ -687,9 +700,9 @@ def _calibrate_follows(
 
     # The decision's own words (a measurement's label, not a claim check's verdict).
     def rule(sim: Sequence[ThresholdPoint]) -> str:
-        verdicts = _decide(sim, names, n_cens, total, seed, CALIBRATION_BOOTSTRAP)[0]
-        return "follows" if any(lv.name == followed and lv.verdict == "follows"
-                                for lv in verdicts) else "does not follow"
+        outcomes = _decide(sim, names, n_cens, total, seed, CALIBRATION_BOOTSTRAP)[0]
+        return "follows" if any(lv.name == followed and lv.decision == "follows"
+                                for lv in outcomes) else "does not follow"
 
     cal = calibrate(rule, list(pts), scale(followed),
                     {n: scale(n) for n in names if n != followed}, n_sim=n_sim, seed=seed,
@@ -745,7 +758,7 @@ def measure(
     seed: int = 0,
     n_bootstrap: int = N_BOOTSTRAP,
 ) -> Measurement:
-    """Measure a learner's sample complexity: curves, thresholds, fit, law verdicts.
+    """Measure a learner's sample complexity: curves, thresholds, fit, law decisions.
 
     Every curve of the grid is a cell of :func:`~rhm_theory.sweeps.runner.run_sweep`
     (parallel over ``workers`` processes or any ``executor``, Dask's included; with
@@ -785,3 +798,20 @@ def measure(
     grid_name = grid if isinstance(grid, str) else "custom"
     return Measurement(cells[0].name, grid_name, target, tuple(ths), comp, len(cells),
                        len(rows), time.perf_counter() - t0, tuple(rows))
+
+
+#: Names before issue 18, still importable with a DeprecationWarning (module ``__getattr__``,
+#: so that the old word appears in no identifier of the library).
+_DEPRECATED: dict[str, tuple[str, Any]] = {
+    "LawVerdict": ("LawOutcome", LawOutcome),
+    "LawVerdictName": ("rhm_theory.sweeps.decisions.LawDecision", LawDecision),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        new, value = _DEPRECATED[name]
+        warnings.warn(f"rhm_theory.sweeps.measure.{name} is deprecated: use {new}",
+                      DeprecationWarning, stacklevel=2)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
