@@ -78,7 +78,7 @@ def _runs(grid: str, device: str) -> tuple[list[dict[str, Any]], tuple[float, ..
     from rhm_theory.neural.training import resolve_device
 
     kind = resolve_device(device).type
-    if grid == "decisive":
+    if grid == "full":
         from rhm_theory.neural.plan import make_plan
 
         plan = make_plan(kind, None, runs_per_device=DECISIVE_WORKERS)
@@ -89,14 +89,14 @@ def _runs(grid: str, device: str) -> tuple[list[dict[str, Any]], tuple[float, ..
 
 
 def neural_tasks(grid: str, device: str) -> list[CheckTask]:
-    """One task per run of every neural method on ``grid`` (``"quick"`` or ``"decisive"``).
+    """One task per run of every neural method on ``grid`` (``"quick"`` or ``"full"``).
 
     The device is resolved here (``"auto"`` becomes ``"cpu"`` or ``"cuda"``, part of the
     key); the decisive grid on a CPU trains each run on one torch thread, as its plan did,
     the quick grid with torch's default threads, as the in-process runs did before.
     """
     runs, _, kind = _runs(grid, device)
-    threads = 1 if grid == "decisive" and kind == "cpu" else 0
+    threads = 1 if grid == "full" and kind == "cpu" else 0
     return [CheckTask(NEURAL_TASKS, neural_run,
                       (("spec", run), ("device", kind), ("threads", threads)),
                       cost=float(run["steps"] * run["batch_size"] * run["s"] ** run["L"]))

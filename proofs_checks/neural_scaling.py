@@ -1,7 +1,7 @@
 """Claims: data2vec and the SLC network learn the hierarchy at P ~ v m^3, not v m^(L+1).
 
 Both checks train on the grid of :func:`rhm_theory.neural.experiments.scaling_grid`
-(``"quick"`` in the default verification, ``"decisive"`` with ``--full``), compare the
+(``"quick"`` in the default verification, ``"full"`` with ``--full``), compare the
 collapse of ``log P*`` under the claim's rescaling ``v m^3`` and the token-level
 competitor ``v m^(L+1)`` on the same rows (bootstrap over grammar seeds,
 :func:`rhm_theory.sweeps.collapse.compare_rescalings`, rows adapted by
@@ -96,10 +96,6 @@ def _by_cell(points: Sequence[ThresholdPoint]) -> dict[str, list[float | str]]:
     return out
 
 
-def _grid(grid: GridName) -> str:
-    return "decisive" if grid == "full" else "quick"
-
-
 def _combine(verdicts: Sequence[Verdict]) -> Verdict:
     if Verdict.FAIL in verdicts:
         return Verdict.FAIL
@@ -136,7 +132,7 @@ class NeuralClaimCheck:
     def tasks(self, grid: GridName) -> list[CheckTask]:
         """One task per neural run of the grid, the same for both neural checks
         (:func:`~proofs_checks.neural_compare.neural_tasks`)."""
-        return neural_tasks(_grid(grid), self.device)
+        return neural_tasks(grid, self.device)
 
     def _result(self, grid: GridName, prediction: str, measured: dict[str, Any],
                 verdict: Verdict, alternatives: tuple[Alternative, ...],
@@ -148,7 +144,7 @@ class NeuralClaimCheck:
             alternatives=alternatives, negative_control=negative_control,
             # Calibrated only on the decisive CPU grid (cpu_grid_result); here a PASS waits.
             power=None, power_reason=UNCALIBRATED,
-            details={"grid": _grid(grid), "device": self.device,
+            details={"grid": grid, "device": self.device,
                      "accuracy_fraction": ACCURACY_FRACTION, "control_cells": control_cells})
 
 
@@ -161,7 +157,7 @@ class Data2VecScalingCheck(NeuralClaimCheck):
     source = "docs/theory.md section 6 (reported); Korchinski-Favero-Wyart 2026, section 5"
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        out = neural_rows(_grid(grid), self.device, rows)
+        out = neural_rows(grid, self.device, rows)
         root = lambda L: L  # noqa: E731 - the root probe is level L
         cells, info = _points(out, "data2vec", "root_probe", root)
         ctrl_cells, ctrl_info = _points(out, "mlm", "root_probe", root)
@@ -187,7 +183,7 @@ class NeuralScalingCheck(NeuralClaimCheck):
     source = "docs/theory.md section 6 (reported); Korchinski-Favero-Wyart 2026, SLC experiments"
 
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
-        out = neural_rows(_grid(grid), self.device, rows)
+        out = neural_rows(grid, self.device, rows)
         top = lambda L: L - 1  # noqa: E731 - the root is not identifiable without labels
         ctrl_cells, ctrl_info = _points(out, "mlm", "latent_probe", top)
         control = _compare(ctrl_cells)

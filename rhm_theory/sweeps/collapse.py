@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rhm_theory.constants import DEFAULT_TARGET
+from rhm_theory.sweeps.decisions import ComparisonDecision
 from rhm_theory.sweeps.laws import CANDIDATES, Rescaling
 from rhm_theory.sweeps.runner import row_context
 from rhm_theory.sweeps.thresholds import CrossingRule, cell_thresholds
@@ -251,7 +252,7 @@ class CollapseComparison:
         total = self.n_runs + self.n_missing
         return self.n_missing / total if total else 1.0
 
-    def decision(self, named: str) -> Literal["claim", "rejected", "undecided"]:
+    def decision(self, named: str) -> ComparisonDecision:
         """The rule fixed before any run.
 
         ``"rejected"`` if a competitor beats the claim in at least ``REJECT_FRACTION`` of
