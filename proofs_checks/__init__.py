@@ -6,11 +6,13 @@ Run them all with ``rhm-theory verify`` (quick grid) or ``rhm-theory verify --fu
 from __future__ import annotations
 
 from proofs_checks._framework import (
+    COMPARISON_VERDICTS,
     CheckResult,
     CheckTask,
     ClaimCheck,
     GridName,
     TaskCheck,
+    comparison_verdict,
     task_results,
 )
 from proofs_checks.bp_phase_transition import BPPhaseTransitionCheck
@@ -31,12 +33,14 @@ from proofs_checks.theorem_bound import OneMinusFCheck, TheoremBoundCheck
 from proofs_checks.zipf_tracking import ZipfTrackingCheck
 
 __all__ = [
+    "COMPARISON_VERDICTS",
     "CheckResult",
     "CheckTask",
     "ClaimCheck",
     "GridName",
     "TaskCheck",
     "all_checks",
+    "comparison_verdict",
     "task_results",
 ]
 

@@ -234,7 +234,7 @@ def calibrate_scaling(
 
 def decision_verdict(comparison: CollapseComparison, named: str) -> Verdict:
     """The verdict of a comparison against the ``named`` competitor: its decision word
-    mapped by the one table :data:`proofs_checks._framework.COMPARISON_VERDICTS`."""
+    mapped by the one table :data:`proofs_checks.COMPARISON_VERDICTS`."""
     return comparison_verdict(comparison.decision(named))
 
 

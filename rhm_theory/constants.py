@@ -16,7 +16,7 @@ __all__ = [
 #: The grid names every grid-taking entry point accepts: ``quick`` (CI, minutes on 2
 #: cores) and ``full`` (hours; the neural checks' grid is GPU-sized). ``rhm-theory verify
 #: [--full]``, ``measure --grid``, ``explore`` and the neural scaling grid share them.
-#: Re-exported by :mod:`proofs_checks._framework`.
+#: Re-exported by :mod:`proofs_checks`.
 GridName = Literal["quick", "full"]
 
 #: The values of :data:`GridName`, in order of cost (CLI choices are taken from here).

@@ -20,7 +20,7 @@ __all__ = [
 
 # The library describes rows with these words only; whether a claim passes (PASS, FAIL,
 # INCONCLUSIVE) is decided in proofs_checks, which maps the words below to its verdicts in
-# one place (proofs_checks._framework.comparison_verdict).
+# one place (proofs_checks.comparison_verdict).
 
 #: What a claim-vs-competitors comparison of rescalings says
 #: (:meth:`rhm_theory.sweeps.collapse.CollapseComparison.decision`).
