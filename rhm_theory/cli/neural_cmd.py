@@ -498,7 +498,7 @@ def _neural_verify_cpu(args: argparse.Namespace) -> int:
             print(f"  step doubling at L = {max(grid.Ls)}: P* {d['P_star']} -> "
                   f"{d['P_star_doubled']}, ratio in [{d['ratio_bounds'][0]:.3g}, "
                   f"{d['ratio_bounds'][1]:.3g}] (allowed factor {d['factor']}), "
-                  f"{'moved' if d['moved'] else 'not moved'}")
+                  f"{'moved' if d['moved'] else 'not moved' if d['ok'] else 'not run'}")
         neg = result.negative_control
         if neg is not None:
             print(f"negative control (masked LM): {neg.verdict.value}, censored "
