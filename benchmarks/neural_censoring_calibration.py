@@ -26,7 +26,7 @@ from proofs_checks.neural_compare import (
     threshold_points_by_cell,
 )
 from proofs_checks.neural_scaling import ACCURACY_FRACTION, CLAIM, COMPETITOR
-from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS, CPUGrid, load_cpu_grid_rows
+from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS, load_cpu_grid_rows, read_cpu_grid
 from rhm_theory.neural.experiments import add_thresholds
 from rhm_theory.sweeps.collapse import compare_rescalings
 
@@ -35,9 +35,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder")
     ap.add_argument("--n-sim", type=int, default=200)
-    ap.add_argument("--seeds", type=int, nargs="+", default=None)
     args = ap.parse_args()
-    grid = CPUGrid() if args.seeds is None else CPUGrid(seeds=tuple(args.seeds))
+    grid = read_cpu_grid(args.folder)
     rows, _ = load_cpu_grid_rows(args.folder, grid, CPU_GRID_ARMS)
     rows = [dict(r) for r in rows]
     add_thresholds(rows, (ACCURACY_FRACTION,))

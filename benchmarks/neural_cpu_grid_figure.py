@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS, CPUGrid, load_cpu_grid_rows
+from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS, load_cpu_grid_rows, read_cpu_grid
 
 CRITERION = 1 / 8 + 0.5 * 7 / 8
 
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--png", default=None)
     args = ap.parse_args()
-    grid = CPUGrid()
+    grid = read_cpu_grid(args.out)
     rows, progress = load_cpu_grid_rows(args.out, grid)
     curves: dict[tuple[str, int, int], list[tuple[int, float]]] = {}
     for r in rows:

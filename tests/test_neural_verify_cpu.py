@@ -214,3 +214,15 @@ def test_a_folder_of_another_grid_is_refused(tmp_path: Any) -> None:
         run_cpu_grid(tmp_path, grid=CPUGrid(), arms=("mlm",))
     with pytest.raises(ValueError, match="seeds must be distinct"):
         CPUGrid(seeds=(2, 2))
+
+
+def test_the_grid_is_read_back_from_its_folder(tmp_path: Any) -> None:
+    from rhm_theory.io import write_json
+    from rhm_theory.neural.cpu_grid import CPUGrid, read_cpu_grid
+
+    grid = CPUGrid(seeds=(2, 3))
+    write_json(tmp_path / "grid.json", {"grid": grid.to_dict()})
+    assert read_cpu_grid(tmp_path) == grid
+    (tmp_path / "grid.json").write_text("{}")
+    with pytest.raises(ValueError, match="not a grid description"):
+        read_cpu_grid(tmp_path)

@@ -20,6 +20,7 @@ __all__ = [
     "CPUGrid",
     "cpu_grid_runs",
     "load_cpu_grid_rows",
+    "read_cpu_grid",
     "run_cpu_grid",
 ]
 
@@ -92,6 +93,23 @@ class CPUGrid:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (written next to the rows)."""
         return {**self.__dict__, "steps_by_L": [list(x) for x in self.steps_by_L]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CPUGrid:
+        """Inverse of :meth:`to_dict`."""
+        tuples = ("Ls", "seeds", "Ps")
+        kw: dict[str, Any] = {k: tuple(v) if k in tuples else v for k, v in d.items()}
+        kw["steps_by_L"] = tuple((int(a), int(b)) for a, b in d["steps_by_L"])
+        return cls(**kw)
+
+
+def read_cpu_grid(out_dir: str | Path) -> CPUGrid:
+    """The grid described in ``out_dir/grid.json`` (written by :func:`run_cpu_grid`)."""
+    path = Path(out_dir) / "grid.json"
+    try:
+        return CPUGrid.from_dict(json.loads(path.read_text())["grid"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a grid description ({exc})") from exc
 
 
 def cpu_grid_runs(grid: CPUGrid | None = None,
