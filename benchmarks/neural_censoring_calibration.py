@@ -7,7 +7,9 @@ readings of a censored threshold (``compare_rescalings(censoring="missing" | "in
   grid's rows;
 - the rates of each decision on grids simulated under ``v m^3`` and under ``v m^(L+1)``
   (:func:`proofs_checks.neural_compare.simulate_rule_rates`) at the SLC arm's measured
-  centre and within-cell scatter, with the grid's censoring at its smallest and largest P.
+  centre and within-cell scatter, with the grid's censoring at its smallest and largest P;
+  also under the near alternatives ``v m^3 1.2^L`` and ``v m^3 1.5^L`` (the rule unchanged:
+  their PASS rate is a false-PASS rate).
 
 Usage::
 
@@ -25,7 +27,12 @@ from proofs_checks.neural_compare import (
     simulate_rule_rates,
     threshold_points_by_cell,
 )
-from proofs_checks.neural_scaling import ACCURACY_FRACTION, CLAIM, COMPETITOR
+from proofs_checks.neural_scaling import (
+    ACCURACY_FRACTION,
+    CLAIM,
+    COMPETITOR,
+    NEAR_ALTERNATIVES,
+)
 from rhm_theory.neural.cpu_grid import CPU_GRID_ARMS, load_cpu_grid_rows, read_cpu_grid
 from rhm_theory.neural.experiments import add_thresholds
 from rhm_theory.sweeps.collapse import compare_rescalings
@@ -68,7 +75,8 @@ def main() -> None:
     for mode in ("missing", "interval"):
         rates = simulate_rule_rates(cells3, grid.seeds, (min(grid.Ps), max(grid.Ps)), center,
                                     scatter, CLAIM, [COMPETITOR], n_sim=args.n_sim,
-                                    censoring=mode)  # type: ignore[arg-type]
+                                    censoring=mode,  # type: ignore[arg-type]
+                                    also_simulate=NEAR_ALTERNATIVES)
         for law, r in rates.items():
             print(f"| {mode} | {law} | {r['claim']:.3f} | {r['rejected']:.3f} | "
                   f"{r['undecided']:.3f} |")

@@ -22,13 +22,14 @@ from proofs_checks._framework import (
 )
 from proofs_checks.depth_scaling import decision_verdict
 from rhm_theory.sweeps.collapse import Censoring, CollapseComparison, ThresholdPoint
-from rhm_theory.sweeps.probe_points import MIN_SEEDS, pooled_log_scatter, probe_threshold_points
+from rhm_theory.sweeps.decisions import COMPARISON_DECISIONS
+from rhm_theory.sweeps.probe_points import MIN_SEEDS as MIN_SEEDS
+from rhm_theory.sweeps.probe_points import pooled_log_scatter as pooled_log_scatter
+from rhm_theory.sweeps.probe_points import probe_threshold_points
 
 #: The library's :func:`~rhm_theory.sweeps.probe_points.probe_threshold_points` under the
 #: name the neural checks first gave it (importable; not re-documented here).
 threshold_points_by_cell = probe_threshold_points
-# MIN_SEEDS and pooled_log_scatter stay importable from here for the same reason.
-_REEXPORTED = (MIN_SEEDS, pooled_log_scatter)
 
 __all__ = [
     "CENSORING",
@@ -158,6 +159,7 @@ def simulate_rule_rates(
     n_sim: int = N_SIM,
     seed: int = 0,
     censoring: Censoring = "missing",
+    also_simulate: Sequence[str] = (),
 ) -> dict[str, dict[str, float]]:
     """Rates of each decision of the comparison rule on grids simulated under each law.
 
@@ -169,7 +171,9 @@ def simulate_rule_rates(
     (:func:`~rhm_theory.sweeps.collapse.compare_rescalings`). Returns, for the claim and
     each alternative law, the fraction of grids on which
     :meth:`CollapseComparison.decision` against the first alternative says ``"claim"``,
-    ``"rejected"`` and ``"undecided"``.
+    ``"rejected"`` and ``"undecided"``. ``also_simulate`` names further laws (keys of
+    ``CANDIDATES``, e.g. the near alternatives of the claim) under which grids are simulated
+    and scored by the same, unchanged rule: their ``"claim"`` rate is a false-PASS rate.
     """
     import numpy as np
 
@@ -182,7 +186,7 @@ def simulate_rule_rates(
     def rates(law: str) -> dict[str, float]:
         scale = np.array([CANDIDATES[law].log_scale(*c) for c in cells])
         mu = log_center + scale - scale.mean()
-        counts = {"claim": 0, "rejected": 0, "undecided": 0}
+        counts = dict.fromkeys(COMPARISON_DECISIONS, 0)
         for _ in range(n_sim):
             pts = []
             for j, c in enumerate(cells):
@@ -199,7 +203,8 @@ def simulate_rule_rates(
             counts[cmp_.decision(alternatives[0])] += 1
         return {k: n / n_sim for k, n in counts.items()}
 
-    return {law: rates(law) for law in (claim, *alternatives)}
+    laws = dict.fromkeys((claim, *alternatives, *also_simulate))  # ordered, no repeats
+    return {law: rates(law) for law in laws}
 
 
 def simulate_rule_power(

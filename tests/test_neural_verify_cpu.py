@@ -84,8 +84,14 @@ def _complete() -> dict[str, dict[str, int]]:
 
 def test_verdict_passes_a_claim_grid_and_fails_a_token_grid() -> None:
     ok = cpu_grid_result(_grid_rows("claim"), _complete(), GRID, n_sim=40)
-    assert ok.verdict is Verdict.PASS, ok.measured["inconclusive_reasons"]
-    assert ok.power is not None and ok.power.calibrated
+    assert ok.measured["rule_verdict_on_rows_present"] == "PASS"
+    assert not ok.measured["inconclusive_reasons"]
+    # The rule rejects v m^(L+1) but never the near laws v m^3 c^L (they are not its
+    # competitors), so its PASS is withheld: false-PASS 1.0 under both on this grid.
+    assert ok.power is not None and ok.power.claim >= 0.8
+    fp = dict(ok.power.alternatives)
+    assert fp["v m^(L+1)"] <= 0.05 and fp["v m^3 1.2^L"] > 0.05 and fp["v m^3 1.5^L"] > 0.05
+    assert not ok.power.calibrated and ok.verdict is Verdict.INCONCLUSIVE
     bad = cpu_grid_result(_grid_rows("token"), _complete(), GRID, n_sim=40)
     assert bad.verdict is Verdict.FAIL
 
