@@ -14,6 +14,7 @@ __all__ = [
     "THRESHOLD_RULE",
     "Threshold",
     "ThresholdKind",
+    "ThresholdPoint",
     "isotonic_fit",
     "threshold_from_curve",
 ]
@@ -234,3 +235,69 @@ def threshold_from_curve(P: npt.ArrayLike, success: npt.ArrayLike, criterion: fl
         return Threshold("below_grid", math.nan, P_min, P_max, criterion, last, dips)
     return Threshold("point", _interpolate(p, fit, i - 1, criterion), P_min, P_max,
                      criterion, last, dips)
+
+
+@dataclass(frozen=True)
+class ThresholdPoint:
+    """One run's threshold: grammar ``(v, m, s, L, grammar_seed)``, level (0 = every
+    non-root level at once) and ``P_star`` (``nan``: the curve never crossed in the grid).
+
+    ``P_min`` and ``P_max`` are the ends of the run's ``P`` grid (``nan`` when unknown): a
+    censored threshold is interval data, ``log P*`` in :attr:`log_interval`.
+    """
+
+    v: int
+    m: int
+    s: int
+    L: int
+    level: int
+    grammar_seed: int
+    P_star: float
+    P_min: float = math.nan
+    P_max: float = math.nan
+
+    @property
+    def config(self) -> tuple[int, int, int, int, int]:
+        """``(v, m, s, L, level)``: the configuration the seeds resample within."""
+        return (self.v, self.m, self.s, self.L, self.level)
+
+    @property
+    def censored(self) -> bool:
+        """Whether the threshold is only bounded: never reached, or past at ``P_min``."""
+        lo, hi = self.log_interval
+        return lo != hi
+
+    @property
+    def log_interval(self) -> tuple[float, float]:
+        """``(lo, hi)`` bracketing ``log P*``.
+
+        A crossing inside the grid is a point (``lo == hi``); a curve that never reached
+        the target is ``(log P_max, inf)``; a curve already past it at the smallest ``P``
+        (``P_star == P_min``) is ``(-inf, log P_min)``. Unknown grid ends give infinite
+        bounds (no information), never a value imputed at some scale.
+        """
+        if not (math.isfinite(self.P_star) and self.P_star > 0):
+            lo = math.log(self.P_max) if math.isfinite(self.P_max) and self.P_max > 0 \
+                else -math.inf
+            return (lo, math.inf)
+        if math.isfinite(self.P_min) and self.P_star <= self.P_min:
+            return (-math.inf, math.log(self.P_min))
+        y = math.log(self.P_star)
+        return (y, y)
+
+    @classmethod
+    def from_threshold(cls, v: int, m: int, s: int, L: int, level: int, grammar_seed: int,
+                       threshold: Threshold) -> ThresholdPoint:
+        """The point of one run whose curve gave ``threshold``."""
+        t = threshold
+        if t.kind == "point":
+            return cls(v, m, s, L, level, grammar_seed, t.P_star, t.P_min, t.P_max)
+        if t.kind == "below_grid":
+            return cls(v, m, s, L, level, grammar_seed, t.P_min, t.P_min, t.P_max)
+        return cls(v, m, s, L, level, grammar_seed, math.nan, t.P_min, t.P_max)
+
+    @property
+    def f(self) -> float:
+        """The grammatical fraction ``m / v^(s-1)`` of the configuration."""
+        return float(self.m / self.v ** (self.s - 1))
+
