@@ -373,7 +373,7 @@ class ScalingCheck:
             "n_configs": fit.n_configs, "n_runs": fit.n_runs,
             "n_censored_configs": fit.n_censored_configs,
         }
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction=f"log P* - log {self.claim_rescaling} has no trend in log v, log m, "
                        f"L{', l' if self.per_level else ''}; {self.named} rejected",
@@ -501,7 +501,7 @@ class MergeAblationCheck:
         comp = compare_rescalings(off, "v m^3",
                                   ("v m^2", "v m^4", "v m^5", "v m^L", "v m^(L+1)"),
                                   seed=BOOTSTRAP_SEED)
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="none fixed (exploratory)",
             measured={"median_off_over_on": float(np.median(list(ratio.values())))

@@ -226,7 +226,7 @@ class FiniteSizePredictionCheck:
                and is_default_variant(r)]
         records, agree = _ratios(cell_thresholds(sel, target=TARGET), pooled_prediction)
         mlo, mhi = MEDIAN_BAND
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="measured P* / predicted P* is of order one for every grammar, and "
                        "the prediction scatters less than K v m^3, K v m^2, K v m^4",

@@ -244,7 +244,7 @@ class MarginTypicalScalingCheck:
         token = _records(token_tasks, rows)
         control = typical_verdict(token)
         power = typical_power(recs)
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction=f"exponent of m = {EXPONENT_M}, of (1-f) = {EXPONENT_ONE_MINUS_F} "
                        "(mean and median over pairs)",
@@ -362,7 +362,7 @@ class SeparationCheck:
         token = _records(token_tasks, rows)
         cfit = separation_fit(token)
         ratios = [r["ratio"] for r in ratio_records(recs)]
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="trends of log(Delta m / sqrt(1-f)) in log v and along v = m^2 "
                        f">= 0 (lower bounds > -{SEPARATION_MARGIN})",

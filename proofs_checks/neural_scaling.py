@@ -147,7 +147,7 @@ class NeuralClaimCheck:
                 verdict: Verdict, alternatives: tuple[Alternative, ...],
                 negative_control: NegativeControl | None,
                 control_cells: dict[str, Any]) -> CheckResult:
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source, prediction=prediction, measured=measured,
             predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE, verdict=verdict,
             alternatives=alternatives, negative_control=negative_control,
@@ -337,7 +337,7 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
                      "log_scatter": scatter, "log_center": center,
                      "calibration_rates": rates, "censoring": CENSORING,
                      "inconclusive_reasons": reasons})
-    return CheckResult(
+    return CheckResult.judged(
         "neural_slc_scaling_cpu",
         NeuralScalingCheck.claim,
         NeuralScalingCheck.source,

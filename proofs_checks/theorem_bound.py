@@ -351,7 +351,7 @@ class TheoremBoundCheck:
             "n_runs": len(pts), "not_reached": sum(p.censored for p in pts),
             "held_out_prediction": {**held, "verdict": held_verdict.value},
         }
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="log(P*_exact / bound) has no trend in depth L (bound at delta = "
                        f"{FIT_DELTA}, C = 1: depth only through log L)",
@@ -512,7 +512,7 @@ class OneMinusFCheck:
                 "the same rule on rows simulated (this check's noise model, configurations "
                 "and P grids) from P* ~ v m^3 (1-f), another f dependence",
                 f_factor_verdict(cs, clo, chi), {"slope": cs, "interval_95": [clo, chi]})
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="slope of log(P*/(v m^3)) on log(1/(1-f)) = 1 (m = 4, L = 3)",
             measured={"slope": slope, "interval_95": [lo, hi],

@@ -97,7 +97,7 @@ def zipf_tracking_check(summary: Sequence[Mapping[str, Any]],
     uncalibrated and a PASS is withheld as INCONCLUSIVE.
     """
     d = zipf_tracking_drifts(summary)
-    return CheckResult(
+    return CheckResult.judged(
         NAME, CLAIM, SOURCE,
         prediction="measured/predicted threshold ratio under Zipf weights equals the "
                    "uniform grammar's at the same L, up to a factor "

@@ -28,13 +28,16 @@ __all__ = [
     "FALSE_FAIL_MAX",
     "FALSE_PASS_MAX",
     "POWER_MIN",
+    "Assessment",
     "AxisOutcome",
     "AxisTest",
     "Calibration",
     "Decision",
     "Margins",
     "Power",
+    "Rule",
     "ScalingDecision",
+    "assess",
     "calibrate",
     "decide",
     "decision_counts",
@@ -228,17 +231,18 @@ def decide(points: Sequence[ThresholdPoint], claim: Law, *,
 class Power:
     """Error rates of a rule, measured on simulated rows, in both directions.
 
-    ``claim``: how often the rule decides "claim" on rows simulated under the claim (the
-    power); ``false_fail``: how often it decides "rejected" there; ``alternatives``: per
-    registered alternative, how often it decides "claim" (its false-PASS rate); ``n_sim``
-    grids each; ``suggestion``: the grid that would calibrate the rule, when known.
+    ``claim``: how often the rule decides for the claim (PASS) on rows simulated under the
+    claim (the power); ``alternatives``: per registered alternative, how often it decides
+    for the claim there (its false-PASS rate); ``n_sim`` grids each; ``suggestion``: the
+    grid that would calibrate the rule, when known; ``false_fail``: how often the rule
+    rejects the claim (FAIL) on rows simulated under it (``nan``: not measured).
     """
 
     claim: float
-    false_fail: float
     alternatives: tuple[tuple[str, float], ...]
     n_sim: int
     suggestion: str = ""
+    false_fail: float = math.nan
 
     @property
     def worst(self) -> tuple[str, float] | None:
@@ -246,14 +250,16 @@ class Power:
         return max(self.alternatives, key=lambda a: a[1]) if self.alternatives else None
 
     @property
-    def pass_calibrated(self) -> bool:
-        """Power >= :data:`POWER_MIN` and every false-PASS rate <= :data:`FALSE_PASS_MAX`."""
+    def calibrated(self) -> bool:
+        """A PASS is calibrated: power >= :data:`POWER_MIN` and every false-PASS rate <=
+        :data:`FALSE_PASS_MAX`."""
         return self.claim >= POWER_MIN and all(fp <= FALSE_PASS_MAX
                                                for _, fp in self.alternatives)
 
     @property
     def fail_calibrated(self) -> bool:
-        """False-FAIL rate <= :data:`FALSE_FAIL_MAX`."""
+        """A FAIL is calibrated: false-FAIL rate <= :data:`FALSE_FAIL_MAX` (``False`` when
+        not measured)."""
         return self.false_fail <= FALSE_FAIL_MAX
 
     def reason(self) -> str:
@@ -267,9 +273,15 @@ class Power:
                     f"{FALSE_PASS_MAX}){more}")
         return ""
 
+    def with_suggestion(self, suggestion: str) -> Power:
+        """The same rates with a grid suggestion."""
+        return Power(self.claim, self.alternatives, self.n_sim, suggestion, self.false_fail)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON: ``{"claim", "false_fail", "alternatives": [{"name", "false_pass"}], ...}``."""
-        out: dict[str, Any] = {"claim": self.claim, "false_fail": self.false_fail,
+        out: dict[str, Any] = {"claim": self.claim,
+                               "false_fail": (self.false_fail if math.isfinite(self.false_fail)
+                                              else None),
                                "n_sim": self.n_sim,
                                "alternatives": [{"name": n, "false_pass": fp}
                                                 for n, fp in self.alternatives]}
@@ -351,7 +363,59 @@ def calibrate(rule: Rule, points: Sequence[ThresholdPoint], claim: Law | LogScal
     for name, alt in alternatives.items():
         counts[name] = decision_counts(rule, points, alt, noise=model, n_sim=n_sim, seed=seed)
     power = Power(counts["claim"].get(pass_word, 0) / n_sim,
-                  counts["claim"].get(fail_word, 0) / n_sim,
                   tuple((name, counts[name].get(pass_word, 0) / n_sim)
-                        for name in alternatives), n_sim)
+                        for name in alternatives), n_sim,
+                  false_fail=counts["claim"].get(fail_word, 0) / n_sim)
     return Calibration(power, counts, model)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A claimed law judged on rows: the rule's decision and its calibrated error rates.
+
+    The one route from thresholds to a decision: the claim checks of ``rhm-theory verify``
+    and ``rhm-theory measure`` both call :func:`assess`.
+    """
+
+    claim: Law
+    decision: ScalingDecision
+    calibration: Calibration | None
+    noise: NoiseModel | None
+
+    @property
+    def power(self) -> Power | None:
+        """The calibration's :class:`Power` (``None`` when not calibrated)."""
+        return None if self.calibration is None else self.calibration.power
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON: ``{"law", "decision", "fit", "power", ...}``."""
+        return {"law": self.claim.expr, "name": self.claim.label,
+                **self.decision.to_dict(),
+                "power": None if self.power is None else self.power.to_dict(),
+                "noise": None if self.noise is None else self.noise.to_dict()}
+
+
+def assess(points: Sequence[ThresholdPoint], claim: Law, *,
+           axes: Sequence[str] = ("v", "m", "L"),
+           alternatives: Mapping[str, Law] | None = None, margins: Margins | None = None,
+           n_sim: int = 200, seed: int = 0, noise: NoiseModel | None = None) -> Assessment:
+    """Decide ``claim`` on ``points`` (:func:`decide`) and calibrate the rule (:func:`calibrate`).
+
+    ``alternatives`` default to the registered near alternatives of ``claim`` on ``axes``
+    (:func:`~rhm_theory.scaling.law.near_alternatives`). ``n_sim = 0`` skips the
+    calibration (the decision then cannot become a calibrated verdict).
+    """
+    from rhm_theory.scaling.law import near_alternatives
+
+    axes = tuple(axes)
+    decision = decide(points, claim, axes=axes, margins=margins)
+    if n_sim == 0:
+        return Assessment(claim, decision, None, None)
+    alts = near_alternatives(claim, axes) if alternatives is None else dict(alternatives)
+    model = fit_noise_model(points, with_level="l" in axes) if noise is None else noise
+
+    def rule(sim: Sequence[ThresholdPoint]) -> str:
+        return decide(sim, claim, axes=axes, margins=margins).decision
+
+    cal = calibrate(rule, points, claim, alts, noise=model, n_sim=n_sim, seed=seed)
+    return Assessment(claim, decision, cal, model)

@@ -147,9 +147,9 @@ def power_with_suggestion(
     that would calibrate it (:func:`suggest_grid`, :data:`SUGGEST_N_SIM` grids per
     extension, against the worst alternative when the power itself suffices)."""
     power = cal.power
-    if power.pass_calibrated:
+    if power.calibrated:
         return power
     worst = power.worst if power.claim >= POWER_MIN else None
-    return Power(power.claim, power.false_fail, power.alternatives, power.n_sim, suggest_grid(
+    return power.with_suggestion(suggest_grid(
         rule, points, claim, None if worst is None else (worst[0], alternatives[worst[0]]),
         noise=cal.noise, scale=scale, n_sim=min(power.n_sim, SUGGEST_N_SIM), seed=seed))
