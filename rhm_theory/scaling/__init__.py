@@ -5,7 +5,8 @@ Modules: :mod:`~rhm_theory.scaling.threshold` (a success curve to an interval-ce
 alternatives), :mod:`~rhm_theory.scaling.fit` (interval-censored, cluster-robust
 log-linear fits), :mod:`~rhm_theory.scaling.noise` (the noise of ``log P*``, fitted and
 simulated), :mod:`~rhm_theory.scaling.decision` (the decision rule and its error rates in
-both directions) and :mod:`~rhm_theory.scaling.design` (which grid would decide).
+both directions), :mod:`~rhm_theory.scaling.design` (which grid would decide) and
+:mod:`~rhm_theory.scaling.prediction` (a quantitative prediction against a naive law).
 """
 
 from rhm_theory.scaling.decision import (
@@ -62,6 +63,7 @@ from rhm_theory.scaling.noise import (
     law_level,
     simulate_points,
 )
+from rhm_theory.scaling.prediction import N_BOOT_SCATTER, log_scatter_comparison
 from rhm_theory.scaling.threshold import (
     THRESHOLD_KINDS,
     THRESHOLD_RULE,
@@ -83,6 +85,7 @@ __all__ = [
     "GRID_EXTENSIONS",
     "LAW_NAMES",
     "NAMED_LAWS",
+    "N_BOOT_SCATTER",
     "POWER_MIN",
     "SUGGEST_N_SIM",
     "THRESHOLD_KINDS",
@@ -117,6 +120,7 @@ __all__ = [
     "isotonic_fit",
     "law",
     "law_level",
+    "log_scatter_comparison",
     "loglinear_fit",
     "near_alternatives",
     "parse_law",

@@ -142,14 +142,17 @@ def power_with_suggestion(
     *,
     scale: GridScale | None = None,
     seed: int = 0,
+    pass_word: str = "claim",
 ) -> Power:
     """The :class:`Power` of a calibration; when a PASS is not calibrated, with the grid
     that would calibrate it (:func:`suggest_grid`, :data:`SUGGEST_N_SIM` grids per
-    extension, against the worst alternative when the power itself suffices)."""
+    extension, against the worst alternative when the power itself suffices; ``pass_word``
+    is the word of ``rule`` that a PASS stands on)."""
     power = cal.power
     if power.calibrated:
         return power
     worst = power.worst if power.claim >= POWER_MIN else None
     return power.with_suggestion(suggest_grid(
         rule, points, claim, None if worst is None else (worst[0], alternatives[worst[0]]),
-        noise=cal.noise, scale=scale, n_sim=min(power.n_sim, SUGGEST_N_SIM), seed=seed))
+        noise=cal.noise, scale=scale, n_sim=min(power.n_sim, SUGGEST_N_SIM), seed=seed,
+        pass_word=pass_word))

@@ -30,6 +30,7 @@ ROW_FIELDS = (
     "key", "context", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
     "family", "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
     "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
+    "tuple_accuracy", "min_tuple_accuracy",
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
@@ -90,6 +91,8 @@ class SweepRow(TypedDict):
     unknown_fraction: float
     min_accuracy: float
     all_exact: bool
+    tuple_accuracy: float
+    min_tuple_accuracy: float
     seconds: float
     pool_positions: NotRequired[bool]
     merge_factor: NotRequired[float]
@@ -238,9 +241,11 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     base["balanced"] = cell.balanced  # for readers of the column before families had names
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
+    min_tuple = min(sc.tuple_accuracy for sc in scores)
     return [
         cast(SweepRow, {"key": cell.key, **base, **sc.to_dict(), "min_accuracy": min_acc,
-                        "all_exact": all_exact, "seconds": seconds})
+                        "all_exact": all_exact, "min_tuple_accuracy": min_tuple,
+                        "seconds": seconds})
         for sc in scores
     ]
 
