@@ -202,6 +202,8 @@ class CheckResult:
     power: Power | None = None
     power_reason: str | None = None
     rule_verdict: Verdict | None = None
+    #: The law the check tests, as a parseable expression (:func:`rhm_theory.scaling.parse_law`)
+    law: str | None = None
 
     @classmethod
     def judged(cls, name: str, claim: str, source: str, prediction: str,
@@ -209,14 +211,14 @@ class CheckResult:
                verdict: Verdict, details: Mapping[str, Any] | None = None,
                alternatives: tuple[Alternative, ...] = (),
                negative_control: NegativeControl | None = None, power: Power | None = None,
-               power_reason: str | None = None) -> CheckResult:
+               power_reason: str | None = None, law: str | None = None) -> CheckResult:
         """The result of a check whose rule said ``verdict``, after :func:`judge`."""
         final, note = judge(verdict, negative_control, power, power_reason)
         extra = dict(details or {})
         if note is not None:
             extra["note"] = note
         return cls(name, claim, source, prediction, measured, predicted, tolerance, final,
-                   extra, alternatives, negative_control, power, power_reason, verdict)
+                   extra, alternatives, negative_control, power, power_reason, verdict, law)
 
     @property
     def passed(self) -> bool:
@@ -226,7 +228,7 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for the JSON report."""
         return {
-            "name": self.name, "claim": self.claim, "source": self.source,
+            "name": self.name, "claim": self.claim, "source": self.source, "law": self.law,
             "prediction": self.prediction, "measured": dict(self.measured),
             "predicted": dict(self.predicted), "tolerance": self.tolerance,
             "verdict": self.verdict.value,

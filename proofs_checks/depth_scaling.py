@@ -302,7 +302,7 @@ class ScalingCheck:
             verdict=decision_verdict(a.decision.decision),
             alternatives=alternatives,
             negative_control=control,
-            power=a.power, power_reason=None,
+            power=a.power, power_reason=None, law=self.law.expr,
             details={"law": self.law.expr, "assessment": a.to_dict(),
                      "absolute_fit": absolute.to_dict(),
                      "rescaled_by_config": rescaled_by_config(pts, self.law),
