@@ -215,8 +215,6 @@ def test_no_verdict_strings_under_sweeps() -> None:
 #: (issue 18: the library speaks of decisions, rhm_theory.sweeps.decisions; deprecated names
 #: live as strings of a module ``__getattr__`` and are not identifiers).
 VERDICT_IDENTIFIER_ALLOWED = {
-    # The deprecated property LawOutcome.verdict (the field is ``decision`` since issue 18).
-    ("rhm_theory/sweeps/measure.py", "verdict"),
     # calibrate() counts the verdicts a claim check's rule returns: the rule is the checks',
     # so its outcomes are verdicts. calibration.py was under edit in another branch.
     ("rhm_theory/sweeps/calibration.py", "verdict_counts"),
