@@ -153,3 +153,8 @@ def test_bad_files_and_arguments(tmp_path: Path, capsys: Any) -> None:
                  ["--rows", str(tmp_path / "missing.csv"), "--claim", CLAIM], []):
         assert main(["measure", *argv]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_the_documented_example_file_reads() -> None:
+    pts = read_threshold_rows(Path(__file__).parent.parent / "docs" / "measure_rows_example.csv")
+    assert len(pts) == 120 and sum(p.censored for p in pts) == 2
