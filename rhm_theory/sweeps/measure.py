@@ -27,6 +27,7 @@ from rhm_theory.model.sampling import sample
 from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarSpec
 from rhm_theory.scaling import (
     DECISION_MEANINGS,
+    FALSE_FAIL_MAX,
     THRESHOLD_RULE,
     Assessment,
     Law,
@@ -562,7 +563,8 @@ class LawComparison:
         return self.assessments[0].claim if self.assessments else None
 
     def statement(self) -> str:
-        """One sentence: laws followed, decided for but not calibrated, rejected, undecided."""
+        """One sentence: laws followed, decided for but not calibrated, rejected (with the
+        false-FAIL rate where the calibration does not back the rejection), undecided."""
         if not self.assessments:
             return f"No law assessed: {self.reason}."
         parts = [f"follows {', '.join(self.followed)}" if self.followed
@@ -571,9 +573,19 @@ class LawComparison:
             if a.claim.label in self.uncalibrated:
                 why = "no calibration" if a.power is None else a.power.reason()
                 parts.append(f"decided for {a.claim.label} but not calibrated ({why})")
-        parts.append(f"rejects {', '.join(self.rejects) or 'none'}")
+        rejected = []
+        for a in self.assessments:
+            if a.claim.label in self.rejects:
+                pw = a.power
+                # A rejection the calibration does not back is said so, as verify gates it.
+                tail = ("" if pw is not None and pw.fail_calibrated else
+                        " (no calibration)" if pw is None else
+                        f" (false-FAIL {pw.false_fail:.2f} > {FALSE_FAIL_MAX}: not calibrated)")
+                rejected.append(a.claim.label + tail)
+        parts.append(f"rejects {', '.join(rejected) or 'none'}")
         parts.append(f"undecided: {', '.join(self.undecided) or 'none'}")
-        return "; ".join(parts).capitalize() + "."
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:] + "."
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict: ``laws`` (each assessment with ``sentence`` and ``followed``),
