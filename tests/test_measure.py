@@ -367,3 +367,13 @@ def test_cli_with_a_learner_in_a_users_file(tmp_path: Path, capsys: Any) -> None
     assert (out / "rows.jsonl").exists() and (out / "measurement.json").exists()
     assert (out / "accuracy_rescaled.png").exists()
     assert main(["measure", "nope:make"]) == 2
+
+
+def test_an_early_stop_is_not_a_grid_end() -> None:
+    rows = [{"key": "k", "method": "x", "v": 8, "m": 2, "s": 2, "L": 3, "grammar_seed": 0,
+             "P": P, "min_accuracy": a} for P, a in ((100, 0.5), (200, 1.0), (400, 1.0))]
+    (t,) = curve_thresholds(rows, 0.95, ladder_ends={"k": 6400})
+    assert t.threshold.P_max == 400 and t.point.P_max == 6400
+    assert curve_thresholds(rows, 0.95)[0].point.P_max == 400
+    cells = measure_cells("rhm_theory.learners.ilc:latent", TINY)
+    assert all(c.Ps[-1] == p_ladder(8, 2, 2, 3, TINY)[-1] for c in cells)

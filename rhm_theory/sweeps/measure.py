@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -432,7 +432,8 @@ class CurveThreshold:
 
 
 def curve_thresholds(
-    rows: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET
+    rows: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET, *,
+    ladder_ends: Mapping[str, int] | None = None,
 ) -> list[CurveThreshold]:
     """Threshold of every learning curve (one per cell key) of measurement rows.
 
@@ -441,6 +442,11 @@ def curve_thresholds(
     isotonic fit of the curve reaches ``target``), its last crossing and dips reported
     beside it. A curve already at ``target`` at its first ``P`` is censored below the grid,
     one whose fit never reaches it above; each gets a message naming its cell.
+
+    ``ladder_ends`` (cell key -> largest ``P`` of its ladder) gives the grid end of a curve
+    that stopped early: its point's ``P_max`` is where the ladder would have ended, so the
+    calibration censors simulated thresholds where the real ladder would have, not at the
+    early stop (default: the last ``P`` of the rows).
 
     Examples
     --------
@@ -479,6 +485,9 @@ def curve_thresholds(
             msg = ""
         point = ThresholdPoint.from_threshold(int(r["v"]), int(r["m"]), int(r["s"]),
                                               int(r["L"]), 0, int(r["grammar_seed"]), t)
+        end = None if ladder_ends is None else ladder_ends.get(key)
+        if end is not None and t.kind != "above_grid" and end > point.P_max:
+            point = replace(point, P_max=float(end))
         out.append(CurveThreshold(point, t, acc[best], Ps[best], msg))
     return out
 
@@ -746,7 +755,7 @@ def measure(
     cells = measure_cells(learner, grid, name=name, target=target)
     rows = run_sweep(cells, out_dir=out_dir, executor=executor, max_workers=workers,
                      progress=progress)
-    ths = curve_thresholds(rows, target)
+    ths = curve_thresholds(rows, target, ladder_ends={c.key: c.Ps[-1] for c in cells})
     comp = compare_laws([t.point for t in ths], laws, n_sim=n_sim, seed=seed)
     grid_name = grid if isinstance(grid, str) else "custom"
     return Measurement(cells[0].name, grid_name, target, tuple(ths), comp, len(cells),
