@@ -158,3 +158,11 @@ def test_bad_files_and_arguments(tmp_path: Path, capsys: Any) -> None:
 def test_the_documented_example_file_reads() -> None:
     pts = read_threshold_rows(Path(__file__).parent.parent / "docs" / "measure_rows_example.csv")
     assert len(pts) == 120 and sum(p.censored for p in pts) == 2
+
+
+def test_per_level_rows_are_judged_on_the_level_axis(tmp_path: Path, capsys: Any) -> None:
+    rows = [{**r, "level": lv, "P_lo": r["P_lo"] * 1.1**lv, "P_hi": r["P_hi"] * 1.1**lv}
+            for r in _rows(CLAIM, 0)[:60] for lv in (1, 2) if lv < r["L"]]
+    _, doc = _judge(_write(tmp_path / "l.jsonl", rows), CLAIM, capsys, "--n-sim", "0")
+    assert [a["axis"] for a in doc["axes"]] == ["v", "m", "L", "l"]
+    assert doc["power"] is None and doc["verdict"] != "PASS"  # no calibration, no PASS

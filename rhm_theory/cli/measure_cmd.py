@@ -152,7 +152,10 @@ def _judge_rows(args: argparse.Namespace) -> int:
     if all(p.censored for p in points):
         raise ValueError(f"rows: every one of the {len(points)} thresholds is censored; "
                          "the rule needs some inside their grid")
-    res = assess(points, claim, n_sim=_n_sim(args), seed=args.seed)
+    # Per-level rows (some level > 0) are judged on the level axis too, as verify's
+    # per-level claims are.
+    axes = ("v", "m", "L", "l") if any(p.level > 0 for p in points) else ("v", "m", "L")
+    res = assess(points, claim, axes=axes, n_sim=_n_sim(args), seed=args.seed)
     word = res.decision.decision
     verdict, note = judge(decision_verdict(word), None, res.power, None)
     n_cens = sum(p.censored for p in points)
