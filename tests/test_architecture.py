@@ -173,12 +173,7 @@ def test_the_layer_test_sees_a_stale_entry() -> None:
 VERDICT_WORDS = ("PASS", "FAIL", "INCONCLUSIVE")
 #: Known verdict strings under rhm_theory/sweeps, each with its reason; the test fails when
 #: one disappears, so the list cannot go stale.
-VERDICT_STRING_ALLOWED = {
-    # calibrate() (and suggest_grid() on main) count how often a check's rule returns its
-    # pass label; the default label is the checks' word. To go when calibration.py (under
-    # edit in another branch at the time of issue 18) takes the label from its callers only.
-    ("rhm_theory/sweeps/calibration.py", "PASS"),
-}
+VERDICT_STRING_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _verdict_strings(path: Path, source: str | None = None) -> list[tuple[int, str]]:
@@ -214,13 +209,7 @@ def test_no_verdict_strings_under_sweeps() -> None:
 #: Identifiers under rhm_theory/sweeps that hold the word "verdict", each with its reason
 #: (issue 18: the library speaks of decisions, rhm_theory.sweeps.decisions; deprecated names
 #: live as strings of a module ``__getattr__`` and are not identifiers).
-VERDICT_IDENTIFIER_ALLOWED = {
-    # The deprecated property LawOutcome.verdict (the field is ``decision`` since issue 18).
-    ("rhm_theory/sweeps/measure.py", "verdict"),
-    # calibrate() counts the verdicts a claim check's rule returns: the rule is the checks',
-    # so its outcomes are verdicts. calibration.py was under edit in another branch.
-    ("rhm_theory/sweeps/calibration.py", "verdict_counts"),
-}
+VERDICT_IDENTIFIER_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _verdict_identifiers(path: Path, source: str | None = None) -> list[tuple[int, str]]:
