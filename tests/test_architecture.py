@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: ``progress`` and ``constants`` are the floor; ``torch`` (the PyTorch datasets, torch optional
 #: like ``neural``) sits under the ``neural`` validators that stream from it; ``learners`` adapt
 #: the ``neural`` models, and ``sweeps`` measure any learner; the claim checks sit just under
-#: the CLI, which is the only part of the library allowed to import them. Every entry must name an existing module.
+#: the CLI, which is the only part of the library allowed to import them. Every entry must
+#: name an existing module.
 LAYERS: dict[str, int] = {
     "rhm_theory.validation": 0,
     "rhm_theory.io": 0,

@@ -161,7 +161,7 @@ def test_community_family_in_the_registry() -> None:
 def test_bridge_errors_name_the_problem() -> None:
     g = community_grammar(RHMParams(v=4, m=2, s=2, L=2), 0)
     rules = community_rules(g)
-    with pytest.raises(ValueError, match="keys 0..L-1"):
+    with pytest.raises(ValueError, match=r"keys 0\.\.L-1"):
         grammar_from_community_rules({1: rules[1]})
     with pytest.raises(ValueError, match="num_features is required"):
         grammar_from_community_rules({0: rules[0]})
@@ -246,7 +246,7 @@ def test_community_data_are_parseable_strings_of_the_grammar() -> None:
 
     g = community_grammar(RHMParams(v=8, m=2, s=2, L=4), 3)
     for replace in (True, False):
-        x, y = community_sample(g, 500, 8, replace=replace, latents=True)
+        x, _ = community_sample(g, 500, 8, replace=replace, latents=True)
         assert is_grammatical(g, x.tokens).all()
         parsed = parse(g, x.tokens)
         assert all(np.array_equal(a, b) for a, b in zip(parsed, x.levels, strict=True))

@@ -235,7 +235,7 @@ def community_indices(P_max: int, P: int, seed: int) -> list[int]:
 
 
 def _n_internal(params: RHMParams) -> int:
-    return (params.s**params.L - 1) // (params.s - 1)
+    return int((params.s**params.L - 1) // (params.s - 1))
 
 
 def _tree_digits(
@@ -248,7 +248,7 @@ def _tree_digits(
     count = len(indices)
     digits = np.zeros((count, n_nodes), dtype=np.uint8 if m <= 256 else np.int64)
     if m == 1:
-        return np.asarray(indices, dtype=np.int64).reshape(count), digits  # type: ignore[return-value]
+        return np.asarray(indices, dtype=np.int64).reshape(count), digits
     k = max(1, _CHUNK_BITS // max(1, (m - 1).bit_length()))  # digits per int64 chunk
     while m**k >= 2**_CHUNK_BITS:
         k -= 1
@@ -417,6 +417,7 @@ def community_sample(
     def choices(i: int, lo: int, hi: int) -> npt.NDArray[Any]:
         # Rows lo..hi of level i, row-major: consecutive outputs of the one stream.
         raw = bit_generator.random_raw((hi - lo) * p.s**i) % np.uint64(p.m)
-        return raw.astype(np.intp).reshape(hi - lo, p.s**i)
+        out: npt.NDArray[Any] = raw.astype(np.intp).reshape(hi - lo, p.s**i)
+        return out
 
     return _expand(grammar, labels, choices, latents), labels

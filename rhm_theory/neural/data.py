@@ -45,9 +45,10 @@ class RHMBatches:
 
     Online regime (``P=None``): step ``t`` gets strings ``t*B .. t*B+B-1`` of the data seed,
     all fresh, drawn a chunk of steps at a time by a
-    :class:`~rhm_theory.torch.streaming.RHMStream`. Offline regime: a fixed set of ``P`` strings is drawn once (kept on the host)
-    and step ``t`` takes ``min(B, P)`` distinct ones of it. Both are a pure function of
-    ``(seed, step)``, so a resumed run sees the same batches as an uninterrupted one.
+    :class:`~rhm_theory.torch.streaming.RHMStream`. Offline regime: a fixed set of ``P``
+    strings is drawn once (kept on the host) and step ``t`` takes ``min(B, P)`` distinct ones
+    of it. Both are a pure function of ``(seed, step)``, so a resumed run sees the same
+    batches as an uninterrupted one.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""A drop-in for the community's PyTorch ``RandomHierarchyModel`` dataset, on this library's core."""
+"""A drop-in for the community's PyTorch ``RandomHierarchyModel`` dataset, on the core."""
 
 from __future__ import annotations
 

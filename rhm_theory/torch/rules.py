@@ -1,4 +1,4 @@
-"""The community's rules dict as torch tensors: ``sample_rules``, and files saved by ``torch.save``."""
+"""The community's rules dict as torch tensors: ``sample_rules``, files of ``torch.save``."""
 
 from __future__ import annotations
 
