@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 
@@ -35,8 +36,6 @@ __all__ = [
     "torch_mt19937",
 ]
 
-#: Rows expanded per numpy call: bounds the temporaries whatever the number of strings.
-_ROWS_PER_CALL = 1 << 14
 #: Largest chunk of base-``m`` digits read from a Python integer at once (below int64).
 _CHUNK_BITS = 62
 
@@ -284,27 +283,92 @@ def _tree_digits(
     return labels, digits
 
 
+# -- kernels: torch's CPU Mersenne Twister and the level-by-level expansion -----------------
+# The state is 624 words held in uint64 (values below 2**32) so that every operation stays
+# unsigned 64-bit (numba turns uint64 mixed with int64 into float64).
+_U32 = np.uint64(0xFFFFFFFF)
+
+
+@nb.njit(cache=True)
+def _mt_twist(mt: npt.NDArray[np.uint64]) -> None:
+    upper, lower = np.uint64(0x80000000), np.uint64(0x7FFFFFFF)
+    matrix, one, zero = np.uint64(0x9908B0DF), np.uint64(1), np.uint64(0)
+    for i in range(624):  # the reference refill; the branch-free select keeps it vectorisable
+        nxt = i + 1 if i < 623 else 0
+        far = i + 397 if i < 227 else i - 227
+        y = (mt[i] & upper) | (mt[nxt] & lower)
+        mt[i] = mt[far] ^ (y >> one) ^ (matrix if y & one else zero)
+
+
+@nb.njit(cache=True, inline="always")
+def _mt_next(mt: npt.NDArray[np.uint64], pos: int) -> tuple[np.uint64, int]:
+    if pos >= 624:
+        _mt_twist(mt)
+        pos = 0
+    y = mt[pos]
+    y ^= y >> np.uint64(11)
+    y ^= (y << np.uint64(7)) & np.uint64(0x9D2C5680)
+    y ^= (y << np.uint64(15)) & np.uint64(0xEFC60000)
+    y ^= y >> np.uint64(18)
+    return y & np.uint64(0xFFFFFFFF), pos + 1
+
+
+@nb.njit(cache=True)
+def _mt_labels(mt: npt.NDArray[np.uint64], pos: int, n: int,
+               out: npt.NDArray[np.int64]) -> int:
+    # torch.randint(0, n, size): one 32-bit output per element, modulo the range.
+    un = np.uint64(n)
+    for i in range(out.shape[0]):
+        y, pos = _mt_next(mt, pos)
+        out[i] = np.int64(y % un)
+    return pos
+
+
+@nb.njit(cache=True)
+def _expand_mt(table: npt.NDArray[Any], x: npt.NDArray[Any], out: npt.NDArray[Any], m: int,
+               s: int, mt: npt.NDArray[np.uint64], pos: int) -> int:
+    # One rule per node, drawn row-major over (rows, nodes) as torch.randint(0, m, x.shape).
+    um = np.uint64(m)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            y, pos = _mt_next(mt, pos)
+            q = (np.int64(x[i, j]) * m + np.int64(y % um)) * s
+            for k in range(s):
+                out[i, j * s + k] = table[q + k]
+    return pos
+
+
+@nb.njit(cache=True)
+def _expand_digits(table: npt.NDArray[Any], x: npt.NDArray[Any], digits: npt.NDArray[Any],
+                   out: npt.NDArray[Any], m: int, s: int) -> None:
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            q = (np.int64(x[i, j]) * m + np.int64(digits[i, j])) * s
+            for k in range(s):
+                out[i, j * s + k] = table[q + k]
+
+
+def _mt_state(seed: int) -> npt.NDArray[np.uint64]:
+    key: npt.NDArray[np.uint64] = torch_mt19937(seed).state["state"]["key"].astype(np.uint64)
+    return key
+
+
 def _expand(
     grammar: Grammar,
     labels: npt.NDArray[np.integer[Any]],
-    choices: Callable[[int, int, int], npt.NDArray[np.integer[Any]]],
+    fill: Callable[[int, npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]], None],
     latents: bool,
 ) -> Sample:
-    # Level by level from the root, as the community does: the rules of level l (community
-    # index) of row i come from choices(l, lo, hi)[i - lo], shape (rows, s**l).
+    # Level by level from the root, as the community does: fill(i, table, x, out) writes the
+    # children (community level i + 1) of the nodes x of community level i.
     p = grammar.params
     count = len(labels)
     x = np.asarray(labels).astype(p.dtype).reshape(count, 1)
     levels = [x]
     for i in range(p.L):
-        table = np.asarray(grammar.rules_of(p.L - i), dtype=p.dtype)
-        width = p.s**i
-        out = np.empty((count, width * p.s), dtype=p.dtype)
-        rows = max(1, _ROWS_PER_CALL // width)
-        for lo in range(0, count, rows):
-            hi = min(count, lo + rows)
-            r = choices(i, lo, hi)
-            out[lo:hi] = table[x[lo:hi], r].reshape(hi - lo, width * p.s)
+        table = np.ascontiguousarray(grammar.rules_of(p.L - i), dtype=p.dtype).ravel()
+        out = np.empty((count, x.shape[1] * p.s), dtype=p.dtype)
+        fill(i, table, x, out)
         x = out
         levels.append(x)
     lat = tuple(levels[p.L - level] for level in range(1, p.L + 1)) if latents else None
@@ -351,10 +415,11 @@ def community_trees(
     labels, digits = _tree_digits(ints, p)
     offsets = [(p.s**i - 1) // (p.s - 1) for i in range(p.L)]
 
-    def choices(i: int, lo: int, hi: int) -> npt.NDArray[Any]:
-        return digits[lo:hi, offsets[i] : offsets[i] + p.s**i]
+    def fill(i: int, table: npt.NDArray[Any], x: npt.NDArray[Any],
+             out: npt.NDArray[Any]) -> None:
+        _expand_digits(table, x, digits[:, offsets[i] : offsets[i] + p.s**i], out, p.m, p.s)
 
-    return _expand(grammar, labels, choices, latents), labels
+    return _expand(grammar, labels, fill, latents), labels
 
 
 def community_sample(
@@ -411,13 +476,13 @@ def community_sample(
             raise ValueError(
                 f"P must satisfy P <= P_max = {p.P_max} without replacement, got P={P}")
         return community_trees(grammar, community_indices(p.P_max, P, seed), latents=latents)
-    bit_generator = torch_mt19937(seed)
-    labels = (bit_generator.random_raw(P) % np.uint64(p.n_c)).astype(np.int64)
+    mt = _mt_state(seed)
+    labels = np.empty(P, dtype=np.int64)
+    pos = _mt_labels(mt, 624, p.n_c, labels)
 
-    def choices(i: int, lo: int, hi: int) -> npt.NDArray[Any]:
-        # Rows lo..hi of level i, row-major: consecutive outputs of the one stream.
-        raw = bit_generator.random_raw((hi - lo) * p.s**i) % np.uint64(p.m)
-        out: npt.NDArray[Any] = raw.astype(np.intp).reshape(hi - lo, p.s**i)
-        return out
+    def fill(i: int, table: npt.NDArray[Any], x: npt.NDArray[Any],
+             out: npt.NDArray[Any]) -> None:
+        nonlocal pos  # the levels continue one stream, as torch's Generator does
+        pos = _expand_mt(table, x, out, p.m, p.s, mt, pos)
 
-    return _expand(grammar, labels, choices, latents), labels
+    return _expand(grammar, labels, fill, latents), labels
