@@ -43,7 +43,9 @@ class RHMStream(IterableDataset[tuple[torch.Tensor, ...]]):
     and the ``DataLoader`` (``batch_size=None``) takes them in turn, so the sequence of
     batches is the same for 0, 1 or more workers; concatenated, the batches are the same
     strings for every ``batch_size``. Each batch is drawn when it is needed: memory is one
-    batch per worker, whatever the number of strings.
+    batch per worker, whatever the number of strings. Items are tuples of tensors:
+    ``(tokens,)``, ``(tokens, labels)`` or ``(tokens, labels, level_1, ..., level_L)``, tokens
+    of shape ``(B, s**L)``.
 
     Parameters
     ----------
@@ -63,12 +65,6 @@ class RHMStream(IterableDataset[tuple[torch.Tensor, ...]]):
     long : bool, default True
         Yield int64 tensors (what embeddings take); ``False`` keeps the symbol dtype
         (``uint8`` for ``v < 255``: 8 times less to copy between processes).
-
-    Yields
-    ------
-    tuple of torch.Tensor
-        ``(tokens,)``, ``(tokens, labels)`` or ``(tokens, labels, level_1, ..., level_L)``;
-        tokens of shape ``(B, s**L)``.
 
     Examples
     --------
