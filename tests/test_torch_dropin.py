@@ -87,6 +87,9 @@ def test_data_are_the_communitys(case: tuple[Any, ...]) -> None:
         assert torch.equal(d.labels, ref_y) and d.labels.dtype == torch.int64
         assert torch.equal(d.tokens.long(), ref_x)
         assert torch.equal(d.features, ref_x.long() + 1)
+        bad = d.tokens.long().clone()  # the comparison sees one changed position
+        bad[-1, -1] = (bad[-1, -1] + 1) % v
+        assert not torch.equal(bad, ref_x)
         assert all(torch.equal(d.rules[i], torch.as_tensor(t)) for i, t in
                    reference_sample_rules(v, n, m, s, L, seeds[0]).items())
 
