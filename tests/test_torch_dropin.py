@@ -233,3 +233,21 @@ def test_rhm_theory_torch_imports_without_torch() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_stream_memory_is_flat_in_the_number_of_strings() -> None:
+    """Traced host memory while streaming 400 batches stays within a few batches."""
+    import tracemalloc
+
+    g = random_grammar(RHMParams(v=8, m=2, s=2, L=6), seed=0)
+    stream = RHMStream(g, seed=1, batch_size=512, num_strings=400 * 512, long=False)
+    batch_bytes = 512 * (g.params.string_length + g.params.n_internal_nodes)
+    next(iter(stream))  # compile and warm up outside the trace
+    tracemalloc.start()
+    try:
+        count = sum(len(item[0]) for item in stream)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 400 * 512
+    assert peak < 8 * batch_bytes, (peak, batch_bytes)  # 400 batches would be 400x
