@@ -239,7 +239,7 @@ def _n_internal(params: RHMParams) -> int:
 
 def _tree_digits(
     indices: Sequence[int] | npt.NDArray[np.integer[Any]], params: RHMParams
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
     # Community index = label * m**N + rules read as N base-m digits, most significant first,
     # one per internal node in breadth-first order (the root's rule first).
     m, n_nodes = params.m, _n_internal(params)
@@ -255,8 +255,7 @@ def _tree_digits(
     base = m**k
     if params.P_max < 2**63:
         arr = np.asarray(indices, dtype=np.int64).reshape(count)
-        labels, rest = np.divmod(arr, np.int64(per_class)) if per_class < 2**63 else (
-            np.zeros(count, dtype=np.int64), arr)
+        labels, rest = np.divmod(arr, np.int64(per_class))  # per_class <= P_max < 2**63
         chunks = np.empty((count, n_chunks), dtype=np.int64)
         for c in range(n_chunks):
             rest, chunks[:, c] = np.divmod(rest, np.int64(base))
@@ -286,7 +285,6 @@ def _tree_digits(
 # -- kernels: torch's CPU Mersenne Twister and the level-by-level expansion -----------------
 # The state is 624 words held in uint64 (values below 2**32) so that every operation stays
 # unsigned 64-bit (numba turns uint64 mixed with int64 into float64).
-_U32 = np.uint64(0xFFFFFFFF)
 
 
 @nb.njit(cache=True)
