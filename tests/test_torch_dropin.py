@@ -118,6 +118,11 @@ def test_transform_and_bad_input() -> None:
                              transform=lambda x, y: (x * 2, y + 1))
     x, y = d[0]
     assert float(x.max()) == 2.0 and int(y) == int(d.labels[0]) + 1
+    noisy = d.features + 0.5  # code that edits the features: items read the stored tensor
+    d.features = noisy
+    assert d.features is noisy and torch.equal(d[3][0], 2 * noisy[3])
+    with pytest.raises(ValueError, match="features must be a tensor of 10 rows"):
+        d.features = noisy[:5]
     with pytest.raises(ValueError, match="input_format must contain"):
         RandomHierarchyModel(8, 2, 2, 2, 2, train_size=4, input_format="binary")
     with pytest.raises(ValueError, match="whitening is only implemented"):

@@ -150,6 +150,7 @@ class RandomHierarchyModel(Dataset[tuple[Any, Any]]):
         tokens, labels = self._draw(params, train_size, test_size, seed_sample)
         self.tokens = torch.from_numpy(np.ascontiguousarray(tokens))
         self.labels = torch.from_numpy(labels.astype(np.int64))
+        self._features: torch.Tensor | None = None
 
     def _draw(
         self, params: RHMParams, train_size: int, test_size: int, seed: int
@@ -200,15 +201,30 @@ class RandomHierarchyModel(Dataset[tuple[Any, Any]]):
     @property
     def features(self) -> torch.Tensor:
         """All encoded strings, the community's ``features`` tensor (built on access: one-hot
-        floats take ``4 v`` bytes per token where the tokens take one)."""
+        floats take ``4 v`` bytes per token where the tokens take one).
+
+        Assigning a tensor stores it, and ``__getitem__`` then reads it (as the community's
+        class does), for code that edits the features in place of the strings.
+        """
+        if self._features is not None:
+            return self._features
         return self.encode(self.tokens)
+
+    @features.setter
+    def features(self, value: torch.Tensor) -> None:
+        if not isinstance(value, torch.Tensor) or len(value) != len(self.labels):
+            raise ValueError(f"features must be a tensor of {len(self.labels)} rows")
+        self._features = value
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, idx: Any) -> tuple[Any, Any]:
         """``(x, y)``: the encoded string(s) and label(s) at ``idx``, through ``transform``."""
-        x, y = self.encode(self.tokens[idx]), self.labels[idx]
+        if self._features is not None:
+            x, y = self._features[idx], self.labels[idx]
+        else:
+            x, y = self.encode(self.tokens[idx]), self.labels[idx]
         if self.transform:
             return self.transform(x, y)
         return x, y
