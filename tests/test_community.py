@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -258,3 +259,28 @@ def test_indices_beyond_int64_continue_random_sample() -> None:
     big = community_indices(2**70, 1000, seed=2)
     rng = random.Random(2)
     assert big == [rng.randrange(2**70) for _ in range(1000)] and len(set(big)) == 1000
+
+
+def test_a_published_grammar_through_the_cli_and_a_sweep(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`grammar make --family community` writes sample_rules' grammar; `exact` and a sweep
+    cell run on it."""
+    from rhm_theory.cli import main
+    from rhm_theory.model import load_grammar
+    from rhm_theory.sweeps.runner import SweepCell, run_sweep
+
+    out = tmp_path / "run.json"
+    argv = ["grammar", "make", "--family", "community", "--v", "8", "--n-c", "4", "--m", "2",
+            "--s", "2", "--L", "3", "--seed", "5", "--out", str(out), "--json"]
+    assert main(argv) == 0
+    g = load_grammar(out)
+    ref = reference_sample_rules(8, 4, 2, 2, 3, 5)
+    assert all(np.array_equal(community_rules(g)[i], ref[i]) for i in range(3))
+    capsys.readouterr()
+    assert main(["exact", str(out), "--json"]) == 0
+    assert capsys.readouterr().out.strip()
+    cell = SweepCell("latent", 8, 2, 2, 3, 256, grammar_seed=5, n_c=4, family="community",
+                     n_test=64)
+    assert cell.spec.build() == g
+    rows = run_sweep([cell], progress=False, max_workers=1)
+    assert rows and {r["family"] for r in rows} == {"community"}
