@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Rank of every top-level part. A module may import its own part and parts of strictly
 #: lower rank only: an import between two parts of equal rank (sideways) fails like an upward
 #: one, so every dependency between parts is written here as an order. ``validation``, ``io``,
-#: ``progress`` and ``constants`` are the floor; ``learners`` adapt the ``neural`` models, and
-#: ``sweeps`` measure any learner; the claim checks sit just under the CLI, which is the only
-#: part of the library allowed to import them. Every entry must name an existing module.
+#: ``progress`` and ``constants`` are the floor; ``torch`` (the PyTorch datasets, torch optional
+#: like ``neural``) sits under the ``neural`` validators that stream from it; ``learners`` adapt
+#: the ``neural`` models, and ``sweeps`` measure any learner; the claim checks sit just under
+#: the CLI, which is the only part of the library allowed to import them. Every entry must
+#: name an existing module.
 LAYERS: dict[str, int] = {
     "rhm_theory.validation": 0,
     "rhm_theory.io": 0,
@@ -34,13 +36,14 @@ LAYERS: dict[str, int] = {
     "rhm_theory.inference": 4,
     "rhm_theory.algorithms": 4,
     "rhm_theory.testing": 4,
-    "rhm_theory.neural": 5,
-    "rhm_theory.learners": 6,
-    "rhm_theory.sweeps": 7,
-    "rhm_theory.plotting": 8,
-    "proofs_checks": 9,
-    "rhm_theory.cli": 10,
-    "rhm_theory.__main__": 11,
+    "rhm_theory.torch": 5,
+    "rhm_theory.neural": 6,
+    "rhm_theory.learners": 7,
+    "rhm_theory.sweeps": 8,
+    "rhm_theory.plotting": 9,
+    "proofs_checks": 10,
+    "rhm_theory.cli": 11,
+    "rhm_theory.__main__": 12,
 }
 
 
@@ -166,7 +169,7 @@ def test_the_layer_test_sees_a_stale_entry() -> None:
     modules = [_module_name(p) for p in _library_files()]
     assert _stale_entries({**LAYERS, "rhm_theory.explore": 6}, modules) == [
         "rhm_theory.explore"]
-    assert _stale_entries({"rhm_theory.sweeps": 7}, ["rhm_theory.sweeps.explore"]) == []
+    assert _stale_entries({"rhm_theory.sweeps": 8}, ["rhm_theory.sweeps.explore"]) == []
 
 
 #: Words of a claim check's verdict (proofs_checks._framework.Verdict): only the checks decide.
@@ -287,7 +290,8 @@ def test_matplotlib_only_in_plotting() -> None:
 
 @pytest.mark.parametrize("heavy", ["networkx", "torch", "matplotlib", "dask"])
 def test_import_is_light(heavy: str) -> None:
-    code = (f"import sys, rhm_theory, rhm_theory.model, rhm_theory.exact, rhm_theory.bounds\n"
+    code = (f"import sys, rhm_theory, rhm_theory.model, rhm_theory.exact, rhm_theory.bounds, "
+            f"rhm_theory.torch, rhm_theory.neural\n"
             f"print({heavy!r} in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
