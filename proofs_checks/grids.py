@@ -13,13 +13,13 @@ from proofs_checks._framework import GridName
 from rhm_theory.assumptions import separation_margins
 from rhm_theory.bounds.predictions import predicted_tree_threshold
 from rhm_theory.model import RHMParams, random_grammar
-from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell
+from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell, run_seeds
 from rhm_theory.sweeps.thresholds import method_scale
 from rhm_theory.validation import ContextKind
 
-__all__ = ["C_SEP", "DEPTHS", "F_FACTOR_VS", "MAX_L", "SEEDS", "SEED_STRIDE", "TOP_FACTOR",
+__all__ = ["C_SEP", "DEPTHS", "F_FACTOR_VS", "MAX_L", "SEEDS", "TOP_FACTOR",
            "VARIANT_GRIDS", "VMS", "depth_cells", "estimated_cpu_seconds", "f_factor_cells",
-           "is_default_variant", "is_separated", "run_seeds", "variant_cells"]
+           "is_default_variant", "is_separated", "variant_cells"]
 
 #: Depths swept per context kind and grid.
 DEPTHS: dict[GridName, dict[ContextKind, list[int]]] = {
@@ -47,27 +47,12 @@ MAX_L: dict[GridName, dict[tuple[int, int], int]] = {
     "quick": {(96, 3): 5, (32, 4): 5}, "full": {(192, 3): 6, (64, 4): 6, (96, 3): 7}}
 #: Grammar seed indices (at least 3 in every check).
 SEEDS: dict[GridName, list[int]] = {"quick": [0, 1, 2], "full": [0, 1, 2, 3, 4]}
-#: The grammar seed of index ``i`` at depth ``L`` is ``i + SEED_STRIDE * L`` (data seed
-#: ``1000 +`` that): every depth draws its own grammar and data, so the rows of one seed
-#: index share no noise across depths (a grammar drawn level by level from one seed would
-#: make the depth-``L`` grammar the first ``L`` levels of the deeper one).
-SEED_STRIDE = 100
 #: Separation constant of the theorem's assumption: a grammar is in the claim's rows when
 #: every level's minimal margin is at least ``C_SEP sqrt(1 - f) / m`` (exact margins). Fixed
 #: from the margins of the grids' grammars alone, before any threshold was measured: the
 #: nonzero ratios lie above 0.35 except one at 0.13 (v = 8, m = 2); zero margins are
 #: frequent at m = 2 and v >= 64.
 C_SEP = 0.25
-
-
-def run_seeds(seed: int, L: int) -> tuple[int, int]:
-    """``(grammar_seed, data_seed)`` of seed index ``seed`` at depth ``L``.
-
-    >>> run_seeds(1, 4)
-    (401, 1401)
-    """
-    g = seed + SEED_STRIDE * L
-    return g, 1000 + g
 
 
 #: v at m = 4 and L = 3 for the 1/(1-f) factor of the theorem (f = 4/v from 0.8 to 1/16).

@@ -47,6 +47,7 @@ from rhm_theory.scaling.fit import (
     config_intervals,
     interval_regression,
     loglinear_fit,
+    shares_grammar_seeds,
 )
 from rhm_theory.scaling.law import (
     LAW_NAMES,
@@ -135,6 +136,7 @@ __all__ = [
     "parse_law",
     "power_with_suggestion",
     "read_threshold_rows",
+    "shares_grammar_seeds",
     "simulate_points",
     "suggest_grid",
     "threshold_from_curve",

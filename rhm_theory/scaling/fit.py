@@ -21,6 +21,7 @@ __all__ = [
     "config_intervals",
     "interval_regression",
     "loglinear_fit",
+    "shares_grammar_seeds",
 ]
 
 #: The coefficients of the fit ``log P* - log law = c + a log v + b log m + d L (+ e l)``
@@ -119,7 +120,8 @@ def _interval_scores(
     (``lo`` or ``hi`` infinite)."""
     from scipy.special import log_ndtr
 
-    beta, log_sd = theta[:-1], float(theta[-1])
+    # A line search may try any log sd; beyond +-50 the likelihood is flat in practice.
+    beta, log_sd = theta[:-1], min(max(float(theta[-1]), -50.0), 50.0)
     sd = math.exp(log_sd)
     mu = X @ beta
     ll = np.zeros(mu.shape[0])
@@ -294,6 +296,21 @@ def _regression(
     return theta[:k], se, math.exp(float(theta[-1])), dfs
 
 
+def shares_grammar_seeds(points: Sequence[ThresholdPoint]) -> bool:
+    """Whether a grammar seed of some ``(v, m, s)`` appears at two depths (a design whose
+    depths share grammars or data, so their thresholds share noise).
+
+    >>> shares_grammar_seeds([ThresholdPoint(8, 2, 2, L, 0, 0, 10.0) for L in (3, 4)])
+    True
+    >>> shares_grammar_seeds([ThresholdPoint(8, 2, 2, L, 0, L, 10.0) for L in (3, 4)])
+    False
+    """
+    depths: dict[tuple[int, int, int, int], set[int]] = defaultdict(set)
+    for p in points:
+        depths[(p.v, p.m, p.s, p.grammar_seed)].add(p.L)
+    return any(len(ls) > 1 for ls in depths.values())
+
+
 def loglinear_fit(
     points: Sequence[ThresholdPoint],
     *,
@@ -326,6 +343,9 @@ def loglinear_fit(
         Cluster-robust intervals with the run ``(v, m, s, L)`` as the cluster
         (:func:`interval_regression` with ``groups``). Default: ``with_level``: the levels
         of one run come from the same grammar and data, so their thresholds share noise.
+        Whatever it says, rows whose grammar seeds recur at several depths of one
+        ``(v, m, s)`` (:func:`shares_grammar_seeds`, a property of the design, not of the
+        values) are clustered by ``(v, m, s)``.
 
     Examples
     --------
@@ -355,7 +375,11 @@ def loglinear_fit(
     nan = dict.fromkeys(names, math.nan)
     n_cens = int(np.sum(~(np.isclose(lo, hi) & np.isfinite(lo))))
     clustered = with_level if cluster is None else cluster
-    groups = [k[:4] for k in keys] if clustered else None
+    groups: list[tuple[int, ...]] | None = [k[:4] for k in keys] if clustered else None
+    if shares_grammar_seeds(points):
+        # One grammar seed at several depths: configuration means of one (v, m, s) share
+        # its seeds' grammar effects, so (v, m, s) is the cluster.
+        groups = [k[:3] for k in keys]
     n_clusters = len(set(groups)) if groups is not None else 0
     if (len(keys) <= len(cols) or np.linalg.matrix_rank(X[:, cols]) < len(cols)
             or (groups is not None and n_clusters < 2)):

@@ -85,7 +85,7 @@ class Threshold:
         if math.isnan(lo) or math.isnan(hi) or hi < lo:
             raise ValueError(f"P_lo <= P_hi must hold (got P_lo={P_lo!r}, P_hi={P_hi!r})")
         if lo == hi:
-            return cls("point", lo, lo, lo)
+            return cls("point", lo, math.nan, math.nan)  # the grid's ends are unknown
         if lo <= 0 and math.isfinite(hi):
             return cls("below_grid", math.nan, hi, math.nan)
         if math.isinf(hi) and lo > 0:

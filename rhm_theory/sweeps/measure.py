@@ -39,7 +39,7 @@ from rhm_theory.scaling import (
     loglinear_fit,
     threshold_from_curve,
 )
-from rhm_theory.sweeps.runner import run_sweep
+from rhm_theory.sweeps.runner import run_seeds, run_sweep
 from rhm_theory.validation import check_choice, check_float, check_int, check_seed
 
 __all__ = [
@@ -95,7 +95,8 @@ class MeasureGrid:
     Ls : tuple of int
         Depths (``L >= 2``).
     seeds : tuple of int
-        Grammar seeds; the data seed of a run is ``1000 + grammar seed``.
+        Seed indices; at depth ``L`` the run's grammar and data seeds are
+        :func:`~rhm_theory.sweeps.runner.run_seeds` (every depth draws its own).
     max_L : mapping (v, m) -> int
         Deepest ``L`` of a pair, where smaller than ``max(Ls)``.
     Ps : tuple of int, optional
@@ -379,7 +380,8 @@ def measure_cells(
     for v, m, L in g.configs():
         Ps = p_ladder(v, m, g.s, L, g)
         for sd in g.seeds:
-            cells.append(MeasureCell(learner, label, v, m, g.s, L, sd, 1000 + sd, Ps, target,
+            gs, ds = run_seeds(sd, L)
+            cells.append(MeasureCell(learner, label, v, m, g.s, L, gs, ds, Ps, target,
                                      g.stop_after if g.Ps is None else 0, g.n_test,
                                      g.n_probe, g.family))
     return cells

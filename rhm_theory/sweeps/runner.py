@@ -21,8 +21,8 @@ from rhm_theory.model.spec import GrammarFamily, GrammarSpec
 from rhm_theory.progress import Progress
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 
-__all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid",
-           "row_context", "row_family", "run_cell", "run_sweep"]
+__all__ = ["ROW_FIELDS", "SEED_STRIDE", "SweepCell", "SweepRow", "SweepTask", "load_rows",
+           "make_grid", "row_context", "row_family", "run_cell", "run_seeds", "run_sweep"]
 
 #: Columns of a sweep row, in order (one row per cell and non-root level).
 ROW_FIELDS = (
@@ -38,6 +38,23 @@ VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True,
 #: Families whose cell keys (and rows) were written as ``balanced=<bool>`` before families had
 #: names: their keys keep that spelling.
 _LEGACY_FAMILIES = ("random", "balanced")
+
+
+#: The grammar seed of seed index ``i`` at depth ``L`` is ``i + SEED_STRIDE * L`` (data seed
+#: ``1000 +`` that): every depth draws its own grammar and data, so the rows of one seed
+#: index share no noise across depths (a grammar drawn level by level from one seed would
+#: make the depth-``L`` grammar the first ``L`` levels of the deeper one).
+SEED_STRIDE = 100
+
+
+def run_seeds(seed: int, L: int) -> tuple[int, int]:
+    """``(grammar_seed, data_seed)`` of seed index ``seed`` at depth ``L``.
+
+    >>> run_seeds(1, 4)
+    (401, 1401)
+    """
+    g = seed + SEED_STRIDE * L
+    return g, 1000 + g
 
 
 def _old_rows(column: str) -> ValueError:
