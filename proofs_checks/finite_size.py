@@ -219,7 +219,8 @@ class FiniteSizePredictionCheck:
             naive = {f"K v m^{k}": law_k(k) for k in NAIVE_EXPONENTS}
             cal = calibrate(rule, pts, _log_pooled, naive,
                             n_sim=self.n_sim or max(N_SIM[grid] // 2, 20),
-                            seed=CALIBRATION_SEED, pass_word="PASS", fail_word="FAIL")
+                            seed=CALIBRATION_SEED, pass_word="PASS", fail_word="FAIL",
+                            claim_level=0.0)
             power = power_with_suggestion(
                 cal, rule, pts, _log_pooled, naive, seed=CALIBRATION_SEED,
                 scale=lambda v, m, L: method_scale("latent", v, m, 2, L), pass_word="PASS")

@@ -300,14 +300,16 @@ def _scale(law: Law | LogScale) -> LogScale:
 
 def decision_counts(rule: Rule, points: Sequence[ThresholdPoint], law: Law | LogScale, *,
                     noise: NoiseModel | None = None, n_sim: int = 200, seed: int = 0,
-                    ) -> dict[str, int]:
-    """How often ``rule`` says each word on ``n_sim`` grids simulated under ``law``."""
+                    level: float | None = None) -> dict[str, int]:
+    """How often ``rule`` says each word on ``n_sim`` grids simulated under ``law``
+    (``level``: the constant of ``log P* = level + log law``; default matched to the real
+    rows, :func:`~rhm_theory.scaling.noise.law_level`)."""
     if isinstance(n_sim, bool) or not isinstance(n_sim, int) or n_sim < 1:
         raise ValueError(f"n_sim must be an integer >= 1, got {n_sim!r}")
     model = fit_noise_model(points) if noise is None else noise
     rng = np.random.default_rng(seed)
     log_scale = _scale(law)
-    c = law_level(points, log_scale)
+    c = law_level(points, log_scale) if level is None else level
     counts: dict[str, int] = {}
     for _ in range(n_sim):
         word = str(rule(simulate_points(points, log_scale, model, rng, level=c)))
@@ -333,7 +335,7 @@ class Calibration:
 def calibrate(rule: Rule, points: Sequence[ThresholdPoint], claim: Law | LogScale,
               alternatives: Mapping[str, Law | LogScale], *, noise: NoiseModel | None = None,
               n_sim: int = 200, seed: int = 0, pass_word: str = "claim",
-              fail_word: str = "rejected") -> Calibration:
+              fail_word: str = "rejected", claim_level: float | None = None) -> Calibration:
     """Error rates of ``rule`` on grids simulated from ``points``' own noise.
 
     The unchanged rule runs on ``n_sim`` grids simulated under the claim (``pass_word``
@@ -352,6 +354,10 @@ def calibrate(rule: Rule, points: Sequence[ThresholdPoint], claim: Law | LogScal
     n_sim, seed : int
     pass_word, fail_word : str
         The words of ``rule`` that a PASS and a FAIL stand on.
+    claim_level : float, optional
+        The constant of the claim itself when the claim fixes it (a prediction of ``P*``,
+        not only of its scaling); default: matched to the real rows, as for every
+        alternative.
 
     Returns
     -------
@@ -359,7 +365,7 @@ def calibrate(rule: Rule, points: Sequence[ThresholdPoint], claim: Law | LogScal
     """
     model = fit_noise_model(points) if noise is None else noise
     counts = {"claim": decision_counts(rule, points, claim, noise=model, n_sim=n_sim,
-                                       seed=seed)}
+                                       seed=seed, level=claim_level)}
     for name, alt in alternatives.items():
         counts[name] = decision_counts(rule, points, alt, noise=model, n_sim=n_sim, seed=seed)
     power = Power(counts["claim"].get(pass_word, 0) / n_sim,
