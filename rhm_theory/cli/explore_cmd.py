@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes (default: CPUs)")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress line on stderr (default: shown when stderr is a terminal)")
+                   help="no progress on stderr (default: a live line on a terminal, "
+                   "a line every 20 s in a log)")
     p.add_argument(
         "--figures", action="store_true",
         help="also write the explore_*.png figures into OUT/figures (needs the plot extra)",

@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "a temporary folder, deleted afterwards")
     p.add_argument("--only", nargs="+", metavar="FIGURE", help="make only these figures")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress line (default: shown when stderr is a terminal)")
+                   help="no progress on stderr (default: a live line on a terminal, "
+                   "a line every 20 s in a log)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=_run, resumable=True)
 

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--full", action="store_true", help="the large grid (about 20 min on 2 cores)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
-    p.add_argument("--only", nargs="+", metavar="CHECK", help="run only these checks")
+    p.add_argument("--only", nargs="*", metavar="CHECK",
+                   help="run only these checks (without a name: list the checks)")
     p.add_argument("--workers", type=positive_int, default=None,
                    help="processes (default: CPUs)")
     p.add_argument("--dask", metavar="ADDRESS", default=None,
@@ -43,7 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "cores, too small to decide; full grid: GPU-sized)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress line (default: shown when stderr is a terminal)")
+                   help="no progress on stderr (default: a live line on a terminal, "
+                   "a line every 20 s in a log)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON doc")
     p.add_argument("--simulate", metavar="LAW", default=None,
                    help="with --only CHECK: the check's rule on grids simulated under LAW "
@@ -83,6 +85,10 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     grid: GridName = "full" if args.full else "quick"
+    if args.only is not None and not args.only:
+        names = ", ".join(c.name for c in all_checks(args.device))
+        raise ValueError(f"--only needs at least one CHECK; the checks: {names} "
+                         "(rhm-theory verify --list says what each checks)")
     if args.list:
         checks = all_checks(args.device)
         skipped = not_run([c.name for c in checks])
