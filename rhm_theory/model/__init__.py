@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         balanced_grammar,
         cyclic_grammar,
         random_grammar,
+        set_origin,
         tuple_codes,
     )
     from rhm_theory.model.grammar_io import (
@@ -91,6 +92,7 @@ __all__ = [
     "random_grammar",
     "sample",
     "save_grammar",
+    "set_origin",
     "siblings",
     "symbol_dtype",
     "tree_distance",
@@ -108,6 +110,7 @@ _LAZY: dict[str, str] = {
     "balanced_grammar": "grammar",
     "cyclic_grammar": "grammar",
     "random_grammar": "grammar",
+    "set_origin": "grammar",
     "tuple_codes": "grammar",
     "GrammarFileError": "grammar_io",
     "grammar_from_dict": "grammar_io",
