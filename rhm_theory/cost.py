@@ -45,7 +45,7 @@ def ilc_seconds(P: int, s: int, L: int, *, context: str = "latent",
     """
     per_token = ILC_SECONDS_PER_TOKEN[context]
     factor = 1.0 if pool_positions else UNPOOLED_FACTOR
-    return (ILC_FIXED_SECONDS + per_token * P * s**L) * factor
+    return float((ILC_FIXED_SECONDS + per_token * P * s**L) * factor)
 
 
 def sample_seconds(n: int, s: int, L: int) -> float:
@@ -54,7 +54,7 @@ def sample_seconds(n: int, s: int, L: int) -> float:
     >>> sample_seconds(10**6, 2, 3)
     0.016
     """
-    return SAMPLE_SECONDS_PER_TOKEN * n * s**L
+    return float(SAMPLE_SECONDS_PER_TOKEN * n * s**L)
 
 
 def bp_seconds(n: int, v: int, m: int, s: int, L: int) -> float:
@@ -63,4 +63,4 @@ def bp_seconds(n: int, v: int, m: int, s: int, L: int) -> float:
     >>> round(bp_seconds(10_000, 16, 4, 2, 4), 3)
     0.077
     """
-    return BP_SECONDS_PER_TOKEN_VM * n * s**L * v * m
+    return float(BP_SECONDS_PER_TOKEN_VM * n * s**L * v * m)
