@@ -126,7 +126,16 @@ def _run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="rhm-figures-") as tmp:
             where = Path(args.sweep_dir) if args.sweep_dir else Path(tmp)
             if not (args.quiet or args.json):
-                print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}",
+                import os
+
+                from proofs_checks.grids import estimated_cpu_seconds
+                from rhm_theory.progress import format_seconds
+
+                workers = args.workers or os.cpu_count() or 1
+                cpu = estimated_cpu_seconds(cells)
+                print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}: "
+                      f"about {format_seconds(cpu / workers)} on {workers} workers by the "
+                      "cost model (finished cells are skipped), then the figures",
                       file=sys.stderr)
                 compile_notice("sweep", False)
             rows = [dict(r) for r in run_sweep(cells, out_dir=where,

@@ -104,6 +104,12 @@ def _run(args: argparse.Namespace) -> int:
     assert isinstance(grid, MeasureGrid)
     name = args.name or args.spec
     out = Path(args.out) if args.out else Path("rhm-measure") / _slug(name)
+    if not (args.quiet or args.json or args.no_progress):
+        n_curves = len(grid.vms) * len(grid.seeds) * len(grid.Ls)
+        print(f"measure: {name} on grid {grid_name}, up to {n_curves} learning curves (each a "
+              f"ladder of training-set sizes) -> {out}; no cost model for a learner's own "
+              "code: the progress line estimates the rest from the curves done",
+              file=sys.stderr, flush=True)
     res = measure(args.spec, grid, name=name, target=args.target, out_dir=out,
                   workers=args.workers, progress=not args.no_progress)
     res = replace(res, grid=grid_name)
