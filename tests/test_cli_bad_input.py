@@ -121,6 +121,10 @@ CASES: list[Case] = [
     ("ilc --P too large for the limit",
      lambda t, g, old: ["ilc", str(g), "--P", "100000000000"],
      "refused: --P 100000000000 would take about"),
+    ("measure: a custom grid too large for the limit",
+     lambda t, g, old: ["measure", "rhm_theory.learners.ilc:latent", "--v", "8", "--m", "2",
+                        "--L", "3", "--P", "1000000000", "--seeds", "0", "--out", str(t / "m")],
+     "refused: the grid of --v/--m/--L/--P would take about"),
 ]
 
 
