@@ -92,8 +92,8 @@ def run_verification(
                           executor=executor, max_workers=max_workers,
                           progress=progress) if tasks else []
     sweep_seconds = time.perf_counter() - t0
-    with Progress(None, progress, desc=f"evaluating {len(selected)} checks (fits and "
-                  "calibrations)"):
+    with Progress(None, progress, desc=f"evaluating {_count(len(selected), 'check')} (fits "
+                  "and calibrations)"):
         results = evaluate_checks(selected, rows, grid, max_workers=max_workers,
                                   parallel=executor is None, task_rows=task_rows)
     if out is not None:
@@ -103,6 +103,10 @@ def run_verification(
     return results
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _plan_line(checks: Sequence[ClaimCheck], cells: list[SweepCell], tasks: Sequence[CheckTask],
                grid: GridName, max_workers: int | None) -> str:
     """What a verification is about to run, with the cost model's estimate of its sweep."""
@@ -110,7 +114,8 @@ def _plan_line(checks: Sequence[ClaimCheck], cells: list[SweepCell], tasks: Sequ
 
     workers = max_workers or os.cpu_count() or 1
     sweep = estimated_cpu_seconds(cells) / min(workers, max(1, len(cells)))
-    return (f"verify ({grid} grid): {len(checks)} checks, {len(cells)} sweep cells (about "
+    return (f"verify ({grid} grid): {_count(len(checks), 'check')}, {len(cells)} sweep "
+            f"cells (about "
             f"{format_seconds(sweep)} on {workers} workers by the cost model, before "
             f"finished cells are skipped), {len(tasks)} other tasks, then the evaluation")
 

@@ -176,3 +176,16 @@ def test_building_the_parser_loads_no_kernel_or_scipy() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_verify_says_what_it_runs_and_shows_its_evaluation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # stderr captured (not a terminal): the plan first, then the evaluation's line.
+    assert main(["verify", "--only", "synonym_invariance", "--workers", "1",
+                 "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("verify (quick grid): 1 check, 0 sweep cells")
+    assert any(line.startswith("evaluating 1 check (fits and calibrations): ") for line in err)
+    assert main(["verify", "--only", "synonym_invariance", "--workers", "1", "--no-progress",
+                 "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""
