@@ -217,14 +217,16 @@ class Grammar:
         """A Python expression that rebuilds this grammar, when it is known (set by
         :meth:`rhm_theory.model.spec.GrammarSpec.build` and the Hypothesis strategies of
         :mod:`rhm_theory.testing`), else ``None``; :func:`repr` shows it."""
-        return self._origin
+        # getattr: a Grammar pickled before the attribute existed has none
+        origin: str | None = getattr(self, "_origin", None)
+        return origin
 
     def __repr__(self) -> str:
         p = self._params
         extra = "" if self.is_uniform else ", weighted"
         extra += ", ambiguous" if self.is_ambiguous else ""
         text = f"Grammar(v={p.v}, m={p.m}, s={p.s}, L={p.L}, n_c={p.n_c}{extra})"
-        return text if self._origin is None else f"{text} = {self._origin}"
+        return text if self.origin is None else f"{text} = {self.origin}"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Grammar):
