@@ -150,7 +150,7 @@ class ConcentrationNoise:
     the seed means around the best line in ``log P`` beyond what the seeds explain,
     ``sqrt(max(s^2 - sigma_seed^2 / n_seeds, 0))`` with ``s`` that line's residual scatter
     (``n_P - 2`` degrees of freedom; 0 with fewer than 3 ``P``). The analogue, for error
-    curves, of :class:`rhm_theory.sweeps.calibration.NoiseModel`.
+    curves, of :class:`rhm_theory.scaling.NoiseModel`.
     """
 
     sigma_seed: float

@@ -12,6 +12,7 @@ import numpy as np
 from proofs_checks._framework import GridName
 from rhm_theory.assumptions import separation_margins
 from rhm_theory.bounds.predictions import predicted_tree_threshold
+from rhm_theory.cost import ilc_seconds
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell, run_seeds
 from rhm_theory.sweeps.thresholds import method_scale
@@ -169,16 +170,7 @@ def f_factor_cells(grid: GridName) -> list[SweepCell]:
     return _cells("latent", vms, [F_FACTOR_L], SEEDS[grid])
 
 
-#: CPU seconds per cell: a fixed cost plus one per (string x token), refitted by
-#: ``benchmarks/verify_grid_cost.py`` on 80 quick cells after the merge step became a numba
-#: kernel (2026-12-04; it was 0.05 s + 0.5 us before): 0.0125 s + 0.104 us x P s^L for ILC
-#: and the token baseline, twice that per token for the label baseline.
-_COST_FIXED = 0.0125
-_COST_PER_TOKEN = {"latent": 0.104e-6, "token": 0.104e-6, "label": 0.208e-6}
-
-
 def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
-    """Estimated CPU seconds of a list of cells (the cost model above)."""
-    # Positions kept separate: one accumulator and clustering per parent (about 3x).
-    return float(sum((_COST_FIXED + _COST_PER_TOKEN[c.context] * c.P * c.s**c.L)
-                     * (1 if c.pool_positions else 3) for c in cells))
+    """Estimated CPU seconds of a list of cells (:func:`rhm_theory.cost.ilc_seconds`)."""
+    return float(sum(ilc_seconds(c.P, c.s, c.L, context=c.context,
+                                 pool_positions=c.pool_positions) for c in cells))

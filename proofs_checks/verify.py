@@ -27,6 +27,7 @@ from proofs_checks._framework import (
     Verdict,
 )
 from rhm_theory.io import write_json, write_text
+from rhm_theory.progress import Progress, format_seconds
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
 __all__ = ["LEGEND", "NEURAL_CHECKS", "TABLE_WIDTH", "check_tasks", "closing_line",
@@ -84,20 +85,42 @@ def run_verification(
         for cell in check.cells(grid):
             cells[cell.key] = cell
     out = Path(out_dir) if out_dir is not None else None
+    tasks = check_tasks(selected, grid)
+    if progress:
+        print(_plan_line(selected, list(cells.values()), tasks, grid, max_workers),
+              file=sys.stderr, flush=True)
     rows = run_sweep(list(cells.values()), out_dir=None if out is None else out / "sweep",
                      executor=executor, max_workers=max_workers, progress=progress)
-    tasks = check_tasks(selected, grid)
     task_rows = run_sweep(tasks, out_dir=None if out is None else out / "tasks",
                           executor=executor, max_workers=max_workers,
                           progress=progress) if tasks else []
     sweep_seconds = time.perf_counter() - t0
-    results = evaluate_checks(selected, rows, grid, max_workers=max_workers,
-                              parallel=executor is None, task_rows=task_rows)
+    with Progress(None, progress, desc=f"evaluating {_count(len(selected), 'check')} (fits "
+                  "and calibrations)"):
+        results = evaluate_checks(selected, rows, grid, max_workers=max_workers,
+                                  parallel=executor is None, task_rows=task_rows)
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells), stem=report_stem(only),
                      skipped=not_run([c.name for c in selected], only, grid), n_tasks=len(tasks))
     return results
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _plan_line(checks: Sequence[ClaimCheck], cells: list[SweepCell], tasks: Sequence[CheckTask],
+               grid: GridName, max_workers: int | None) -> str:
+    """What a verification is about to run, with the cost model's estimate of its sweep."""
+    from proofs_checks.grids import estimated_cpu_seconds
+
+    workers = max_workers or os.cpu_count() or 1
+    sweep = estimated_cpu_seconds(cells) / min(workers, max(1, len(cells)))
+    return (f"verify ({grid} grid): {_count(len(checks), 'check')}, {len(cells)} sweep "
+            f"cells (about "
+            f"{format_seconds(sweep)} on {workers} workers by the cost model, before "
+            f"finished cells are skipped), {len(tasks)} other tasks, then the evaluation")
 
 
 def select_checks(grid: GridName = "quick", *, only: Sequence[str] | None = None,

@@ -28,7 +28,7 @@ from rhm_theory.assumptions import (
 )
 from rhm_theory.exact import context_laws, margin_summary, node_marginal, pairwise_margins
 from rhm_theory.model import Grammar, RHMParams, random_grammar
-from rhm_theory.testing import balanced_grammars, grammars, rhm_params
+from rhm_theory.testing import balanced_grammars, grammars
 
 
 # -- balance --------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def test_balanced_grammars_have_uniform_marginals(g: Grammar) -> None:
     assert is_balanced(g)
 
 
-@given(grammars(rhm_params(max_v=5, max_m=3, max_L=3)))
+@given(grammars(max_v=5, max_m=3, max_L=3))
 @settings(max_examples=40, deadline=None)
 def test_balance_deviation_is_the_max_over_every_node(g: Grammar) -> None:
     p = g.params
@@ -59,7 +59,7 @@ def test_is_balanced_rejects_negative_tolerance() -> None:
 
 
 # -- separation -----------------------------------------------------------------------------
-@given(grammars(rhm_params(max_v=6, max_m=3, min_L=1, max_L=4)))
+@given(grammars(max_v=6, max_m=3, min_L=1, max_L=4))
 @settings(max_examples=30, deadline=None)
 def test_separation_margins_per_level(g: Grammar) -> None:
     margins = separation_margins(g)

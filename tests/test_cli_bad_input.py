@@ -102,7 +102,35 @@ CASES: list[Case] = [
     ("an integer option given text", lambda t, g, old: ["ilc", str(g), "--P", "many"],
      "argument --P: must be an integer"),
     ("unknown command", lambda t, g, old: ["frobnicate"], "invalid choice"),
+    # A file that is not a grammar JSON: the message names the file and what it looks like.
+    ("grammar file is a zip", lambda t, g, old: ["exact", _file(t, "z.json", b"PK\x03\x04..")],
+     "z.json: invalid rhm-grammar file: a zip archive"),
+    ("grammar file is gzip",
+     lambda t, g, old: ["ilc", _file(t, "g.json.gz", b"\x1f\x8b\x08\x00"), "--P", "10"],
+     "g.json.gz: invalid rhm-grammar file: gzip-compressed data"),
+    ("grammar file is empty", lambda t, g, old: ["grammar", "show", _file(t, "e.json", b"")],
+     "e.json: invalid rhm-grammar file: the file is empty"),
+    ("grammar file is binary",
+     lambda t, g, old: ["bp", _file(t, "b.json", b"\xff\xfe\x00\x9c")],
+     "b.json: invalid rhm-grammar file: binary data, not UTF-8 text (byte 0xff"),
+    ("grammar file is text, not JSON",
+     lambda t, g, old: ["sample", _file(t, "t.json", b"v=8 m=2"), "--n", "5", "--out",
+                        str(old)], "not valid JSON (truncated or corrupted?)"),
+    ("verify --only without a name", lambda t, g, old: ["verify", "--only", "--out", str(t)],
+     "--only needs at least one CHECK; the checks: synonym_invariance, "),
+    ("ilc --P too large for the limit",
+     lambda t, g, old: ["ilc", str(g), "--P", "100000000000"],
+     "refused: --P 100000000000 would take about"),
+    ("measure: a custom grid too large for the limit",
+     lambda t, g, old: ["measure", "rhm_theory.learners.ilc:latent", "--v", "8", "--m", "2",
+                        "--L", "3", "--P", "1000000000", "--seeds", "0", "--out", str(t / "m")],
+     "refused: the grid of --v/--m/--L/--P would take about"),
 ]
+
+
+def _file(folder: Path, name: str, data: bytes) -> str:
+    (folder / name).write_bytes(data)
+    return str(folder / name)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -309,3 +337,78 @@ def test_a_row_cut_by_a_kill_is_dropped_on_resume(tmp_path: Path) -> None:
     again = run_sweep([cell], out_dir=tmp_path, max_workers=1, progress=False)
     assert again == rows
     assert jsonl.read_bytes() == whole
+
+
+BROKEN_LEARNER = """\
+class Broken:
+    def fit(self, tokens):
+        return 1 / 0  # line 3
+
+    def predict_latents(self, tokens, level):
+        return tokens
+
+
+def factory(cell):
+    return Broken()
+"""
+
+
+@pytest.mark.parametrize("ask", ["none", "flag", "env"])
+def test_an_error_in_the_users_learner_names_its_file_and_line(
+        ask: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    learner = tmp_path / "my_learner.py"
+    learner.write_text(BROKEN_LEARNER)
+    monkeypatch.delenv("RHM_TRACEBACK", raising=False)
+    if ask == "env":
+        monkeypatch.setenv("RHM_TRACEBACK", "1")
+    argv = ["measure", f"{learner}:factory", "--v", "8", "--m", "2", "--L", "3", "--P", "40",
+            "--seeds", "0", "--workers", "1", "--no-figure", "--no-progress",
+            "--out", str(tmp_path / "out")] + (["--traceback"] if ask == "flag" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "fit raised ZeroDivisionError" in last
+    assert f"[raised at {learner}:3 (in fit)]" in last
+    if ask == "none":
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert "--traceback or RHM_TRACEBACK=1" in last
+    else:
+        assert "Traceback (most recent call last)" in err and "return 1 / 0" in err
+
+
+def test_the_user_frame_of_a_worker_traceback() -> None:
+    from rhm_theory.cli._errors import user_frame
+
+    class Remote(Exception):
+        tb = ('Traceback (most recent call last):\n  File "/home/me/learner.py", line 7, in '
+              'fit\n    x = 1 / 0\nZeroDivisionError: division by zero\n\nThe above '
+              'exception was the direct cause of the following exception:\n\nTraceback '
+              '(most recent call last):\n  File "/home/me/other.py", line 9, in run\n')
+
+    exc = ValueError("cell failed")
+    exc.__cause__ = Remote()
+    assert user_frame(exc) == "/home/me/learner.py:7 (in fit)"
+    assert user_frame(ValueError("no traceback")) is None
+
+
+def test_every_seed_option_defaults_to_zero() -> None:
+    import argparse
+
+    from rhm_theory.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> list[tuple[str, argparse.Action]]:
+        out = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, child in action.choices.items():
+                    out += walk(child, f"{name} {sub}")
+            elif "--seed" in action.option_strings:
+                out.append((name, action))
+        return out
+
+    seeds = walk(build_parser(), "rhm-theory")
+    assert {n for n, _ in seeds} >= {"rhm-theory bp", "rhm-theory ilc", "rhm-theory sample",
+                                     "rhm-theory grammar make"}
+    for name, action in seeds:
+        assert action.default == 0 and not action.required, name

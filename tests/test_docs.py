@@ -332,20 +332,120 @@ def test_results_section_renders_a_report() -> None:
     assert "| 10 | 0.5 |" in md
 
 
-# -- the tutorial runs --------------------------------------------------------------------------
+# -- the tutorial and the README run as pasted -----------------------------------------------
+#: Feeds each Python block to ``code.InteractiveConsole`` line by line, as a paste into the
+#: plain ``python`` prompt does, then one empty line (the Enter after the paste). A statement
+#: after an indented block without a blank line is a SyntaxError there, as at the prompt.
+_CONSOLE = """
+import code, json, sys
+blocks = json.load(open(sys.argv[1]))
+errors = []
+class Console(code.InteractiveConsole):
+    def showsyntaxerror(self, filename=None, **kwargs):
+        errors.append(f"block {self.block}: SyntaxError")
+        super().showsyntaxerror(filename)
+    def showtraceback(self):
+        errors.append(f"block {self.block}: {sys.exc_info()[0].__name__}")
+        super().showtraceback()
+console = Console({"__name__": "__main__"})
+for console.block, (start, code_text) in enumerate(blocks):
+    console.block = f"at line {start}"
+    for line in code_text.splitlines():
+        console.push(line)
+    console.push("")
+    if errors:
+        break
+print("CONSOLE ERRORS:", errors)
+sys.exit(1 if errors else 0)
+"""
+
+
+def _paste(path: Path, tmp_path: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run every Python block of ``path`` through an interactive console in ``tmp_path``."""
+    import json
+
+    blocks = [(start, code) for lang, start, code in
+              checks.fenced_blocks(path.read_text(encoding="utf-8")) if lang == "python"]
+    assert blocks, f"no Python block in {path}"
+    (tmp_path / "blocks.json").write_text(json.dumps(blocks))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", _CONSOLE, str(tmp_path / "blocks.json")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_the_console_runner_catches_a_missing_blank_line(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```python\nfor i in range(2):\n    x = i\nprint('after')\n```\n")
+    proc = _paste(page, tmp_path)
+    assert proc.returncode == 1 and "SyntaxError" in proc.stdout + proc.stderr
+    page.write_text("```python\nfor i in range(2):\n    x = i\n\nprint('after', x)\n```\n")
+    proc = _paste(page, tmp_path)
+    assert proc.returncode == 0 and "after 1" in proc.stdout, proc.stderr
+
+
+def test_readme_python_blocks_run_as_pasted(tmp_path: Path) -> None:
+    proc = _paste(ROOT / "README.md", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
 def test_tutorial_python_blocks_run(tmp_path: Path) -> None:
-    text = (DOCS / "tutorial.md").read_text(encoding="utf-8")
-    source = "\n\n".join(code for lang, _, code in checks.fenced_blocks(text) if lang == "python")
     if importlib.util.find_spec("matplotlib") is None:
         pytest.skip("the tutorial's last step needs matplotlib (the plot extra)")
-    script = tmp_path / "tutorial.py"
-    script.write_text(source)
-    # exec from `python -c` (an interactive-like __main__ without a file), as the tutorial says.
-    runner = "import sys; exec(compile(open(sys.argv[1]).read(), 'tutorial.md', 'exec'))"
-    env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-c", runner, str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = _paste(DOCS / "tutorial.md", tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "exact: True" in proc.stdout
     assert (tmp_path / "accuracy_collapsed.png").stat().st_size > 10_000
     assert (tmp_path / "tutorial-sweep" / "rows.jsonl").is_file()
+
+
+# -- Markdown links resolve in the repository --------------------------------------------------
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _relative_links(path: Path) -> list[tuple[int, str]]:
+    """``(line, target)`` of every relative link or image of a Markdown file, outside code."""
+    out = []
+    fence = False
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        text = re.sub(r"`[^`]*`", "", line)  # inline code is not a link
+        for m in _LINK.finditer(text):
+            target = m.group(1) or m.group(2)
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                continue  # http:, mailto:, an anchor of the same page
+            out.append((n, target.split("#")[0]))
+    return out
+
+
+#: Folders the Sphinx build generates into docs/ (ignored by git): links into them resolve
+#: only in the built site; they are the known exceptions, and only they.
+GENERATED = ("api", "auto_examples")
+
+
+def _site_only(target: Path) -> bool:
+    """Whether ``target`` lies in a folder the Sphinx build generates (:data:`GENERATED`)."""
+    try:
+        rel = target.resolve().relative_to(DOCS.resolve())
+    except ValueError:
+        return False
+    return rel.parts[:1] in {(g,) for g in GENERATED}
+
+
+def test_markdown_links_resolve_in_the_repository() -> None:
+    pages = [ROOT / "README.md", *sorted(DOCS.glob("*.md")), *sorted(DOCS.glob("*/*.md"))]
+    broken = [f"{page.relative_to(ROOT)}:{n}: {target}"
+              for page in pages if "_build" not in page.parts
+              for n, target in _relative_links(page)
+              if not (page.parent / target).exists() and not _site_only(page.parent / target)]
+    assert not broken, "links to files that do not exist in the repository:\n" + "\n".join(broken)
+
+
+def test_link_check_finds_a_broken_link(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text("[ok](p.md) [web](https://x.org) `[code](nope.md)`\n[bad](missing.html)\n")
+    assert _relative_links(page) == [(1, "p.md"), (2, "missing.html")]

@@ -217,3 +217,37 @@ def test_sweep_cells_are_the_verification_cells() -> None:
     assert {c.key for c in sweep_cells("quick")} <= verify
     with pytest.raises(ValueError, match="grid"):
         sweep_cells("medium")
+
+
+def _texts(fig: Any) -> str:
+    return " ".join(t.get_text() for t in fig.texts)
+
+
+def _drawn_lines(fig: Any) -> int:
+    return sum(len(ax.lines) for ax in fig.axes if ax.get_visible())
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_unpooled_figure_draws_the_unpooled_rows(as_text: bool) -> None:
+    # The panel was blank ("no latent sweep in the rows") although the rows held the sweep:
+    # every panel has curves when the variant's rows exist (also with the flag left as text).
+    pytest.importorskip("matplotlib")
+    rows = synthetic_rows()
+    if as_text:
+        rows = [{**r, "pool_positions": str(r.get("pool_positions", True))} for r in rows]
+    spec = next(f for f in FIGURES if f.name == "ilc_unpooled_accuracy_collapsed")
+    fig = spec.build(rows, "quick")
+    assert "no " not in _texts(fig) and "positions kept separate" in _texts(fig)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert visible and all(ax.lines for ax in visible)
+    pooled = next(f for f in FIGURES if f.name == "ilc_accuracy_collapsed").build(rows, "quick")
+    # the default figure keeps only the pooled rows: as many curves as the variant's
+    assert _drawn_lines(pooled) == _drawn_lines(fig)
+
+
+def test_unpooled_figure_without_its_rows_says_what_is_missing() -> None:
+    pytest.importorskip("matplotlib")
+    rows = [r for r in synthetic_rows() if r.get("pool_positions", True) is not False]
+    spec = next(f for f in FIGURES if f.name == "ilc_unpooled_accuracy_collapsed")
+    text = _texts(spec.build(rows, "quick"))
+    assert "pool_positions=False" in text and f"the {len(rows)} rows" in text

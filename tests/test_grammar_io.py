@@ -174,7 +174,8 @@ def test_truncated_and_non_object_files(tmp_path: Path) -> None:
         load_grammar(path)
     assert isinstance(info.value.__cause__, json.JSONDecodeError)
     path.write_text("")
-    with pytest.raises(GrammarFileError, match=r"not valid JSON"):
+    with pytest.raises(GrammarFileError,
+                       match=r"g\.json: invalid rhm-grammar file: the file is empty"):
         load_grammar(path)
     path.write_text("[1, 2]")
     with pytest.raises(GrammarFileError, match=r"top level must be a JSON object, got list"):

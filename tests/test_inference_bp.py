@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from rhm_theory.inference import belief_propagation, iter_belief_propagation, sample_posterior
 from rhm_theory.model import Grammar, RHMParams, parse, random_grammar, sample
-from rhm_theory.testing.strategies import cyclic_grammar, grammars, rhm_params
+from rhm_theory.testing.strategies import cyclic_grammar, grammars
 from tests._bp_reference import (
     brute_posteriors,
     enumerate_weighted_trees,
@@ -89,7 +89,7 @@ def test_ambiguous_weighted_grammar() -> None:
 
 
 @given(
-    grammars(rhm_params(max_v=3, max_m=2, max_L=3, s=st.sampled_from((2, 3)))),
+    grammars(max_v=3, max_m=2, max_L=3, s=st.sampled_from((2, 3))),
     st.integers(0, 2**32 - 1),
     st.booleans(),
 )

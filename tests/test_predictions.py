@@ -20,12 +20,12 @@ from rhm_theory.empirical import ContextCounts
 from rhm_theory.exact import context_laws, margin_summary
 from rhm_theory.model import Grammar, RHMParams, random_grammar, tuple_codes
 from rhm_theory.model.sampling import sample
-from rhm_theory.testing import grammars, rhm_params
+from rhm_theory.testing import grammars
 
 KINDS = ("latent", "token", "label")
 
 
-@given(grammars(rhm_params(max_v=6, max_m=3, min_L=2, max_L=3)), st.sampled_from(KINDS),
+@given(grammars(max_v=6, max_m=3, min_L=2, max_L=3), st.sampled_from(KINDS),
        st.data())
 @settings(max_examples=40, deadline=None)
 def test_threshold_follows_its_definition(g: Grammar, kind: str, data: st.DataObject) -> None:
@@ -57,7 +57,7 @@ def test_threshold_follows_its_definition(g: Grammar, kind: str, data: st.DataOb
     assert predicted_threshold(g, level, kind) == pred.threshold
 
 
-@given(grammars(rhm_params(max_v=6, max_m=3, min_L=2, max_L=4)), st.sampled_from(KINDS))
+@given(grammars(max_v=6, max_m=3, min_L=2, max_L=4), st.sampled_from(KINDS))
 @settings(max_examples=30, deadline=None)
 def test_tree_threshold_is_the_max_over_levels(g: Grammar, kind: str) -> None:
     per_level = predicted_thresholds(g, kind)

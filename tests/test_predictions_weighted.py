@@ -13,10 +13,10 @@ from rhm_theory.bounds import threshold_prediction, threshold_prediction_from_la
 from rhm_theory.empirical import context_vector_error_curves
 from rhm_theory.exact import context_laws, margin_summary
 from rhm_theory.model import Grammar, GrammarSpec, RHMParams
-from rhm_theory.testing import rhm_params, weighted_grammars
+from rhm_theory.testing import weighted_grammars
 
 
-@given(weighted_grammars(rhm_params(max_v=5, max_m=3, min_L=2, max_L=3)),
+@given(weighted_grammars(max_v=5, max_m=3, min_L=2, max_L=3),
        st.sampled_from(["latent", "token", "label"]), st.data())  # fmt: skip
 @settings(max_examples=40, deadline=None)
 def test_weighted_threshold_follows_its_definition(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -24,6 +25,7 @@ from rhm_theory.testing import (
     balanced_grammars,
     balanced_params,
     cyclic_grammar,
+    cyclic_grammars,
     grammars,
     rhm_params,
     separated_grammars,
@@ -149,7 +151,7 @@ def test_strategies_never_filter() -> None:
     assert ".filter(" not in source and "assume(" not in source
 
 
-@given(weighted_grammars(rhm_params(max_v=4, max_L=3)))
+@given(weighted_grammars(max_v=4, max_L=3))
 @settings(max_examples=25, deadline=None)
 def test_new_families_are_valid(g: Grammar) -> None:
     p = g.params
@@ -168,3 +170,60 @@ def test_ambiguous_grammars_are_ambiguous(g: Grammar) -> None:
         table = g.rules_of(level)
         for a in range(table.shape[0]):  # tuples distinct within a parent
             assert len({tuple(t) for t in table[a].tolist()}) == g.params.m
+
+
+@given(separated_grammars(1.0, max_v=3, s=2, max_m=3, max_L=3))
+@settings(max_examples=60, deadline=None)
+def test_separated_grammars_never_have_a_zero_margin(g: Grammar) -> None:
+    # v = m = s = 2 (f = 1) made the requirement 0 and a margin-0 grammar "separated".
+    assert g.params.f < 1
+    assert separation_requirement(g.params, 1.0) > 0
+    assert np.all(separation_margins(g) > 0)
+
+
+def test_separated_grammars_exclude_f_one_even_when_it_is_all_the_bounds_allow() -> None:
+    # v = 2, s = 2: m = 2 would be f = 1, so only m = 1 is drawn.
+    g = find(separated_grammars(1.0, max_v=2, s=2, max_m=2), lambda g: True)
+    assert (g.params.v, g.params.m) == (2, 1) and np.all(separation_margins(g) > 0)
+
+
+GRAMMAR_STRATEGIES = [grammars, balanced_grammars, cyclic_grammars, separated_grammars,
+                      weighted_grammars, ambiguous_grammars]
+BOUNDS = ("min_v", "max_v", "s", "max_m", "min_L", "max_L", "min_n_c", "max_n_c")
+
+
+@pytest.mark.parametrize("strategy", GRAMMAR_STRATEGIES, ids=lambda f: f.__name__)
+def test_one_signature_style(strategy: Callable[..., st.SearchStrategy[Grammar]]) -> None:
+    sig = inspect.signature(strategy)
+    for name in BOUNDS:
+        assert sig.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+    for params_strategy in (rhm_params, balanced_params):
+        names = inspect.signature(params_strategy).parameters
+        assert all(names[b].kind is inspect.Parameter.KEYWORD_ONLY for b in BOUNDS)
+    if strategy is not cyclic_grammars:  # deterministic family: no seed
+        assert "seeds" in sig.parameters
+    g = find(strategy(max_v=4, max_L=2), lambda g: True)  # the bounds are honoured
+    assert g.params.v <= 4 and g.params.L <= 2
+
+
+@pytest.mark.parametrize("strategy", [grammars, weighted_grammars, ambiguous_grammars],
+                         ids=lambda f: f.__name__)
+def test_params_or_bounds_not_both(strategy: Callable[..., st.SearchStrategy[Grammar]]) -> None:
+    with pytest.raises(InvalidArgument, match="either params or the bounds"):
+        find(strategy(rhm_params(), max_v=3), lambda g: True)
+
+
+@pytest.mark.parametrize("strategy", GRAMMAR_STRATEGIES, ids=lambda f: f.__name__)
+def test_the_repr_rebuilds_the_grammar(
+        strategy: Callable[..., st.SearchStrategy[Grammar]]) -> None:
+    import rhm_theory.model as model
+
+    @given(strategy(max_v=4, max_L=3))
+    @settings(max_examples=15, deadline=None)
+    def check(g: Grammar) -> None:
+        assert g.origin is not None and repr(g).endswith(" = " + g.origin)
+        namespace = {name: getattr(model, name) for name in model.__all__}
+        rebuilt = eval(g.origin, namespace)  # what a user pastes from Hypothesis's report
+        assert rebuilt == g
+
+    check()

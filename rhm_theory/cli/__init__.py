@@ -38,6 +38,9 @@ EXIT_STATUS: dict[int, str] = {
     141: "stdout closed by the reader (e.g. `| head`); nothing more is printed",
 }
 
+_TRACEBACK_HELP = ("on an error, print the full traceback after the one-line message (also "
+                   "with the environment variable RHM_TRACEBACK=1)")
+
 _EPILOG = "exit status: " + "; ".join(f"{k} {v}" for k, v in EXIT_STATUS.items())
 
 
@@ -66,6 +69,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         # SUPPRESS: a flag before the command name is not reset by the command's parser.
         parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                             help="no progress or notices on stderr (errors still print)")
+    if "--traceback" not in parser._option_string_actions:
+        parser.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                            help=_TRACEBACK_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rhm-theory {_version()}")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress or notices on stderr (errors still print)")
+    parser.add_argument("--traceback", action="store_true", help=_TRACEBACK_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
@@ -129,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     name = "rhm-theory"
     args: argparse.Namespace | None = None
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # answered before the commands (and numpy) are imported
+        print(f"rhm-theory {_version()}")
+        return 0
     try:
         parser = build_parser()
         try:
@@ -151,6 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: error: {_os_error_text(exc)}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
+        from rhm_theory.cli._errors import traceback_wanted, user_frame
+
+        where = user_frame(exc)
+        full = traceback_wanted(bool(getattr(args, "traceback", False)))
+        text = f"{name}: error: {exc}"
+        if where is not None:
+            text += f" [raised at {where}]"
+        if full:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        elif where is not None:
+            text += "; --traceback or RHM_TRACEBACK=1 shows the full traceback"
+        print(text, file=sys.stderr)
         return 2
     return int(status or 0)

@@ -11,8 +11,11 @@ import errno
 import os
 from pathlib import Path
 
-__all__ = ["check_output_dir", "check_output_file", "non_negative_int", "positive_int",
-           "probability", "unit_interval"]
+__all__ = ["DEFAULT_SEED", "add_seed", "check_output_dir", "check_output_file", "non_negative_int",
+           "positive_int", "probability", "unit_interval"]
+
+#: The default of every command's ``--seed`` (grammar, data or population seed).
+DEFAULT_SEED = 0
 
 
 def _at_least(text: str, minimum: int) -> int:
@@ -41,6 +44,13 @@ def positive_int(text: str) -> int:
     3
     """
     return _at_least(text, 1)
+
+
+def add_seed(parser: argparse.ArgumentParser, what: str) -> None:
+    """Give a command ``--seed`` (an integer >= 0, default :data:`DEFAULT_SEED` as for every
+    command); ``what`` says which seed it is (``"data"``, ``"grammar"``, ...)."""
+    parser.add_argument("--seed", type=non_negative_int, default=DEFAULT_SEED,
+                        help=f"{what} seed (default {DEFAULT_SEED}, as for every command)")
 
 
 def _float(text: str) -> float:

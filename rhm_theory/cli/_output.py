@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from argparse import Namespace
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,10 +20,10 @@ def print_json(data: Any) -> None:
 
 
 def show_progress(args: Namespace) -> bool:
-    """Progress on stderr: on when stderr is a terminal, off with ``--no-progress``,
-    ``--quiet`` or ``--json`` (and when stderr is a file or pipe)."""
-    off = any(getattr(args, k, False) for k in ("no_progress", "quiet", "json"))
-    return not off and sys.stderr.isatty()
+    """Progress on stderr: on unless ``--no-progress``, ``--quiet`` or ``--json``; a live
+    line on a terminal, a line every :data:`rhm_theory.progress.LOG_INTERVAL` seconds when
+    stderr is a file or a pipe (:class:`rhm_theory.progress.Progress`)."""
+    return not any(getattr(args, k, False) for k in ("no_progress", "quiet", "json"))
 
 
 def _cell(value: Any) -> str:

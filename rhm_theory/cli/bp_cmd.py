@@ -6,12 +6,12 @@ import argparse
 import time
 from typing import Any
 
-from rhm_theory.bounds.formulas import annealed_noise_threshold
-from rhm_theory.cli._args import non_negative_int, positive_int, unit_interval
+from rhm_theory.cli._args import add_seed, non_negative_int, positive_int, unit_interval
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json
-from rhm_theory.inference.baselines import bayes_baselines
-from rhm_theory.model.grammar_io import load_grammar
+from rhm_theory.cli._plan import add_force, announce, phase
+from rhm_theory.cost import bp_seconds
+from rhm_theory.progress import format_count
 from rhm_theory.validation import check_int
 
 __all__ = ["cmd_bp", "register"]
@@ -19,21 +19,31 @@ __all__ = ["cmd_bp", "register"]
 
 def cmd_bp(args: argparse.Namespace) -> int:
     """Score exact BP posteriors on fresh strings and print them per level."""
+    from rhm_theory.model.grammar_io import load_grammar
+
     grammar = load_grammar(args.grammar)
     p = grammar.params
     kwargs: dict[str, Any] = {"mask_frac": args.mask_frac, "block_level": args.block_level,
                               "noise": args.noise}
     # Bad input is one line, before any notice or kernel (the notice would be a second line).
     check_int("block_level", args.block_level, minimum=0, maximum=p.L)
+    seconds = bp_seconds(args.n, p.v, p.m, p.s, p.L)
+    announce(args, f"bp: exact belief propagation on {format_count(args.n)} strings of "
+             f"{p.s**p.L} tokens (v={p.v} m={p.m} s={p.s} L={p.L})", seconds, f"--n {args.n}")
+    from rhm_theory.bounds.formulas import annealed_noise_threshold
+    from rhm_theory.inference.baselines import bayes_baselines
+
     t0 = time.perf_counter()
     quiet = args.quiet or args.json
     compile_notice("bp", quiet)
     # Compile (cold cache) or load (warm) the kernels on a few strings first, so that the
     # strings/s below measures BP, not numba.
-    bayes_baselines(grammar, min(args.n, 8), args.seed, **kwargs)
+    with phase(args, "bp: compiling or loading kernels"):
+        bayes_baselines(grammar, min(args.n, 8), args.seed, **kwargs)
     compile_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = bayes_baselines(grammar, args.n, args.seed, chunk_size=args.chunk_size, **kwargs)
+    with phase(args, "bp: scoring", seconds):
+        res = bayes_baselines(grammar, args.n, args.seed, chunk_size=args.chunk_size, **kwargs)
     wall = time.perf_counter() - t0
     report: dict[str, Any] = {"grammar": str(args.grammar), **res.to_dict(),
                               "wall_seconds": wall, "compile_seconds": compile_seconds}
@@ -73,7 +83,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--n", type=positive_int, default=10000, help="fresh strings (default 10000)"
     )
-    parser.add_argument("--seed", type=non_negative_int, required=True, help="data seed")
+    add_seed(parser, "data")
     corrupt = parser.add_mutually_exclusive_group()
     corrupt.add_argument("--mask-frac", type=unit_interval, default=0.0,
                          help="fraction of blocks hidden (default 0)")
@@ -84,4 +94,5 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--chunk-size", type=positive_int, default=None,
                         help="strings per chunk (default: about 32 MiB of posteriors)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_force(parser)
     parser.set_defaults(func=cmd_bp)

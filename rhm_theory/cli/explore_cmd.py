@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 from rhm_theory.cli._args import check_output_dir, non_negative_int, positive_int
 from rhm_theory.cli._compile import compile_notice
 from rhm_theory.cli._output import format_table, print_json, show_progress
+from rhm_theory.constants import GridName
 
 __all__ = ["register"]
 
@@ -34,7 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes (default: CPUs)")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress line on stderr (default: shown when stderr is a terminal)")
+                   help="no progress on stderr (default: a live line on a terminal, "
+                   "a line every 20 s in a log)")
     p.add_argument(
         "--figures", action="store_true",
         help="also write the explore_*.png figures into OUT/figures (needs the plot extra)",
@@ -55,9 +58,17 @@ def _run(args: argparse.Namespace) -> int:
     from rhm_theory.sweeps.explore import run_explore
 
     check_output_dir(args.out)
+    grid: GridName = "quick" if args.quick else "full"
+    if show_progress(args):
+        from rhm_theory.sweeps.explore import explore_grid
+
+        n = len(explore_grid(grid, seeds=args.seeds))
+        print(f"explore ({grid} grid): {n} learning curves -> {args.out} (finished curves "
+              "are skipped), then the summary and the zipf tracking check; the progress "
+              "line estimates the time left from the curves done", file=sys.stderr, flush=True)
     compile_notice("sweep", args.quiet or args.json)
     report = run_explore(
-        args.out, grid="quick" if args.quick else "full", seeds=args.seeds,
+        args.out, grid=grid, seeds=args.seeds,
         max_workers=args.workers,
         progress=show_progress(args),
     )  # fmt: skip

@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "a temporary folder, deleted afterwards")
     p.add_argument("--only", nargs="+", metavar="FIGURE", help="make only these figures")
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress line (default: shown when stderr is a terminal)")
+                   help="no progress on stderr (default: a live line on a terminal, "
+                   "a line every 20 s in a log)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=_run, resumable=True)
 
@@ -125,7 +126,16 @@ def _run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="rhm-figures-") as tmp:
             where = Path(args.sweep_dir) if args.sweep_dir else Path(tmp)
             if not (args.quiet or args.json):
-                print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}",
+                import os
+
+                from proofs_checks.grids import estimated_cpu_seconds
+                from rhm_theory.progress import format_seconds
+
+                workers = args.workers or os.cpu_count() or 1
+                cpu = estimated_cpu_seconds(cells)
+                print(f"sweep: {len(cells)} cells ({grid} grid) -> {where / 'rows.jsonl'}: "
+                      f"about {format_seconds(cpu / workers)} on {workers} workers by the "
+                      "cost model (finished cells are skipped), then the figures",
                       file=sys.stderr)
                 compile_notice("sweep", False)
             rows = [dict(r) for r in run_sweep(cells, out_dir=where,

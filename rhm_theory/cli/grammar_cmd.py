@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from rhm_theory.cli._args import check_output_file, non_negative_int
+from rhm_theory.cli._args import add_seed, check_output_file, non_negative_int
 from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.model.grammar_io import GrammarFileError, load_grammar, save_grammar
 from rhm_theory.model.params import RHMParams
@@ -132,7 +132,7 @@ def register(subparsers: Any) -> None:
     # Deprecated alias of --family balanced (the flag before families had names).
     make.add_argument("--balanced", dest="family", action="store_const", const="balanced",
                       help="deprecated: same as --family balanced")
-    make.add_argument("--seed", type=non_negative_int, required=True, help="grammar seed")
+    add_seed(make, "grammar")
     make.add_argument(
         "--rule-probs", default="uniform", metavar="SPEC",
         help="rule weights: uniform (default), zipf:A[@LEVELS] (w(r) ~ r^-(1+A), LEVELS "

@@ -14,6 +14,7 @@ from typing import Any
 
 from rhm_theory.cli._args import non_negative_int, positive_int
 from rhm_theory.cli._output import format_table, print_json
+from rhm_theory.cli._plan import add_force
 from rhm_theory.constants import DEFAULT_TARGET, GRID_NAMES
 from rhm_theory.model.spec import GRAMMAR_FAMILIES
 
@@ -74,6 +75,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-figure", action="store_true", help="skip the figure")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_force(p)
     p.set_defaults(func=_run)
 
 
@@ -196,6 +198,7 @@ def _measure(args: argparse.Namespace) -> int:
     assert isinstance(grid, MeasureGrid)
     name = args.name or args.spec
     out = Path(args.out) if args.out else Path("rhm-measure") / _slug(name)
+    _announce(args, grid, grid_name, name, out)
     res = measure(args.spec, grid, name=name, target=args.target, out_dir=out,
                   workers=args.workers, progress=not args.no_progress,
                   laws=tuple(args.laws or DEFAULT_LAWS), n_sim=_n_sim(args), seed=args.seed)
@@ -271,6 +274,39 @@ def _print_measurement(res: Any, name: str, grid_name: str, target: float,
     print("\n" + comp.statement())
     for msg in res.censored:
         print(f"censored: {msg}", file=sys.stderr)
+
+
+#: Built-in learners with a cost model (``rhm_theory.cost.ilc_seconds``): SPEC -> context.
+_MODELLED = {f"rhm_theory.learners.ilc:{c}": c for c in ("latent", "token", "label")}
+
+
+def _announce(args: argparse.Namespace, grid: Any, grid_name: str, name: str,
+              out: Path) -> None:
+    """Say what the measurement runs; for the built-in ILC learners, with the cost model's
+    estimate (every ``P`` of every ladder, no early stop); a custom grid over the limit is
+    refused (without ``--force``)."""
+    from rhm_theory.cli._plan import announce
+    from rhm_theory.cost import ilc_seconds
+    from rhm_theory.sweeps.measure import measure_cells
+
+    cells = measure_cells(args.spec, grid, name=name, target=args.target)
+    plan = (f"measure: {name} on grid {grid_name}, {len(cells)} learning curves of up to "
+            f"{max(len(c.Ps) for c in cells)} training-set sizes -> {out}")
+    context = _MODELLED.get(args.spec)
+    if context is None:
+        if not (args.quiet or args.json or args.no_progress):
+            print(f"{plan}; no cost model for a learner's own code: the progress line "
+                  "estimates the rest from the curves done", file=sys.stderr, flush=True)
+        return
+    import os
+
+    workers = args.workers or os.cpu_count() or 1
+    cpu = sum(ilc_seconds(P + c.n_test, c.s, c.L, context=context) for c in cells for P in c.Ps)
+    # A named grid is what it says; only a grid of the user's options can be refused.
+    named = grid_name != "custom" or getattr(args, "force", False)
+    announce(argparse.Namespace(**{**vars(args), "force": named}),
+             f"{plan} (at most, on {workers} workers)", cpu / min(workers, len(cells)),
+             "the grid of --v/--m/--L/--P")
 
 
 def _clean(x: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rhm_theory.cli._args import non_negative_int, positive_int
+from rhm_theory.cli._args import add_seed, positive_int
 from rhm_theory.cli._output import print_json
 
 __all__ = ["DIAGRAM_POINTS", "ZIPF_POINTS", "cmd_threshold", "register", "render_diagram"]
@@ -219,7 +219,7 @@ def register(subparsers: Any) -> None:
                         help="half-width of the bracket (default 0.01)")
     parser.add_argument("--n-pop", type=positive_int, default=None,
                         help="messages per symbol (default max(2000, 32000 // v))")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="population seed")
+    add_seed(parser, "population")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--diagram", metavar="DIR", default=None,
                         help="compute (resuming) the phase diagram into DIR")

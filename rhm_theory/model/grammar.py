@@ -23,6 +23,7 @@ __all__ = [
     "balanced_grammar",
     "cyclic_grammar",
     "random_grammar",
+    "set_origin",
     "tuple_codes",
 ]
 
@@ -125,6 +126,7 @@ class Grammar:
         root.setflags(write=False)
         self._root_probs = root
         self._allow_ambiguous = allow_ambiguous
+        self._origin: str | None = None
 
     # -- basic accessors ----------------------------------------------------------------
     @property
@@ -210,11 +212,21 @@ class Grammar:
             allow_ambiguous=self._allow_ambiguous,
         )
 
+    @property
+    def origin(self) -> str | None:
+        """A Python expression that rebuilds this grammar, when it is known (set by
+        :meth:`rhm_theory.model.spec.GrammarSpec.build` and the Hypothesis strategies of
+        :mod:`rhm_theory.testing`), else ``None``; :func:`repr` shows it."""
+        # getattr: a Grammar pickled before the attribute existed has none
+        origin: str | None = getattr(self, "_origin", None)
+        return origin
+
     def __repr__(self) -> str:
         p = self._params
         extra = "" if self.is_uniform else ", weighted"
         extra += ", ambiguous" if self.is_ambiguous else ""
-        return f"Grammar(v={p.v}, m={p.m}, s={p.s}, L={p.L}, n_c={p.n_c}{extra})"
+        text = f"Grammar(v={p.v}, m={p.m}, s={p.s}, L={p.L}, n_c={p.n_c}{extra})"
+        return text if self.origin is None else f"{text} = {self.origin}"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Grammar):
@@ -456,6 +468,19 @@ def _validated_table(
         )
     table.setflags(write=False)
     return table
+
+
+def set_origin(grammar: Grammar, origin: str) -> Grammar:
+    """Set :attr:`Grammar.origin` of ``grammar`` to ``origin`` (an expression that rebuilds
+    it) and return ``grammar``.
+
+    >>> g = set_origin(random_grammar(RHMParams(v=2, m=1, s=2, L=1), 5),
+    ...                 "random_grammar(RHMParams(v=2, m=1, s=2, L=1), 5)")
+    >>> g
+    Grammar(v=2, m=1, s=2, L=1, n_c=2) = random_grammar(RHMParams(v=2, m=1, s=2, L=1), 5)
+    """
+    grammar._origin = origin
+    return grammar
 
 
 def random_grammar(

@@ -274,13 +274,61 @@ def load_grammar(path: str | os.PathLike[str]) -> Grammar:
     FileNotFoundError
         If the file does not exist.
     GrammarFileError
-        If the file is not valid JSON (e.g. truncated) or not a valid grammar; the
-        message names the file and the problem.
+        If the file is not JSON (empty, a zip or gzip archive, binary data: the message
+        says which), not valid JSON (e.g. truncated) or not a valid grammar; the message
+        names the file and the problem.
     """
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    what = _not_text(raw)
+    if what is not None:
+        raise GrammarFileError(f"{what}; expected a grammar JSON file "
+                               "(rhm-theory grammar make writes one)", path)
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as exc:
-        raise GrammarFileError(f"not valid JSON (truncated or corrupted?): {exc}", path) from exc
+        start = raw[:40].decode("utf-8", "replace").split("\n")[0]
+        raise GrammarFileError(f"not valid JSON (truncated or corrupted?): {exc}; "
+                               f"the file starts with {start!r}", path) from exc
     return grammar_from_dict(data, path)
+
+
+#: File signatures (magic bytes) of formats a grammar file is mistaken for.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a zip archive (an .npz sample file or a zipped folder?)"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\x1f\x8b", "gzip-compressed data (gunzip it first)"),
+    (b"BZh", "bzip2-compressed data (bunzip2 it first)"),
+    (b"\xfd7zXZ\x00", "xz-compressed data (unxz it first)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data (unzstd it first)"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+    (b"\x89PNG", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+def _not_text(raw: bytes) -> str | None:
+    """What ``raw`` looks like when it cannot be a JSON text, else ``None``.
+
+    >>> _not_text(b""), _not_text(b"x\\x9c\\x01")
+    ('the file is empty', 'zlib-compressed data')
+    >>> _not_text(b"PK\\x03\\x04rest")
+    'a zip archive (an .npz sample file or a zipped folder?)'
+    >>> _not_text(b'{"format": 1}') is None
+    True
+    """
+    if not raw.strip():
+        return "the file is empty" if not raw else "the file holds only whitespace"
+    for magic, name in _SIGNATURES:
+        if raw.startswith(magic):
+            return name
+    if len(raw) >= 2 and raw[0] == 0x78 and raw[1] in (0x01, 0x5E, 0x9C, 0xDA):
+        return "zlib-compressed data"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"binary data, not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                f"{exc.start}; first bytes {raw[:8].hex(' ')})")
+    if "\x00" in text:
+        return f"binary data (NUL bytes; first bytes {raw[:8].hex(' ')})"
+    return None

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rhm_theory.model.community import community_grammar
-from rhm_theory.model.grammar import Grammar, balanced_grammar, cyclic_grammar, random_grammar
+from rhm_theory.model.grammar import (
+    Grammar,
+    balanced_grammar,
+    cyclic_grammar,
+    random_grammar,
+    set_origin,
+)
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.weights import parse_root_probs, parse_rule_probs
 from rhm_theory.validation import check_choice, check_float, check_seed
@@ -67,7 +73,7 @@ GRAMMAR_CONSTRUCTORS: dict[GrammarFamily, GrammarConstructor] = {
 GRAMMAR_FAMILIES: tuple[GrammarFamily, ...] = tuple(GRAMMAR_CONSTRUCTORS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GrammarSpec:
     """Everything needed to rebuild a grammar: parameters, family, seed, weights, ambiguity.
 
@@ -134,6 +140,27 @@ class GrammarSpec:
             grammar = constructor.build(self.params, self.seed)
         rule = parse_rule_probs(self.rule_probs, self.params, self.seed)
         root = parse_root_probs(self.root_probs, self.params)
-        if rule is None and root is None:
-            return grammar
-        return grammar.with_probs(rule_probs=rule, root_probs=root)
+        if rule is not None or root is not None:
+            grammar = grammar.with_probs(rule_probs=rule, root_probs=root)
+        return set_origin(grammar, f"{self!r}.build()")
+
+    def __repr__(self) -> str:
+        """The fields that differ from their defaults: ``GrammarSpec(RHMParams(v=4, m=2,
+        s=2, L=2, n_c=4), 'balanced', seed=3)`` (a valid expression that rebuilds it).
+
+        >>> GrammarSpec(RHMParams(v=4, m=2, s=2, L=2), seed=3)
+        GrammarSpec(RHMParams(v=4, m=2, s=2, L=2, n_c=4), seed=3)
+        """
+        parts = [repr(self.params)]
+        if self.family != "random":
+            parts.append(repr(self.family))
+        for name in ("seed", "rule_probs", "root_probs", "ambiguity"):
+            value = getattr(self, name)
+            if value != _SPEC_DEFAULTS[name]:
+                parts.append(f"{name}={value!r}")
+        return f"GrammarSpec({', '.join(parts)})"
+
+
+#: Default values of :class:`GrammarSpec`'s optional fields (its compact ``repr`` omits them).
+_SPEC_DEFAULTS: dict[str, object] = {"seed": 0, "rule_probs": "uniform", "root_probs": "uniform",
+                                     "ambiguity": 0.0}

@@ -92,9 +92,17 @@ def _depth_color(L: int, Ls: Sequence[int]) -> Any:
     return colormaps["viridis"](0.0 if hi == lo else 0.9 * (L - lo) / (hi - lo))
 
 
-def _no_data(fig: Figure, what: str) -> Figure:
-    fig.text(0.5, 0.5, f"no {what} in the rows", ha="center", va="center")
+def _no_data(fig: Figure, what: str, why: str = "") -> Figure:
+    fig.text(0.5, 0.5, f"no {what} in the rows{why}", ha="center", va="center")
     return fig
+
+
+def _flag(row: Mapping[str, Any], name: str, default: bool) -> bool:
+    """A boolean column of a row, also when a reader left it as text (``"False"``, ``"0"``)."""
+    value = row.get(name, default)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "")
+    return bool(value)
 
 
 def _accuracy_axis(ax: Axes, title: str, xlabel: str, *, legend: bool) -> None:
@@ -148,7 +156,8 @@ def plot_accuracy_raw(rows: Iterable[Mapping[str, Any]], method: str = "latent")
 
 
 # -- 2. accuracy against P / (v m^3), per level (collapsed) -----------------------------------
-def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "latent") -> Figure:
+def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "latent", *,
+                            label: str | None = None) -> Figure:
     """Accuracy against ``P`` divided by the method's scale: one panel per level, curves per depth.
 
     For ILC the scale is ``v m^3``: the reported collapse means the curves of every depth
@@ -161,18 +170,22 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
         Sweep rows.
     method : str
         ILC context kind to plot (default: own latents).
+    label : str, optional
+        What the rows are, in the title and in the message of a figure without rows
+        (default: the method's name).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     rows = list(rows)
+    name = label or _METHOD_LABEL.get(method, method)
     curves = accuracy_curves(rows, method)
     worst = accuracy_curves(rows, method, metric="min_accuracy")
     levels = sorted({c.level for c in curves})
     fig, axes = _figure(max(1, len(levels) + 1), 4)
     if not curves:
-        return _no_data(fig, f"{method} sweep")
+        return _no_data(fig, f"rows of {name}")
     scale_name = CONTEXT_LAWS[method]
     styles = _vm_styles(curves)
     Ls = sorted({c.L for c in curves})
@@ -191,8 +204,8 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
         # Many (v, m, L): one legend for the figure (the worst-level panel has every curve).
         handles, labels = axes[len(panels) - 1].get_legend_handles_labels()
         fig.legend(handles, labels, fontsize=5, loc="outside right upper", ncols=2)
-    fig.suptitle(f"{_METHOD_LABEL.get(method, method)}: accuracy against P / ({scale_name}) "
-                 "(mean over seeds), every (v, m, L)")
+    fig.suptitle(f"{name}: accuracy against P / ({scale_name}) (mean over seeds), every "
+                 "(v, m, L)")
     return fig
 
 
@@ -357,7 +370,7 @@ def plot_context_vector_error(curves: Sequence[ErrorCurve]) -> Figure:
 
 # -- collapse spread against the exponent k -----------------------------------------------------
 def _is_default(row: Mapping[str, Any]) -> bool:
-    return (bool(row.get("pool_positions", True))
+    return (_flag(row, "pool_positions", True)
             and row.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR)
 
 
@@ -495,6 +508,20 @@ def _defaults(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [r for r in rows if _is_default(r)]
 
 
+def _unpooled_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
+    unpooled = [r for r in rows if not _flag(r, "pool_positions", True)]
+    label = "ILC, positions kept separate"
+    if unpooled:
+        return plot_accuracy_collapsed(unpooled, "latent", label=label)
+    # Say what is missing and where it comes from, rather than a blank panel.
+    n_latent = sum(1 for r in rows if row_context(r) == "latent")
+    fig, _ = _figure(1, 1, panel=(7.0, 2.6))
+    return _no_data(fig, f"{label} (pool_positions=False)",
+                    f":\nthe {len(rows)} rows ({n_latent} of ILC) all pool positions; "
+                    "rhm-theory verify and\nrhm-theory figures without --rows sweep them "
+                    "(check ilc_unpooled_per_level_scaling)")
+
+
 def _margins_figure(rows: Sequence[Mapping[str, Any]], grid: str) -> Figure:
     latent = [r for r in _defaults(rows) if row_context(r) == "latent"] or list(rows)
     records = []
@@ -527,8 +554,7 @@ FIGURES: tuple[FigureSpec, ...] = (
                "ILC with positions kept separate (pool_positions=False): accuracy against "
                "P / (v m^3) per level, one curve per (v, m, L); predicted to collapse at "
                "every level.",
-               lambda rows, grid: plot_accuracy_collapsed(
-                   [r for r in rows if r.get("pool_positions", True) is False], "latent")),
+               lambda rows, grid: _unpooled_figure(rows)),
     FigureSpec("collapse_spread_vs_k", "collapse_spread_vs_k.png",
                "Spread over configurations of log(P* / (v m^k)) against k, for the three "
                "methods, whole tree and per level, and ILC with positions kept separate.",

@@ -1,11 +1,19 @@
-"""Hypothesis strategies for RHM parameters and grammars (random, balanced, separated,
-weighted, ambiguous).
+"""Hypothesis strategies for RHM parameters and grammars (random, balanced, cyclic,
+separated, weighted, ambiguous).
+
+One signature style: every strategy takes the same keyword-only bounds ``min_v, max_v, s,
+max_m, min_L, max_L, min_n_c, max_n_c`` (:func:`rhm_params`), and the grammar strategies
+also ``seeds`` (a strategy of grammar seeds); :func:`grammars`, :func:`weighted_grammars`
+and :func:`ambiguous_grammars` accept ``params`` (a strategy of :class:`RHMParams`) instead
+of the bounds. Every grammar drawn carries its recipe (:attr:`Grammar.origin
+<rhm_theory.model.grammar.Grammar.origin>`) in its ``repr``, so a falsifying example that
+Hypothesis prints can be rebuilt by pasting it.
 
 Every strategy builds valid values directly (no ``.filter`` or ``assume``): constrained
 parameters are drawn from their valid ranges in dependency order, and the only loop (in
 :func:`separated_grammars`) is a bounded, deterministic re-seeding with a guaranteed fallback.
-Size caps are keyword arguments; the defaults keep every exact computation well under a
-millisecond.
+The default bounds keep every exact computation well under a millisecond. The guide is
+docs/property_tests.md.
 
 Examples
 --------
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +37,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from rhm_theory.assumptions import is_separated, separation_requirement
-from rhm_theory.model.grammar import Grammar, balanced_grammar, cyclic_grammar, random_grammar
+from rhm_theory.model.grammar import (
+    Grammar,
+    balanced_grammar,
+    cyclic_grammar,
+    random_grammar,
+    set_origin,
+)
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.spec import GrammarSpec
 from rhm_theory.validation import check_int
@@ -80,22 +95,43 @@ def _check_s(s: int) -> int:
     return _cap("the s strategy's value", s, 2)
 
 
-def _check_caps(
-    min_v: int, max_v: int, max_m: int, min_L: int, max_L: int, max_n_c: int | None
-) -> None:
+def _check_caps(min_v: int, max_v: int, max_m: int, min_L: int, max_L: int, min_n_c: int,
+                max_n_c: int | None) -> None:
     _cap("min_v", min_v, 2)
     _cap("max_v", max_v, min_v)
     _cap("max_m", max_m, 1)
     _cap("min_L", min_L, 1)
     _cap("max_L", max_L, min_L)
+    _cap("min_n_c", min_n_c, 1)
     if max_n_c is not None:
-        _cap("max_n_c", max_n_c, 1)
+        _cap("max_n_c", max_n_c, min_n_c)
 
 
 def _n_c_cap(v: int, s: int, m: int, max_n_c: int | None) -> int:
     # Largest admissible n_c: the cap (default v) and unambiguous root rules, n_c*m <= v**s.
     cap: int = min(v if max_n_c is None else max_n_c, v**s // m)
     return cap
+
+
+def _m_cap(v: int, s: int, max_m: int, below_full: bool) -> int:
+    # m <= v**(s-1) (unambiguous rules); below_full: m < v**(s-1), i.e. f < 1.
+    cap: int = min(max_m, v ** (s - 1) - (1 if below_full else 0))
+    return cap
+
+
+def _given_bounds(**bounds: Any) -> dict[str, Any]:
+    """The bounds a caller passed (``None`` stands for "not passed" in grammar strategies)."""
+    return {k: v for k, v in bounds.items() if v is not None}
+
+
+def _params_or_bounds(params: st.SearchStrategy[RHMParams] | None,
+                      bounds: dict[str, Any], **defaults: Any
+                      ) -> st.SearchStrategy[RHMParams]:
+    if params is None:
+        return rhm_params(**{**defaults, **bounds})
+    if bounds:
+        raise InvalidArgument(f"pass either params or the bounds {sorted(bounds)}, not both")
+    return params
 
 
 def rhm_params(
@@ -106,13 +142,15 @@ def rhm_params(
     max_m: int = 4,
     min_L: int = 1,
     max_L: int = 4,
+    min_n_c: int = 1,
     max_n_c: int | None = None,
+    below_full: bool = False,
 ) -> st.SearchStrategy[RHMParams]:
     """Valid :class:`RHMParams`, drawn in dependency order.
 
     ``v`` in ``[min_v, max_v]``, then ``s``, then ``m`` in ``[1, min(max_m, v**(s-1))]``,
-    then ``n_c`` in ``[1, min(max_n_c or v, v**s // m)]``, and ``L`` in ``[min_L, max_L]``.
-    Every draw satisfies the unambiguity constraints by construction.
+    then ``n_c`` in ``[min_n_c, min(max_n_c or v, v**s // m)]``, and ``L`` in
+    ``[min_L, max_L]``. Every draw satisfies the unambiguity constraints by construction.
 
     Parameters
     ----------
@@ -124,8 +162,14 @@ def rhm_params(
         Cap on the number of rules per symbol.
     min_L, max_L : int, default 1, 4
         Range of the depth.
+    min_n_c : int, default 1
+        Least number of root symbols (raised to what the other draws allow is not done: a
+        ``min_n_c`` above ``v**s // m`` for a drawn ``v, m`` raises ``InvalidArgument``).
     max_n_c : int, optional
         Cap on the number of root symbols; defaults to ``v`` (so ``n_c <= v``).
+    below_full : bool, default False
+        Only ``m < v**(s-1)``, i.e. ``f < 1`` (not every tuple grammatical): the parameters
+        whose separation requirement ``c sqrt(1-f) / m`` is strictly positive.
 
     Returns
     -------
@@ -136,69 +180,99 @@ def rhm_params(
     >>> from hypothesis import find
     >>> find(rhm_params(max_v=4, s=2), lambda p: p.m == 3)  # the simplest draw with m = 3
     RHMParams(v=3, m=3, s=2, L=1, n_c=1)
+    >>> find(rhm_params(max_v=4, s=2, below_full=True), lambda p: p.m == 3).f < 1
+    True
     """
-    _check_caps(min_v, max_v, max_m, min_L, max_L, max_n_c)
+    _check_caps(min_v, max_v, max_m, min_L, max_L, min_n_c, max_n_c)
     s_st = _s_strategy(s)
 
     @st.composite
     def draw_params(draw: st.DrawFn) -> RHMParams:
         v = draw(st.integers(min_v, max_v))
         s_val = _check_s(draw(s_st))
-        m = draw(st.integers(1, min(max_m, v ** (s_val - 1))))
-        n_c = draw(st.integers(1, _n_c_cap(v, s_val, m, max_n_c)))
+        m = draw(st.integers(1, _m_cap(v, s_val, max_m, below_full)))
+        cap = _n_c_cap(v, s_val, m, max_n_c)
+        if cap < min_n_c:
+            raise InvalidArgument(f"min_n_c={min_n_c} exceeds the largest n_c ({cap}) for "
+                                  f"v={v}, s={s_val}, m={m}")
+        n_c = draw(st.integers(min_n_c, cap))
         L = draw(st.integers(min_L, max_L))
         return RHMParams(v=v, m=m, s=s_val, L=L, n_c=n_c)
 
     return draw_params()
 
 
+def _seeded(build: str, p: RHMParams, seed: int, g: Grammar) -> Grammar:
+    return set_origin(g, f"{build}({p!r}, {seed})")
+
+
 def grammars(
     params: st.SearchStrategy[RHMParams] | None = None,
     *,
     seeds: st.SearchStrategy[int] | None = None,
+    min_v: int | None = None,
+    max_v: int | None = None,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int | None = None,
+    min_L: int | None = None,
+    max_L: int | None = None,
+    min_n_c: int | None = None,
+    max_n_c: int | None = None,
 ) -> st.SearchStrategy[Grammar]:
     """Random grammars (:func:`~rhm_theory.model.grammar.random_grammar`) with drawn seeds.
 
     Parameters
     ----------
     params : SearchStrategy of RHMParams, optional
-        Defaults to :func:`rhm_params` with its default caps.
+        The parameters' law, instead of the bounds (default: :func:`rhm_params` of them).
     seeds : SearchStrategy of int, optional
         Grammar seeds; defaults to :func:`grammar_seeds`.
+    min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c
+        As in :func:`rhm_params` (its defaults when not given).
 
     Returns
     -------
     SearchStrategy of Grammar
+        Each with its recipe ``random_grammar(RHMParams(...), seed)`` in its ``repr``.
 
     Examples
     --------
     >>> from hypothesis import find
-    >>> find(grammars(rhm_params(max_v=4, max_L=2)), lambda g: g.params.L == 2)
-    Grammar(v=2, m=1, s=2, L=2, n_c=1)
+    >>> find(grammars(max_v=4, max_L=2), lambda g: g.params.L == 2)
+    Grammar(v=2, m=1, s=2, L=2, n_c=1) = random_grammar(RHMParams(v=2, m=1, s=2, L=2, n_c=1), 0)
     """
-    params_st = rhm_params() if params is None else params
+    bounds = _given_bounds(min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L,
+                           max_L=max_L, min_n_c=min_n_c, max_n_c=max_n_c)
+    params_st = _params_or_bounds(params, bounds)
     seeds_st = grammar_seeds() if seeds is None else seeds
-    return st.builds(random_grammar, params_st, seeds_st)
+
+    @st.composite
+    def draw_grammar(draw: st.DrawFn) -> Grammar:
+        p, seed = draw(params_st), draw(seeds_st)
+        return _seeded("random_grammar", p, seed, random_grammar(p, seed))
+
+    return draw_grammar()
 
 
 @lru_cache(maxsize=256)
 def _balanced_choices(
-    s: int, min_v: int, max_v: int, max_m: int, max_n_c: int | None
+    s: int, min_v: int, max_v: int, max_m: int, min_n_c: int, max_n_c: int | None,
+    below_full: bool,
 ) -> tuple[tuple[int, tuple[int, ...]], ...]:
     """For each ``v`` with a balanced option, the ``m`` values that admit a valid ``n_c``.
 
     ``v | n_c * m`` iff ``n_c`` is a multiple of ``q = v / gcd(v, m)``; a multiple must fit
-    under ``min(max_n_c or v, v**s // m)``.
+    in ``[min_n_c, min(max_n_c or v, v**s // m)]``.
     """
     out = []
     for v in range(min_v, max_v + 1):
-        ms = tuple(
-            m
-            for m in range(1, min(max_m, v ** (s - 1)) + 1)
-            if v // math.gcd(v, m) <= _n_c_cap(v, s, m, max_n_c)
-        )
+        ms = []
+        for m in range(1, _m_cap(v, s, max_m, below_full) + 1):
+            q = v // math.gcd(v, m)
+            if q * -(-min_n_c // q) <= _n_c_cap(v, s, m, max_n_c):
+                ms.append(m)
         if ms:
-            out.append((v, ms))
+            out.append((v, tuple(ms)))
     return tuple(out)
 
 
@@ -210,18 +284,21 @@ def balanced_params(
     max_m: int = 4,
     min_L: int = 1,
     max_L: int = 4,
+    min_n_c: int = 1,
     max_n_c: int | None = None,
+    below_full: bool = False,
 ) -> st.SearchStrategy[RHMParams]:
     """Parameters that admit an exactly balanced grammar: ``v`` divides ``n_c * m``.
 
     Drawn directly: ``s``, then ``v`` among the values with a valid ``(m, n_c)``, then ``m``
-    among those for which a multiple of ``q = v / gcd(v, m)`` fits under
-    ``min(max_n_c or v, v**s // m)``, then ``n_c = q * k`` with ``k`` drawn from the fitting
-    multiples. With the default ``max_n_c`` (``v``) every ``v`` and ``m`` qualifies.
+    among those for which a multiple of ``q = v / gcd(v, m)`` fits in
+    ``[min_n_c, min(max_n_c or v, v**s // m)]``, then ``n_c = q * k`` with ``k`` drawn from
+    the fitting multiples. With the default ``max_n_c`` (``v``) every ``v`` and ``m``
+    qualifies.
 
     Parameters
     ----------
-    min_v, max_v, s, max_m, min_L, max_L, max_n_c
+    min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c, below_full
         As in :func:`rhm_params`.
 
     Returns
@@ -239,38 +316,47 @@ def balanced_params(
     >>> find(balanced_params(max_v=6), lambda p: p.n_c < p.v)  # v | n_c * m needs m = 2
     RHMParams(v=2, m=2, s=2, L=1, n_c=1)
     """
-    _check_caps(min_v, max_v, max_m, min_L, max_L, max_n_c)
+    _check_caps(min_v, max_v, max_m, min_L, max_L, min_n_c, max_n_c)
     s_st = _s_strategy(s)
 
     @st.composite
     def draw_params(draw: st.DrawFn) -> RHMParams:
         s_val = _check_s(draw(s_st))
-        choices = _balanced_choices(s_val, min_v, max_v, max_m, max_n_c)
+        choices = _balanced_choices(s_val, min_v, max_v, max_m, min_n_c, max_n_c, below_full)
         if not choices:
             raise InvalidArgument(
                 f"no balanceable (v, m, n_c) with v in [{min_v}, {max_v}], m <= {max_m}, "
-                f"n_c <= {max_n_c} for s={s_val}: v must divide n_c*m"
+                f"{min_n_c} <= n_c <= {max_n_c} for s={s_val}: v must divide n_c*m"
             )
         v, ms = draw(st.sampled_from(choices))
         m = draw(st.sampled_from(ms))
         q = v // math.gcd(v, m)
-        n_c = q * draw(st.integers(1, _n_c_cap(v, s_val, m, max_n_c) // q))
+        k_min = -(-min_n_c // q)
+        n_c = q * draw(st.integers(k_min, _n_c_cap(v, s_val, m, max_n_c) // q))
         L = draw(st.integers(min_L, max_L))
         return RHMParams(v=v, m=m, s=s_val, L=L, n_c=n_c)
 
     return draw_params()
 
 
+def _balanced_bounds(min_v: int | None, max_v: int | None, s: int | st.SearchStrategy[int] | None,
+                     max_m: int | None, min_L: int | None, max_L: int | None,
+                     min_n_c: int | None, max_n_c: int | None) -> dict[str, Any]:
+    return _given_bounds(min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L,
+                         max_L=max_L, min_n_c=min_n_c, max_n_c=max_n_c)
+
+
 def balanced_grammars(
     *,
-    min_v: int = 2,
-    max_v: int = 8,
-    s: int | st.SearchStrategy[int] | None = None,
-    max_m: int = 4,
-    min_L: int = 1,
-    max_L: int = 4,
-    max_n_c: int | None = None,
     seeds: st.SearchStrategy[int] | None = None,
+    min_v: int | None = None,
+    max_v: int | None = None,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int | None = None,
+    min_L: int | None = None,
+    max_L: int | None = None,
+    min_n_c: int | None = None,
+    max_n_c: int | None = None,
 ) -> st.SearchStrategy[Grammar]:
     """Exactly balanced grammars (:func:`~rhm_theory.model.grammar.balanced_grammar`).
 
@@ -279,14 +365,15 @@ def balanced_grammars(
 
     Parameters
     ----------
-    min_v, max_v, s, max_m, min_L, max_L, max_n_c
-        As in :func:`rhm_params`.
     seeds : SearchStrategy of int, optional
         Grammar seeds; defaults to :func:`grammar_seeds`.
+    min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c
+        As in :func:`rhm_params` (its defaults when not given).
 
     Returns
     -------
     SearchStrategy of Grammar
+        Each with its recipe ``balanced_grammar(RHMParams(...), seed)`` in its ``repr``.
 
     Examples
     --------
@@ -294,28 +381,46 @@ def balanced_grammars(
     >>> find(balanced_grammars(max_v=4), lambda g: g.params.m > 1).is_balanced()
     True
     """
-    params_st = balanced_params(
-        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
-    )
+    params_st = balanced_params(**_balanced_bounds(
+        min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c))
     seeds_st = grammar_seeds() if seeds is None else seeds
-    return st.builds(balanced_grammar, params_st, seeds_st)
+
+    @st.composite
+    def draw_grammar(draw: st.DrawFn) -> Grammar:
+        p, seed = draw(params_st), draw(seeds_st)
+        return _seeded("balanced_grammar", p, seed, balanced_grammar(p, seed))
+
+    return draw_grammar()
 
 
 def cyclic_grammars(
     *,
-    min_v: int = 2,
-    max_v: int = 8,
+    min_v: int | None = None,
+    max_v: int | None = None,
     s: int | st.SearchStrategy[int] | None = None,
-    max_m: int = 4,
-    min_L: int = 1,
-    max_L: int = 4,
+    max_m: int | None = None,
+    min_L: int | None = None,
+    max_L: int | None = None,
+    min_n_c: int | None = None,
     max_n_c: int | None = None,
 ) -> st.SearchStrategy[Grammar]:
     """Grammars of the ``cyclic`` family (:func:`~rhm_theory.model.grammar.cyclic_grammar`),
     built through its registry entry (:class:`~rhm_theory.model.spec.GrammarSpec`).
 
     Parameters admit a balanced design (:func:`balanced_params`, ``v | n_c m``), so every
-    drawn grammar is exactly balanced; the family is deterministic, so no seed is drawn.
+    drawn grammar is exactly balanced; the family is deterministic, so no seed is drawn
+    (and ``seeds`` is not a parameter).
+
+    Parameters
+    ----------
+    min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c
+        As in :func:`rhm_params` (its defaults when not given).
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+        Each with its recipe ``GrammarSpec(RHMParams(...), 'cyclic').build()`` in its
+        ``repr``.
 
     Examples
     --------
@@ -323,9 +428,8 @@ def cyclic_grammars(
     >>> find(cyclic_grammars(max_v=4), lambda g: g.params.m == 2).is_balanced()
     True
     """
-    params_st = balanced_params(
-        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
-    )
+    params_st = balanced_params(**_balanced_bounds(
+        min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c))
     return st.builds(lambda p: GrammarSpec(p, "cyclic").build(), params_st)
 
 
@@ -372,17 +476,24 @@ def separated_grammars(
     c_sep: float = 1.0,
     *,
     balanced: bool = False,
-    min_v: int = 2,
-    max_v: int = 8,
-    s: int | st.SearchStrategy[int] | None = None,
-    max_m: int = 4,
-    min_L: int = 2,
-    max_L: int = 4,
-    max_n_c: int | None = None,
     max_reseeds: int = 4,
     seeds: st.SearchStrategy[int] | None = None,
+    min_v: int | None = None,
+    max_v: int | None = None,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int | None = None,
+    min_L: int | None = None,
+    max_L: int | None = None,
+    min_n_c: int | None = None,
+    max_n_c: int | None = None,
 ) -> st.SearchStrategy[Grammar]:
-    """Grammars meeting ``Delta_l >= c_sep * sqrt(1-f) / m`` at every level (latent context).
+    """Grammars meeting ``Delta_l >= c_sep * sqrt(1-f) / m > 0`` at every level (latent
+    context).
+
+    Parameters are drawn with ``f < 1`` (``m < v**(s-1)``, ``below_full`` of
+    :func:`rhm_params`): at ``f = 1`` every tuple is grammatical, the requirement is ``0``
+    and a grammar with margin ``0`` would count as separated. So the requirement is
+    strictly positive and every drawn grammar has a strictly positive margin at every level.
 
     Construction, in order; the first candidate that is separated is returned:
 
@@ -407,18 +518,19 @@ def separated_grammars(
         Separation constant, ``0 < c_sep <= SEPARATION_C_MAX``.
     balanced : bool, default False
         Draw balanced parameters and grammars (the fallbacks are then balanced too).
-    min_v, max_v, s, max_m, max_L, max_n_c
-        As in :func:`rhm_params` (``max_n_c`` is also capped at ``v``).
-    min_L : int, default 2
-        Minimum depth (``L = 1`` has no level to separate).
     max_reseeds : int, default 4
         Number of grammars of the drawn family tried before the fallbacks, ``>= 1``.
     seeds : SearchStrategy of int, optional
         Grammar seeds; defaults to :func:`grammar_seeds`.
+    min_v, max_v, s, max_m, max_L, min_n_c, max_n_c
+        As in :func:`rhm_params` (``max_n_c`` is also capped at ``v``).
+    min_L : int, default 2
+        Minimum depth (``L = 1`` has no level to separate).
 
     Returns
     -------
     SearchStrategy of Grammar
+        Each with the recipe of the candidate returned in its ``repr``.
 
     Examples
     --------
@@ -432,26 +544,30 @@ def separated_grammars(
             f"c_sep must satisfy 0 < c_sep <= {SEPARATION_C_MAX}, got c_sep={c_sep}"
         )
     _cap("max_reseeds", max_reseeds, 1)
+    bounds = {"min_L": 2, **_balanced_bounds(min_v, max_v, s, max_m, min_L, max_L, min_n_c,
+                                             max_n_c)}
     params_st = (balanced_params if balanced else rhm_params)(
-        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
-    )
+        below_full=True, **bounds)
     seeds_st = grammar_seeds() if seeds is None else seeds
-    family = balanced_grammar if balanced else random_grammar
+    family, build = ((balanced_grammar, "balanced_grammar") if balanced
+                     else (random_grammar, "random_grammar"))
 
     @st.composite
     def draw_grammar(draw: st.DrawFn) -> Grammar:
         p = draw(params_st)
         if p.n_c > p.v:  # max_n_c above v: clamp to the separable range (n_c = v is valid)
             p = RHMParams(v=p.v, m=p.m, s=p.s, L=p.L, n_c=p.v)
+        need = separation_requirement(p, c_sep)
+        assert need > 0, f"separated_grammars drew f = 1 ({p!r}): a zero requirement"
         seed = draw(seeds_st)
-        candidates = (family(p, (seed + k) % (_SEED_MAX + 1)) for k in range(max_reseeds))
-        for g in candidates:
+        for k in range(max_reseeds):
+            k_seed = (seed + k) % (_SEED_MAX + 1)
+            g = family(p, k_seed)
             if is_separated(g, c_sep):
-                return g
-        g = cyclic_grammar(p)
+                return _seeded(build, p, k_seed, g)
+        g = GrammarSpec(p, "cyclic").build()
         if not is_separated(g, c_sep):
-            g = cyclic_grammar(RHMParams(v=p.v, m=p.m, s=p.s, L=p.L, n_c=p.v))
-        need = separation_requirement(g.params, c_sep)
+            g = GrammarSpec(RHMParams(v=p.v, m=p.m, s=p.s, L=p.L, n_c=p.v), "cyclic").build()
         assert is_separated(g, c_sep), (
             f"separated_grammars produced a grammar violating Delta_l >= {need:.6g}: {g!r}"
         )
@@ -474,11 +590,23 @@ def _probability_rows(
     return np.asarray(raw / raw.sum(axis=1, keepdims=True))
 
 
+def _array_text(a: npt.NDArray[np.float64]) -> str:
+    return repr(np.asarray(a).tolist())
+
+
 def weighted_grammars(
     params: st.SearchStrategy[RHMParams] | None = None,
     *,
     seeds: st.SearchStrategy[int] | None = None,
     allow_zero: bool = True,
+    min_v: int | None = None,
+    max_v: int | None = None,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int | None = None,
+    min_L: int | None = None,
+    max_L: int | None = None,
+    min_n_c: int | None = None,
+    max_n_c: int | None = None,
 ) -> st.SearchStrategy[Grammar]:
     """Random grammars with drawn rule weights and root prior (docs/theory.md section 9).
 
@@ -489,35 +617,44 @@ def weighted_grammars(
     Parameters
     ----------
     params : SearchStrategy of RHMParams, optional
-        Defaults to :func:`rhm_params` with its default caps.
+        The parameters' law, instead of the bounds (default: :func:`rhm_params` of them).
     seeds : SearchStrategy of int, optional
         Grammar seeds; defaults to :func:`grammar_seeds`.
     allow_zero : bool, default True
         Whether weights may be exactly zero.
+    min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c
+        As in :func:`rhm_params` (its defaults when not given).
 
     Returns
     -------
     SearchStrategy of Grammar
+        Each with its recipe (the random grammar, then ``with_probs`` of the drawn weights)
+        in its ``repr``.
 
     Examples
     --------
     >>> from hypothesis import given, settings
-    >>> @given(weighted_grammars(rhm_params(max_v=3, max_L=2)))
+    >>> @given(weighted_grammars(max_v=3, max_L=2))
     ... @settings(max_examples=5, deadline=None)
     ... def check(g):
     ...     assert abs(g.root_probs.sum() - 1) < 1e-12
     >>> check()
     """
-    params_st = rhm_params() if params is None else params
+    bounds = _given_bounds(min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L,
+                           max_L=max_L, min_n_c=min_n_c, max_n_c=max_n_c)
+    params_st = _params_or_bounds(params, bounds)
     seeds_st = grammar_seeds() if seeds is None else seeds
 
     @st.composite
     def draw_grammar(draw: st.DrawFn) -> Grammar:
         p = draw(params_st)
-        g = random_grammar(p, draw(seeds_st))
+        seed = draw(seeds_st)
+        g = random_grammar(p, seed)
         rule = [_probability_rows(draw, p.vocab(lv), p.m, allow_zero) for lv in range(1, p.L + 1)]
         root = _probability_rows(draw, 1, p.n_c, allow_zero)[0]
-        return g.with_probs(rule_probs=rule, root_probs=root)
+        recipe = (f"random_grammar({p!r}, {seed}).with_probs(rule_probs="
+                  f"[{', '.join(_array_text(r) for r in rule)}], root_probs={_array_text(root)})")
+        return set_origin(g.with_probs(rule_probs=rule, root_probs=root), recipe)
 
     return draw_grammar()
 
@@ -527,26 +664,38 @@ def ambiguous_grammars(
     *,
     seeds: st.SearchStrategy[int] | None = None,
     ambiguity: st.SearchStrategy[float] | None = None,
+    min_v: int | None = None,
+    max_v: int | None = None,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int | None = None,
+    min_L: int | None = None,
+    max_L: int | None = None,
+    min_n_c: int | None = None,
+    max_n_c: int | None = None,
 ) -> st.SearchStrategy[Grammar]:
     """Random grammars with a fraction of shared right-hand sides (``random_grammar(...,
     ambiguity=eps)``), always truly ambiguous.
 
-    Parameters are drawn with ``m >= 2`` or ``vocab >= 2`` so that sharing is possible, and
     ``eps`` is at least ``1 / (v * m)`` so at least one slot is shared: every draw has
     ``is_ambiguous`` true by construction (a shared slot copies a tuple of another parent).
 
     Parameters
     ----------
     params : SearchStrategy of RHMParams, optional
-        Defaults to ``rhm_params(min_v=2, max_v=5, max_L=3)`` with ``n_c >= 2``.
+        The parameters' law, instead of the bounds.
     seeds : SearchStrategy of int, optional
         Grammar seeds; defaults to :func:`grammar_seeds`.
     ambiguity : SearchStrategy of float, optional
         Fractions ``eps`` in ``(0, 0.5]``; default ``{0.1, 0.2, 0.3, 0.5}``.
+    min_v, max_v, s, max_m, min_L, max_L, min_n_c, max_n_c
+        As in :func:`rhm_params`, with other defaults: ``max_v=5, max_m=3, max_L=3,
+        min_n_c=2`` (at least two root symbols, so that sharing is possible at the root).
 
     Returns
     -------
     SearchStrategy of Grammar
+        Each with its recipe ``random_grammar(RHMParams(...), seed, ambiguity=eps)`` in its
+        ``repr``.
 
     Examples
     --------
@@ -557,25 +706,23 @@ def ambiguous_grammars(
     ...     assert g.is_ambiguous
     >>> check()
     """
+    bounds = _given_bounds(min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L,
+                           max_L=max_L, min_n_c=min_n_c, max_n_c=max_n_c)
+    params_st = _params_or_bounds(params, bounds, max_v=5, max_m=3, max_L=3, min_n_c=2)
     seeds_st = grammar_seeds() if seeds is None else seeds
     eps_st = st.sampled_from((0.1, 0.2, 0.3, 0.5)) if ambiguity is None else ambiguity
 
     @st.composite
     def draw_grammar(draw: st.DrawFn) -> Grammar:
-        if params is None:
-            v = draw(st.integers(2, 5))
-            s = draw(st.sampled_from((2, 3)))
-            m = draw(st.integers(1, min(3, v ** (s - 1))))
-            n_c = draw(st.integers(2, min(v, v**s // m)))
-            p = RHMParams(v=v, m=m, s=s, L=draw(st.integers(1, 3)), n_c=n_c)
-        else:
-            p = draw(params)
+        p = draw(params_st)
         eps = draw(eps_st)
         if not 0 < eps <= 0.5:
             raise InvalidArgument(f"ambiguity must produce values in (0, 0.5], got {eps!r}")
         # At least one shared slot at the smallest level (n_c * m rules at the root).
         n_min = min(p.vocab(lv) for lv in range(1, p.L + 1)) * p.m
         eps = min(0.5, max(eps, 1.0 / n_min))
-        return random_grammar(p, draw(seeds_st), ambiguity=eps)
+        seed = draw(seeds_st)
+        return set_origin(random_grammar(p, seed, ambiguity=eps),
+                          f"random_grammar({p!r}, {seed}, ambiguity={eps!r})")
 
     return draw_grammar()
