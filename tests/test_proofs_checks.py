@@ -101,6 +101,13 @@ def _rule_passed(result: Any) -> bool:
         and "PASS withheld" in str(result.details.get("note", "")))
 
 
+def _rule_failed(result: Any) -> bool:
+    """The rule said FAIL (maybe withheld as INCONCLUSIVE: false-FAIL rate too high)."""
+    return result.rule_verdict is Verdict.FAIL and (
+        result.verdict is Verdict.FAIL
+        or "FAIL withheld" in str(result.details.get("note", "")))
+
+
 def _fast(check: Any) -> Any:
     check.n_sim = 10  # calibration size of these tests (the rule is what they test)
     return check
@@ -200,7 +207,9 @@ def test_unpooled_check_and_merge_ablation() -> None:
     token = _rows("token", vmL1, noise=0.3)
     check = _fast(check_of("ilc_unpooled_per_level_scaling"))
     grows = _rows("latent", vmL1, variant="unpooled", noise=0.3) + token
-    assert check.evaluate(grows, "quick").verdict is Verdict.FAIL
+    # The rule FAILs; the rows' own noise (configurations far from any log-linear law)
+    # may make its false-FAIL rate too high for the FAIL to stand.
+    assert _rule_failed(check.evaluate(grows, "quick"))
     ablation = ilc_merge_ablation_check().evaluate(
         _rows("latent", vm3) + _rows("latent", lambda v, m, L, lv: 2 * vm3(v, m, L, lv),
                                      variant="merge_off"), "quick")
