@@ -173,12 +173,7 @@ def test_the_layer_test_sees_a_stale_entry() -> None:
 VERDICT_WORDS = ("PASS", "FAIL", "INCONCLUSIVE")
 #: Known verdict strings under rhm_theory/sweeps, each with its reason; the test fails when
 #: one disappears, so the list cannot go stale.
-VERDICT_STRING_ALLOWED = {
-    # calibrate() (and suggest_grid() on main) count how often a check's rule returns its
-    # pass label; the default label is the checks' word. To go when calibration.py (under
-    # edit in another branch at the time of issue 18) takes the label from its callers only.
-    ("rhm_theory/sweeps/calibration.py", "PASS"),
-}
+VERDICT_STRING_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _verdict_strings(path: Path, source: str | None = None) -> list[tuple[int, str]]:
@@ -217,9 +212,6 @@ def test_no_verdict_strings_under_sweeps() -> None:
 VERDICT_IDENTIFIER_ALLOWED = {
     # The deprecated property LawOutcome.verdict (the field is ``decision`` since issue 18).
     ("rhm_theory/sweeps/measure.py", "verdict"),
-    # calibrate() counts the verdicts a claim check's rule returns: the rule is the checks',
-    # so its outcomes are verdicts. calibration.py was under edit in another branch.
-    ("rhm_theory/sweeps/calibration.py", "verdict_counts"),
 }
 
 
@@ -277,6 +269,45 @@ def test_the_verdict_grep_sees_a_verdict() -> None:
     assert _verdict_strings(fake, source) == [(4, "PASS"), (4, "FAIL")]
     assert _verdict_strings(fake, 'X = "PASSES"\nY = "false-PASS rate"\nZ = "(FAIL)"\n') == [
         (3, "FAIL")]
+
+
+#: Longest module of rhm_theory.scaling (the statistics of P* stay readable, one concept per
+#: module).
+SCALING_MAX_LINES = 500
+#: The only parts of the library rhm_theory.scaling may import: it sits under every part that
+#: measures thresholds, and depends on none of them.
+SCALING_MAY_IMPORT = ("rhm_theory.validation", "rhm_theory.constants")
+
+
+def _scaling_files() -> list[Path]:
+    return sorted(ROOT.joinpath("rhm_theory", "scaling").rglob("*.py"))
+
+
+def test_scaling_modules_are_short() -> None:
+    assert _scaling_files()
+    long = {str(p.relative_to(ROOT)): n for p in _scaling_files()
+            if (n := len(p.read_text().splitlines())) > SCALING_MAX_LINES}
+    assert not long, f"modules of rhm_theory.scaling over {SCALING_MAX_LINES} lines: {long}"
+
+
+def _scaling_foreign_imports(path: Path, source: str | None = None) -> list[str]:
+    """Imports of a scaling module from the library outside scaling and its allowed floor."""
+    return [f"{path.relative_to(ROOT)}:{lineno}: {name}"
+            for lineno, name in _imports(path, source)
+            if name.split(".")[0] in ("rhm_theory", "proofs_checks")
+            and _part(name) != "rhm_theory.scaling"
+            and not any(name == a or name.startswith(a + ".") for a in SCALING_MAY_IMPORT)]
+
+
+def test_scaling_imports_only_validation_and_constants() -> None:
+    bad = [msg for p in _scaling_files() for msg in _scaling_foreign_imports(p)]
+    assert not bad, "rhm_theory.scaling imports beyond validation/constants:\n" + "\n".join(bad)
+    # The check can fail: a sideways (io, same floor) and an upward (sweeps) import.
+    fake = ROOT / "rhm_theory" / "scaling" / "_fake.py"
+    source = ("from rhm_theory.validation import check_int\nfrom .law import Law\n"
+              "def f():\n    from rhm_theory.io import x\n    from ..sweeps import runner\n")
+    assert [m.rsplit(": ", 1)[1] for m in _scaling_foreign_imports(fake, source)] == [
+        "rhm_theory.io", "rhm_theory.sweeps"]
 
 
 def test_matplotlib_only_in_plotting() -> None:
