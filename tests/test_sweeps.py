@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rhm_theory.sweeps import ROW_FIELDS, SweepCell, load_rows, make_grid, run_sweep
 from rhm_theory.algorithms.crossing import crossing_point
 from rhm_theory.scaling import ThresholdPoint, law, loglinear_fit
+from rhm_theory.sweeps import ROW_FIELDS, SweepCell, load_rows, make_grid, run_sweep
 from rhm_theory.sweeps.thresholds import (
     cell_thresholds,
     fit_growth_per_level,
