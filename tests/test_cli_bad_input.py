@@ -211,8 +211,8 @@ def test_compact_table_fits_100_columns() -> None:
                     power_reason=f"{EXACT_IDENTITY} (no noise)"),
         CheckResult("explore", "c", "s", "p", measured={"x": 1.0}, predicted={},
                     tolerance="t", verdict=Verdict.EXPLORATORY, power_reason="exploratory"),
-        CheckResult("uncalibrated", "c", "s", "p", measured={"x": 1.0}, predicted={},
-                    tolerance="t", verdict=Verdict.PASS),
+        CheckResult.judged("uncalibrated", "c", "s", "p", measured={"x": 1.0}, predicted={},
+                           tolerance="t", verdict=Verdict.PASS),
     ]
     table = compact_table(results)
     assert max(len(line) for line in table.splitlines()) <= TABLE_WIDTH
@@ -232,7 +232,8 @@ def test_version_and_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"rhm-theory {__version__}"
     assert main(["verify", "--list", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert {c["name"] for c in doc["checks"]} >= {"synonym_invariance", "theorem_bound"}
+    assert {c["name"] for c in doc["checks"]} >= {"synonym_invariance", "theorem_one_minus_f",
+                                                   "ilc_exact_recovery_scaling"}
     # the quick grid runs every check but the neural ones by default
     assert all(c["runs_by_default"] == (not c["name"].startswith("neural_"))
                for c in doc["checks"])

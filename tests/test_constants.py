@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rhm_theory import constants
+from rhm_theory.algorithms.crossing import crossing_point
 from rhm_theory.algorithms.ilc import IterativeLatentClustering
 from rhm_theory.sweeps.runner import SweepCell
-from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import CONTEXT_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -48,6 +48,7 @@ def synthetic_rows(v: int = 4, m: int = 2, Ls: tuple[int, ...] = (3, 4)) -> list
                             "s": 2, "L": L, "n_c": v, "P": P, "grammar_seed": seed,
                             "data_seed": 1000 + seed, "balanced": False, "level": lv,
                             "accuracy": acc, "exact_partition": acc == 1.0,
+                            "tuple_accuracy": acc, "min_tuple_accuracy": min(accs),
                             "synonym_ari": acc, "unknown_fraction": 0.0,
                             "min_accuracy": min(accs), "all_exact": min(accs) == 1.0,
                             "seconds": 0.01})
@@ -98,12 +99,13 @@ def test_accuracy_curves_aggregate_seeds() -> None:
 def test_collapse_spread_is_smallest_at_the_planted_exponent() -> None:
     pytest.importorskip("matplotlib")
     from rhm_theory.plotting import plot_collapse_spread
-    from rhm_theory.sweeps.collapse import compare_rescalings, threshold_points
+    from rhm_theory.plotting.figures import _spread_by_k
+    from rhm_theory.sweeps.thresholds import threshold_points
 
     rows = synthetic_rows(v=4, m=2, Ls=(3, 4)) + synthetic_rows(v=9, m=3, Ls=(3, 4))
-    pts = threshold_points(rows, "latent")
-    comp = compare_rescalings(pts, "v m^3", [], n_bootstrap=1)
-    assert min(comp.spread_by_k, key=lambda k: comp.spread_by_k[k]) == 3
+    spread, n_configs = _spread_by_k(threshold_points(rows, "latent"))
+    assert n_configs == 4 and min(spread, key=lambda k: spread[k]) == 3
+    assert spread[3] == pytest.approx(0.0, abs=1e-3)  # P rounded to integers
     assert plot_collapse_spread(rows).axes[0].lines
 
 

@@ -1,4 +1,4 @@
-"""The neural claim checks' competitor comparison, on synthetic thresholds (no training)."""
+"""The neural claim checks' decision on the depth axis, on synthetic thresholds (no training)."""
 
 from __future__ import annotations
 
@@ -8,87 +8,103 @@ from typing import Any
 import numpy as np
 import pytest
 
-from proofs_checks import neural_compare
 from proofs_checks._framework import Verdict
-from proofs_checks.neural_compare import scaling_verdict, threshold_points_by_cell
-from rhm_theory.sweeps.collapse import CollapseComparison, ThresholdPoint, compare_rescalings
+from proofs_checks.neural_compare import AXES, CLAIM, COMPETITOR, assess_neural, neural_verdict
+from rhm_theory.scaling import ScalingDecision, ThresholdPoint, decide, law
+from rhm_theory.sweeps.probe_points import probe_threshold_points
 
-CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
+
+def _decide(points: list[ThresholdPoint], claim: str = CLAIM) -> ScalingDecision:
+    return decide(points, law(claim), axes=AXES)
 
 
-def _compare(points: list[ThresholdPoint]) -> CollapseComparison:
-    return compare_rescalings(points, CLAIM, [COMPETITOR])
+def _cells(rows: list[dict[str, Any]], method: str, metric: str = "root_probe",
+           level_of: Any = lambda L: L) -> list[ThresholdPoint]:
+    return probe_threshold_points(rows, method, metric, level_of, 0.5)[0]
 
 
 def _rows(method: str, metric: str, exponent: str, Ls: tuple[int, ...], seed: int,
-          level_offset: int = 0, noise: float = 0.2) -> list[dict[str, Any]]:
-    """Threshold rows P* = c * scale * lognormal noise, three grammar seeds per cell."""
+          level_offset: int = 0, noise: float = 0.1, balanced: bool = False,
+          ) -> list[dict[str, Any]]:
+    """Threshold rows P* = c * scale * lognormal noise, three grammar seeds per cell.
+
+    ``balanced``: the seeds of a cell deviate by ``-noise, 0, +noise`` (no trend at all in
+    the cell means, so the rule's 5% false-FAIL cannot strike a test of the mapping)."""
     rng = np.random.default_rng(seed)
     rows = []
     for m in (3, 4):
         for L in Ls:
             scale = 8 * m**3 if exponent == "3" else 8 * m ** (L + 1)
             for g in range(3):
+                dev = g - 1.0 if balanced else rng.standard_normal()
                 level = L - level_offset
                 chance = 1 / 8
                 rows.append({"method": method, "metric": f"threshold:{metric}", "v": 8,
                              "m": m, "s": 2, "L": L, "n_c": 8, "level": level, "grammar_seed": g,
                              "criterion": chance + 0.5 * (1 - chance), "censored": None,
-                             "value": 2.0 * scale * math.exp(noise * rng.standard_normal())})
+                             "value": 2.0 * scale * math.exp(noise * dev)})
     return rows
 
 
-def test_comparison_rejects_the_wrong_rescaling() -> None:
-    cells, _ = threshold_points_by_cell(_rows("data2vec", "root_probe", "3", (3, 4, 5, 6), 0),
-                                        "data2vec", "root_probe", lambda L: L, 0.5)
-    out = _compare(cells)
-    assert out.decision(COMPETITOR) == "claim" and out.rejected(COMPETITOR)
-    tok, _ = threshold_points_by_cell(_rows("mlm", "root_probe", "L+1", (3, 4, 5, 6), 1),
-                                      "mlm", "root_probe", lambda L: L, 0.5)
-    ctrl = _compare(tok)
-    assert ctrl.decision(COMPETITOR) == "rejected" and not ctrl.rejected(COMPETITOR)
-    verdict, alts, neg = scaling_verdict(out, ctrl, "mlm", COMPETITOR)
-    assert verdict is Verdict.PASS and alts[0].rejected and neg.failed_as_expected
+def test_the_rule_decides_the_depth_axis_and_the_control_gates_it() -> None:
+    cells = _cells(_rows("data2vec", "root_probe", "3", (3, 4, 5, 6), 0), "data2vec")
+    out = _decide(cells)
+    assert out.decision == "claim" and [a.axis for a in out.axes] == ["L"]
+    assert _decide(cells, COMPETITOR).decision == "rejected"
+    tok = _cells(_rows("mlm", "root_probe", "L+1", (3, 4, 5, 6), 1), "mlm")
+    assert _decide(tok).decision == "rejected"
+    verdict, alts, neg, decision = neural_verdict(cells, tok, "mlm")
+    assert verdict is Verdict.PASS and alts[0].name == COMPETITOR and alts[0].rejected
+    assert neg.failed_as_expected and decision == out
     # The claim is false on the MLM rows: applied there, the check FAILs.
-    assert scaling_verdict(ctrl, ctrl, "mlm", COMPETITOR)[0] is Verdict.FAIL
-    # Without a failing control, rejecting the competitor is not enough for PASS.
-    assert scaling_verdict(out, out, "x", COMPETITOR)[0] is Verdict.INCONCLUSIVE
+    assert neural_verdict(tok, tok, "mlm")[0] is Verdict.FAIL
+    # Without a failing control, a claim decided on the rows is not enough for PASS.
+    assert neural_verdict(cells, cells, "x")[0] is Verdict.INCONCLUSIVE
 
 
 def test_a_grid_that_cannot_decide_is_inconclusive() -> None:
-    # One m and one L: the two rescalings differ by a constant, nothing to compare.
+    # One depth: the depth axis is not identified.
     rows = [r for r in _rows("data2vec", "root_probe", "3", (4,), 0) if r["m"] == 3]
-    cells, _ = threshold_points_by_cell(rows, "data2vec", "root_probe", lambda L: L, 0.5)
-    out = _compare(cells)
-    assert out.decision(COMPETITOR) == "undecided"
-    verdict, alts, _ = scaling_verdict(out, out, "x", COMPETITOR)
+    out = _decide(_cells(rows, "data2vec"))
+    assert out.decision == "undecided" and out.axes[0].outcome == "not identified"
+    tok = _cells(_rows("mlm", "root_probe", "L+1", (3, 4, 5, 6), 1), "mlm")
+    verdict, alts, _, _ = neural_verdict(_cells(rows, "data2vec"), tok, "mlm")
     assert verdict is Verdict.INCONCLUSIVE and not alts[0].rejected
-    # Noise far above the depth effect: neither rescaling rejected.
-    noisy, _ = threshold_points_by_cell(
-        _rows("data2vec", "root_probe", "3", (3, 4), 2, noise=5.0),
-        "data2vec", "root_probe", lambda L: L, 0.5)
-    out = _compare(noisy)
-    assert not out.rejected(COMPETITOR) and not out.claim_rejected_by
-    assert out.decision(COMPETITOR) == "undecided"
-    # Too many censored thresholds: the grid cannot decide, however clean the rest.
-    rows = _rows("data2vec", "root_probe", "3", (3, 4, 5, 6), 0)
-    for r in rows[::4]:
-        r["censored"], r["value"] = "right", math.nan
-    cells, _ = threshold_points_by_cell(rows, "data2vec", "root_probe", lambda L: L, 0.5)
-    out = _compare(cells)
-    assert out.missing_fraction > 0.1 and out.decision(COMPETITOR) == "undecided"
+    # Noise far above the depth effect: neither law rejected, nothing pinned.
+    noisy = _cells(_rows("data2vec", "root_probe", "3", (3, 4), 2, noise=5.0), "data2vec")
+    assert _decide(noisy).decision == "undecided"
+    assert _decide(noisy, COMPETITOR).decision != "rejected"
 
 
-def test_censored_and_single_seed_cells_are_left_out() -> None:
+def test_assess_neural_calibrates_against_depth_laws_and_the_competitor() -> None:
+    cells = _cells(_rows("data2vec", "root_probe", "3", (3, 4, 5, 6), 0), "data2vec")
+    a = assess_neural(cells, n_sim=20, seed=1)
+    assert a.power is not None and a.power.n_sim == 20
+    names = [n for n, _ in a.power.alternatives]
+    assert names == ["v m^3 x 1.15^L", "v m^3 x 1.15^-L", COMPETITOR]
+    assert dict(a.power.alternatives)[COMPETITOR] == 0.0
+    assert a.decision.decision == "claim"
+    again = assess_neural(cells, n_sim=20, seed=1)
+    assert again.power == a.power
+
+
+def test_censored_cells_are_intervals_and_single_seed_cells_are_left_out() -> None:
     rows = _rows("slc", "recovery", "3", (3, 4), 0, level_offset=1)
+    for r in rows:
+        r["P_min"], r["P_max"] = 10.0, 1e6
     rows[0]["censored"], rows[0]["value"] = "right", math.nan
-    rows[3]["censored"], rows[4]["censored"] = "left", "left"  # cell (3, 4): one seed left
-    points, info = threshold_points_by_cell(rows, "slc", "recovery", lambda L: L - 1, 0.5)
+    rows[3]["censored"] = "left"
+    del rows[4:6]  # cell (m=3, L=4): one seed left
+    points, info = probe_threshold_points(rows, "slc", "recovery", lambda L: L - 1, 0.5)
     cell = [p for p in points if (p.m, p.L) == (3, 3)]
     assert len(cell) == 3 and sum(math.isnan(p.P_star) for p in cell) == 1
+    assert cell[0].log_interval == (math.log(1e6), math.inf)
     assert not any((p.m, p.L) == (3, 4) for p in points)
-    assert info["censored_by_cell"] == {"v=8,m=3,L=3": 1, "v=8,m=3,L=4": 2}
+    assert info["censored_by_cell"] == {"v=8,m=3,L=3": 1, "v=8,m=3,L=4": 1}
     assert info["cells_with_too_few_seeds"] == ["v=8,m=3,L=4"]
+    left = probe_threshold_points(rows[3:4] + rows[3:4], "slc", "recovery",
+                                  lambda L: L - 1, 0.5)[0]
+    assert left[0].P_star == 10.0 and left[0].log_interval == (-math.inf, math.log(10.0))
 
 
 @pytest.mark.parametrize("truth", ["3", "L+1"])
@@ -96,9 +112,9 @@ def test_checks_on_synthetic_rows(truth: str, monkeypatch: pytest.MonkeyPatch) -
     from proofs_checks.neural_scaling import Data2VecScalingCheck, NeuralScalingCheck
 
     Ls = (3, 4, 5, 6)
-    rows = (_rows("data2vec", "root_probe", truth, Ls, 0)
-            + _rows("slc", "recovery", truth, Ls, 1, level_offset=1)
-            + _rows("slc-sg", "recovery", truth, Ls, 2, level_offset=1)
+    rows = (_rows("data2vec", "root_probe", truth, Ls, 0, balanced=True)
+            + _rows("slc", "recovery", truth, Ls, 1, level_offset=1, balanced=True)
+            + _rows("slc-sg", "recovery", truth, Ls, 2, level_offset=1, balanced=True)
             + _rows("mlm", "root_probe", "L+1", Ls, 3)
             + _rows("mlm", "latent_probe", "L+1", Ls, 4, level_offset=1))
     from proofs_checks import neural_scaling

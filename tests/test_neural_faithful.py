@@ -190,7 +190,7 @@ def test_cpu_and_cuda_share_one_implementation(method: str) -> None:
 # -- thresholds, readouts, grid -------------------------------------------------------------
 def test_thresholds_use_the_sweeps_rule_both_ways() -> None:
     from rhm_theory.neural.experiments import probe_thresholds
-    from rhm_theory.sweeps.thresholds import crossing_point
+    from rhm_theory.algorithms.crossing import crossing_point
 
     rng = np.random.default_rng(0)
     base = {"method": "slc", "regime": "offline", "v": 8, "m": 2, "s": 2, "L": 3, "n_c": 8,

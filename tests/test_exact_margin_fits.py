@@ -1,4 +1,5 @@
-"""The margin measurements and grouped bootstraps of the library, and their old import paths."""
+"""The margin measurements of the library (exact.margin_fits) and the prediction-vs-naive
+bootstrap (scaling.prediction)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,22 @@ import pytest
 
 import proofs_checks.finite_size as finite_size
 import proofs_checks.margin_scaling as margin_scaling
-import proofs_checks.theorem_bound as theorem_bound
+from rhm_theory import scaling
+from rhm_theory.exact import margin_fits as margins
 from rhm_theory.exact import pair_margins
 from rhm_theory.model import RHMParams, random_grammar
-from rhm_theory.sweeps import bootstrap, margins
-from rhm_theory.sweeps.collapse import ThresholdPoint
+from rhm_theory.scaling import ThresholdPoint
 
 
-@pytest.mark.parametrize("name", ["fit_log_linear", "fit_margin_exponents", "margin_records",
-                                  "separation_fit", "simulate_records", "LEVEL"])
-def test_margin_scaling_reexports_the_library_objects(name: str) -> None:
-    """The names the check module had are the library's objects, not copies."""
+@pytest.mark.parametrize("name", ["fit_margin_exponents", "margin_records", "separation_fit",
+                                  "simulate_records"])
+def test_the_margin_check_uses_the_library_objects(name: str) -> None:
+    """The names the check module uses are the library's objects, not copies."""
     assert getattr(margin_scaling, name) is getattr(margins, name)
 
 
-def test_old_fit_name_and_bootstrap_constant_are_the_library_objects() -> None:
-    assert margin_scaling.LogLinearFit is margins.MarginFit
-    assert finite_size.N_BOOT_SCATTER == bootstrap.N_BOOT_SCATTER == 400
+def test_the_scatter_bootstrap_constant_is_the_library_one() -> None:
+    assert scaling.N_BOOT_SCATTER == 400
 
 
 def test_margin_records_are_the_exact_pair_margins() -> None:
@@ -96,30 +96,17 @@ def test_simulate_records_follows_the_noise_model() -> None:
     assert recs[0]["y"] == 1.6  # the input is not changed
 
 
-def test_seed_bootstrap_slope() -> None:
-    rng = np.random.default_rng(1)
-    groups = [(x, list(2 * x + 0.1 * rng.standard_normal(4))) for x in (0.0, 1.0, 2.0, 3.0)]
-    slope, lo, hi = bootstrap.seed_bootstrap_slope(groups, seed=0)
-    assert lo < slope < hi and lo < 2.0 < hi
-    assert bootstrap.seed_bootstrap_slope(groups, seed=0) == (slope, lo, hi)
-    assert math.isnan(bootstrap.seed_bootstrap_slope([*groups[:2], (5.0, [])])[0])
-    # theorem_bound's f_factor_slope is this bootstrap at x = log 1/(1 - 4/v).
-    ys = {v: [-math.log(1 - 4 / v) + e for e in (-0.05, 0.05)] for v in (5, 8, 16, 32)}
-    assert theorem_bound.f_factor_slope(ys, 3) == bootstrap.seed_bootstrap_slope(
-        [(-math.log(1 - 4 / v), ys[v]) for v in sorted(ys)], 3)
-
-
 def test_log_scatter_comparison_flags_the_better_law() -> None:
     rng = np.random.default_rng(2)
     pts = [ThresholdPoint(v, m, 2, 3, 0, g, 5.0 * v * m**3 * math.exp(0.05 * rng.normal()))
            for v in (8, 16, 32) for m in (2, 4) for g in range(3)]
-    out = bootstrap.log_scatter_comparison(
+    out = scaling.log_scatter_comparison(
         pts, lambda p: math.log(p.v * p.m**3),
         {"v m^2": lambda p: math.log(p.v * p.m**2)}, seed=0, n_boot=200)
     assert out["n_runs"] == 18 and out["prediction"] < out["naive"]["v m^2"]
     assert out["prediction_better"]["v m^2"] == 1.0 and out["prediction_worse"]["v m^2"] == 0
     censored = [ThresholdPoint(8, 2, 2, 3, 0, 0, math.nan, 1.0, 10.0)] * 3 + pts[:2]
-    assert bootstrap.log_scatter_comparison(censored, math.log, {}) == {"n_runs": 2}
+    assert scaling.log_scatter_comparison(censored, math.log, {}) == {"n_runs": 2}
     # finite_size's scatter_comparison is this comparison against K v m^k, k = 3, 2, 4.
     pred = finite_size.scatter_comparison(pts, lambda p: math.log(p.v), seed=4)
     assert list(pred["naive"]) == ["K v m^3", "K v m^2", "K v m^4"]
