@@ -7,7 +7,7 @@ decides every row, the library's (:func:`rhm_theory.scaling.decide`, fixed befor
 the residual ``log P* - log law`` is fitted as ``c + a log v + b log m + d L (+ e l)``
 (thresholds the grid does not bracket as intervals);
 
-- FAIL: the Bonferroni interval (95% jointly over the axes) of some axis excludes 0;
+- FAIL: the Bonferroni interval (97.5% jointly over the axes) of some axis excludes 0;
 - PASS: on every axis the 90% interval lies inside the equivalence margin (``v`` and ``m``
   exponents +-0.2, depth and level +-log 1.12 per step);
 - INCONCLUSIVE otherwise.
@@ -80,7 +80,7 @@ N_SIM: dict[GridName, int] = {"quick": 100, "full": 200}
 #: Seed of the calibration's simulations.
 CALIBRATION_SEED = 0
 
-_RULE = ("FAIL if the Bonferroni interval (95% jointly over the axes) of a coefficient of "
+_RULE = ("FAIL if the Bonferroni interval (97.5% jointly over the axes) of a coefficient of "
          "log P* - log law excludes 0; PASS if on every axis the 90% interval lies inside "
          "the equivalence margin (v, m exponents +-0.2; depth, level +-log 1.12); else "
          "INCONCLUSIVE; a PASS needs power >= 0.8 and false-PASS <= 0.05 against every near "

@@ -49,7 +49,7 @@ __all__ = [
 #: (the midpoint of the sigmoidal learning curve; fixed before any run).
 ACCURACY_FRACTION = 0.5
 _TOLERANCE = (f"the library's rule on the depth axis (log P* - log v m^3 = c + d L; FAIL if "
-              f"the 95% interval of d excludes 0, PASS if its 90% interval lies inside "
+              f"the 97.5% interval of d excludes 0, PASS if its 90% interval lies inside "
               f"+-log 1.12); cells of >= {MIN_SEEDS} seeds; thresholds outside the P grid "
               f"as interval data")
 

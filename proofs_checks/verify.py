@@ -336,7 +336,7 @@ LEGEND = ("power: how often the unchanged rule PASSes rows simulated under the c
           "false-PASS: how often it PASSes rows simulated under a registered near "
           "alternative (a PASS needs <= 0.05 for each). Axes: the residual log P* - log law "
           "fitted on log v, log m, L (and l); 'holds' = inside the equivalence margin, "
-          "'FAILS' = 0 outside the joint 95% interval, 'not pinned' = neither.")
+          "'FAILS' = 0 outside the joint 97.5% interval, 'not pinned' = neither.")
 
 
 def summary_rows(results: Sequence[CheckResult]) -> list[dict[str, str]]:
