@@ -12,18 +12,18 @@ from proofs_checks.grids import (
     DEPTHS,
     F_FACTOR_M,
     F_FACTOR_VS,
-    SEED_STRIDE,
+    LATENT_SEEDS,
     SEEDS,
     VARIANT_GRIDS,
     VMS,
     depth_cells,
     f_factor_cells,
     is_separated,
-    run_seeds,
     variant_cells,
 )
 from rhm_theory.assumptions import separation_margins
 from rhm_theory.model import RHMParams, random_grammar
+from rhm_theory.sweeps.runner import SEED_STRIDE, run_seeds
 from rhm_theory.sweeps.thresholds import EPS
 
 
@@ -50,7 +50,8 @@ def test_every_claim_grid_has_eps_v_m_at_least_one(name: str,
 
 
 def test_run_seeds_are_distinct_across_seed_indices_and_depths() -> None:
-    for grid, seeds in SEEDS.items():
+    for grid in SEEDS:
+        seeds = sorted(set(SEEDS[grid]) | set(LATENT_SEEDS[grid]))  # type: ignore[index]
         Ls = sorted({L for kinds in DEPTHS[grid].values() for L in kinds})
         pairs = {(i, L): run_seeds(i, L) for i in seeds for L in Ls}
         grammar = [g for g, _ in pairs.values()]
@@ -65,14 +66,15 @@ def test_run_seeds_are_distinct_across_seed_indices_and_depths() -> None:
 def test_cells_use_the_seeds_of_their_depth(grid: str) -> None:
     cells = [*depth_cells("latent", grid), *depth_cells("token", grid),  # type: ignore[arg-type]
              *variant_cells("unpooled", grid), *f_factor_cells(grid)]  # type: ignore[arg-type]
-    allowed = {L: {run_seeds(i, L) for i in SEEDS[grid]} for L in {c.L for c in cells}}  # type: ignore[index]
+    indices = set(SEEDS[grid]) | set(LATENT_SEEDS[grid])  # type: ignore[index]
+    allowed = {L: {run_seeds(i, L) for i in indices} for L in {c.L for c in cells}}
     bad = [c for c in cells if (c.grammar_seed, c.data_seed) not in allowed[c.L]]
     assert not bad, bad[:3]
     # Every seed index appears at every (v, m, L) of a grid.
     runs: dict[tuple[int, int, int], set[int]] = {}
     for c in depth_cells("latent", grid):  # type: ignore[arg-type]
         runs.setdefault((c.v, c.m, c.L), set()).add(c.grammar_seed)
-    assert all(len(s) == len(SEEDS[grid]) for s in runs.values())  # type: ignore[index]
+    assert all(len(s) == len(LATENT_SEEDS[grid]) for s in runs.values())  # type: ignore[index]
 
 
 def test_a_zero_margin_grammar_is_not_separated() -> None:

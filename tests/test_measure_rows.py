@@ -15,7 +15,8 @@ from rhm_theory.cli import main
 from rhm_theory.scaling import ROW_COLUMNS, RowError, read_threshold_rows, threshold_rows
 
 CLAIM = "v*m**3/(1-f)"
-VMS = ((4, 2), (8, 2), (16, 2), (32, 2), (9, 3), (16, 4))
+VMS = ((4, 2), (8, 2), (16, 2), (32, 2), (64, 2), (9, 3), (27, 3), (81, 3), (16, 4), (64, 4),
+       (36, 6), (64, 8))
 
 
 def _rows(expr: str, seed: int, scale: float = 0.04) -> list[dict[str, Any]]:

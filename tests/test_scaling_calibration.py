@@ -98,7 +98,7 @@ def _level_points(rng: np.random.Generator, *, sigma: float = 0.3, tau: float = 
                     # A little noise of the level's own (a run's levels are not identical).
                     e = e_run[sd] + rng.normal(0, 0.1) if shared else rng.normal(0, sigma)
                     y = math.log(10.0 * v * m**3 * 1.1**L * 1.2**lv) + u + e
-                    pts.append(ThresholdPoint(v, m, 2, L, lv, sd, math.exp(y)))
+                    pts.append(ThresholdPoint(v, m, 2, L, lv, 100 * L + sd, math.exp(y)))
     return pts
 
 
@@ -363,7 +363,7 @@ def test_extend_grid_adds_seeds_depths_and_wider_v() -> None:
     pts = _level_points(rng, vms=((8, 2), (12, 3)), Ls=range(3, 5))
     seeds = extend_grid(pts, "seeds")
     assert len(seeds) == 2 * len(pts)
-    assert {p.grammar_seed for p in seeds} == {0, 1, 2, 3, 4, 5}
+    assert len({p.grammar_seed for p in seeds}) == 2 * len({p.grammar_seed for p in pts})
     deeper = extend_grid(pts, "depth", scale=lambda v, m, L: v * m ** (L + 1))
     new = [p for p in deeper if p.L > 4]
     assert {p.L for p in new} == {5, 6}

@@ -176,8 +176,9 @@ def test_bad_intervals_and_groups_are_refused() -> None:
 
 def test_loglinear_fit_is_interval_regression_on_config_means() -> None:
     rng = np.random.default_rng(7)
-    pts = [ThresholdPoint(v, m, 2, L, 0, sd, float(5 * v * m**3 * 1.1**L
-                                                  * math.exp(rng.normal(0, 0.2))))
+    # Seeds drawn per depth (100 L + index): independent rows, no clustering.
+    pts = [ThresholdPoint(v, m, 2, L, 0, 100 * L + sd, float(5 * v * m**3 * 1.1**L
+                                                            * math.exp(rng.normal(0, 0.2))))
            for v, m in ((8, 2), (16, 2), (32, 2), (12, 3), (16, 4)) for L in (3, 4, 5)
            for sd in range(3)]
     fit = loglinear_fit(pts)

@@ -31,6 +31,10 @@ __all__ = [
 GridScale = Callable[[int, int, int], float]
 
 
+#: Offset of the seed labels of an added depth (far from any grid's seeds).
+_NEW_DEPTH_SEED = 1_000_000
+
+
 def _moved(p: ThresholdPoint, *, v: int | None = None, L: int | None = None,
            level: int | None = None, seed: int | None = None,
            scale: GridScale | None = None) -> ThresholdPoint:
@@ -65,9 +69,12 @@ def extend_grid(points: Sequence[ThresholdPoint], kind: str,
             if p.L != Lmax:
                 continue
             for extra in (1, 2):
-                out.append(_moved(p, L=Lmax + extra, scale=scale))
+                # A new depth draws its own grammar: a new seed label (designs that reuse
+                # a seed across depths are fitted as clustered).
+                seed = p.grammar_seed + _NEW_DEPTH_SEED * extra
+                out.append(_moved(p, L=Lmax + extra, seed=seed, scale=scale))
                 if p.level == Lmax - 1:  # the new levels take the top level's grid
-                    out += [_moved(p, L=Lmax + extra, level=lv, scale=scale)
+                    out += [_moved(p, L=Lmax + extra, level=lv, seed=seed, scale=scale)
                             for lv in range(Lmax, Lmax + extra)]
     elif kind == "v":
         widest: dict[int, int] = {}
