@@ -49,7 +49,8 @@ root_doc = "index"
 templates_path = ["_templates"]
 # figures/phase_diagram/phase_diagram.md is the table `rhm-theory threshold --diagram` writes
 # beside its figure (bp.md quotes it); not a page of the site.
-exclude_patterns = ["_build", "**/.ipynb_checkpoints", "figures/phase_diagram/*.md"]
+exclude_patterns = ["_build", "**/.ipynb_checkpoints", "figures/phase_diagram/*.md",
+                    "reports/*.md"]  # the results page's preface: included by the generator
 nitpicky = True
 
 # -- Markdown (myst-parser) -------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Render a ``rhm-theory verify`` report.json as a Markdown section of docs/results.md."""
 
-# Usage:
+# Usage (the results page, from the committed reports):
+#   python docs/results_section.py --index docs/reports/index.json > docs/results.md
+# One section of a report:
 #   python docs/results_section.py REPORT_DIR_OR_JSON --title "Quick grid" \
 #       --command "rhm-theory verify --out /tmp/quick-report --workers 1" \
 #       --machine "2-core x86-64 Linux, Python 3.11" [--wall "3 min 46 s"]
@@ -18,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OBJECTIVES", "fmt", "load_report", "main", "render_comparison", "render_page",
-           "render_section"]
+__all__ = ["OBJECTIVES", "fmt", "load_report", "main", "page_from_index", "render_comparison",
+           "render_exponents", "render_page", "render_section"]
 
 
 def fmt(value: Any) -> str:
@@ -166,6 +168,10 @@ OBJECTIVES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 def _calibration(check: Mapping[str, Any]) -> str:
     pw = check.get("power")
     if not pw:
+        if str(check.get("power_reason") or "").startswith("exact identity"):
+            return "exact"
+        if check.get("verdict") == "EXPLORATORY":
+            return "none (exploratory)"
         return "not calibrated"
     parts = [f"power {fmt(pw.get('claim'))}"]
     if pw.get("false_fail") is not None:
@@ -208,6 +214,30 @@ def render_comparison(reports: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def _interval(triple: Sequence[float]) -> str:
+    est, lo, hi = triple
+    return f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def render_exponents(reports: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """Per scaling check and grid: the absolute exponents of ``v`` and ``m`` and the depth
+    slope of its thresholds (``measured["fit"]``), with their 95% intervals."""
+    lines = ["| check | grid | `a` (v) | `b` (m) | `d` (depth) | `e^d` per level |",
+             "|---|---|---|---|---|---|"]
+    for _, _, names in OBJECTIVES:
+        for name in names:
+            for title, rep in reports:
+                c = next((x for x in rep["checks"] if x["name"] == name), None)
+                fit = (c or {}).get("measured", {}).get("fit")
+                if not fit or "L" not in fit:
+                    continue
+                d = fit["L"][0]
+                lines.append(f"| `{name}` | {title} | {_interval(fit['v'])} | "
+                             f"{_interval(fit['m'])} | {_interval(fit['L'])} | "
+                             f"{math.exp(d):.3f} |")
+    return "\n".join(lines)
+
+
 def render_page(reports: Sequence[tuple[str, str, str, str | None, Mapping[str, Any]]],
                 preface: str = "") -> str:
     """The whole results page: the comparison of the three objectives, then one short
@@ -221,6 +251,9 @@ def render_page(reports: Sequence[tuple[str, str, str, str | None, Mapping[str, 
              "[changelog](changelog.md)). Every number comes from those files.", "",
              "## The paper's comparison: own latents, tokens, labels", "",
              render_comparison([(t, r) for t, _, _, _, r in reports]), ""]
+    lines += ["Absolute fits `log P* = c + a log v + b log m + d L` of the same thresholds "
+              "(95% intervals; `e^d` is the growth of `P*` per added level):", "",
+              render_exponents([(t, r) for t, _, _, _, r in reports]), ""]
     if preface:
         lines += [preface.strip(), ""]
     for title, command, machine, wall, rep in reports:
@@ -249,15 +282,29 @@ def render_page(reports: Sequence[tuple[str, str, str, str | None, Mapping[str, 
     return "\n".join(lines)
 
 
+def page_from_index(index: str | Path) -> str:
+    """The results page from an index file: ``{"preface": FILE, "reports": [{"title",
+    "command", "machine", "wall", "report"}]}`` (paths relative to the index's folder)."""
+    path = Path(index)
+    spec = json.loads(path.read_text())
+    base = path.parent
+    reports = [(r["title"], r["command"], r["machine"], r.get("wall"),
+                load_report(base / r["report"])) for r in spec["reports"]]
+    preface = (base / spec["preface"]).read_text() if spec.get("preface") else ""
+    return render_page(reports, preface)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the section for a report; returns the exit status."""
     ap = argparse.ArgumentParser(prog="python docs/results_section.py", description=__doc__)
-    ap.add_argument("report", nargs="+",
+    ap.add_argument("report", nargs="*",
                     help="report folder(s) of `rhm-theory verify`, or their report.json")
+    ap.add_argument("--index", default=None,
+                    help="build the whole page from an index file (docs/reports/index.json)")
     ap.add_argument("--title", action="append", help="one per report")
-    ap.add_argument("--command", action="append", required=True,
+    ap.add_argument("--command", action="append", default=[],
                     help="the command that made each report")
-    ap.add_argument("--machine", required=True, help="the machine they ran on")
+    ap.add_argument("--machine", default="", help="the machine they ran on")
     ap.add_argument("--wall", action="append", default=None,
                     help="wall-clock time measured outside each run")
     ap.add_argument("--page", action="store_true",
@@ -265,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--preface", default=None, help="a Markdown file placed after the "
                     "comparison table (with --page)")
     args = ap.parse_args(argv)
+    if args.index:
+        print(page_from_index(args.index), end="")
+        return 0
     n = len(args.report)
     titles = args.title or [f"Report {i + 1}" for i in range(n)]
     walls = args.wall or [None] * n
