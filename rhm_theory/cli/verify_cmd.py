@@ -18,11 +18,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
         description="Run every claim check of proofs_checks on a quick grid (default; "
-        "2 min 12 s measured on 2 idle x86-64 cores, docs/results.md; several times longer "
-        "on a loaded machine, the progress line shows it) or the full grid (--full; the neural "
-        "checks run with --full on a GPU, elsewhere only with --neural), print a table "
-        "(verdict, measured, predicted, rejected "
-        "competitors, negative control), write a report folder (report.md, report.json, "
+        "estimated 676 CPU seconds by the cost model, about 6 min on 2 idle cores; 12 min 48 s "
+        "sweep plus 3 min 50 s evaluation measured at load 7-15, docs/results.md; the progress "
+        "line shows where it is) or the full grid (--full; the neural checks run with --full "
+        "on a GPU, elsewhere only with --neural), print per claim its verdict and what held "
+        "axis by axis, with calibration and negative control, write a report folder (report.md, report.json, "
         "sweep/rows.* for the ILC cells, tasks/rows.* for the checks' other work; with "
         "--only: "
         "report-only-<checks>.md/.json beside them, the full run's report is kept). Exit "
@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "does not change it. Ctrl-C keeps the finished cells and tasks: rerun to resume.",
     )
     p.add_argument("--full", action="store_true",
-                   help="the large grid (19 min 5 s measured on the same 2 cores)")
+                   help="the large grid (estimated 6,061 CPU seconds, about 50 min on 2 idle "
+                   "cores)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
     p.add_argument("--only", nargs="*", metavar="CHECK",
                    help="run only these checks (without a name: list the checks)")
