@@ -33,6 +33,7 @@ from rhm_theory.scaling import (
 __all__ = [
     "AXES",
     "CLAIM",
+    "CLUSTER",
     "COMPETITOR",
     "DECISIVE_WORKERS",
     "NEURAL_TASKS",
@@ -48,6 +49,12 @@ __all__ = [
 CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
 #: The axes a neural grid (one ``(v, m)``, several depths) can speak about.
 AXES = ("L",)
+#: A neural grid reuses its grammar seeds at every depth, and has one ``(v, m)``: the
+#: clustering by ``(v, m, s)`` that such a design gets by default would leave one cluster.
+#: The depths' thresholds are fitted as independent; the grammar effect they share is
+#: measured by the noise model (``rho_grammar``) and simulated by the calibration, whose
+#: false-FAIL rate gates a FAIL.
+CLUSTER = False
 
 #: The ``check`` of the neural runs' tasks: both neural checks (evaluation group
 #: ``"neural"``) read the same runs, so each run is one task shared by both.
@@ -123,11 +130,11 @@ def neural_verdict(
     competitor's own decision is reported as the alternative.
     """
     claim = law(CLAIM)
-    decision = decide(points, claim, axes=AXES)
-    ctrl = decide(control_points, claim, axes=AXES)
+    decision = decide(points, claim, axes=AXES, cluster=CLUSTER)
+    ctrl = decide(control_points, claim, axes=AXES, cluster=CLUSTER)
     neg = NegativeControl(control_description, decision_verdict(ctrl.decision),
                           {"sentence": ctrl.sentence(), **ctrl.to_dict()})
-    comp = decide(points, law(COMPETITOR), axes=AXES)
+    comp = decide(points, law(COMPETITOR), axes=AXES, cluster=CLUSTER)
     alt = Alternative(COMPETITOR, comp.decision == "rejected", math.nan,
                       {"decision": comp.decision, "sentence": comp.sentence()})
     return (control_gate(decision_verdict(decision.decision), neg), (alt,), neg, decision)
@@ -144,4 +151,5 @@ def assess_neural(points: Sequence[ThresholdPoint], *, n_sim: int = N_SIM,
     and the token-level competitor."""
     claim: Law = law(CLAIM)
     alternatives = {**near_alternatives(claim, AXES), COMPETITOR: law(COMPETITOR)}
-    return assess(points, claim, axes=AXES, alternatives=alternatives, n_sim=n_sim, seed=seed)
+    return assess(points, claim, axes=AXES, alternatives=alternatives, n_sim=n_sim, seed=seed,
+                  cluster=CLUSTER)

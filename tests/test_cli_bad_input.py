@@ -215,14 +215,20 @@ def test_compact_table_fits_100_columns() -> None:
                            tolerance="t", verdict=Verdict.PASS),
     ]
     table = compact_table(results)
-    assert max(len(line) for line in table.splitlines()) <= TABLE_WIDTH
-    assert "0.93, worst FP 0.02 (v m^3.5)" in table
-    assert "slope -0.98 (pred -1)" in table
-    last = table.splitlines()[-3:]
-    assert last[0].startswith("exact_one") and last[0].endswith("exact")
-    assert last[1].endswith("none (exploratory)")
-    # a PASS without calibration is withheld, and the column says why
-    assert "INCONCLUSIVE" in last[2] and last[2].endswith("not calibrated")
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= TABLE_WIDTH
+    assert "..." not in table  # wrapped, never cut
+    flat = " ".join(line.strip() for line in lines)
+    assert "calibration: power 0.93, worst false-PASS 0.02 (" in flat
+    assert "slope -0.98 (predicted -1)" in flat
+    head = {line.split(":")[0]: line for line in lines if not line.startswith(" ")}
+    assert head["exact_one"] == "exact_one: PASS"
+    assert "calibration: exact" in table and "calibration: none (exploratory)" in table
+    # a PASS without calibration is withheld, and the table says why
+    assert head["uncalibrated"] == "uncalibrated: INCONCLUSIVE"
+    assert "calibration: not calibrated" in table and "note: not calibrated" in table
+    # the legend, once
+    assert table.count("false-FAIL: how often") == 1
 
 
 def test_version_and_list_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -108,17 +108,8 @@ def test_tracking_check_pass_fail_inconclusive() -> None:
     json.dumps(drifts.to_dict())
 
 
-def test_rows_written_before_the_rename_still_read() -> None:
-    """Rows and summaries of earlier runs call the context kind ``method``: they summarize
-    to the same records, and cell keys keep that spelling (their folders resume)."""
-    rows = _rows({1.0: 1.5, 2.0: 0.6}, {1.0: 4, 2.0: 10})
-    old = [{("method" if k == "context" else k): v for k, v in r.items()} for r in rows]
-    new_summary = summarize_explore(rows)
-    assert summarize_explore(old) == new_summary
-    assert all(r["context"] == "latent" for r in new_summary)
-    old_summary = [{("method" if k == "context" else k): v for k, v in r.items()}
-                   for r in new_summary]
-    assert zipf_tracking_drifts(old_summary) == zipf_tracking_drifts(new_summary)
+def test_explore_cell_keys_keep_their_spelling() -> None:
+    """Cell keys spell the context ``method=`` (resumable folders)."""
     cell = ExploreCell("zipf", 1.0, "token", v=8, m=3, s=2, L=3, rule_probs="zipf:1")
     assert cell.key.startswith("explore|axis=zipf|value=1.0|method=token|v=8|")
 

@@ -44,7 +44,8 @@ def synthetic_rows(v: int = 4, m: int = 2, Ls: tuple[int, ...] = (3, 4)) -> list
                     accs = [1.0 if P >= P_star * (1 - 0.1 * lv) else 0.1 for lv in range(1, L)]
                     for lv, acc in enumerate(accs, start=1):
                         rows.append({
-                            "key": f"{method}|{L}|{seed}|{P}", "method": method, "v": v, "m": m,
+                            "key": f"{method}|{L}|{seed}|{P}", "context": method,
+                            "family": "random", "v": v, "m": m,
                             "s": 2, "L": L, "n_c": v, "P": P, "grammar_seed": seed,
                             "data_seed": 1000 + seed, "balanced": False, "level": lv,
                             "accuracy": acc, "exact_partition": acc == 1.0,
@@ -54,7 +55,7 @@ def synthetic_rows(v: int = 4, m: int = 2, Ls: tuple[int, ...] = (3, 4)) -> list
                             "seconds": 0.01})
     # ILC with positions kept separate: the same curves, tagged as the variant.
     rows += [{**r, "key": r["key"] + "|unpooled", "pool_positions": False}
-             for r in rows if r["method"] == "latent"]
+             for r in rows if r["context"] == "latent"]
     return rows
 
 

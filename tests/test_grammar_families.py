@@ -103,9 +103,9 @@ def test_keys_of_cells_written_before_families_had_names() -> None:
     assert SweepCell("latent", 4, 2, 2, 3, 64, family="balanced").key == old.format(True)
     assert SweepCell("latent", 4, 2, 2, 3, 64, family="balanced").balanced
     assert "family" not in ExploreCell("baseline", 0.0, "latent", v=8, m=3, s=2, L=2).key
-    assert row_family({"balanced": True}) == "balanced"
-    assert row_family({"balanced": False}) == "random"
     assert row_family({"family": "cyclic", "balanced": False}) == "cyclic"
+    with pytest.raises(ValueError, match="development version"):
+        row_family({"balanced": True})  # rows from before families had names
     with pytest.raises(ValueError, match="family must be one of"):
         SweepCell("latent", 4, 2, 2, 3, 64, family="nope")
 
@@ -138,9 +138,9 @@ def test_measure_takes_its_family_from_the_registry() -> None:
 
 
 
-def test_a_sweep_folder_written_before_issue_18_resumes(tmp_path: Path) -> None:
-    """Rows on disk with the old columns (``method``, ``balanced``; no ``context`` or
-    ``family``) are found by the new cells' keys and read the same."""
+def test_a_sweep_folder_of_an_older_version_fails_with_one_message(tmp_path: Path) -> None:
+    """Rows on disk with the old columns (``method``; no ``context`` or ``family``) are
+    refused by the readers with one message naming the version that wrote them."""
     cells = [SweepCell("latent", 4, 2, 2, 3, P, family="balanced", n_test=64)
              for P in (64, 512)]
     new = run_sweep(cells, progress=False, max_workers=1)
@@ -148,13 +148,5 @@ def test_a_sweep_folder_written_before_issue_18_resumes(tmp_path: Path) -> None:
         "balanced"}
     old = [{("method" if k == "context" else k): v for k, v in r.items() if k != "family"}
            for r in new]
-    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
-
-    def recompute(cell: SweepCell) -> list[dict[str, object]]:
-        raise AssertionError(f"recomputed {cell.key}")
-
-    resumed = run_sweep(cells, out_dir=tmp_path, progress=False, max_workers=1,
-                        cell_runner=recompute)
-    assert resumed == old
-    assert cell_thresholds(resumed) == cell_thresholds(new)
-    assert {row_family(r) for r in resumed} == {"balanced"}
+    with pytest.raises(ValueError, match="development version"):
+        cell_thresholds(old)

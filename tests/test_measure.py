@@ -283,10 +283,11 @@ def _points(expr: str, noise: float = 0.05, censor_L: int | None = None,
         for L in (3, 4, 5):
             for sd in (0, 1, 2):
                 P = 9.0 * lw(v, m, L) * math.exp(noise * rng.standard_normal())
+                g = 100 * L + sd  # seeds drawn per depth, as measure's grids do
                 if L == censor_L:  # never crossed inside a grid ending at 0.5 P
-                    out.append(ThresholdPoint(v, m, 2, L, 0, sd, math.nan, 1.0, 0.5 * P))
+                    out.append(ThresholdPoint(v, m, 2, L, 0, g, math.nan, 1.0, 0.5 * P))
                 else:
-                    out.append(ThresholdPoint(v, m, 2, L, 0, sd, P, 1.0, 1e12))
+                    out.append(ThresholdPoint(v, m, 2, L, 0, g, P, 1.0, 1e12))
     return out
 
 

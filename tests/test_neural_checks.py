@@ -9,13 +9,20 @@ import numpy as np
 import pytest
 
 from proofs_checks._framework import Verdict
-from proofs_checks.neural_compare import AXES, CLAIM, COMPETITOR, assess_neural, neural_verdict
+from proofs_checks.neural_compare import (
+    AXES,
+    CLAIM,
+    CLUSTER,
+    COMPETITOR,
+    assess_neural,
+    neural_verdict,
+)
 from rhm_theory.scaling import ScalingDecision, ThresholdPoint, decide, law
 from rhm_theory.sweeps.probe_points import probe_threshold_points
 
 
 def _decide(points: list[ThresholdPoint], claim: str = CLAIM) -> ScalingDecision:
-    return decide(points, law(claim), axes=AXES)
+    return decide(points, law(claim), axes=AXES, cluster=CLUSTER)
 
 
 def _cells(rows: list[dict[str, Any]], method: str, metric: str = "root_probe",

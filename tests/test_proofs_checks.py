@@ -58,7 +58,8 @@ def _rows(method: str, law: Law, *, noise: float = 0.05, seed: int = 0,
                             for lv, p in stars.items()}
                     worst = min(accs.values())
                     for lv, acc in accs.items():
-                        rows.append({"method": method, "v": v, "m": m, "s": 2, "L": L,
+                        rows.append({"context": method, "family": "random", "v": v,
+                                     "m": m, "s": 2, "L": L,
                                      "n_c": v, "grammar_seed": gs, "data_seed": ds,
                                      "balanced": False, "level": lv, "P": int(P),
                                      "accuracy": acc, "min_accuracy": worst,

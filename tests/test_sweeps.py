@@ -90,7 +90,8 @@ def test_thresholds_and_collapse_from_synthetic_rows() -> None:
         for seed in (0, 1):
             for P in (10, 100, 1000, 10000):
                 acc = 1.0 if P >= 2 * scale else 0.1
-                rows.append({"method": "token", "v": 4, "m": 4, "s": 2, "L": L, "n_c": 4,
+                rows.append({"context": "token", "family": "random", "v": 4, "m": 4, "s": 2,
+                             "L": L, "n_c": 4,
                              "grammar_seed": seed, "data_seed": seed, "balanced": False,
                              "level": 1, "P": P, "min_accuracy": acc, "all_exact": acc == 1})
     per_seed = cell_thresholds(rows, event="node_accuracy")

@@ -17,6 +17,7 @@ from rhm_theory.cli._output import format_table, print_json
 from rhm_theory.cli._plan import add_force
 from rhm_theory.constants import DEFAULT_TARGET, GRID_NAMES
 from rhm_theory.model.spec import GRAMMAR_FAMILIES
+from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = ["register"]
 
@@ -277,7 +278,7 @@ def _print_measurement(res: Any, name: str, grid_name: str, target: float,
 
 
 #: Built-in learners with a cost model (``rhm_theory.cost.ilc_seconds``): SPEC -> context.
-_MODELLED = {f"rhm_theory.learners.ilc:{c}": c for c in ("latent", "token", "label")}
+_MODELLED = {f"rhm_theory.learners.ilc:{c}": c for c in CONTEXT_KINDS}
 
 
 def _announce(args: argparse.Namespace, grid: Any, grid_name: str, name: str,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rhm_theory.model.community import community_grammar
 from rhm_theory.model.grammar import (
     Grammar,
     balanced_grammar,
@@ -54,6 +53,14 @@ def _random_ambiguous(params: RHMParams, seed: int, ambiguity: float) -> Grammar
     return random_grammar(params, seed, ambiguity=ambiguity)
 
 
+def _community_grammar(params: RHMParams, seed: int = 0) -> Grammar:
+    """:func:`rhm_theory.model.community.community_grammar`, imported when first used (the
+    module's sampler kernels load numba, which the CLI's start must not)."""
+    from rhm_theory.model.community import community_grammar
+
+    return community_grammar(params, seed)
+
+
 #: The registry of grammar families ``{family: constructor}``: every cell type (sweep, explore,
 #: neural run), the learners and the CLI's ``--family`` take their choices from it. Adding a
 #: family = its constructor (``rhm_theory.model.grammar``) + one entry here.
@@ -66,7 +73,7 @@ GRAMMAR_CONSTRUCTORS: dict[GrammarFamily, GrammarConstructor] = {
     "cyclic": GrammarConstructor(
         cyclic_grammar, "deterministic Latin design, balanced when v | n_c m (seed ignored)"),
     "community": GrammarConstructor(
-        community_grammar,
+        _community_grammar,
         "the rules sample_rules(v, n_c, m, s, L, seed) of the community's PyTorch dataset"),
 }
 #: The registered family names, in registry order (``random`` first: the default).

@@ -158,7 +158,7 @@ def accuracy_curves(
 
     Examples
     --------
-    >>> rows = [{"method": "latent", "v": 4, "m": 2, "s": 2, "L": 3, "level": lv, "P": P,
+    >>> rows = [{"context": "latent", "v": 4, "m": 2, "s": 2, "L": 3, "level": lv, "P": P,
     ...          "grammar_seed": 0, "data_seed": 1, "accuracy": a, "min_accuracy": a}
     ...         for lv in (1, 2) for P, a in ((10, 0.5), (100, 1.0))]
     >>> [(c.level, c.mean.tolist()) for c in accuracy_curves(rows)]

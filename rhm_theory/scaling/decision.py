@@ -154,7 +154,8 @@ _ROUNDOFF = 1e-9
 
 def decide(points: Sequence[ThresholdPoint], claim: Law, *,
            axes: Sequence[str] = ("v", "m", "L"), margins: Margins | None = None,
-           alpha: float = ALPHA, fail_alpha: float = FAIL_ALPHA) -> ScalingDecision:
+           alpha: float = ALPHA, fail_alpha: float = FAIL_ALPHA,
+           cluster: bool | None = None) -> ScalingDecision:
     """Decide whether ``points`` follow ``claim`` on every axis it speaks about.
 
     The residual ``log P* - log claim`` is fitted as ``c + a log v + b log m + d L (+ e l)``
@@ -177,6 +178,8 @@ def decide(points: Sequence[ThresholdPoint], claim: Law, *,
         Level of each equivalence test.
     fail_alpha : float
         Family-wise level of the FAIL test.
+    cluster : bool, optional
+        Passed to :func:`~rhm_theory.scaling.fit.loglinear_fit` (default: by the design).
 
     Returns
     -------
@@ -204,7 +207,7 @@ def decide(points: Sequence[ThresholdPoint], claim: Law, *,
         raise ValueError(f"axes must be a non-empty subset of {tuple(AXIS_COLUMNS.values())}, "
                          f"got {tuple(axes)}")
     marg = Margins() if margins is None else margins
-    fit = loglinear_fit(points, with_level="l" in axes, offset=claim)
+    fit = loglinear_fit(points, with_level="l" in axes, offset=claim, cluster=cluster)
     name_of = {axis: coef for coef, axis in AXIS_COLUMNS.items()}
     tests = []
     k = len(axes)
@@ -415,24 +418,26 @@ class Assessment:
 def assess(points: Sequence[ThresholdPoint], claim: Law, *,
            axes: Sequence[str] = ("v", "m", "L"),
            alternatives: Mapping[str, Law] | None = None, margins: Margins | None = None,
-           n_sim: int = 200, seed: int = 0, noise: NoiseModel | None = None) -> Assessment:
+           n_sim: int = 200, seed: int = 0, noise: NoiseModel | None = None,
+           cluster: bool | None = None) -> Assessment:
     """Decide ``claim`` on ``points`` (:func:`decide`) and calibrate the rule (:func:`calibrate`).
 
     ``alternatives`` default to the registered near alternatives of ``claim`` on ``axes``
     (:func:`~rhm_theory.scaling.law.near_alternatives`). ``n_sim = 0`` skips the
-    calibration (the decision then cannot become a calibrated verdict).
+    calibration (the decision then cannot become a calibrated verdict). ``cluster`` is
+    passed to :func:`decide` (on the real rows and on every simulated grid).
     """
     from rhm_theory.scaling.law import near_alternatives
 
     axes = tuple(axes)
-    decision = decide(points, claim, axes=axes, margins=margins)
+    decision = decide(points, claim, axes=axes, margins=margins, cluster=cluster)
     if n_sim == 0:
         return Assessment(claim, decision, None, None)
     alts = near_alternatives(claim, axes) if alternatives is None else dict(alternatives)
     model = fit_noise_model(points, with_level="l" in axes) if noise is None else noise
 
     def rule(sim: Sequence[ThresholdPoint]) -> str:
-        return decide(sim, claim, axes=axes, margins=margins).decision
+        return decide(sim, claim, axes=axes, margins=margins, cluster=cluster).decision
 
     cal = calibrate(rule, points, claim, alts, noise=model, n_sim=n_sim, seed=seed)
     return Assessment(claim, decision, cal, model)

@@ -343,7 +343,7 @@ def loglinear_fit(
         Cluster-robust intervals with the run ``(v, m, s, L)`` as the cluster
         (:func:`interval_regression` with ``groups``). Default: ``with_level``: the levels
         of one run come from the same grammar and data, so their thresholds share noise.
-        Whatever it says, rows whose grammar seeds recur at several depths of one
+        When not given, rows whose grammar seeds recur at several depths of one
         ``(v, m, s)`` (:func:`shares_grammar_seeds`, a property of the design, not of the
         values) are clustered by ``(v, m, s)``.
 
@@ -376,7 +376,7 @@ def loglinear_fit(
     n_cens = int(np.sum(~(np.isclose(lo, hi) & np.isfinite(lo))))
     clustered = with_level if cluster is None else cluster
     groups: list[tuple[int, ...]] | None = [k[:4] for k in keys] if clustered else None
-    if shares_grammar_seeds(points):
+    if cluster is None and shares_grammar_seeds(points):
         # One grammar seed at several depths: configuration means of one (v, m, s) share
         # its seeds' grammar effects, so (v, m, s) is the cluster.
         groups = [k[:3] for k in keys]
