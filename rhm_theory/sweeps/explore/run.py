@@ -13,15 +13,15 @@ from typing import Any, cast
 import numpy as np
 
 from rhm_theory.constants import GridName
-from rhm_theory.sweeps.explore_cells import (
+from rhm_theory.sweeps.explore.cells import (
     P_GRID,
     STOP_AFTER,
     TARGET,
     ExploreCell,
     explore_grid,
 )
-from rhm_theory.sweeps.explore_summary import separation_decisions, summarize_explore
-from rhm_theory.sweeps.explore_zipf import zipf_tracking_drifts
+from rhm_theory.sweeps.explore.summary import separation_decisions, summarize_explore
+from rhm_theory.sweeps.explore.zipf import zipf_tracking_drifts
 
 __all__ = [
     "run_explore",

@@ -28,15 +28,15 @@ process pool): an :class:`ExploreCell` is passed as the cell and :func:`run_expl
 the cell runner.
 
 The map is split by concern, every name re-exported here:
-:mod:`~rhm_theory.sweeps.explore_cells` (curves, axes, named grids),
-:mod:`~rhm_theory.sweeps.explore_run` (measuring a curve, running the map),
-:mod:`~rhm_theory.sweeps.explore_summary` (per-point thresholds, separation decisions) and
-:mod:`~rhm_theory.sweeps.explore_zipf` (the Zipf tracking drifts).
+:mod:`~rhm_theory.sweeps.explore.cells` (curves, axes, named grids),
+:mod:`~rhm_theory.sweeps.explore.run` (measuring a curve, running the map),
+:mod:`~rhm_theory.sweeps.explore.summary` (per-point thresholds, separation decisions) and
+:mod:`~rhm_theory.sweeps.explore.zipf` (the Zipf tracking drifts).
 """
 
 from __future__ import annotations
 
-from rhm_theory.sweeps.explore_cells import (
+from rhm_theory.sweeps.explore.cells import (
     AXES,
     CONTEXTS,
     P_GRID,
@@ -45,9 +45,9 @@ from rhm_theory.sweeps.explore_cells import (
     ExploreCell,
     explore_grid,
 )
-from rhm_theory.sweeps.explore_run import run_explore, run_explore_cell
-from rhm_theory.sweeps.explore_summary import separation_decisions, summarize_explore
-from rhm_theory.sweeps.explore_zipf import TrackingDrifts, zipf_tracking_drifts
+from rhm_theory.sweeps.explore.run import run_explore, run_explore_cell
+from rhm_theory.sweeps.explore.summary import separation_decisions, summarize_explore
+from rhm_theory.sweeps.explore.zipf import TrackingDrifts, zipf_tracking_drifts
 
 __all__ = [
     "AXES",

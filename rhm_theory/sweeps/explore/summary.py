@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from rhm_theory.sweeps.decisions import SeparationDecision
-from rhm_theory.sweeps.explore_cells import AXES, TARGET
+from rhm_theory.sweeps.explore.cells import AXES, TARGET
 
 __all__ = [
     "separation_decisions",

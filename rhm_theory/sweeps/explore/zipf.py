@@ -51,7 +51,7 @@ def zipf_tracking_drifts(summary: Sequence[Mapping[str, Any]]) -> TrackingDrifts
     measured threshold is ``P_star_exact`` (every tuple, the rarest included, partitioned
     by parent): the event the prediction is derived for. The control's drift uses the
     prediction that ignores the weights in the noise (``uniform_formula_threshold`` of the
-    rows of :func:`rhm_theory.sweeps.explore_run.run_explore_cell`).
+    rows of :func:`rhm_theory.sweeps.explore.run.run_explore_cell`).
     """
     base = {r["L"]: r for r in summary
             if r["axis"] == "baseline" and r["context"] == "latent"}
