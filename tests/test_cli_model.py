@@ -74,7 +74,7 @@ def test_make_check_show_sample(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_balanced_make(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gfile = tmp_path / "b.json"
-    argv = ["grammar", "make", "--v", "4", "--m", "2", "--s", "2", "--L", "2", "--balanced"]
+    argv = ["grammar", "make", "--v", "4", "--m", "2", "--s", "2", "--L", "2", "--family", "balanced"]
     info = _json(capsys, [*argv, "--seed", "1", "--out", str(gfile), "--json"])
     assert info["balanced"] is True and load_grammar(gfile).is_balanced()
     # No balanced root level when v does not divide n_c*m: clean error, exit 2.
@@ -154,7 +154,7 @@ def test_make_weighted_ambiguous_s3(tmp_path: Path, capsys: pytest.CaptureFixtur
         (["--root-probs", "explicit:1,0"], r"root_probs must have shape \(4\)"),
         (["--ambiguity", "0.7"], r"ambiguity must satisfy 0.0 <= ambiguity <= 0.5"),
         (["--ambiguity", "nan"], r"ambiguity must satisfy"),
-        (["--ambiguity", "0.1", "--balanced"], r"ambiguity > 0 needs a family with shared"),
+        (["--ambiguity", "0.1", "--family", "balanced"], r"ambiguity > 0 needs a family with shared"),
     ],
 )
 def test_bad_weight_options(

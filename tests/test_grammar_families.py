@@ -113,7 +113,7 @@ def test_keys_of_cells_written_before_families_had_names() -> None:
 def test_cli_families_come_from_the_registry(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["grammar", "make", "--v", "4", "--m", "2", "--s", "2", "--L", "3", "--seed", "0"]
-    for flags, family in ((["--family", "cyclic"], "cyclic"), (["--balanced"], "balanced")):
+    for flags, family in ((["--family", "cyclic"], "cyclic"), (["--family", "balanced"], "balanced")):
         out = tmp_path / f"{family}.json"
         assert main([*argv, *flags, "--out", str(out), "--json"]) == 0
         capsys.readouterr()

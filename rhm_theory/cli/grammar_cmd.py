@@ -129,9 +129,6 @@ def register(subparsers: Any) -> None:
         help="grammar family (default random): "
         + "; ".join(f"{k}: {c.summary}" for k, c in GRAMMAR_CONSTRUCTORS.items()),
     )
-    # Deprecated alias of --family balanced (the flag before families had names).
-    make.add_argument("--balanced", dest="family", action="store_const", const="balanced",
-                      help="deprecated: same as --family balanced")
     add_seed(make, "grammar")
     make.add_argument(
         "--rule-probs", default="uniform", metavar="SPEC",
