@@ -6,41 +6,35 @@ Run them all with ``rhm-theory verify`` (quick grid) or ``rhm-theory verify --fu
 from __future__ import annotations
 
 from proofs_checks._framework import (
-    COMPARISON_VERDICTS,
+    DECISION_VERDICTS,
     CheckResult,
     CheckTask,
     ClaimCheck,
     GridName,
     TaskCheck,
-    comparison_verdict,
+    decision_verdict,
+    judge,
     task_results,
 )
 from proofs_checks.bp_phase_transition import BPPhaseTransitionCheck
 from proofs_checks.concentration import ConcentrationCheck
-from proofs_checks.depth_scaling import (
-    ilc_merge_ablation_check,
-    ilc_per_level_check,
-    ilc_scaling_check,
-    ilc_unpooled_per_level_check,
-    label_scaling_check,
-    token_per_level_check,
-    token_scaling_check,
-)
+from proofs_checks.depth_scaling import ilc_merge_ablation_check, scaling_checks
 from proofs_checks.finite_size import FiniteSizePredictionCheck
 from proofs_checks.margin_scaling import margin_checks
+from proofs_checks.one_minus_f import OneMinusFCheck
 from proofs_checks.synonym_invariance import SynonymInvarianceCheck
-from proofs_checks.theorem_bound import OneMinusFCheck, TheoremBoundCheck
 from proofs_checks.zipf_tracking import ZipfTrackingCheck
 
 __all__ = [
-    "COMPARISON_VERDICTS",
+    "DECISION_VERDICTS",
     "CheckResult",
     "CheckTask",
     "ClaimCheck",
     "GridName",
     "TaskCheck",
     "all_checks",
-    "comparison_verdict",
+    "decision_verdict",
+    "judge",
     "task_results",
 ]
 
@@ -57,14 +51,8 @@ def all_checks(device: str = "auto") -> list[ClaimCheck]:
         SynonymInvarianceCheck(),
         *margin_checks(),
         ConcentrationCheck(),
-        ilc_scaling_check(),
-        ilc_per_level_check(),
-        ilc_unpooled_per_level_check(),
+        *scaling_checks(),
         ilc_merge_ablation_check(),
-        token_scaling_check(),
-        token_per_level_check(),
-        label_scaling_check(),
-        TheoremBoundCheck(),
         OneMinusFCheck(),
         FiniteSizePredictionCheck(),
         BPPhaseTransitionCheck(),

@@ -10,13 +10,13 @@ from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
 from rhm_theory.constants import GRID_NAMES, GridName
-from rhm_theory.sweeps.calibration import FALSE_PASS_MAX, POWER_MIN, Power
-from rhm_theory.sweeps.decisions import ComparisonDecision
+from rhm_theory.scaling import FALSE_FAIL_MAX, FALSE_PASS_MAX, POWER_MIN, Decision, Power
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
-    "COMPARISON_VERDICTS",
+    "DECISION_VERDICTS",
     "EXACT_IDENTITY",
+    "FALSE_FAIL_MAX",
     "FALSE_PASS_MAX",
     "GRID_NAMES",
     "POWER_MIN",
@@ -30,9 +30,10 @@ __all__ = [
     "Power",
     "TaskCheck",
     "Verdict",
-    "comparison_verdict",
     "control_gate",
+    "decision_verdict",
     "finite",
+    "judge",
     "task_results",
 ]
 
@@ -63,20 +64,20 @@ class Verdict(str, Enum):
         return self.value
 
 
-#: The one mapping from a library decision word to a claim check's verdict: the library
-#: says how rows relate to a claim and its competitors
-#: (:data:`rhm_theory.sweeps.decisions.COMPARISON_DECISIONS`), only the checks say PASS.
-COMPARISON_VERDICTS: Mapping[ComparisonDecision, Verdict] = {
+#: The one mapping from the library's decision on a law
+#: (:data:`rhm_theory.scaling.DECISIONS`) to a claim check's verdict, before calibration
+#: (:func:`judge`): the library says how rows relate to a law, only the checks say PASS.
+DECISION_VERDICTS: Mapping[Decision, Verdict] = {
     "claim": Verdict.PASS, "rejected": Verdict.FAIL, "undecided": Verdict.INCONCLUSIVE}
 
 
-def comparison_verdict(decision: ComparisonDecision) -> Verdict:
-    """The verdict of a comparison's decision word (:data:`COMPARISON_VERDICTS`).
+def decision_verdict(decision: Decision) -> Verdict:
+    """The verdict of a decision word (:data:`DECISION_VERDICTS`).
 
-    >>> comparison_verdict("undecided")
+    >>> decision_verdict("undecided")
     <Verdict.INCONCLUSIVE: 'INCONCLUSIVE'>
     """
-    return COMPARISON_VERDICTS[decision]
+    return DECISION_VERDICTS[decision]
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,50 @@ def control_gate(verdict: Verdict, control: NegativeControl | None) -> Verdict:
     return verdict
 
 
+def judge(verdict: Verdict, control: NegativeControl | None, power: Power | None,
+          power_reason: str | None) -> tuple[Verdict, str | None]:
+    """The final verdict of a check: its rule's verdict, gated by its control and by the
+    calibration of the rule in the direction it points (docs/theory.md section 10).
+
+    Returns the verdict and a note saying what changed it (``None`` if nothing did).
+
+    - A PASS whose negative control did not FAIL is INCONCLUSIVE (:func:`control_gate`).
+    - A PASS needs a calibrated rule (``power.calibrated``: power >= 0.8, every false-PASS
+      rate <= 0.05); without a simulation only an exact identity PASSes.
+    - A FAIL whose false-FAIL rate was measured needs it <= 0.05 (``fail_calibrated``).
+
+    >>> p = Power(0.9, (("near", 0.01),), 100, false_fail=0.2)
+    >>> verdict, note = judge(Verdict.FAIL, None, p, None)
+    >>> verdict.value, note
+    ('INCONCLUSIVE', 'FAIL withheld: false-FAIL 0.20 > 0.05 under the claim')
+    >>> judge(Verdict.PASS, None, p, None)[0].value
+    'PASS'
+    """
+    gated = control_gate(verdict, control)
+    if gated is not verdict:
+        return gated, "negative control did not FAIL: PASS withheld"
+    if verdict is Verdict.PASS:
+        if power is not None and not power.calibrated:
+            return Verdict.INCONCLUSIVE, f"PASS withheld: {power.reason()}"
+        if power is None and not str(power_reason or "").startswith(EXACT_IDENTITY):
+            # Only an exact identity PASSes without a simulation.
+            reason = power_reason or UNCALIBRATED
+            return Verdict.INCONCLUSIVE, (reason if reason == UNCALIBRATED
+                                          else f"PASS withheld: not calibrated ({reason})")
+    if verdict is Verdict.FAIL and power is not None and math.isfinite(power.false_fail) \
+            and not power.fail_calibrated:
+        return Verdict.INCONCLUSIVE, (f"FAIL withheld: false-FAIL {power.false_fail:.2f} > "
+                                      f"{FALSE_FAIL_MAX} under the claim")
+    return verdict, None
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """Measured against predicted for one claim: tolerance, competitors, control, verdict."""
+    """Measured against predicted for one claim: tolerance, competitors, control, verdict.
+
+    Immutable: build it with :meth:`judged`, which applies :func:`judge` to the rule's own
+    verdict once (``rule_verdict`` keeps it, ``details["note"]`` says what changed it).
+    """
 
     name: str
     claim: str
@@ -159,31 +201,24 @@ class CheckResult:
     # power_reason saying why no simulation applies.
     power: Power | None = None
     power_reason: str | None = None
+    rule_verdict: Verdict | None = None
+    #: The law the check tests, as a parseable expression (:func:`rhm_theory.scaling.parse_law`)
+    law: str | None = None
 
-    def __post_init__(self) -> None:
-        # docs/theory.md section 10, applied here once for every check: a PASS whose negative
-        # control did not FAIL shows no power to fail on these rows, so it is withheld.
-        gated = control_gate(self.verdict, self.negative_control)
-        if gated is not self.verdict:
-            object.__setattr__(self, "verdict", gated)
-            object.__setattr__(self, "details", {
-                **self.details, "note": "negative control did not FAIL: PASS withheld"})
-        # ... and a PASS whose rule is not calibrated (power < 0.8 or a near alternative
-        # PASSes more than 5% of the time) cannot tell the claim from that alternative.
-        if self.verdict is Verdict.PASS and self.power is not None \
-                and not self.power.calibrated:
-            object.__setattr__(self, "verdict", Verdict.INCONCLUSIVE)
-            object.__setattr__(self, "details", {
-                **self.details, "note": f"PASS withheld: {self.power.reason()}"})
-        elif self.verdict is Verdict.PASS and self.power is None \
-                and not str(self.power_reason or "").startswith(EXACT_IDENTITY):
-            # Only an exact identity PASSes without a simulation; any other reason for a
-            # missing calibration (too few seeds to fit a noise model...) withholds it.
-            reason = self.power_reason or UNCALIBRATED
-            object.__setattr__(self, "verdict", Verdict.INCONCLUSIVE)
-            object.__setattr__(self, "details", {
-                **self.details, "note": reason if reason == UNCALIBRATED
-                else f"PASS withheld: not calibrated ({reason})"})
+    @classmethod
+    def judged(cls, name: str, claim: str, source: str, prediction: str,
+               measured: Mapping[str, Any], predicted: Mapping[str, Any], tolerance: str,
+               verdict: Verdict, details: Mapping[str, Any] | None = None,
+               alternatives: tuple[Alternative, ...] = (),
+               negative_control: NegativeControl | None = None, power: Power | None = None,
+               power_reason: str | None = None, law: str | None = None) -> CheckResult:
+        """The result of a check whose rule said ``verdict``, after :func:`judge`."""
+        final, note = judge(verdict, negative_control, power, power_reason)
+        extra = dict(details or {})
+        if note is not None:
+            extra["note"] = note
+        return cls(name, claim, source, prediction, measured, predicted, tolerance, final,
+                   extra, alternatives, negative_control, power, power_reason, verdict, law)
 
     @property
     def passed(self) -> bool:
@@ -193,7 +228,7 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for the JSON report."""
         return {
-            "name": self.name, "claim": self.claim, "source": self.source,
+            "name": self.name, "claim": self.claim, "source": self.source, "law": self.law,
             "prediction": self.prediction, "measured": dict(self.measured),
             "predicted": dict(self.predicted), "tolerance": self.tolerance,
             "verdict": self.verdict.value,
@@ -202,6 +237,7 @@ class CheckResult:
                                  else self.negative_control.to_dict()),
             "power": None if self.power is None else self.power.to_dict(),
             "power_reason": self.power_reason,
+            "rule_verdict": None if self.rule_verdict is None else self.rule_verdict.value,
             "details": dict(self.details),
         }
 

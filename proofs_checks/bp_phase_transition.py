@@ -297,7 +297,7 @@ class BPPhaseTransitionCheck:
             "eps_c": u["eps_c"], "crossings": [c["crossing"] for c in u["crossings"]],
             "crossing_se": [c["se"] for c in u["crossings"]], "verdict": u["verdict"]}
             for u in units}
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction=f"the crossings of consecutive depths {list(depths)} lie within "
                        f"{TOLERANCE} of each other and of eps_c from density evolution "

@@ -331,7 +331,7 @@ class ConcentrationCheck:
             Verdict.of(bool(concentration_passes(P, rep, predicted, self.slope_band,
                                                  self.ratio_band)[0])),
             {"slope": c_slope, "measured_over_exact_noise": c_ratios})
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="error ~ P^-1 with the exact per-occurrence noise as prefactor",
             measured={"slope": slope, "measured_over_exact_noise": ratios,

@@ -18,16 +18,19 @@ from proofs_checks._framework import (
     Verdict,
     finite,
 )
-from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM, TARGET
+from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM
 from proofs_checks.grids import VMS, depth_cells, is_default_variant
 from rhm_theory.bounds.predictions import predicted_thresholds
 from rhm_theory.model import RHMParams, random_grammar
-from rhm_theory.sweeps.bootstrap import N_BOOT_SCATTER as N_BOOT_SCATTER
-from rhm_theory.sweeps.bootstrap import log_scatter_comparison
-from rhm_theory.sweeps.calibration import calibrate, power_with_suggestion
-from rhm_theory.sweeps.collapse import ThresholdPoint, threshold_points
+from rhm_theory.scaling import (
+    N_BOOT_SCATTER,
+    ThresholdPoint,
+    calibrate,
+    log_scatter_comparison,
+    power_with_suggestion,
+)
 from rhm_theory.sweeps.runner import SweepCell, row_context
-from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale
+from rhm_theory.sweeps.thresholds import cell_thresholds, method_scale, threshold_points
 
 __all__ = ["BEAT_FRACTION", "MAX_FACTOR", "MEDIAN_BAND", "NAIVE_EXPONENTS",
            "FiniteSizePredictionCheck", "pooled_prediction", "prediction_rule", "ratio_verdict",
@@ -105,7 +108,7 @@ def scatter_comparison(
 ) -> dict[str, Any]:
     """Log scatter of ``P*/prediction`` against ``P*/(K v m^k)`` (K fitted) for each ``k`` of
     :data:`NAIVE_EXPONENTS`, with the seed-bootstrap fractions of
-    :func:`rhm_theory.sweeps.bootstrap.log_scatter_comparison` (``N_BOOT_SCATTER``
+    :func:`rhm_theory.scaling.log_scatter_comparison` (``N_BOOT_SCATTER``
     resamples)."""
     naive = {f"K v m^{k}": _log_vmk(k) for k in NAIVE_EXPONENTS}
     return log_scatter_comparison(points, log_pred, naive, seed, N_BOOT_SCATTER)
@@ -191,7 +194,7 @@ class FiniteSizePredictionCheck:
         """The check's threshold points (grammars with a finite prediction) and its rule."""
         vms = set(VMS[grid]["latent"])
         pts = [p for p in threshold_points(
-            rows, "latent", target=TARGET,
+            rows, "latent",
             where=lambda r: (r["v"], r["m"]) in vms and is_default_variant(r))
             if math.isfinite(pooled_prediction(p.v, p.m, p.L, p.grammar_seed))]
 
@@ -216,17 +219,17 @@ class FiniteSizePredictionCheck:
             naive = {f"K v m^{k}": law_k(k) for k in NAIVE_EXPONENTS}
             cal = calibrate(rule, pts, _log_pooled, naive,
                             n_sim=self.n_sim or max(N_SIM[grid] // 2, 20),
-                            seed=CALIBRATION_SEED)
+                            seed=CALIBRATION_SEED, pass_word="PASS", fail_word="FAIL")
             power = power_with_suggestion(
                 cal, rule, pts, _log_pooled, naive, seed=CALIBRATION_SEED,
-                scale=lambda v, m, L: method_scale("latent", v, m, 2, L))
+                scale=lambda v, m, L: method_scale("latent", v, m, 2, L), pass_word="PASS")
             reason, calib = None, cal.to_dict()
         vms = set(VMS[grid]["latent"])
         sel = [r for r in rows if row_context(r) == "latent" and (r["v"], r["m"]) in vms
                and is_default_variant(r)]
-        records, agree = _ratios(cell_thresholds(sel, target=TARGET), pooled_prediction)
+        records, agree = _ratios(cell_thresholds(sel), pooled_prediction)
         mlo, mhi = MEDIAN_BAND
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="measured P* / predicted P* is of order one for every grammar, and "
                        "the prediction scatters less than K v m^3, K v m^2, K v m^4",

@@ -17,47 +17,66 @@ from rhm_theory.sweeps.runner import VARIANT_DEFAULTS, SweepCell
 from rhm_theory.sweeps.thresholds import method_scale
 from rhm_theory.validation import ContextKind
 
-__all__ = ["DEPTHS", "F_FACTOR_VS", "MAX_L", "SEEDS", "TOP_FACTOR", "VARIANT_GRIDS", "VMS",
-           "depth_cells",
-           "estimated_cpu_seconds", "f_factor_cells", "has_positive_margins",
-           "is_default_variant", "variant_cells"]
+__all__ = ["C_SEP", "DEPTHS", "F_FACTOR_VS", "MAX_L", "SEEDS", "SEED_STRIDE", "TOP_FACTOR",
+           "VARIANT_GRIDS", "VMS", "depth_cells", "estimated_cpu_seconds", "f_factor_cells",
+           "is_default_variant", "is_separated", "run_seeds", "variant_cells"]
 
-#: Depths swept per method and grid (issue 9: ILC 3..8 quick, 3..10 full; baselines to 5
-#: quick, 6 full).
+#: Depths swept per context kind and grid.
 DEPTHS: dict[GridName, dict[ContextKind, list[int]]] = {
-    "quick": {"latent": [3, 4, 5, 6, 7, 8], "token": [3, 4, 5], "label": [3, 4, 5]},
-    "full": {"latent": [3, 4, 5, 6, 7, 8, 9, 10], "token": [3, 4, 5, 6],
+    "quick": {"latent": [3, 4, 5, 6], "token": [3, 4, 5], "label": [3, 4, 5]},
+    "full": {"latent": [3, 4, 5, 6, 7, 8], "token": [3, 4, 5, 6],
              "label": [3, 4, 5, 6]},
 }
-#: (v, m) pairs per grid and method: three values of m and, at m = 2, a range of v wide
-#: enough that the exponent of v is measured (issue 17: v = 8..32 quick, 8..64 full; the
-#: first grid of the project had v = 32 in full, dropped in a rewrite and put back here),
-#: so that v m^3 can be told from m^3, v^2 m^3, v m^2, v m^4 and the depth-dependent
-#: scales. f = m / v is at most 1/4 (the 1/(1-f) factor is tested on its own grid).
+#: (v, m) pairs per grid and context kind: ``v`` over a factor 8 at ``m = 2`` and ``m = 3``
+#: (the exponent of ``v``, away from the small-``v`` regime alone), and ``m`` from 2 to 4
+#: at ``v = 16, 32`` (the exponent of ``m``); ``f = m / v <= 1/4`` everywhere. Large ``v``
+#: at ``m = 2`` is mostly not separated (zero margins at ``v >= 64``), so the wide ``v``
+#: range is carried by ``m = 3``.
 VMS: dict[GridName, dict[ContextKind, list[tuple[int, int]]]] = {
-    "quick": {"latent": [(8, 2), (16, 2), (32, 2), (12, 3), (16, 4)],
-              "token": [(8, 2), (16, 2), (12, 3)],
-              "label": [(8, 2), (16, 2), (12, 3)]},
-    "full": {"latent": [(8, 2), (16, 2), (32, 2), (64, 2), (12, 3), (16, 4)],
-             "token": [(8, 2), (16, 2), (12, 3)],
-             "label": [(8, 2), (16, 2), (12, 3)]},
+    "quick": {"latent": [(8, 2), (16, 2), (32, 2), (12, 3), (24, 3), (48, 3), (96, 3),
+                         (16, 4), (32, 4)],
+              "token": [(8, 2), (16, 2), (12, 3), (16, 4)],
+              "label": [(8, 2), (16, 2), (12, 3), (16, 4)]},
+    "full": {"latent": [(8, 2), (16, 2), (32, 2), (64, 2), (12, 3), (24, 3), (48, 3),
+                        (96, 3), (192, 3), (16, 4), (32, 4), (64, 4)],
+             "token": [(8, 2), (16, 2), (32, 2), (12, 3), (24, 3), (16, 4)],
+             "label": [(8, 2), (16, 2), (32, 2), (12, 3), (24, 3), (16, 4)]},
 }
-#: Deepest ILC tree per (v, m) where it is below DEPTHS: the costliest pairs stop earlier
-#: so that `verify` stays under 5 minutes (quick) and 30 minutes (full) on 2 cores. Issue
-#: 17 (wider v, 5 full seeds, calibration) moved quick (16, 4) from L <= 7 to L <= 6 and
-#: full (16, 4) from 10 to 9; the new v = 32 (quick) and v = 64 (full) stop at 7 and 8.
+#: Deepest ILC tree per (v, m) where it is below DEPTHS (the costliest pairs stop earlier).
 MAX_L: dict[GridName, dict[tuple[int, int], int]] = {
-    "quick": {(16, 4): 6, (32, 2): 7}, "full": {(16, 4): 9, (64, 2): 8}}
-#: Grammar seeds (at least 3 in every check). The full grid has 5 (seed 4, dropped in an
-#: earlier rewrite, is back: the calibration's power grows with the seeds).
+    "quick": {(96, 3): 5, (32, 4): 5}, "full": {(192, 3): 6, (64, 4): 6, (96, 3): 7}}
+#: Grammar seed indices (at least 3 in every check).
 SEEDS: dict[GridName, list[int]] = {"quick": [0, 1, 2], "full": [0, 1, 2, 3, 4]}
+#: The grammar seed of index ``i`` at depth ``L`` is ``i + SEED_STRIDE * L`` (data seed
+#: ``1000 +`` that): every depth draws its own grammar and data, so the rows of one seed
+#: index share no noise across depths (a grammar drawn level by level from one seed would
+#: make the depth-``L`` grammar the first ``L`` levels of the deeper one).
+SEED_STRIDE = 100
+#: Separation constant of the theorem's assumption: a grammar is in the claim's rows when
+#: every level's minimal margin is at least ``C_SEP sqrt(1 - f) / m`` (exact margins). Fixed
+#: from the margins of the grids' grammars alone, before any threshold was measured: the
+#: nonzero ratios lie above 0.35 except one at 0.13 (v = 8, m = 2); zero margins are
+#: frequent at m = 2 and v >= 64.
+C_SEP = 0.25
+
+
+def run_seeds(seed: int, L: int) -> tuple[int, int]:
+    """``(grammar_seed, data_seed)`` of seed index ``seed`` at depth ``L``.
+
+    >>> run_seeds(1, 4)
+    (401, 1401)
+    """
+    g = seed + SEED_STRIDE * L
+    return g, 1000 + g
+
+
 #: v at m = 4 and L = 3 for the 1/(1-f) factor of the theorem (f = 4/v from 0.8 to 1/16).
 F_FACTOR_VS: list[int] = [5, 6, 8, 16, 64]
 F_FACTOR_M, F_FACTOR_L = 4, 3
 
 #: log2 range of P / scale per method (half-octave steps).
 _LOG2_RANGE: dict[ContextKind, tuple[float, float]] = {
-    "latent": (-1.0, 5.0), "token": (-2.0, 5.0), "label": (-1.0, 6.0)}
+    "latent": (-1.0, 6.0), "token": (-2.0, 5.0), "label": (-1.0, 6.0)}
 #: The top of an ILC grid reaches this multiple of a grammar's exact predicted threshold
 #: (the ``MAX_FACTOR`` of ``finite_size_prediction``: a threshold 5x its prediction must be
 #: seen, not censored; issue 17 asked for the grid past 5x, it stopped at 4x before).
@@ -85,14 +104,16 @@ def _log2_top(method: ContextKind, v: int, m: int, L: int, seed: int, hi: float)
 
 
 @cache
-def has_positive_margins(v: int, m: int, L: int, seed: int) -> bool:
-    """Whether the random grammar of a cell separates every level (``Delta_l > 0``).
+def is_separated(v: int, m: int, L: int, seed: int) -> bool:
+    """Whether the random grammar of a run satisfies the theorem's separation assumption:
+    ``Delta_l >= C_SEP sqrt(1 - f) / m`` at every level (exact margins).
 
-    A few random grammars with small ``m`` have two symbols with identical contexts
-    (``Delta = 0`` exactly): no sample size recovers them, and the theorem excludes them.
+    A grammar with two symbols of identical context (``Delta = 0``) is never recovered by
+    any sample size, and the theorem excludes it.
     """
     g = random_grammar(RHMParams(v, m, 2, L), seed)
-    return bool(separation_margins(g, "latent").min() > 1e-9)
+    need = C_SEP * math.sqrt(1.0 - m / v) / m
+    return bool(separation_margins(g, "latent").min() >= need)
 
 
 def is_default_variant(row: Mapping[str, Any]) -> bool:
@@ -110,11 +131,11 @@ def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
             if max_L is not None and L > max_L.get((v, m), L):
                 continue
             for seed in seeds:
-                top = _log2_top(method, v, m, L, seed, hi)
+                g, d = run_seeds(seed, L)
+                top = _log2_top(method, v, m, L, g, hi)
                 for c in 2.0 ** np.arange(lo, top + 1e-9, 0.5):
                     P = max(1, round(c * method_scale(method, v, m, 2, L)))
-                    cells.append(SweepCell(method, v, m, 2, L, P, seed, 1000 + seed,
-                                           **variant))
+                    cells.append(SweepCell(method, v, m, 2, L, P, g, d, **variant))
     return cells
 
 
@@ -129,9 +150,10 @@ def depth_cells(method: ContextKind, grid: GridName) -> list[SweepCell]:
 #: cut the full ones from L <= 7 to L <= 6 to pay for the fifth seed and v = 32, 64).
 VARIANT_GRIDS: dict[str, dict[GridName, dict[str, Any]]] = {
     "unpooled": {
-        "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5],
+        "quick": {"vms": [(8, 2), (16, 2), (12, 3), (24, 3), (16, 4)], "Ls": [3, 4, 5],
                   "variant": {"pool_positions": False}},
-        "full": {"vms": [(8, 2), (16, 2), (12, 3), (16, 4)], "Ls": [3, 4, 5, 6],
+        "full": {"vms": [(8, 2), (16, 2), (32, 2), (12, 3), (24, 3), (48, 3), (16, 4),
+                         (32, 4)], "Ls": [3, 4, 5, 6],
                  "variant": {"pool_positions": False}}},
     "merge_off": {
         "quick": {"vms": [(8, 2), (16, 2), (12, 3)], "Ls": [3, 4, 5],

@@ -10,7 +10,7 @@ docs/theory.md section 3 splits the reported ``Delta ~ sqrt(1-f) / m`` in two qu
 Both read exact margins of random grammars (:func:`rhm_theory.exact.pair_margins`, no
 sampling), fit a log-linear law on configuration means over grammar seeds with a
 ``t`` interval from the residual scatter (scatter between configurations included; these
-measurements are :mod:`rhm_theory.sweeps.margins`, this module decides), and are
+measurements are :mod:`rhm_theory.exact.margin_fits`, this module decides), and are
 calibrated (docs/theory.md section 10): a noise model fitted to the check's own rows (scatter
 between seeds, scatter between configurations) simulates grids under the claim and under
 near alternatives, and the unchanged rule is run on them.
@@ -35,21 +35,15 @@ from proofs_checks._framework import (
     Verdict,
     task_results,
 )
-
-# The measurements live in the library (rhm_theory.sweeps.margins); the names this module
-# had stay importable from here (redundant aliases: explicit re-exports).
-from rhm_theory.sweeps.margins import LEVEL as LEVEL
-from rhm_theory.sweeps.margins import (
-    MarginFit,
+from rhm_theory.exact.margin_fits import (
+    fit_margin_exponents,
     fit_separation_ratio,
     fit_typical_margin,
+    margin_records,
     ratio_records,
+    separation_fit,
+    simulate_records,
 )
-from rhm_theory.sweeps.margins import fit_log_linear as fit_log_linear
-from rhm_theory.sweeps.margins import fit_margin_exponents as fit_margin_exponents
-from rhm_theory.sweeps.margins import margin_records as margin_records
-from rhm_theory.sweeps.margins import separation_fit as separation_fit
-from rhm_theory.sweeps.margins import simulate_records as simulate_records
 from rhm_theory.sweeps.runner import SweepCell
 from rhm_theory.validation import ContextKind, check_random_state
 
@@ -70,10 +64,6 @@ __all__ = [
 ]
 
 Record = Mapping[str, Any]
-#: The fit's earlier name here (the library's :class:`~rhm_theory.sweeps.margins.MarginFit`;
-#: ``rhm_theory.sweeps.collapse.LogLinearFit`` is another fit, of thresholds).
-LogLinearFit = MarginFit
-
 #: Predicted exponent of m in the typical margin (``sqrt(1-f) / m``).
 EXPONENT_M = -1.0
 #: Predicted exponent of ``1 - f``.
@@ -244,7 +234,7 @@ class MarginTypicalScalingCheck:
         token = _records(token_tasks, rows)
         control = typical_verdict(token)
         power = typical_power(recs)
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction=f"exponent of m = {EXPONENT_M}, of (1-f) = {EXPONENT_ONE_MINUS_F} "
                        "(mean and median over pairs)",
@@ -362,7 +352,7 @@ class SeparationCheck:
         token = _records(token_tasks, rows)
         cfit = separation_fit(token)
         ratios = [r["ratio"] for r in ratio_records(recs)]
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="trends of log(Delta m / sqrt(1-f)) in log v and along v = m^2 "
                        f">= 0 (lower bounds > -{SEPARATION_MARGIN})",

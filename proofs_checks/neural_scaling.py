@@ -1,12 +1,11 @@
 """Claims: data2vec and the SLC network learn the hierarchy at P ~ v m^3, not v m^(L+1).
 
 Both checks train on the grid of :func:`rhm_theory.neural.experiments.scaling_grid`
-(``"quick"`` in the default verification, ``"full"`` with ``--full``), compare the
-collapse of ``log P*`` under the claim's rescaling ``v m^3`` and the token-level
-competitor ``v m^(L+1)`` on the same rows (bootstrap over grammar seeds,
-:func:`rhm_theory.sweeps.collapse.compare_rescalings`, rows adapted by
-:mod:`proofs_checks.neural_compare`), and run the same comparison on the masked-LM
-baseline, where the claim is false, as negative control. The quick grid (two depths, one
+(``"quick"`` in the default verification, ``"full"`` with ``--full``), decide the law
+``v m^3`` on the depth axis with the library's rule (:func:`rhm_theory.scaling.decide`,
+through :func:`proofs_checks.neural_compare.neural_verdict`; the token-level competitor
+``v m^(L+1)`` reported beside it) and run the same rule on the masked-LM baseline, where
+the claim is false, as negative control. The quick grid (two depths, one
 ``m``, 150 steps) is not built to decide and is expected to be INCONCLUSIVE.
 """
 
@@ -23,36 +22,21 @@ from proofs_checks._framework import (
     CheckTask,
     GridName,
     NegativeControl,
-    Power,
     Verdict,
 )
 from proofs_checks.neural_compare import (
-    CENSORING,
-    DEFAULT_LOG_SCATTER,
+    CLAIM,
     N_SIM,
+    assess_neural,
     neural_rows,
     neural_tasks,
-    scaling_verdict,
-    simulate_rule_rates,
+    neural_verdict,
 )
-from rhm_theory.sweeps.collapse import (
-    MAX_MISSING_FRACTION,
-    N_BOOTSTRAP,
-    REJECT_FRACTION,
-    WIN_FRACTION,
-    CollapseComparison,
-    ThresholdPoint,
-    compare_rescalings,
-)
-from rhm_theory.sweeps.probe_points import (
-    MIN_SEEDS,
-    pooled_log_scatter,
-    probe_threshold_points,
-)
+from rhm_theory.scaling import ThresholdPoint
+from rhm_theory.sweeps.probe_points import MIN_SEEDS, probe_threshold_points
 from rhm_theory.sweeps.runner import SweepCell
 
 __all__ = [
-    "NEAR_ALTERNATIVES",
     "Data2VecScalingCheck",
     "NeuralClaimCheck",
     "NeuralScalingCheck",
@@ -64,27 +48,15 @@ __all__ = [
 #: Accuracy criterion of every probe threshold: chance + half the way from chance to 1
 #: (the midpoint of the sigmoidal learning curve; fixed before any run).
 ACCURACY_FRACTION = 0.5
-#: The claim's rescaling and its decisive competitor (docs/theory.md sections 4 and 10).
-CLAIM, COMPETITOR = "v m^3", "v m^(L+1)"
-#: Near alternatives of the claim that vary with depth on a grid of one ``(v, m)`` (the
-#: others, ``m^3``, ``v^2 m^3``, ``v m^2.5``, ``v m^3.5``, are aliased with it there): the
-#: CPU grid's calibration simulates them too, and a PASS needs their false-PASS <= 0.05.
-NEAR_ALTERNATIVES = ("v m^3 1.2^L", "v m^3 1.5^L")
-_TOLERANCE = (f"bootstrap ({N_BOOTSTRAP} resamples of the grammar seeds) of the collapse "
-              f"scores: the claim wins in >= {WIN_FRACTION} and the competitor collapses "
-              f"worse in >= {REJECT_FRACTION} of resamples; >= 3 cells of >= {MIN_SEEDS} "
-              f"seeds; thresholds outside the P grid read as {CENSORING} data (<= "
-              f"{MAX_MISSING_FRACTION} missing)")
-
-
-def _compare(points: Sequence[ThresholdPoint]) -> CollapseComparison:
-    return compare_rescalings(points, CLAIM, [COMPETITOR], censoring=CENSORING)
+_TOLERANCE = (f"the library's rule on the depth axis (log P* - log v m^3 = c + d L; FAIL if "
+              f"the 95% interval of d excludes 0, PASS if its 90% interval lies inside "
+              f"+-log 1.12); cells of >= {MIN_SEEDS} seeds; thresholds outside the P grid "
+              f"as interval data")
 
 
 def _points(rows: Sequence[Mapping[str, Any]], method: str, metric: str,
             level_of: Callable[[int], int]) -> tuple[list[ThresholdPoint], dict[str, Any]]:
-    return probe_threshold_points(rows, method, metric, level_of, ACCURACY_FRACTION,
-                                  censoring=CENSORING)
+    return probe_threshold_points(rows, method, metric, level_of, ACCURACY_FRACTION)
 
 
 def _shown(p: ThresholdPoint) -> float | str:
@@ -147,7 +119,7 @@ class NeuralClaimCheck:
                 verdict: Verdict, alternatives: tuple[Alternative, ...],
                 negative_control: NegativeControl | None,
                 control_cells: dict[str, Any]) -> CheckResult:
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source, prediction=prediction, measured=measured,
             predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE, verdict=verdict,
             alternatives=alternatives, negative_control=negative_control,
@@ -170,15 +142,13 @@ class Data2VecScalingCheck(NeuralClaimCheck):
         root = lambda L: L  # noqa: E731 - the root probe is level L
         cells, info = _points(out, "data2vec", "root_probe", root)
         ctrl_cells, ctrl_info = _points(out, "mlm", "root_probe", root)
-        comparison = _compare(cells)
-        verdict, alts, neg = scaling_verdict(
-            comparison, _compare(ctrl_cells),
-            "the same comparison on the masked-LM baseline (token targets: v m^(L+1))",
-            COMPETITOR)
+        verdict, alts, neg, decision = neural_verdict(
+            cells, ctrl_cells,
+            "the same rule on the masked-LM baseline (token targets: v m^(L+1))")
         return self._result(
-            grid, "log P*(root probe) collapses under v m^3 better than under v m^(L+1), "
-            "the latter rejected",
-            {"P_star_by_cell": _by_cell(cells), "comparison": comparison.to_dict(), **info},
+            grid, "log P*(root probe) - log v m^3 has no trend in depth",
+            {"P_star_by_cell": _by_cell(cells), "decision": decision.to_dict(),
+             "sentence": decision.sentence(), **info},
             verdict, alts, neg, ctrl_info)
 
 
@@ -195,23 +165,22 @@ class NeuralScalingCheck(NeuralClaimCheck):
         out = neural_rows(grid, self.device, rows)
         top = lambda L: L - 1  # noqa: E731 - the root is not identifiable without labels
         ctrl_cells, ctrl_info = _points(out, "mlm", "latent_probe", top)
-        control = _compare(ctrl_cells)
         verdicts, alts, measured = [], [], {}
         neg = None
         for arm in ("slc", "slc-sg"):
             cells, info = _points(out, arm, "recovery", top)
-            comparison = _compare(cells)
-            v, (alt,), neg = scaling_verdict(
-                comparison, control,
-                "the same comparison on the masked-LM baseline's level-(L-1) probe "
-                "(token targets: v m^(L+1))", COMPETITOR)
+            v, (alt,), neg, decision = neural_verdict(
+                cells, ctrl_cells,
+                "the same rule on the masked-LM baseline's level-(L-1) probe "
+                "(token targets: v m^(L+1))")
             verdicts.append(v)
             alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
             measured[arm] = {"P_star_by_cell": _by_cell(cells),
-                             "comparison": comparison.to_dict(), "verdict": v.value, **info}
+                             "decision": decision.to_dict(), "sentence": decision.sentence(),
+                             "verdict": v.value, **info}
         return self._result(
-            grid, "log P*(recovery of level L-1) collapses under v m^3 better than under "
-            "v m^(L+1), the latter rejected, for both arms",
+            grid, "log P*(recovery of level L-1) - log v m^3 has no trend in depth, for both "
+            "arms",
             measured, _combine(verdicts), tuple(alts), neg, ctrl_info)
 
 
@@ -265,10 +234,10 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     """Verdict of the SLC claim from the rows of ``rhm-theory neural verify-cpu``.
 
     Both arms (``slc``, ``slc-sg``): recovery of level ``L-1`` at the fixed criterion
-    (``ACCURACY_FRACTION``), compared under ``v m^3`` and ``v m^(L+1)`` by the
-    library's rule (:func:`scaling_verdict`; censored thresholds as interval data,
-    :data:`~proofs_checks.neural_compare.CENSORING`); negative control: the same comparison
-    on the masked LM's level-``(L-1)`` probe. The verdict is INCONCLUSIVE, whatever the
+    (``ACCURACY_FRACTION``), the law ``v m^3`` decided on the depth axis by the library's
+    rule (:func:`~proofs_checks.neural_compare.neural_verdict`; censored thresholds as
+    interval data); negative control: the same rule on the masked LM's level-``(L-1)``
+    probe. The verdict is INCONCLUSIVE, whatever the
     rule says on the rows that exist, when an arm is incomplete, when an arm's
     step-doubling check (:func:`step_doubling`, the deepest cell with twice the steps:
     ``slc-x2``, ``slc-sg-x2``) shows ``P*`` moved by more than ``grid.doubling_factor``
@@ -283,7 +252,6 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     add_thresholds(all_rows, (ACCURACY_FRACTION,))
     top = lambda L: L - 1  # noqa: E731
     ctrl_points, ctrl_info = _points(all_rows, "mlm", "latent_probe", top)
-    control = _compare(ctrl_points)
     verdicts: list[Verdict] = []
     alts: list[Alternative] = []
     measured: dict[str, Any] = {}
@@ -295,31 +263,21 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
         pts, info = _points(all_rows, arm, "recovery", top)
         if arm == "slc":
             slc_points = pts
-        comparison = _compare(pts)
-        v, (alt,), neg = scaling_verdict(
-            comparison, control, "the same comparison on the masked LM's level-(L-1) probe "
-            "(token targets: v m^(L+1))", COMPETITOR)
+        v, (alt,), neg, decision = neural_verdict(
+            pts, ctrl_points, "the same rule on the masked LM's level-(L-1) probe "
+            "(token targets: v m^(L+1))")
         verdicts.append(v)
         alts.append(type(alt)(f"{alt.name} [{arm}]", alt.rejected, alt.score, alt.details))
         x2_pts, _ = _points(all_rows, DOUBLED_ARMS[arm], "recovery", top)
         doubling[arm] = step_doubling([p for p in pts if p.L == deepest], x2_pts,
                                       grid.doubling_factor)
-        measured[arm] = {"P_star_by_cell": _by_cell(pts), "comparison": comparison.to_dict(),
-                         "rule_verdict": v.value, "step_doubling": doubling[arm], **info}
+        measured[arm] = {"P_star_by_cell": _by_cell(pts), "decision": decision.to_dict(),
+                         "sentence": decision.sentence(), "rule_verdict": v.value,
+                         "step_doubling": doubling[arm], **info}
     rule = _combine(verdicts)
-    # Calibration at the measured scatter (the prior DEFAULT_LOG_SCATTER when unmeasured).
-    scatter = pooled_log_scatter(slc_points)
-    center_pts = [math.log(p.P_star) for p in slc_points if not p.censored]
-    center = (sum(center_pts) / len(center_pts) if center_pts
-              else 0.5 * (math.log(min(grid.Ps)) + math.log(max(grid.Ps))))
-    cells = [(grid.v, grid.m, grid.s, L, L - 1) for L in grid.Ls]
-    rates = simulate_rule_rates(
-        cells, grid.seeds, (min(grid.Ps), max(grid.Ps)), center,
-        scatter if scatter is not None else DEFAULT_LOG_SCATTER, CLAIM, [COMPETITOR],
-        n_sim=n_sim, censoring=CENSORING, also_simulate=NEAR_ALTERNATIVES)
-    power_claim = rates[CLAIM]["claim"]
-    false_pass = tuple((law, rates[law]["claim"]) for law in (COMPETITOR, *NEAR_ALTERNATIVES))
-    power = Power(power_claim, false_pass, n_sim)
+    # Calibration on the noise of the end-to-end arm's own rows.
+    assessment = assess_neural(slc_points, n_sim=n_sim) if slc_points else None
+    power = None if assessment is None else assessment.power
     incomplete = sorted(a for a, p in progress.items() if p["done"] < p["planned"])
     reasons = []
     if incomplete:
@@ -334,18 +292,17 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     verdict = Verdict.INCONCLUSIVE if reasons else rule
     measured.update({"rule_verdict_on_rows_present": rule.value,
                      "step_doubling": doubling["slc"], "progress": dict(progress),
-                     "log_scatter": scatter, "log_center": center,
-                     "calibration_rates": rates, "censoring": CENSORING,
+                     "calibration": None if assessment is None
+                     else assessment.to_dict(),
                      "inconclusive_reasons": reasons})
-    return CheckResult(
+    return CheckResult.judged(
         "neural_slc_scaling_cpu",
         NeuralScalingCheck.claim,
         NeuralScalingCheck.source,
-        prediction="log P*(recovery of level L-1) collapses under v m^3 better than under "
-        "v m^(L+1), the latter rejected, for both arms; P* not moved by step doubling",
+        prediction="log P*(recovery of level L-1) - log v m^3 has no trend in depth, for both "
+        "arms; P* not moved by step doubling",
         measured=measured, predicted={"rescaling": CLAIM}, tolerance=_TOLERANCE,
         verdict=verdict, alternatives=tuple(alts), negative_control=neg,
         details={"grid": grid.to_dict(), "device": "cpu",
-                 "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info,
-                 "control_comparison": control.to_dict()},
-        power=power)
+                 "accuracy_fraction": ACCURACY_FRACTION, "control_cells": ctrl_info},
+        power=power, power_reason=None if power is not None else "no SLC thresholds")

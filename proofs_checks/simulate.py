@@ -3,8 +3,8 @@
 ``rhm-theory verify --only CHECK --simulate LAW --n-sim 200 --json`` calls
 :func:`simulate_check`: it loads (or runs, once, resumably) the check's own sweep rows in
 ``out_dir/sweep``, fits the check's noise model to them
-(:func:`rhm_theory.sweeps.calibration.fit_noise_model`), draws ``N`` grids whose thresholds
-follow ``LAW`` (parsed by :func:`rhm_theory.sweeps.calibration.parse_law`, never ``eval``)
+(:func:`rhm_theory.scaling.fit_noise_model`), draws ``N`` grids whose thresholds
+follow ``LAW`` (parsed by :func:`rhm_theory.scaling.parse_law`, never ``eval``)
 on the same configurations, seeds and ``P`` grids, and counts the verdicts of the check's
 rule on them. Checks that support it have a method ``simulation(rows, grid)`` returning
 ``(points, rule)``.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from proofs_checks._framework import ClaimCheck, GridName
-from rhm_theory.sweeps.calibration import fit_noise_model, parse_law, verdict_counts
+from rhm_theory.scaling import decision_counts, fit_noise_model, parse_law
 from rhm_theory.sweeps.runner import run_sweep
 from rhm_theory.validation import check_int, check_seed
 
@@ -48,7 +48,7 @@ def simulate_check(
     name : str
         A check's name (``rhm-theory verify --list``).
     law : str
-        Arithmetic expression in ``v, m, L, l, s`` (e.g. ``"v*m**3*1.5**L"``).
+        Arithmetic expression in ``v, m, s, L, l, f`` and ``log`` (e.g. ``"v*m**3/(1-f)*1.5**L"``).
     n_sim : int
         Simulated grids.
     grid : {"quick", "full"}
@@ -83,7 +83,7 @@ def simulate_check(
                      progress=progress)
     points, rule = check.simulation(rows, grid)  # type: ignore[attr-defined]
     noise = fit_noise_model(points)
-    counts = verdict_counts(rule, points, parsed.log_scale, noise=noise, n_sim=n_sim,
+    counts = decision_counts(rule, points, parsed.log_scale, noise=noise, n_sim=n_sim,
                             seed=seed)
     return {"check": name, "law": parsed.expr, "n_sim": n_sim, "verdicts": counts,
             "grid": grid, "noise": noise.to_dict()}

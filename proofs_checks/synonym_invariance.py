@@ -101,7 +101,7 @@ class SynonymInvarianceCheck:
         worst_gap = max([0.0, *(c["gap"] for c in claim)])
         n_checked = sum(int(c["n"]) for c in claim)
         control_spread = max([0.0, *task_results(self._control_tasks(grid), rows)])
-        return CheckResult(
+        return CheckResult.judged(
             self.name, self.claim, self.source,
             prediction="within-parent spread of phi_t = 0; phi_t = psi_parent",
             measured={"max_within_parent_spread": worst_spread,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import multiprocessing as mp
 import os
 import pickle
 import platform
 import sys
+import textwrap
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -27,8 +29,9 @@ from proofs_checks._framework import (
 from rhm_theory.io import write_json, write_text
 from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-__all__ = ["NEURAL_CHECKS", "TABLE_WIDTH", "check_tasks", "closing_line", "compact_table",
-           "evaluate_checks", "exit_status", "headline", "neural_by_default",
+__all__ = ["LEGEND", "NEURAL_CHECKS", "TABLE_WIDTH", "check_tasks", "closing_line",
+           "compact_table", "evaluate_checks", "exit_status", "explain", "headline",
+           "neural_by_default",
            "not_run", "power_text", "report_stem", "run_verification", "select_checks",
            "summary_rows",
            "versus", "write_report"]
@@ -263,26 +266,31 @@ def _short(value: Any, limit: int = 24) -> str:
 
 
 def versus(result: CheckResult) -> str:
-    """Measured against predicted in a few words (the first predicted quantity).
-
-    ``"slope -0.98 (pred -1)"`` when the measured values hold the predicted key, else the
-    first measured value and the first prediction.
-    """
+    """Measured against predicted in words: for a scaling law, the law and what held axis by
+    axis (``"law v*m**3/(1-f): v exponent: holds, +0.012 [...]; ..."``); otherwise the
+    first predicted quantity against its measured value, never cut."""
+    sentence = result.measured.get("sentence")
+    law = result.measured.get("law") or result.predicted.get("law")
+    if isinstance(sentence, str) and law:
+        event = result.measured.get("event")
+        head = f"law {law}" + (f" ({event})" if event else "")
+        return f"{head}: {sentence}"
     for key, pred in result.predicted.items():
         if key in result.measured:
-            return f"{key} {_short(result.measured[key])} (pred {_short(pred)})"
+            return f"{key} {_fmt(result.measured[key])} (predicted {_fmt(pred)})"
     first = headline(result, 1)
     pred = next(iter(result.predicted.items()), None)
     if pred is None:
         return first or "-"
-    return f"{first}; pred {pred[0]} {_short(pred[1])}" if first else f"pred {_short(pred[1])}"
+    return f"{first}; predicted {pred[0]} {_fmt(pred[1])}" if first else \
+        f"predicted {_fmt(pred[1])}"
 
 
 def power_text(result: CheckResult) -> str:
-    """The calibration in a few words (column "power"): ``"0.93, worst FP 0.02 (v m^3.5)"``
-    (power, then the highest false-PASS rate and its alternative); without a simulated
-    calibration, ``"exact"`` for an exact identity, ``"none (exploratory)"`` for a check
-    without a verdict, and ``"not calibrated"`` otherwise (a PASS is then withheld)."""
+    """The calibration in words: ``"power 0.93, false-FAIL 0.02, worst false-PASS 0.04
+    (v m^3 x v^+0.25)"``; without a simulated calibration, ``"exact"`` for an exact
+    identity, ``"none (exploratory)"`` for a check without a verdict, and ``"not
+    calibrated"`` otherwise (a PASS is then withheld)."""
     pw = result.power
     if pw is None:
         if str(result.power_reason or "").startswith(EXACT_IDENTITY):
@@ -290,11 +298,22 @@ def power_text(result: CheckResult) -> str:
         if result.verdict is Verdict.EXPLORATORY:
             return "none (exploratory)"
         return "not calibrated"
-    text = f"{pw.claim:.2f}"
+    text = f"power {pw.claim:.2f}"
+    if math.isfinite(pw.false_fail):
+        text += f", false-FAIL {pw.false_fail:.2f}"
     worst = pw.worst
     if worst is not None:
-        text += f", worst FP {worst[1]:.2f} ({worst[0]})"
+        text += f", worst false-PASS {worst[1]:.2f} ({worst[0]})"
     return text
+
+
+#: The legend printed once under the table.
+LEGEND = ("power: how often the unchanged rule PASSes rows simulated under the claim (a PASS "
+          "needs >= 0.8); false-FAIL: how often it FAILs them (a FAIL needs <= 0.05); "
+          "false-PASS: how often it PASSes rows simulated under a registered near "
+          "alternative (a PASS needs <= 0.05 for each). Axes: the residual log P* - log law "
+          "fitted on log v, log m, L (and l); 'holds' = inside the equivalence margin, "
+          "'FAILS' = 0 outside the joint 95% interval, 'not pinned' = neither.")
 
 
 def summary_rows(results: Sequence[CheckResult]) -> list[dict[str, str]]:
@@ -320,24 +339,34 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 3)] + "..."
 
 
+def explain(result: CheckResult, width: int = TABLE_WIDTH) -> list[str]:
+    """The lines of one claim in the table: name and verdict, then what held and what did
+    not (:func:`versus`), the calibration and the control, wrapped to ``width``."""
+    ctrl = result.negative_control
+    parts = [versus(result), f"calibration: {power_text(result)}"]
+    if ctrl is not None:
+        parts.append(f"control: {ctrl.verdict.value}"
+                     + ("" if ctrl.failed_as_expected else " (should FAIL)"))
+    note = result.details.get("note")
+    if note:
+        parts.append(f"note: {note}")
+    lines = [f"{result.name}: {result.verdict.value}"]
+    for part in parts:
+        lines += textwrap.wrap(part, width=width, initial_indent="    ",
+                               subsequent_indent="      ", break_on_hyphens=False)
+    return lines
+
+
 def compact_table(results: Sequence[CheckResult], width: int = TABLE_WIDTH) -> str:
-    """The table ``rhm-theory verify`` prints: claim, verdict, measured vs predicted,
-    power; no line longer than ``width`` (long cells are cut with ``...``; report.md and
-    report.json hold everything)."""
-    head = ("claim", "verdict", "measured vs predicted", "power")
-    rows = [(r.name, r.verdict.value, versus(r), power_text(r)) for r in results]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-              for i, h in enumerate(head)]
-    widths[0] = min(widths[0], 28)
-    widths[1] = min(widths[1], 12)
-    widths[3] = min(widths[3], 30)
-    widths[2] = max(10, min(widths[2], width - widths[0] - widths[1] - widths[3] - 6))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    for row in rows:
-        lines.append("  ".join(_clip(c, w).ljust(w)
-                               for c, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(line[:width] for line in lines)
+    """What ``rhm-theory verify`` prints: per claim its verdict and, in words and numbers,
+    what held and what did not, its calibration and control; wrapped (never cut) to
+    ``width`` columns; the legend once at the end."""
+    lines: list[str] = []
+    for r in results:
+        lines += explain(r, width)
+    lines.append("")
+    lines += textwrap.wrap(LEGEND, width=width)
+    return "\n".join(lines)
 
 
 def not_run(selected_names: Sequence[str], only: Sequence[str] | None = None,
@@ -431,11 +460,28 @@ def write_report(
     for r in results:
         lines += [f"### {r.name}: {r.verdict}", "", f"- claim: {r.claim}",
                   f"- source: {r.source}", f"- prediction: {r.prediction}",
-                  f"- tolerance: {r.tolerance}"]
+                  f"- measured against predicted: {versus(r)}",
+                  f"- rule: {r.tolerance}"]
+        if r.rule_verdict is not None and r.rule_verdict is not r.verdict:
+            lines.append(f"- the rule said {r.rule_verdict.value}; {r.details.get('note', '')}")
+        for a in r.alternatives:
+            words = a.details.get("sentence", "")
+            lines.append(f"- competitor {a.name}: {'rejected' if a.rejected else 'not rejected'}"
+                         + (f" ({words})" if words else ""))
         if r.negative_control is not None:
-            lines.append(f"- negative control: {r.negative_control.description}: "
-                         f"{r.negative_control.verdict}")
+            ctrl = r.negative_control
+            words = ctrl.measured.get("sentence", "")
+            lines.append(f"- negative control: {ctrl.description}: {ctrl.verdict}"
+                         + (f" ({words})" if words else ""))
         lines.append(f"- calibration: {power_text(r)}"
                      + (f" ({r.power_reason})" if r.power is None and r.power_reason else ""))
+        if r.power is not None and r.power.alternatives:
+            lines.append("- false-PASS per near alternative: " + ", ".join(
+                f"{n} {fp:.2f}" for n, fp in r.power.alternatives))
+        for key in ("excluded_not_separated", "curves_dipping_after_crossing", "n_runs",
+                    "n_censored_configs"):
+            if key in r.measured:
+                lines.append(f"- {key.replace('_', ' ')}: {r.measured[key]}")
         lines.append("")
+    lines += ["## Legend", "", LEGEND, ""]
     write_text(out / f"{stem}.md", "\n".join(lines) + "\n")

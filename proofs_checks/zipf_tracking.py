@@ -42,7 +42,6 @@ from proofs_checks._framework import (
 from rhm_theory.sweeps.explore import (
     ExploreCell,
     explore_grid,
-    record_context,
     run_explore_cell,
     summarize_explore,
     zipf_tracking_drifts,
@@ -97,7 +96,7 @@ def zipf_tracking_check(summary: Sequence[Mapping[str, Any]],
     uncalibrated and a PASS is withheld as INCONCLUSIVE.
     """
     d = zipf_tracking_drifts(summary)
-    return CheckResult(
+    return CheckResult.judged(
         NAME, CLAIM, SOURCE,
         prediction="measured/predicted threshold ratio under Zipf weights equals the "
                    "uniform grammar's at the same L, up to a factor "
@@ -158,7 +157,7 @@ def zipf_calibration(explore_rows: Sequence[Mapping[str, Any]], *, n_sim: int,
     points: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for summary in per_seed:
         for rec in summary:
-            if record_context(rec) == "latent" and rec["axis"] in AXES:
+            if rec["context"] == "latent" and rec["axis"] in AXES:
                 points.setdefault((rec["axis"], rec["value"], rec["L"]), []).append(rec)
     ss, dof = 0.0, 0
     for recs in points.values():

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "rhm_theory.io": 0,
     "rhm_theory.progress": 0,
     "rhm_theory.constants": 0,
+    "rhm_theory.scaling": 1,
     "rhm_theory.model": 1,
     "rhm_theory.exact": 2,
     "rhm_theory.empirical": 3,

@@ -93,6 +93,7 @@ class LevelScore:
     exact_partition: bool
     synonym_ari: float
     unknown_fraction: float
+    tuple_accuracy: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (one row of the ``ilc`` JSON output)."""
@@ -112,6 +113,9 @@ def score_levels(
       parents apart, none unknown), and every lower level is exact too.
     * ``synonym_ari``: adjusted Rand index of that induced tuple partition against the
       true parents (1 = perfect synonym clustering).
+    * ``tuple_accuracy``: the fraction of those grammatical tuples whose induced label is
+      their parent's matched label (``1 - eps`` for a fraction ``eps`` of misassigned tuple
+      values; each tuple counts once, whatever its probability).
     """
     p = grammar.params
     if (model.v, model.s, model.L) != (p.v, p.s, p.L):
@@ -148,8 +152,12 @@ def score_levels(
         # Unknown tuples each form their own singleton cluster.
         singletons = -1 - np.arange(len(induced))
         ari = adjusted_rand_index(np.where(induced >= 0, induced, singletons), parents)
+        # The parent of tuple i is the i // m-th present symbol, matched by ``mapping``.
+        parent_label = mapping[np.repeat(np.flatnonzero(present), p.m)]
+        tuple_acc = float(np.mean(induced == parent_label))
         scores.append(
-            LevelScore(level, acc, exact, ari, float(np.mean((pred < 0) | (pred >= p.v))))
+            LevelScore(level, acc, exact, ari, float(np.mean((pred < 0) | (pred >= p.v))),
+                       tuple_acc)
         )
         lower_exact = exact
         relabel = mapping
@@ -172,7 +180,7 @@ def _score_per_node(
         pred = predicted[level - 1]
         tables = model.level_maps_[level - 1]
         marginals = node_marginals_at_level(grammar, level)
-        accs, new_relabels, exact, aris = [], [], lower_exact, []
+        accs, new_relabels, exact, aris, tuple_accs = [], [], lower_exact, [], []
         for k in range(true.shape[1]):
             # Symbols this node can hold (node marginals are path dependent).
             rules = grammar.rules_of(level)[marginals[k] > 0]
@@ -191,8 +199,11 @@ def _score_per_node(
             singletons = -1 - np.arange(len(induced))
             aris.append(adjusted_rand_index(np.where(induced >= 0, induced, singletons),
                                             parents))
+            symbols = np.flatnonzero(marginals[k] > 0)
+            tuple_accs.append(float(np.mean(induced == mapping[np.repeat(symbols, p.m)])))
         scores.append(LevelScore(level, float(np.mean(accs)), exact, float(np.mean(aris)),
-                                 float(np.mean((pred < 0) | (pred >= p.v)))))
+                                 float(np.mean((pred < 0) | (pred >= p.v))),
+                                 float(np.mean(tuple_accs))))
         lower_exact = exact
         relabels = new_relabels
     return scores

@@ -52,7 +52,6 @@ def _fmt(x: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from proofs_checks.zipf_tracking import TRACKING_TOLERANCE, zipf_tracking_check
     from rhm_theory.io import write_json
-    from rhm_theory.sweeps.decisions import record_decision
     from rhm_theory.sweeps.explore import run_explore
 
     check_output_dir(args.out)
@@ -86,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     print("\nseparation of own latents vs tokens (EXPLORATORY):")
     # The map's own decision words (rhm_theory.sweeps.decisions), not a claim check's verdict.
     cols2 = ["axis", "value", "latent_growth", "token_growth", "gap", "decision"]
-    print(format_table([{**{k: _fmt(r[k]) for k in cols2[:-1]}, "decision": record_decision(r)}
+    print(format_table([{**{k: _fmt(r[k]) for k in cols2[:-1]}, "decision": r["decision"]}
                         for r in report["separation"]], cols2))
     t = report["zipf_tracking"]
     print(f"\nzipf tracking check: {t['verdict']} (max drift {t['max_drift']:.3g}, tolerance "

@@ -1,7 +1,7 @@
 """Figures of the documentation (the ``plot`` extra); importing this never imports matplotlib."""
 
 from rhm_theory.plotting.data import (
-    METHOD_RESCALING,
+    CONTEXT_LAWS,
     AccuracyCurve,
     ErrorCurve,
     MarginRecord,
@@ -30,9 +30,9 @@ from rhm_theory.plotting.figures import (
 )
 
 __all__ = [
+    "CONTEXT_LAWS",
     "FIGURES",
     "GRID_SETTINGS",
-    "METHOD_RESCALING",
     "AccuracyCurve",
     "ErrorCurve",
     "FigureRecord",

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
 from rhm_theory.empirical.errors import ErrorCurve, context_vector_error_curves
 from rhm_theory.sweeps.runner import load_rows, row_context
 from rhm_theory.sweeps.thresholds import (
-    METHOD_RESCALING,
+    CONTEXT_LAWS,
     ThresholdSummary,
     cell_thresholds,
     fit_growth_per_level,
@@ -30,7 +30,7 @@ from rhm_theory.sweeps.thresholds import (
 from rhm_theory.validation import CONTEXT_KINDS
 
 __all__ = [
-    "METHOD_RESCALING",
+    "CONTEXT_LAWS",
     "AccuracyCurve",
     "ErrorCurve",
     "MarginRecord",
@@ -243,20 +243,20 @@ class ThresholdSeries:
 
 
 def threshold_series(
-    rows: Iterable[Mapping[str, Any]], *, target: float = DEFAULT_TARGET
+    rows: Iterable[Mapping[str, Any]], *, event: str = "tuple_error"
 ) -> list[ThresholdSeries]:
     """Threshold ``P*`` against depth ``L``, per method and ``(v, m, s)``.
 
-    ``P*`` is the sample size at which every non-root level reaches accuracy ``>= target``
-    for good (:func:`rhm_theory.sweeps.thresholds.cell_thresholds`).
+    ``P*`` is where the run's curve of the success ``event`` reaches its criterion
+    (:func:`rhm_theory.sweeps.thresholds.cell_thresholds`).
 
     Parameters
     ----------
     rows : iterable of mapping
         Sweep rows (rows of ILC variants, ``pool_positions=False`` or a non-default
         ``merge_factor``, are left out).
-    target : float
-        Accuracy every non-root level must reach (``min_accuracy`` crosses it for good).
+    event : str
+        A key of :data:`rhm_theory.sweeps.thresholds.SUCCESS_EVENTS`.
 
     Returns
     -------
@@ -266,7 +266,7 @@ def threshold_series(
     # Default ILC only: variant rows (positions separate, merge off) are other methods.
     rows = [r for r in rows if r.get("pool_positions", True)
             and r.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR]
-    per_seed = cell_thresholds(rows, target=target)
+    per_seed = cell_thresholds(rows, event=event)
     groups: dict[tuple[str, int, int, int], list[Mapping[str, Any]]] = defaultdict(list)
     for t in per_seed:
         groups[(t["context"], int(t["v"]), int(t["m"]), int(t["s"]))].append(t)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rhm_theory.io import atomic_path
-from rhm_theory.sweeps.explore import AXES, TARGET, record_context
+from rhm_theory.sweeps.explore import AXES, TARGET
 
 __all__ = ["plot_explore"]
 
@@ -44,7 +44,7 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
             label = "uniform" if ax_name == "baseline" else f"{axis}={val:g}"
             for context, style in (("latent", "-o"), ("token", "--s")):
                 pts = sorted((r["L"], r["P_star"]) for r in recs
-                             if (r["axis"], r["value"], record_context(r))
+                             if (r["axis"], r["value"], r["context"])
                              == (ax_name, val, context))
                 if pts:
                     ax.plot([p[0] for p in pts], [p[1] for p in pts], style, color=color,
@@ -61,7 +61,7 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     fig = Figure(figsize=(5.0, 3.2), layout="constrained")
     axs: Any = fig.add_subplot(1, 1, 1)
     for axis, marker in zip(AXES, "ovs^Dx", strict=True):
-        recs = [r for r in summary if r["axis"] == axis and record_context(r) == "latent"]
+        recs = [r for r in summary if r["axis"] == axis and r["context"] == "latent"]
         xs = [r["value"] + 0.02 * r["L"] for r in recs]
         axs.plot(xs, [r["ratio"] for r in recs], marker, label=axis, ms=5, ls="none")
     axs.set_yscale("log")
@@ -80,7 +80,7 @@ def plot_explore(report: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     for (context, style), L in ((c, L) for c in (("latent", "-o"), ("token", "--s"))
                                for L in sorted({r["L"] for r in recs})):  # fmt: skip
         pts = sorted((r["value"], r["best_accuracy"]) for r in recs
-                     if record_context(r) == context and r["L"] == L)  # fmt: skip
+                     if r["context"] == context and r["L"] == L)  # fmt: skip
         ax3.plot([p[0] for p in pts], [p[1] for p in pts], style, ms=4,
                  label=f"{context}, L={L}")  # fmt: skip
     ax3.axhline(TARGET, color="grey", lw=0.5)

@@ -17,7 +17,7 @@ import numpy as np
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
 from rhm_theory.io import atomic_path, write_text
 from rhm_theory.plotting.data import (
-    METHOD_RESCALING,
+    CONTEXT_LAWS,
     AccuracyCurve,
     ErrorCurve,
     MarginRecord,
@@ -173,7 +173,7 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
     fig, axes = _figure(max(1, len(levels) + 1), 4)
     if not curves:
         return _no_data(fig, f"{method} sweep")
-    scale_name = METHOD_RESCALING[method]
+    scale_name = CONTEXT_LAWS[method]
     styles = _vm_styles(curves)
     Ls = sorted({c.L for c in curves})
     panels: list[tuple[str, list[AccuracyCurve]]] = [
@@ -198,12 +198,13 @@ def plot_accuracy_collapsed(rows: Iterable[Mapping[str, Any]], method: str = "la
 
 # -- 3. P* against L, three methods ------------------------------------------------------------
 def plot_thresholds_vs_depth(
-    rows: Iterable[Mapping[str, Any]], *, target: float = DEFAULT_TARGET
+    rows: Iterable[Mapping[str, Any]], *, event: str = "tuple_error"
 ) -> Figure:
     """``P*`` against depth for the three methods, log scale, with the predicted slopes.
 
-    Markers: geometric mean of ``P*`` over seeds (every non-root level at accuracy
-    ``>= target``); dots: single seeds; dashed lines: the prediction ``c * scale(L)``
+    Markers: geometric mean of ``P*`` over seeds (the success ``event``, a key of
+    :data:`rhm_theory.sweeps.thresholds.SUCCESS_EVENTS`); dots: single seeds; dashed
+    lines: the prediction ``c * scale(L)``
     (``v m^3``, ``v m^(L+1)``, ``v m^L``) with ``c`` fitted as the geometric mean of
     ``P* / scale``, i.e. slope 0, ``log m`` and ``log m`` per level on the log axis.
 
@@ -211,14 +212,16 @@ def plot_thresholds_vs_depth(
     ----------
     rows : iterable of mapping
         Sweep rows of any methods.
-    target : float
-        Accuracy target of ``P*``.
+    event : str
+        The success event of ``P*``.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    series = threshold_series(rows, target=target)
+    from rhm_theory.sweeps.thresholds import SUCCESS_EVENTS
+
+    series = threshold_series(rows, event=event)
     order = {"latent": 0, "token": 1, "label": 2}
     series = sorted(series, key=lambda s: (order.get(s.method, 3), s.v, s.m))
     fig, axes = _figure(1, 1, panel=(9.0, 4.4))
@@ -231,7 +234,7 @@ def plot_thresholds_vs_depth(
         marker = markers[vms.index((s.v, s.m)) % len(markers)]
         color = _METHOD_COLOR.get(s.method, "black")
         ok = np.isfinite(s.P_star)
-        pred_name = METHOD_RESCALING[s.method]
+        pred_name = CONTEXT_LAWS[s.method]
         slope = "flat" if s.method == "latent" else f"x{s.m:g}/level"
         measured = (f"x{s.growth_per_level:.2f}/level" if math.isfinite(s.growth_per_level)
                     else "n/a")
@@ -250,7 +253,7 @@ def plot_thresholds_vs_depth(
                             fontsize=6, color=color)
     ax.set_yscale("log")
     ax.set_xlabel("depth L")
-    ax.set_ylabel(f"P* (every non-root level at accuracy >= {target:g})")
+    ax.set_ylabel(f"P* ({event}: criterion {SUCCESS_EVENTS[event].criterion:g})")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title("Sample complexity against depth: own latents flat, baselines x m per level",
@@ -358,12 +361,32 @@ def _is_default(row: Mapping[str, Any]) -> bool:
             and row.get("merge_factor", DEFAULT_MERGE_FACTOR) == DEFAULT_MERGE_FACTOR)
 
 
+def _spread_by_k(points: Sequence[Any]) -> tuple[dict[int, float], int]:
+    """Per ``k`` in 1..6, the standard deviation over configurations of the seed-mean
+    ``log(P* / (v m^k))`` (configurations with a censored seed left out), and the number
+    of configurations."""
+    by: dict[tuple[int, ...], list[float]] = {}
+    bad: set[tuple[int, ...]] = set()
+    for p in points:
+        if p.censored:
+            bad.add(p.config)
+        else:
+            by.setdefault(p.config, []).append(math.log(p.P_star))
+    keys = [k for k in by if k not in bad]
+    if len(keys) < 2:
+        return {}, len(keys)
+    means = np.array([np.mean(by[k]) for k in keys])
+    log_v = np.log([k[0] for k in keys])
+    log_m = np.log([k[1] for k in keys])
+    return ({k: float(np.std(means - log_v - k * log_m)) for k in range(1, 7)}, len(keys))
+
+
 def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
     """Spread of ``log P*`` under the rescaling ``v m^k`` against ``k``, per method.
 
     The spread is the standard deviation over configurations ``(v, m, L)`` (and level, for
     per-level thresholds) of the seed-mean ``log(P* / (v m^k))``
-    (:attr:`rhm_theory.sweeps.collapse.CollapseComparison.spread_by_k`); the reported
+    (configurations with every seed inside the grid); the reported
     exponents are 3 for ILC at every level, and none of these ``k`` for the baselines (their
     scales grow with depth). Lines: whole-tree thresholds; dashed: per level.
 
@@ -376,7 +399,7 @@ def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    from rhm_theory.sweeps.collapse import compare_rescalings, threshold_points
+    from rhm_theory.sweeps.thresholds import threshold_points
 
     rows = list(rows)
     fig, axes = _figure(1, 1, panel=(5.0, 3.4))
@@ -393,11 +416,13 @@ def plot_collapse_spread(rows: Iterable[Mapping[str, Any]]) -> Figure:
         pts = threshold_points(rows, method, per_level=per_level, where=where)
         if len({p.config for p in pts}) < 2:
             continue
-        comp = compare_rescalings(pts, "v m^3", [], n_bootstrap=1)
-        ks = sorted(comp.spread_by_k)
+        spread, n_configs = _spread_by_k(pts)
+        if not spread:
+            continue
+        ks = sorted(spread)
         color = _METHOD_COLOR[method] if ls != ":" else "tab:purple"
-        ax.plot(ks, [comp.spread_by_k[k] for k in ks], ls, marker="o", color=color,
-                label=f"{label} ({comp.n_configs} configs)")
+        ax.plot(ks, [spread[k] for k in ks], ls, marker="o", color=color,
+                label=f"{label} ({n_configs} configs)")
         drawn += 1
     if not drawn:
         return _no_data(fig, "thresholds")

@@ -27,7 +27,7 @@ Curves run through :func:`rhm_theory.sweeps.run_sweep` (resumable rows on disk, 
 process pool): an :class:`ExploreCell` is passed as the cell and :func:`run_explore_cell` as
 the cell runner.
 
-The map is split by concern (issue 18), every name re-exported here:
+The map is split by concern, every name re-exported here:
 :mod:`~rhm_theory.sweeps.explore_cells` (curves, axes, named grids),
 :mod:`~rhm_theory.sweeps.explore_run` (measuring a curve, running the map),
 :mod:`~rhm_theory.sweeps.explore_summary` (per-point thresholds, separation decisions) and
@@ -35,9 +35,6 @@ The map is split by concern (issue 18), every name re-exported here:
 """
 
 from __future__ import annotations
-
-import warnings
-from typing import Any
 
 from rhm_theory.sweeps.explore_cells import (
     AXES,
@@ -47,7 +44,6 @@ from rhm_theory.sweeps.explore_cells import (
     TARGET,
     ExploreCell,
     explore_grid,
-    record_context,
 )
 from rhm_theory.sweeps.explore_run import run_explore, run_explore_cell
 from rhm_theory.sweeps.explore_summary import separation_decisions, summarize_explore
@@ -62,20 +58,9 @@ __all__ = [
     "ExploreCell",
     "TrackingDrifts",
     "explore_grid",
-    "record_context",
     "run_explore",
     "run_explore_cell",
     "separation_decisions",
     "summarize_explore",
     "zipf_tracking_drifts",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # The name before issue 18, still importable (with a warning); a module __getattr__ so
-    # that the old word appears in no identifier of the library.
-    if name == "separation_verdicts":
-        warnings.warn(f"{__name__}.{name} is deprecated: use separation_decisions",
-                      DeprecationWarning, stacklevel=2)
-        return separation_decisions
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

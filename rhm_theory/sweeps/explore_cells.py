@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -20,7 +19,6 @@ __all__ = [
     "TARGET",
     "ExploreCell",
     "explore_grid",
-    "record_context",
 ]
 
 #: Accuracy every non-root level must reach for a point to count as recovered. Below the
@@ -41,16 +39,6 @@ AXES: tuple[str, ...] = ("baseline", "zipf", "lognormal", "ambiguity", "f", "s")
 
 #: Key spellings of fields renamed since their keys were first written (see ExploreCell.key).
 _KEY_NAMES = {"context": "method"}
-
-
-def record_context(record: Mapping[str, Any]) -> str:
-    """The context kind of an explore row or summary record: its ``context``, or ``method``
-    in rows and ``summary.json`` files written before issue 18 (read-side alias).
-
-    >>> record_context({"context": "token"}), record_context({"method": "latent"})
-    ('token', 'latent')
-    """
-    return str(record["context"] if "context" in record else record["method"])
 
 
 @dataclass(frozen=True)
@@ -101,9 +89,8 @@ class ExploreCell:
 
     @property
     def key(self) -> str:
-        """Stable identifier used to skip finished curves on resume. Keys keep the spelling
-        of curves written before issue 18 (the context as ``method=``, no family part for the
-        default family), so their folders resume."""
+        """Stable identifier used to skip finished curves on resume (the context spelled
+        ``method=``, no family part for the default family)."""
         return "explore|" + "|".join(
             f"{_KEY_NAMES.get(f.name, f.name)}={getattr(self, f.name)}" for f in fields(self)
             if not (f.name == "family" and self.family == "random"))
@@ -126,17 +113,7 @@ class ExploreCell:
 
 
 
-def _grid_of(grid: str, quick: bool | None) -> GridName:
-    """The grid name, from the ``quick`` flag used before issue 18 when it is given."""
-    if quick is not None:
-        new: GridName = "quick" if quick else "full"
-        warnings.warn(f"quick={quick} is deprecated: use grid={new!r}", DeprecationWarning,
-                      stacklevel=3)
-        return new
-    return check_choice("grid", grid, GRID_NAMES)
-
-
-def explore_grid(grid: GridName = "full", *, quick: bool | None = None,
+def explore_grid(grid: GridName = "full", *,
                  seeds: Sequence[int] | None = None) -> list[ExploreCell]:
     """The cells of the map on ``grid`` (``"quick"`` or ``"full"``).
 
@@ -145,13 +122,12 @@ def explore_grid(grid: GridName = "full", *, quick: bool | None = None,
     ``sigma = 0.5, 1, 2`` (``sigma = 0`` is the baseline), ambiguity ``eps = 0.05, 0.1, 0.2``,
     ``f`` toward 1 through ``m = 4, 6`` (``f = 0.5, 0.75``; full grid adds ``m = 7``), and
     ``s = 3`` (``L = 2, 3``). The quick grid uses grammar seed 0 only; the full grid seeds
-    0, 1, 2 (or ``seeds``). ``quick=True`` / ``False`` (before issue 18) still mean
-    ``grid="quick"`` / ``"full"``, with a :class:`DeprecationWarning`.
+    0, 1, 2 (or ``seeds``).
 
     >>> len(explore_grid("quick"))  # (1 + 4 + 3 + 3) points x 2 contexts x 3 L + 12
     78
     """
-    quick = _grid_of(grid, quick) == "quick"
+    quick = check_choice("grid", grid, GRID_NAMES) == "quick"
     gseeds = list(seeds) if seeds is not None else ([0] if quick else [0, 1, 2])
     Ls = (2, 3, 4)
     points: list[tuple[str, float, dict[str, Any], tuple[int, ...]]] = [

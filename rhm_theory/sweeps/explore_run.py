@@ -18,7 +18,6 @@ from rhm_theory.sweeps.explore_cells import (
     STOP_AFTER,
     TARGET,
     ExploreCell,
-    _grid_of,
     explore_grid,
 )
 from rhm_theory.sweeps.explore_summary import separation_decisions, summarize_explore
@@ -85,7 +84,6 @@ def run_explore(
     out_dir: str | Path,
     *,
     grid: GridName = "full",
-    quick: bool | None = None,
     seeds: Sequence[int] | None = None,
     max_workers: int | None = None,
     progress: bool = True,
@@ -96,12 +94,11 @@ def run_explore(
     stopped); the summary holds the per-point thresholds, the EXPLORATORY separation
     decisions and the Zipf tracking drifts (:func:`zipf_tracking_drifts`; the claim's verdict
     is :func:`proofs_checks.zipf_tracking.zipf_tracking_check`, which ``rhm-theory explore``
-    adds). ``quick`` is deprecated in favour of ``grid`` (see :func:`explore_grid`).
+    adds).
     """
     from rhm_theory.io import write_json
     from rhm_theory.sweeps.runner import SweepCell, run_sweep
 
-    grid = _grid_of(grid, quick)
     cells = explore_grid(grid, seeds=seeds)
     rows = run_sweep(
         cast(Sequence[SweepCell], cells), out_dir=out_dir, max_workers=max_workers,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from rhm_theory.sweeps.decisions import SeparationDecision
-from rhm_theory.sweeps.explore_cells import AXES, TARGET, record_context
+from rhm_theory.sweeps.explore_cells import AXES, TARGET
 
 __all__ = [
     "separation_decisions",
@@ -39,7 +39,7 @@ def summarize_explore(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
     curves: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = defaultdict(dict)
     for r in rows:
-        cid = (r["axis"], r["value"], record_context(r), r["L"], r["grammar_seed"])
+        cid = (r["axis"], r["value"], r["context"], r["L"], r["grammar_seed"])
         curves[cid][int(r["P"])] = dict(r)
     per_seed: dict[tuple[Any, ...], list[tuple[float, ...]]] = defaultdict(list)
     for (axis, value, context, L, _), curve in curves.items():
@@ -75,8 +75,7 @@ def separation_decisions(summary: Sequence[Mapping[str, Any]]) -> list[dict[str,
     (:data:`~rhm_theory.sweeps.decisions.SEPARATION_DECISIONS`). ``survives``: token ``P*``
     grows faster with depth than latent ``P*`` and stays above it at the deepest ``L``;
     ``degrades``: only one of the two; ``vanishes``: neither; ``undetermined`` when a
-    threshold is missing. Called ``separation_verdicts``, with the key ``verdict``, before
-    issue 18 (the old name still works, with a :class:`DeprecationWarning`).
+    threshold is missing.
     """
     from rhm_theory.sweeps.thresholds import fit_growth_per_level
 
@@ -84,7 +83,7 @@ def separation_decisions(summary: Sequence[Mapping[str, Any]]) -> list[dict[str,
         lambda: defaultdict(dict)
     )
     for r in summary:
-        groups[(r["axis"], r["value"])][record_context(r)][int(r["L"])] = float(r["P_star"])
+        groups[(r["axis"], r["value"])][r["context"]][int(r["L"])] = float(r["P_star"])
     out = []
     for (axis, value), by_context in groups.items():
         lat, tok = by_context.get("latent", {}), by_context.get("token", {})

@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rhm_theory.sweeps.explore_cells import record_context
-
 __all__ = [
     "TrackingDrifts",
     "zipf_tracking_drifts",
@@ -56,8 +54,8 @@ def zipf_tracking_drifts(summary: Sequence[Mapping[str, Any]]) -> TrackingDrifts
     rows of :func:`rhm_theory.sweeps.explore_run.run_explore_cell`).
     """
     base = {r["L"]: r for r in summary
-            if r["axis"] == "baseline" and record_context(r) == "latent"}
-    zipf = [r for r in summary if r["axis"] == "zipf" and record_context(r) == "latent"]
+            if r["axis"] == "baseline" and r["context"] == "latent"}
+    zipf = [r for r in summary if r["axis"] == "zipf" and r["context"] == "latent"]
     drifts: list[dict[str, float]] = []
     missing = not zipf
     for r in zipf:

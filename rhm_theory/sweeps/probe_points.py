@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rhm_theory.sweeps.collapse import Censoring, ThresholdPoint
+from rhm_theory.scaling import ThresholdPoint
 
 __all__ = [
     "MIN_SEEDS",
@@ -14,8 +14,8 @@ __all__ = [
     "probe_threshold_points",
 ]
 
-#: A cell enters the comparison only with at least this many grammar seeds (that crossed,
-#: when censored thresholds count as missing; a single seed has no spread to bootstrap).
+#: A cell enters the comparison only with at least this many grammar seeds (a single seed
+#: has no spread to estimate).
 MIN_SEEDS = 2
 
 
@@ -25,20 +25,17 @@ def _label(p: ThresholdPoint) -> str:
 
 def probe_threshold_points(
     rows: Sequence[Mapping[str, Any]], method: str, metric: str, level_of: Callable[[int], int],
-    criterion_fraction: float | None = None, censoring: Censoring = "missing",
+    criterion_fraction: float | None = None,
 ) -> tuple[list[ThresholdPoint], dict[str, Any]]:
     """One method's threshold rows as :class:`ThresholdPoint` s, one per grammar seed.
 
     Rows are those of ``method`` with ``metric = "threshold:<metric>"`` at level
     ``level_of(L)`` (and, for accuracy metrics, at the criterion ``chance +
     criterion_fraction (1 - chance)``). Every point carries its curve's ``P_min`` and
-    ``P_max`` (when the row has them). With ``censoring = "missing"`` censored thresholds
-    (``"right"``: never crossed; ``"left"``: already crossed at the smallest ``P``, only an
-    upper bound) become ``P_star = nan``, so :meth:`CollapseComparison.decision` counts
-    them as missing, and cells with fewer than :data:`MIN_SEEDS` seeds that crossed are
-    left out. With ``censoring = "interval"`` a left-censored threshold is ``P_star =
-    P_min`` and a right-censored one ``nan`` (:attr:`ThresholdPoint.log_interval` makes
-    them bounds), and cells with fewer than :data:`MIN_SEEDS` seeds are left out. ``info``
+    ``P_max`` (when the row has them). Censored thresholds are interval data: a
+    left-censored one (already crossed at the smallest ``P``) is ``P_star = P_min``, a
+    right-censored one (never crossed) ``nan`` (:attr:`ThresholdPoint.log_interval` makes
+    them bounds). Cells with fewer than :data:`MIN_SEEDS` seeds are left out. ``info``
     counts both per cell.
 
     >>> rows = [{"method": "mlm", "metric": "threshold:root_probe", "v": 8, "m": 3, "s": 2,
@@ -65,7 +62,7 @@ def probe_threshold_points(
         crossed = r.get("censored") is None and value is not None and math.isfinite(float(value))
         p_min, p_max = float(r.get("P_min", math.nan)), float(r.get("P_max", math.nan))
         p_star = float(value) if crossed and value is not None else math.nan
-        if censoring == "interval" and r.get("censored") == "left":
+        if r.get("censored") == "left":
             p_star = p_min
         points.append(ThresholdPoint(int(r["v"]), int(r["m"]), int(r["s"]), L,
                                      int(r["level"]), int(r["grammar_seed"]), p_star,
@@ -73,10 +70,8 @@ def probe_threshold_points(
     censored: dict[str, int] = {}
     seeds: dict[str, int] = {}
     for p in points:
-        uncensored = math.isfinite(p.P_star) and not (censoring == "interval" and p.censored)
-        if censoring == "interval" or uncensored:
-            seeds[_label(p)] = seeds.get(_label(p), 0) + 1
-        if not uncensored:
+        seeds[_label(p)] = seeds.get(_label(p), 0) + 1
+        if p.censored:
             censored[_label(p)] = censored.get(_label(p), 0) + 1
     few = sorted(c for c, n in seeds.items() if n < MIN_SEEDS)
     kept = [p for p in points if _label(p) not in few]

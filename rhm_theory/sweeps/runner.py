@@ -24,12 +24,12 @@ from rhm_theory.validation import CONTEXT_KINDS, ContextKind
 __all__ = ["ROW_FIELDS", "SweepCell", "SweepRow", "SweepTask", "load_rows", "make_grid",
            "row_context", "row_family", "run_cell", "run_sweep"]
 
-#: Columns of a sweep row, in order (one row per cell and non-root level). Rows written
-#: before issue 18 name the context ``method``: read it with :func:`row_context`.
+#: Columns of a sweep row, in order (one row per cell and non-root level).
 ROW_FIELDS = (
     "key", "context", "v", "m", "s", "L", "n_c", "P", "grammar_seed", "data_seed",
     "family", "balanced", "level", "accuracy", "exact_partition", "synonym_ari", "unknown_fraction",
     "min_accuracy", "all_exact", "seconds", "pool_positions", "merge_factor",
+    "tuple_accuracy", "min_tuple_accuracy",
 )
 #: ILC variant fields of a cell and their defaults: left out of a cell's key when default,
 #: so the keys (and resumable sweep folders) of default cells do not change.
@@ -40,36 +40,39 @@ VARIANT_DEFAULTS: dict[str, Any] = {"pool_positions": True,
 _LEGACY_FAMILIES = ("random", "balanced")
 
 
-def row_context(row: Mapping[str, Any]) -> ContextKind:
-    """The ILC context kind of a sweep row: its ``context`` column, or ``method`` in rows
-    written before issue 18 (read-side alias).
+def _old_rows(column: str) -> ValueError:
+    return ValueError(f"a sweep row without a {column!r} column: written by a development "
+                      f"version of rhm_theory (0.1.0.dev, before 2026-12-07) that this "
+                      f"version does not read; rerun the sweep into a new folder")
 
-    >>> row_context({"context": "token", "method": "token"}), row_context({"method": "label"})
-    ('token', 'label')
+
+def row_context(row: Mapping[str, Any]) -> ContextKind:
+    """The ILC context kind of a sweep row (its ``context`` column).
+
+    >>> row_context({"context": "token"})
+    'token'
     """
-    return cast(ContextKind, row["context"] if "context" in row else row["method"])
+    if "context" not in row:
+        raise _old_rows("context")
+    return cast(ContextKind, row["context"])
 
 
 def row_family(row: Mapping[str, Any]) -> GrammarFamily:
-    """The grammar family of a sweep row: its ``family`` column, or (rows written before
-    families had names) ``"balanced"`` / ``"random"`` from its ``balanced`` column.
+    """The grammar family of a sweep row (its ``family`` column).
 
-    >>> row_family({"balanced": True}), row_family({"family": "random", "balanced": False})
-    ('balanced', 'random')
+    >>> row_family({"family": "balanced"})
+    'balanced'
     """
-    family = row.get("family")
-    if family is not None:
-        return str(family)
-    return "balanced" if row.get("balanced", False) else "random"
+    if "family" not in row:
+        raise _old_rows("family")
+    return cast(GrammarFamily, row["family"])
 
 
 class SweepRow(TypedDict):
     """One row of a sweep: one cell and one non-root level (the columns of
     :data:`ROW_FIELDS`). The runner writes them, plotting and the claim checks read them.
-    ``context`` is ILC's context kind (rows written before issue 18 name it ``method``:
-    :func:`row_context` reads either). ``family`` names
-    the grammar family; ``balanced`` (``family == "balanced"``) is kept for readers of rows
-    written before families had names (:func:`row_family` reads either)."""
+    ``context`` is ILC's context kind, ``family`` the grammar family; ``balanced`` is
+    ``family == "balanced"``."""
 
     key: str
     context: ContextKind
@@ -90,6 +93,8 @@ class SweepRow(TypedDict):
     unknown_fraction: float
     min_accuracy: float
     all_exact: bool
+    tuple_accuracy: float
+    min_tuple_accuracy: float
     seconds: float
     pool_positions: NotRequired[bool]
     merge_factor: NotRequired[float]
@@ -162,10 +167,9 @@ class SweepCell:
     def key(self) -> str:
         """Stable identifier used to skip finished cells on resume.
 
-        Keys keep the spelling of cells written before issue 18, so resumable folders stay
-        valid: the context is spelled ``method=``, and the two families that existed before
-        families had names ``balanced=False`` / ``balanced=True``; any other family is
-        spelled ``family=NAME`` in the same place.
+        The context is spelled ``method=``, the families ``random`` and ``balanced`` as
+        ``balanced=False`` / ``balanced=True``, any other family ``family=NAME`` in the same
+        place.
         """
         parts = []
         for f in fields(self):
@@ -238,9 +242,11 @@ def run_cell(cell: SweepCell) -> list[SweepRow]:
     base["balanced"] = cell.balanced  # for readers of the column before families had names
     min_acc = min(sc.accuracy for sc in scores)
     all_exact = all(sc.exact_partition for sc in scores)
+    min_tuple = min(sc.tuple_accuracy for sc in scores)
     return [
         cast(SweepRow, {"key": cell.key, **base, **sc.to_dict(), "min_accuracy": min_acc,
-                        "all_exact": all_exact, "seconds": seconds})
+                        "all_exact": all_exact, "min_tuple_accuracy": min_tuple,
+                        "seconds": seconds})
         for sc in scores
     ]
 

@@ -1,4 +1,4 @@
-"""Sample-complexity thresholds from sweep rows, their spread over seeds, and collapse quality."""
+"""Thresholds of sweep rows: success events, one threshold per run, by one definition."""
 
 from __future__ import annotations
 
@@ -10,67 +10,172 @@ from typing import Any
 
 import numpy as np
 
-from rhm_theory.algorithms.crossing import CROSSING_RULES, CrossingRule, crossing_point
-from rhm_theory.constants import DEFAULT_MERGE_FACTOR, DEFAULT_TARGET
-from rhm_theory.sweeps.laws import CANDIDATES, METHOD_RESCALING
+from rhm_theory.constants import DEFAULT_MERGE_FACTOR
+from rhm_theory.scaling import ThresholdPoint, law, threshold_from_curve
 from rhm_theory.sweeps.runner import row_context, row_family
 
 __all__ = [
-    "CROSSING_RULES",
-    "METHOD_RESCALING",
-    "RESCALINGS",
-    "CrossingRule",
+    "CONTEXT_LAWS",
+    "EPS",
+    "SUCCESS_EVENTS",
+    "SuccessEvent",
     "ThresholdSummary",
     "cell_thresholds",
-    "collapse_quality",
-    "crossing_point",
     "fit_growth_per_level",
     "method_scale",
-    "rescaling",
     "summarize_thresholds",
+    "threshold_points",
 ]
 
+#: The misassigned fraction of tuple values the ``tuple_error`` event allows. Every grid
+#: point of the checks has ``v m >= 16``, so ``EPS v m >= 2 > 1``: a fixed fraction, not
+#: exact recovery (docs/theory.md section 4).
+EPS = 0.125
+
+
+@dataclass(frozen=True)
+class SuccessEvent:
+    """What a run must achieve at a sample size, and the row columns that record it.
+
+    ``metric`` is the whole-tree column (every non-root level), ``level_metric`` the
+    per-level one; the threshold is where the run's curve of that column reaches
+    ``criterion`` (:func:`rhm_theory.scaling.threshold_from_curve`).
+    """
+
+    name: str
+    metric: str
+    level_metric: str
+    criterion: float
+    description: str
+
+
+#: The success events of ILC runs (docs/theory.md section 4). ``exact_recovery`` is the
+#: theorem's event (its law carries the union bound's ``log(L v m)``); ``tuple_error`` a
+#: fixed fraction ``EPS`` of misassigned tuple values per level (law without ``log(v m)``);
+#: ``node_accuracy`` the fraction 0.95 of nodes, whose meaning changes with ``v m`` (exact
+#: recovery below ``v m = 20``), kept for plots and never judged.
+SUCCESS_EVENTS: dict[str, SuccessEvent] = {
+    "exact_recovery": SuccessEvent(
+        "exact_recovery", "all_exact", "exact_partition", 0.5,
+        "the tuple-to-parent partition of every non-root level is exact; P* is where the "
+        "monotone fit of the 0/1 success reaches 1/2"),
+    "tuple_error": SuccessEvent(
+        "tuple_error", "min_tuple_accuracy", "tuple_accuracy", 1.0 - EPS,
+        f"at most a fraction eps = {EPS} of each level's tuple values is misassigned"),
+    "node_accuracy": SuccessEvent(
+        "node_accuracy", "min_accuracy", "accuracy", 0.95,
+        "0.95 of the nodes of every level right (a criterion whose meaning changes with v m)"),
+}
+
+#: The bare law that sizes the ``P`` grid of each ILC context kind (integer scales, so a
+#: grid never depends on rounding): own latents, tokens, labels.
+CONTEXT_LAWS: dict[str, str] = {"latent": "v m^3", "token": "v m^(L+1)", "label": "v m^L"}
 
 _GROUP = ("v", "m", "s", "L", "n_c", "grammar_seed", "data_seed")
 #: ILC variant columns and their defaults (rows written before they existed are defaults).
 _VARIANTS: dict[str, Any] = {"pool_positions": True, "merge_factor": DEFAULT_MERGE_FACTOR}
 
 
+def method_scale(method: str, v: int, m: int, s: int, L: int) -> float:
+    """The grid scale of an ILC context kind (:data:`CONTEXT_LAWS`), exact.
+
+    >>> method_scale("token", 16, 4, 2, 5)
+    65536.0
+    """
+    if method not in CONTEXT_LAWS:
+        raise ValueError(f"method must be one of {sorted(CONTEXT_LAWS)}, got {method!r}")
+    exact = law(CONTEXT_LAWS[method]).exact(v, m, s, L)
+    assert exact is not None  # integer laws
+    return float(exact)
+
+
 def cell_thresholds(
     rows: Iterable[Mapping[str, Any]],
     *,
-    metric: str = "min_accuracy",
-    target: float = DEFAULT_TARGET,
+    event: str = "tuple_error",
     level: int | None = None,
-    rule: CrossingRule = "last",
 ) -> list[dict[str, Any]]:
-    """Threshold ``P*`` per configuration and seed pair, from sweep rows.
+    """Threshold ``P*`` of every run (configuration and seed pair) of sweep rows.
 
-    ``metric`` is a row column (``min_accuracy``: every non-root level; ``accuracy`` with
-    ``level`` set: one level; ``all_exact``: exact recovery of every level, as 0/1).
-    Each record also carries ``P_min`` and ``P_max``, the ends of the run's ``P`` grid: a
-    ``nan`` ``P_star`` is censored above ``P_max``, and ``P_star == P_min`` below ``P_min``.
+    Parameters
+    ----------
+    rows : iterable of sweep rows
+    event : str
+        A key of :data:`SUCCESS_EVENTS`.
+    level : int, optional
+        Threshold of one level (the event's per-level column) instead of the whole tree.
+
+    Returns
+    -------
+    list of dict
+        One record per run: the run's keys, ``P_star`` (``nan`` when censored), ``kind``
+        (``point``, ``below_grid``, ``above_grid``), ``P_min``/``P_max`` (the grid's ends),
+        ``last_crossing``, ``dips`` and ``event``.
     """
+    if event not in SUCCESS_EVENTS:
+        raise ValueError(f"event must be one of {sorted(SUCCESS_EVENTS)}, got {event!r}")
+    ev = SUCCESS_EVENTS[event]
+    metric = ev.metric if level is None else ev.level_metric
     curves: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
     for r in rows:
-        if metric != "min_accuracy" and metric != "all_exact" and level is None:
-            raise ValueError(f"metric={metric!r} is per level: pass level=")
         if level is not None and r["level"] != level:
             continue
         if level is None and r["level"] != 1:  # per-cell metrics repeat on every level row
             continue
+        if metric not in r:
+            raise ValueError(f"rows have no column {metric!r} (event {event!r}); rows written "
+                             "by an older version lack it: rerun the sweep")
         key = (row_context(r), *(r[k] for k in _GROUP), row_family(r),
                *(r.get(k, d) for k, d in _VARIANTS.items()))
         curves[key][int(r["P"])] = float(r[metric])
     out = []
     for key, curve in sorted(curves.items(), key=lambda kv: str(kv[0])):
         Ps = sorted(curve)
-        # P_min / P_max: the grid's ends, the bounds of a censored threshold (a nan P_star
-        # lies above P_max; P_star == P_min means already past the target at P_min).
+        t = threshold_from_curve(Ps, [curve[q] for q in Ps], ev.criterion)
+        P_star = t.P_star if t.kind != "below_grid" else t.P_min
         out.append({**dict(zip(("context", *_GROUP, "family", *_VARIANTS), key, strict=True)),
-                    "P_star": crossing_point(Ps, [curve[q] for q in Ps], target, rule=rule),
-                    "n_points": len(Ps), "metric": metric, "target": target,
-                    "level": level, "P_min": float(Ps[0]), "P_max": float(Ps[-1])})
+                    "P_star": P_star, "kind": t.kind, "n_points": len(Ps), "event": event,
+                    "metric": metric, "criterion": ev.criterion, "level": level,
+                    "P_min": t.P_min, "P_max": t.P_max, "last_crossing": t.last_crossing,
+                    "dips": t.dips})
+    return out
+
+
+def threshold_points(
+    rows: Iterable[Mapping[str, Any]],
+    method: str,
+    *,
+    event: str = "tuple_error",
+    per_level: bool = False,
+    where: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[ThresholdPoint]:
+    """Thresholds of every run of one ILC context kind, whole-tree or per level.
+
+    Parameters
+    ----------
+    rows : iterable of sweep rows
+    method : str
+        Rows of this context kind only.
+    event : str
+        A key of :data:`SUCCESS_EVENTS`.
+    per_level : bool
+        ``False``: the whole-tree threshold (``level = 0``); ``True``: one per level.
+    where : callable, optional
+        Extra row filter.
+
+    Returns
+    -------
+    list of ThresholdPoint
+    """
+    sel = [r for r in rows if row_context(r) == method and (where is None or where(r))]
+    levels = sorted({int(r["level"]) for r in sel}) if per_level else [None]
+    out = []
+    for lv in levels:
+        for t in cell_thresholds(sel, event=event, level=lv):
+            out.append(ThresholdPoint(int(t["v"]), int(t["m"]), int(t["s"]), int(t["L"]),
+                                      0 if lv is None else lv, int(t["grammar_seed"]),
+                                      float(t["P_star"]), float(t["P_min"]),
+                                      float(t["P_max"])))
     return out
 
 
@@ -111,64 +216,6 @@ def summarize_thresholds(per_seed: Sequence[Mapping[str, Any]]) -> list[Threshol
         spread = float(logs.std()) if logs.size else math.nan
         out.append(ThresholdSummary(context, v, m, s, L, gm, spread, len(vals), missing))
     return out
-
-
-def _exact(name: str) -> Callable[[int, int, int, int], float]:
-    exact = CANDIDATES[name].exact
-    assert exact is not None, name  # the three objectives have integer scales
-    return exact
-
-
-#: The exact scales of the paper's three objectives (``(v, m, s, L) -> scale``), from the one
-#: registry of laws (:data:`rhm_theory.sweeps.laws.CANDIDATES`).
-RESCALINGS: dict[str, Callable[[int, int, int, int], float]] = {
-    name: _exact(name) for name in ("v m^3", "v m^(L+1)", "v m^L")
-}
-
-
-def method_scale(method: str, v: int, m: int, s: int, L: int) -> float:
-    """Reported sample-complexity scale of a method: ``v m^3``, ``v m^(L+1)`` or ``v m^L``.
-
-    Parameters
-    ----------
-    method : {"latent", "token", "label"}
-        ILC context kind (own latents, token-level SSL, supervised).
-    v, m, s, L : int
-        Grammar parameters.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> method_scale("latent", 16, 4, 2, 5), method_scale("label", 16, 4, 2, 3)
-    (1024.0, 1024.0)
-    """
-    if method not in METHOD_RESCALING:
-        raise ValueError(f"method must be one of {sorted(METHOD_RESCALING)}, got {method!r}")
-    return RESCALINGS[METHOD_RESCALING[method]](v, m, s, L)
-
-
-def rescaling(name: str) -> Callable[[int, int, int, int], float]:
-    """The rescaling ``(v, m, s, L) -> scale`` named ``name`` (see ``RESCALINGS``)."""
-    if name not in RESCALINGS:
-        raise ValueError(f"rescaling must be one of {sorted(RESCALINGS)}, got {name!r}")
-    return RESCALINGS[name]
-
-
-def collapse_quality(summaries: Sequence[ThresholdSummary], name: str) -> dict[str, float]:
-    """How well ``P* / scale`` collapses across configurations for a rescaling.
-
-    Returns the max/min ratio of the rescaled thresholds and the std of their log10
-    (0 = perfect collapse); ``nan`` if any threshold is missing.
-    """
-    f = rescaling(name)
-    vals = np.array([s.P_star / f(s.v, s.m, s.s, s.L) for s in summaries])
-    if vals.size == 0 or np.any(np.isnan(vals)):
-        return {"ratio": math.nan, "log10_std": math.nan, "n": float(vals.size)}
-    return {"ratio": float(vals.max() / vals.min()), "log10_std": float(np.log10(vals).std()),
-            "n": float(vals.size)}
 
 
 def fit_growth_per_level(Ls: Sequence[int], P_star: Sequence[float]) -> float:

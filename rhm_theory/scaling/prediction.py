@@ -1,4 +1,4 @@
-"""Grouped bootstraps: grammar seeds redrawn within each configuration, never across."""
+"""Does a quantitative prediction of ``P*`` beat a naive law? A grouped seed bootstrap."""
 
 from __future__ import annotations
 
@@ -7,66 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from rhm_theory.sweeps.collapse import N_BOOTSTRAP, ThresholdPoint
+from rhm_theory.scaling.threshold import ThresholdPoint
 from rhm_theory.validation import check_int, check_random_state
 
-__all__ = ["N_BOOT_SCATTER", "log_scatter_comparison", "seed_bootstrap_slope"]
+__all__ = ["N_BOOT_SCATTER", "log_scatter_comparison"]
 
 #: Default resamples of :func:`log_scatter_comparison`.
 N_BOOT_SCATTER = 400
-
-
-def seed_bootstrap_slope(groups: Sequence[tuple[float, Sequence[float]]], seed: int = 0,
-                         n_boot: int = N_BOOTSTRAP,
-                         min_groups: int = 3) -> tuple[float, float, float]:
-    """Least-squares slope of ``y`` on ``x`` with a grouped-bootstrap 95% interval.
-
-    Each resample redraws, with replacement, the ``y`` values of every group (e.g. the grammar
-    seeds of one configuration) within that group; the interval is the 2.5 and 97.5
-    percentiles of the resampled slopes. With few values per group this interval is
-    anti-conservative (issue 17: 3 seeds per group); prefer a ``t`` interval of the fit of
-    group means (:func:`rhm_theory.sweeps.collapse.interval_regression`) when it applies.
-
-    Parameters
-    ----------
-    groups : sequence of (float, sequence of float)
-        ``(x, ys)`` per group; empty groups are skipped.
-    seed : int, optional
-        Seed of the resampling (:func:`rhm_theory.validation.check_random_state`).
-    n_boot : int, optional
-        Resamples (default :data:`rhm_theory.sweeps.collapse.N_BOOTSTRAP`).
-    min_groups : int, optional
-        Fewer non-empty groups give ``nan`` (default 3).
-
-    Returns
-    -------
-    tuple of float
-        ``(slope, low, high)``.
-
-    Examples
-    --------
-    Points on the line ``y = 2 x`` resample to the same slope:
-
-    >>> [round(b, 9) for b in seed_bootstrap_slope([(0.0, [0.0, 0.0]), (1.0, [2.0]),
-    ...                                             (2.0, [4.0, 4.0])], n_boot=20)]
-    [2.0, 2.0, 2.0]
-    """
-    n_boot = check_int("n_boot", n_boot, minimum=1)
-    arrays = [(float(x), np.asarray(ys, dtype=np.float64)) for x, ys in groups if len(ys)]
-    if len(arrays) < min_groups:
-        return math.nan, math.nan, math.nan
-
-    def slope(ys: Sequence[npt.NDArray[np.float64]]) -> float:
-        xs = np.concatenate([np.full(len(y), x) for (x, _), y in zip(arrays, ys, strict=True)])
-        return float(np.polyfit(xs, np.concatenate(ys), 1)[0])
-
-    rng = check_random_state(seed)
-    draws = [slope([a[rng.integers(0, a.size, a.size)] for _, a in arrays])
-             for _ in range(n_boot)]
-    lo, hi = np.percentile(draws, [2.5, 97.5])
-    return slope([a for _, a in arrays]), float(lo), float(hi)
 
 
 def log_scatter_comparison(
@@ -84,7 +32,7 @@ def log_scatter_comparison(
     Parameters
     ----------
     points : sequence of ThresholdPoint
-        Thresholds (:func:`rhm_theory.sweeps.collapse.threshold_points`).
+        Thresholds (:func:`rhm_theory.sweeps.thresholds.threshold_points`).
     log_pred : callable
         ``log`` of the prediction of a point.
     naive : mapping of str to callable

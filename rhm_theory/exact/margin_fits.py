@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from rhm_theory.exact import pair_margins
+from rhm_theory.exact.margins import pair_margins
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.validation import ContextKind, check_int
 
@@ -136,7 +136,7 @@ class MarginFit:
     Notes
     -----
     ``sigma_seed`` and ``sigma_config`` are the noise model of :func:`simulate_records`.
-    Not :class:`rhm_theory.sweeps.collapse.LogLinearFit`, the fit of thresholds (censored
+    Not :class:`rhm_theory.scaling.LogLinearFit`, the fit of thresholds (censored
     interval data) on fixed regressors.
     """
 
