@@ -41,16 +41,13 @@ def test_dry_run_gives_every_stage_with_only_the_torch_extra(tmp_path: Path) -> 
     pytest.importorskip("torch")
     site = tmp_path / "site"
     site.mkdir()
+    # A None entry in sys.modules is how Python spells "not installed" to both `import`
+    # (ModuleNotFoundError) and importlib.util.find_spec (None), which torch probes.
     (site / "sitecustomize.py").write_text(
         "import sys\n"
-        "class _Block:\n"
-        "    BLOCKED = {'pytest', '_pytest', 'matplotlib', 'dask', 'distributed',\n"
-        "               'statsmodels', 'pandas', 'sklearn'}\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in self.BLOCKED:\n"
-        "            raise ImportError(f'{name} is not in the torch extra')\n"
-        "        return None\n"
-        "sys.meta_path.insert(0, _Block())\n")
+        "for name in ('pytest', '_pytest', 'matplotlib', 'dask', 'distributed',\n"
+        "             'statsmodels', 'pandas', 'sklearn'):\n"
+        "    sys.modules[name] = None\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "rhm_theory.neural.gpu_decide", "--dry-run",
