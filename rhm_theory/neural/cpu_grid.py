@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rhm_theory.io import write_json, write_text
+from rhm_theory.io import jsonable, write_json, write_text
 from rhm_theory.validation import check_choice, check_int
 
 __all__ = [
@@ -277,7 +277,10 @@ def render_cpu_grid_verdict(doc: Mapping[str, Any]) -> str:
         d = m[arm]["step_doubling"]
         lo, hi = d["ratio_bounds"]
         lines.append(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
-                     f"censored {m[arm]['censored_by_cell']} rule {m[arm]['rule_verdict']}")
+                     f"censored {m[arm].get('censored_by_cell', {})} "
+                     f"rule {m[arm]['rule_verdict']}")
+        if m[arm].get("sentence"):
+            lines.append(f"  decision on depth: {m[arm]['sentence']}")
         lines.append(f"  step doubling at L = {deepest}: P* {d['P_star']} -> "
                      f"{d['P_star_doubled']}, ratio in [{_bound(lo)}, {_bound(hi)}] "
                      f"(allowed factor {d['factor']}), "
@@ -289,6 +292,7 @@ def render_cpu_grid_verdict(doc: Mapping[str, Any]) -> str:
                      "(a PASS needs it to FAIL)")
     if result.get("power") is not None:
         lines.append(f"calibration: {result['power']}")
+    if m.get("calibration_rates"):  # the verdicts written before the one decision engine
         lines.append("  decision rates on simulated grids: " + "; ".join(
             f"under {law}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items())
             for law, r in m["calibration_rates"].items()))
@@ -301,11 +305,13 @@ def render_cpu_grid_verdict(doc: Mapping[str, Any]) -> str:
 def write_cpu_grid_verdict(out_dir: str | Path, doc: Mapping[str, Any]) -> str:
     """Write ``out_dir/verdict.json`` and its rendering ``out_dir/verdict.txt``; return the text.
 
-    The only writer of the two files: the text is rendered from the JSON as written (read
-    back), so a stale or separately written text cannot exist.
+    The only writer of the two files: the text is rendered from the JSON as it reads back,
+    so a stale or separately written text cannot exist.
     """
-    path = write_json(Path(out_dir) / "verdict.json", doc)
-    text = render_cpu_grid_verdict(json.loads(path.read_text()))
+    # Rendered from the document exactly as it will read back from disk, before either file
+    # is written: a document that cannot be rendered leaves both files as they were.
+    text = render_cpu_grid_verdict(json.loads(json.dumps(jsonable(doc))))
+    write_json(Path(out_dir) / "verdict.json", doc)
     write_text(Path(out_dir) / "verdict.txt", text)
     return text
 

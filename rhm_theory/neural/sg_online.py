@@ -57,7 +57,7 @@ class SGOnline:
     v: int = 8
     m: int = 3
     s: int = 2
-    runs: tuple[tuple[int, int], ...] = ((5, 0), (3, 0), (5, 1), (3, 1), (5, 2), (5, 3))
+    runs: tuple[tuple[int, int], ...] = ((5, 0), (5, 1), (3, 0), (3, 1), (5, 2), (5, 3))
     steps: int = 30_000
     eval_fractions: tuple[float, ...] = (0.25, 0.5, 1.0)
     batch_size: int = 64
