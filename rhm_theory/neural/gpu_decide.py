@@ -176,6 +176,9 @@ def _task_determinism(a: argparse.Namespace) -> None:
         runs = []
         for _ in range(2):
             set_determinism(0, deterministic=True)
+            # Report, not crash, when an op has no deterministic CUDA kernel: the two runs
+            # are then compared as they are (a difference fails the stage).
+            torch.use_deterministic_algorithms(True, warn_only=True)
             key = "data2vec" if meth in ("data2vec", "mlm") else "slc"
             model = build_model(meth, params, g[key], dev, seed=0)
             data = RHMBatches(grammar, 64, seed=1, device=dev)
