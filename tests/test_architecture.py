@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Rank of every top-level part. A module may import its own part and parts of strictly
 #: lower rank only: an import between two parts of equal rank (sideways) fails like an upward
 #: one, so every dependency between parts is written here as an order. ``validation``, ``io``,
-#: ``progress`` and ``constants`` are the floor; ``learners`` adapt the ``neural`` models, and
-#: ``sweeps`` measure any learner; the claim checks sit just under the CLI, which is the only
-#: part of the library allowed to import them. Every entry must name an existing module.
+#: ``progress`` and ``constants`` are the floor; ``torch`` (the PyTorch datasets, torch optional
+#: like ``neural``) sits under the ``neural`` validators that stream from it; ``learners`` adapt
+#: the ``neural`` models, and ``sweeps`` measure any learner; the claim checks sit just under
+#: the CLI, which is the only part of the library allowed to import them. Every entry must
+#: name an existing module.
 LAYERS: dict[str, int] = {
     "rhm_theory.validation": 0,
     "rhm_theory.io": 0,
@@ -34,13 +36,14 @@ LAYERS: dict[str, int] = {
     "rhm_theory.inference": 4,
     "rhm_theory.algorithms": 4,
     "rhm_theory.testing": 4,
-    "rhm_theory.neural": 5,
-    "rhm_theory.learners": 6,
-    "rhm_theory.sweeps": 7,
-    "rhm_theory.plotting": 8,
-    "proofs_checks": 9,
-    "rhm_theory.cli": 10,
-    "rhm_theory.__main__": 11,
+    "rhm_theory.torch": 5,
+    "rhm_theory.neural": 6,
+    "rhm_theory.learners": 7,
+    "rhm_theory.sweeps": 8,
+    "rhm_theory.plotting": 9,
+    "proofs_checks": 10,
+    "rhm_theory.cli": 11,
+    "rhm_theory.__main__": 12,
 }
 
 
@@ -166,19 +169,14 @@ def test_the_layer_test_sees_a_stale_entry() -> None:
     modules = [_module_name(p) for p in _library_files()]
     assert _stale_entries({**LAYERS, "rhm_theory.explore": 6}, modules) == [
         "rhm_theory.explore"]
-    assert _stale_entries({"rhm_theory.sweeps": 7}, ["rhm_theory.sweeps.explore"]) == []
+    assert _stale_entries({"rhm_theory.sweeps": 8}, ["rhm_theory.sweeps.explore"]) == []
 
 
 #: Words of a claim check's verdict (proofs_checks._framework.Verdict): only the checks decide.
 VERDICT_WORDS = ("PASS", "FAIL", "INCONCLUSIVE")
 #: Known verdict strings under rhm_theory/sweeps, each with its reason; the test fails when
 #: one disappears, so the list cannot go stale.
-VERDICT_STRING_ALLOWED = {
-    # calibrate() (and suggest_grid() on main) count how often a check's rule returns its
-    # pass label; the default label is the checks' word. To go when calibration.py (under
-    # edit in another branch at the time of issue 18) takes the label from its callers only.
-    ("rhm_theory/sweeps/calibration.py", "PASS"),
-}
+VERDICT_STRING_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _verdict_strings(path: Path, source: str | None = None) -> list[tuple[int, str]]:
@@ -214,13 +212,7 @@ def test_no_verdict_strings_under_sweeps() -> None:
 #: Identifiers under rhm_theory/sweeps that hold the word "verdict", each with its reason
 #: (issue 18: the library speaks of decisions, rhm_theory.sweeps.decisions; deprecated names
 #: live as strings of a module ``__getattr__`` and are not identifiers).
-VERDICT_IDENTIFIER_ALLOWED = {
-    # The deprecated property LawOutcome.verdict (the field is ``decision`` since issue 18).
-    ("rhm_theory/sweeps/measure.py", "verdict"),
-    # calibrate() counts the verdicts a claim check's rule returns: the rule is the checks',
-    # so its outcomes are verdicts. calibration.py was under edit in another branch.
-    ("rhm_theory/sweeps/calibration.py", "verdict_counts"),
-}
+VERDICT_IDENTIFIER_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _verdict_identifiers(path: Path, source: str | None = None) -> list[tuple[int, str]]:
@@ -298,7 +290,8 @@ def test_matplotlib_only_in_plotting() -> None:
 
 @pytest.mark.parametrize("heavy", ["networkx", "torch", "matplotlib", "dask"])
 def test_import_is_light(heavy: str) -> None:
-    code = (f"import sys, rhm_theory, rhm_theory.model, rhm_theory.exact, rhm_theory.bounds\n"
+    code = (f"import sys, rhm_theory, rhm_theory.model, rhm_theory.exact, rhm_theory.bounds, "
+            f"rhm_theory.torch, rhm_theory.neural\n"
             f"print({heavy!r} in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)

@@ -7,7 +7,7 @@ import typing
 import pytest
 
 from proofs_checks._framework import COMPARISON_VERDICTS, Verdict, comparison_verdict
-from rhm_theory.sweeps import decisions, explore, measure
+from rhm_theory.sweeps import decisions, explore
 from rhm_theory.sweeps.collapse import CollapseComparison
 
 
@@ -36,14 +36,6 @@ def test_the_checks_map_every_comparison_word_once() -> None:
 
 
 def test_old_names_warn_and_old_records_read() -> None:
-    with pytest.warns(DeprecationWarning, match="LawOutcome"):
-        assert measure.LawVerdict is measure.LawOutcome
-    with pytest.warns(DeprecationWarning, match="LawDecision"):
-        assert measure.LawVerdictName is decisions.LawDecision
-    outcome = measure.LawOutcome("v m^3", "best", 0.1, 0.9, 0.0, False)
-    with pytest.warns(DeprecationWarning, match="decision"):
-        assert outcome.verdict == "best"
-    assert outcome.to_dict()["decision"] == "best"
     with pytest.warns(DeprecationWarning, match="separation_decisions"):
         from rhm_theory.sweeps.explore import separation_verdicts  # noqa: F401
     with pytest.warns(DeprecationWarning):

@@ -22,7 +22,8 @@ P4 = RHMParams(v=4, m=2, s=2, L=3)
 
 
 def test_the_registry_is_the_list_of_families() -> None:
-    assert GRAMMAR_FAMILIES == tuple(GRAMMAR_CONSTRUCTORS) == ("random", "balanced", "cyclic")
+    assert GRAMMAR_FAMILIES == tuple(GRAMMAR_CONSTRUCTORS) == (
+        "random", "balanced", "cyclic", "community")
     for family in GRAMMAR_FAMILIES:
         g = GrammarSpec(P4, family, seed=3).build()
         assert g == GRAMMAR_CONSTRUCTORS[family].build(P4, 3)
@@ -118,8 +119,8 @@ def test_cli_families_come_from_the_registry(tmp_path: Path,
         capsys.readouterr()
         assert load_grammar(out) == GrammarSpec(P4, family, 0).build()
     assert main([*argv, "--family", "nope", "--out", str(tmp_path / "x.json")]) == 2
-    assert "invalid choice: 'nope' (choose from 'random', 'balanced', 'cyclic')" in (
-        capsys.readouterr().err)
+    assert ("invalid choice: 'nope' (choose from 'random', 'balanced', 'cyclic', 'community')"
+            in capsys.readouterr().err)
 
 
 def test_measure_takes_its_family_from_the_registry() -> None:

@@ -24,15 +24,13 @@ from rhm_theory.learners import (
 from rhm_theory.learners.ilc import latent
 from rhm_theory.model import RHMParams, random_grammar
 from rhm_theory.model.sampling import sample
-from rhm_theory.sweeps.collapse import CANDIDATES
+from rhm_theory.scaling import NAMED_LAWS, ThresholdPoint, assess, law
 from rhm_theory.sweeps.measure import (
-    LAWS,
+    DEFAULT_LAWS,
     MeasureError,
     MeasureGrid,
-    Threshold,
     compare_laws,
     curve_thresholds,
-    law_scale,
     measure,
     measure_cells,
     p_ladder,
@@ -120,9 +118,10 @@ def test_bayes_reference_is_exact_and_left_censored() -> None:
     scores = score_learner(BayesOptimalLearner(g), g, (1, 2, 3), n_test=200, seed=0)
     assert [s.accuracy for s in scores] == [1.0, 1.0, 1.0]
     res = measure("rhm_theory.learners.bayes:bayes", TINY, workers=1, progress=False,
-                  n_bootstrap=50)
-    assert {t.status for t in res.thresholds} == {"left-censored"}
-    assert all(lv.decision == "undecided" for lv in res.comparison.laws)
+                  n_sim=0)
+    assert {t.threshold.kind for t in res.thresholds} == {"below_grid"}
+    assert all("censored at or below" in m for m in res.censored)
+    assert res.comparison.assessments == () and "censored" in res.comparison.statement()
 
 
 def test_transform_learners_are_probed() -> None:
@@ -229,10 +228,9 @@ def test_bad_factories_name_the_cell(factory: str, match: str) -> None:
 
 def test_never_reaching_the_target_is_censored_with_a_message(tmp_path: Path,
                                                               capsys: Any) -> None:
-    res = measure("tests.test_measure:constant", TINY, workers=1, progress=False,
-                  n_bootstrap=50)
-    assert {t.status for t in res.thresholds} == {"right-censored"}
-    assert all("cell v=8 m=2 L=3 grammar_seed=" in m and "right-censored above P=" in m
+    res = measure("tests.test_measure:constant", TINY, workers=1, progress=False, n_sim=0)
+    assert {t.threshold.kind for t in res.thresholds} == {"above_grid"}
+    assert all("cell v=8 m=2 L=3 grammar_seed=" in m and "censored above P=" in m
                for m in res.censored)
     assert len(res.censored) == 2
     code = main(["measure", "tests.test_measure:constant", "--v", "8", "--m", "2", "--L", "3",
@@ -240,6 +238,10 @@ def test_never_reaching_the_target_is_censored_with_a_message(tmp_path: Path,
                  "--no-progress", "--out", str(tmp_path)])
     assert code == 1
     assert "every threshold is censored" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="laws"):  # a bad law fails before any curve runs
+        measure("tests.test_measure:raising", TINY, laws=["v m^3", "v*m**3"], workers=1)
+    with pytest.raises(ValueError, match="unknown name"):
+        measure("tests.test_measure:raising", TINY, laws=["v*q"], workers=1)
 
 
 # -- resume -----------------------------------------------------------------------------------
@@ -247,7 +249,7 @@ def test_a_partial_measurement_resumes(tmp_path: Path) -> None:
     spec = "tests.test_measure:counting_latent"
     CALLS.clear()
     first = measure(spec, TINY, name="ilc", out_dir=tmp_path, workers=1, progress=False,
-                    n_bootstrap=50)
+                    n_sim=0)
     full_calls = len(CALLS)
     lines = (tmp_path / "rows.jsonl").read_text().splitlines()
     one_curve = first.rows[0]["key"]
@@ -256,7 +258,7 @@ def test_a_partial_measurement_resumes(tmp_path: Path) -> None:
         "".join(ln + "\n" for ln in lines if json.loads(ln)["key"] == one_curve))
     CALLS.clear()
     again = measure(spec, TINY, name="ilc", out_dir=tmp_path, workers=1, progress=False,
-                    n_bootstrap=50)
+                    n_sim=0)
     n_first = len({r["P"] for r in first.rows if r["key"] == one_curve})
     assert len(CALLS) == full_calls - n_first  # only the missing curve was fitted
     key = lambda r: (r["key"], r["P"], r["level"])  # noqa: E731
@@ -264,51 +266,85 @@ def test_a_partial_measurement_resumes(tmp_path: Path) -> None:
     assert sorted(map(strip, again.rows), key=key) == sorted(map(strip, first.rows), key=key)
     # Everything finished: a factory that would raise is never called.
     done = measure("tests.test_measure:raising", TINY, name="ilc", out_dir=tmp_path,
-                   workers=1, progress=False, n_bootstrap=50)
-    assert done.comparison.fit == again.comparison.fit
+                   workers=1, progress=False, n_sim=0)
+    assert done.points == again.points
 
 
 # -- thresholds and laws ----------------------------------------------------------------------
-def _ths(law: str, noise: float = 0.05) -> list[Threshold]:
+VMS = ((8, 2), (16, 2), (32, 2), (12, 3), (16, 4))
+
+
+def _points(expr: str, noise: float = 0.05, censor_L: int | None = None,
+            ) -> list[ThresholdPoint]:
     out = []
-    for v, m in ((8, 2), (16, 2), (12, 3), (16, 4)):
+    rng = np.random.default_rng(3)
+    lw = law(expr)
+    for v, m in VMS:
         for L in (3, 4, 5):
             for sd in (0, 1, 2):
-                P = 9.0 * law_scale(law, v, m, 2, L) * math.exp(noise * (sd - 1))
-                out.append(Threshold(v, m, 2, L, sd, P, P, P, "crossed", 1.0, 1))
+                P = 9.0 * lw(v, m, L) * math.exp(noise * rng.standard_normal())
+                if L == censor_L:  # never crossed inside a grid ending at 0.5 P
+                    out.append(ThresholdPoint(v, m, 2, L, 0, sd, math.nan, 1.0, 0.5 * P))
+                else:
+                    out.append(ThresholdPoint(v, m, 2, L, 0, sd, P, 1.0, 1e12))
     return out
 
 
-@pytest.mark.parametrize("law", ["v m^3", "v m^(L+1)", "v m^L", "v m^3 1.5^L"])
-def test_compare_laws_finds_the_law_the_rows_follow(law: str) -> None:
-    before = dict(CANDIDATES)
-    cmp = compare_laws(_ths(law), n_bootstrap=200)
-    assert dict(CANDIDATES) == before  # the registry is left as it was
-    assert cmp.best == law
-    assert "v m^3" in cmp.rejects if law != "v m^3" else "v m^(L+1)" in cmp.rejects
+def test_default_laws_are_named_laws() -> None:
+    assert set(DEFAULT_LAWS) <= set(NAMED_LAWS)
+    assert "v m^3 / (1-f)" in DEFAULT_LAWS and "v m^3" in DEFAULT_LAWS
+
+
+@pytest.mark.parametrize("expr", ["v*m**3/(1-f)", "v*m**(L+1)/(1-f)", "v*m**3*v**0.35"])
+def test_compare_laws_is_the_library_rule(expr: str) -> None:
+    """Each law's decision and calibration are exactly those of ``scaling.assess`` (the
+    route of ``rhm-theory verify``) on the same rows, censored rows included."""
+    pts = _points(expr, noise=0.1, censor_L=5 if "L+1" in expr else None)
+    laws = ["v m^3 / (1-f)", "v m^(L+1) / (1-f)", "v*m**3*v**0.35"]
+    cmp = compare_laws(pts, laws, n_sim=20, seed=4)
+    for name, a in zip(laws, cmp.assessments, strict=True):
+        ref = assess(pts, law(name), n_sim=20, seed=4)
+        assert a.decision.decision == ref.decision.decision
+        assert a.decision.sentence() == ref.decision.sentence()
+        assert a.power == ref.power
+        assert (a.claim.label in cmp.followed) == (
+            ref.decision.decision == "claim" and ref.power is not None
+            and ref.power.calibrated)
+    by_expr = {a.claim.expr: a.decision.decision for a in cmp.assessments}
+    assert by_expr[law(expr).expr] != "rejected"  # the generating law is never rejected
+    assert sum(d == "rejected" for d in by_expr.values()) == 2  # the others are
+
+
+def test_compare_laws_fit_statement_and_json() -> None:
+    cmp = compare_laws(_points("v*m**3", noise=0.0), n_sim=0)
+    assert cmp.fit is not None
+    assert [round(cmp.fit.coef[k], 9) for k in "abd"] == [1.0, 3.0, 0.0]
+    assert "v m^3" not in cmp.followed  # no calibration, no "followed"
+    assert "v m^3" in cmp.uncalibrated and "not calibrated" in cmp.statement()
     d = json.loads(json.dumps(cmp.to_dict()))
-    assert {"name", "decision", "rejected"} <= set(d["laws"][0])
-    assert {lv["name"] for lv in d["laws"]} == set(LAWS)
+    assert {"law", "decision", "axes", "fit", "power", "sentence", "followed"} <= set(
+        d["laws"][0])
+    assert [x["name"] for x in d["laws"]] == list(DEFAULT_LAWS)
+    with pytest.raises(ValueError, match="each once"):
+        compare_laws(_points("v*m**3"), ["v m^3", "v m^3"])
+    with pytest.raises(ValueError, match="n_sim"):
+        compare_laws(_points("v*m**3"), n_sim=-1)
 
 
-def test_compare_laws_fit_and_undecided() -> None:
-    cmp = compare_laws(_ths("v m^3", noise=0.0), n_bootstrap=50)
-    assert [round(cmp.fit[k][0], 9) for k in "abd"] == [1.0, 3.0, 0.0]
-    assert cmp.follows == "v m^3"
-    censored = [Threshold(t.v, t.m, t.s, t.L, t.grammar_seed, math.nan, t.P_star, math.inf,
-                          "right-censored", 0.5, 1) if t.L == 5 else t
-                for t in _ths("v m^3")]
-    cmp = compare_laws(censored, n_bootstrap=50)
-    assert all(lv.decision == "undecided" for lv in cmp.laws)
-    assert "censored" in cmp.reason and cmp.n_censored == 12
-    assert "cannot decide" in cmp.statement()
-
-
-def test_curve_thresholds_use_the_crossing_rule() -> None:
+def test_curve_thresholds_use_the_one_threshold() -> None:
     rows = [{"key": "k", "method": "x", "v": 8, "m": 2, "s": 2, "L": 3, "grammar_seed": 0,
              "P": P, "min_accuracy": a} for P, a in ((100, 0.5), (200, 0.9), (400, 1.0))]
     (t,) = curve_thresholds(rows, 0.95)
-    assert t.status == "crossed" and abs(t.P_star - 200 * 2**0.5) < 1e-9
+    assert t.threshold.kind == "point" and abs(t.threshold.P_star - 200 * 2**0.5) < 1e-9
+    assert t.point.log_interval == (math.log(t.threshold.P_star),) * 2 and t.message == ""
+    # A dip after the crossing: P* stays at the first crossing of the isotonic fit; the
+    # raw curve's last crossing is reported beside it.
+    dip = [{**r, "P": P, "min_accuracy": a}
+           for r in rows[:1] for P, a in ((100, 0.5), (200, 1.0), (400, 0.9), (800, 1.0))]
+    (t,) = curve_thresholds(dip, 0.95)
+    assert abs(t.threshold.P_star - 200) < 1e-9 and t.threshold.dips
+    assert abs(t.threshold.last_crossing - 400 * 2**0.5) < 1e-9
+    assert t.to_dict()["dips"] is True
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -319,13 +355,25 @@ def test_cli_with_a_learner_in_a_users_file(tmp_path: Path, capsys: Any) -> None
     out = tmp_path / "out"
     code = main(["measure", f"{user}:make", "--v", "8", "12", "--m", "2", "3",
                  "--L", "3", "4", "--seeds", "0", "--workers", "1", "--no-progress", "--json",
+                 "--n-sim", "5", "--law", "v m^3 / (1-f)", "--law", "v*m**(L+1)",
                  "--out", str(out)])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     for k in "abd":
-        assert set(doc["fit"][k]) == {"estimate", "low", "high"}
-        assert isinstance(doc["fit"][k]["estimate"], float)
-    assert {"name", "decision", "rejected"} <= set(doc["laws"][0])
+        assert isinstance(doc["fit"]["coef"][k], float)
+        assert doc["fit"]["low"][k] <= doc["fit"]["coef"][k] <= doc["fit"]["high"][k]
+    assert {"name", "decision", "sentence", "power", "followed"} <= set(doc["laws"][0])
+    assert doc["laws"][0]["decision"] in ("claim", "rejected", "undecided")
     assert (out / "rows.jsonl").exists() and (out / "measurement.json").exists()
     assert (out / "accuracy_rescaled.png").exists()
     assert main(["measure", "nope:make"]) == 2
+
+
+def test_an_early_stop_is_not_a_grid_end() -> None:
+    rows = [{"key": "k", "method": "x", "v": 8, "m": 2, "s": 2, "L": 3, "grammar_seed": 0,
+             "P": P, "min_accuracy": a} for P, a in ((100, 0.5), (200, 1.0), (400, 1.0))]
+    (t,) = curve_thresholds(rows, 0.95, ladder_ends={"k": 6400})
+    assert t.threshold.P_max == 400 and t.point.P_max == 6400
+    assert curve_thresholds(rows, 0.95)[0].point.P_max == 400
+    cells = measure_cells("rhm_theory.learners.ilc:latent", TINY)
+    assert all(c.Ps[-1] == p_ladder(8, 2, 2, 3, TINY)[-1] for c in cells)

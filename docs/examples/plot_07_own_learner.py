@@ -10,10 +10,12 @@ cluster ids. It follows the learner protocol: ``fit(tokens, labels=None)`` and
 ``predict_latents(tokens, level)``.
 
 :func:`rhm_theory.sweeps.measure.measure` then fits it on a ladder of training-set sizes
-for every grammar of a grid, reads each curve's threshold ``P*`` (accuracy 0.95 on every
-non-root level), fits ``log P* = c + a log v + b log m + d L`` and compares the registered
-laws. The grid here is tiny (so that it runs while the documentation builds); the
-``quick`` grid of ``rhm-theory measure`` is what decides.
+for every grammar of a grid, reads each curve's threshold ``P*`` (the library's one
+definition: first ``P`` where the isotonic fit of the worst level's accuracy reaches 0.95),
+fits ``log P* = c + a log v + b log m + d L`` and judges each law with the one decision
+rule of :func:`rhm_theory.scaling.assess` (the rule of ``rhm-theory verify``). The grid
+here is tiny (so that it runs while the documentation builds) and the calibration short;
+the ``quick`` grid of ``rhm-theory measure`` is what decides.
 """
 
 import numpy as np
@@ -78,16 +80,21 @@ def factory(cell):  # called with each run's parameters (v, m, s, L, n_c, P, see
 
 grid = MeasureGrid(vms=((8, 2), (16, 2), (12, 3)), Ls=(3, 4), seeds=(0, 1), max_P=2**13,
                    n_test=500)
-result = measure(factory, grid, name="spectral", workers=1, progress=False, n_bootstrap=300)
+result = measure(factory, grid, name="spectral", workers=1, progress=False, n_sim=20)
 for t in result.thresholds:
-    print(f"v={t.v:2d} m={t.m} L={t.L} seed={t.grammar_seed}: {t.status:14s} P* = {t.P_star:.0f}")
-for k in "abd":
-    est, lo, hi = result.comparison.fit[k]
-    print(f"{k} = {est:.2f}  [{lo:.2f}, {hi:.2f}]")
+    p, th = t.point, t.threshold
+    print(f"v={p.v:2d} m={p.m} L={p.L} seed={p.grammar_seed}: {th.kind:10s} "
+          f"P* = {th.P_star:.0f} (last crossing {th.last_crossing:.0f})")
+fit = result.comparison.fit
+if fit is not None:
+    for k in "abd":
+        print(f"{k} = {fit.coef[k]:.2f}  [{fit.low[k]:.2f}, {fit.high[k]:.2f}]")
+for a in result.comparison.assessments:
+    print(f"{a.claim.label}: {a.decision.decision}; {a.decision.sentence()}")
 print(result.comparison.statement())
 
 # %%
-# Accuracy of the worst level against ``P`` rescaled by the best law:
+# Accuracy of the worst level against ``P`` rescaled by the law the rule favours:
 
-fig = plot_measurement(result.rows, result.comparison.best or "v m^3",
+fig = plot_measurement(result.rows, result.comparison.best_law() or "v m^3 / (1-f)",
                        title="spectral learner, tiny grid")

@@ -1,4 +1,4 @@
-"""``rhm-theory measure SPEC``: the sample complexity of any learner and the law it follows."""
+"""``rhm-theory measure``: a learner's sample complexity and its laws, or a law judged on rows."""
 
 from __future__ import annotations
 
@@ -29,14 +29,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "module:factory, called with each run's parameters) on a ladder of training-set "
         "sizes for every grammar of a grid, score every non-root level on fresh strings "
         "(best-matching accuracy of predict_latents, or a linear probe of transform), read "
-        f"each curve's threshold P* (accuracy {DEFAULT_TARGET}), fit "
-        "log P* = c + a log v + b log m + d L "
-        "and compare the registered laws (v m^3, v m^(L+1), v m^L and near alternatives). "
-        "Rows are written to --out as curves finish; a rerun with the same --out resumes.",
+        f"each curve's threshold P* (accuracy {DEFAULT_TARGET}; first P where the isotonic "
+        "fit of the curve reaches it), fit log P* = c + a log v + b log m + d L and judge "
+        "each law with the library's one decision rule and its calibration (the rule of "
+        "rhm-theory verify). Rows are written to --out as curves finish; a rerun with the "
+        "same --out resumes. With --rows FILE --claim LAW, judge thresholds measured "
+        "elsewhere instead (exit 1 if the verdict is FAIL).",
     )
-    p.add_argument("spec", metavar="SPEC",
+    p.add_argument("spec", metavar="SPEC", nargs="?",
                    help="learner factory: path/to/file.py:factory or module:factory "
                    "(built-ins: rhm_theory.learners.ilc:latent, :token, :label)")
+    p.add_argument("--rows", metavar="FILE",
+                   help="judge thresholds from another code instead of measuring a learner: "
+                   "CSV (with a header) or JSON lines with columns v, m, s, L, seed, P_lo, "
+                   "P_hi and optional level (P_lo == P_hi: a point; P_lo <= 0: below the "
+                   "grid; P_hi empty or inf: above it); needs --claim")
+    p.add_argument("--claim", metavar="LAW",
+                   help="with --rows: the law to judge (a name such as 'v m^3 / (1-f)' or "
+                   "an expression in v, m, s, L, l, f such as 'v*m**3/(1-f)')")
+    p.add_argument("--law", metavar="LAW", action="append", dest="laws",
+                   help="with SPEC: a law to judge (repeatable; default: 'v m^3 / (1-f)', "
+                   "'v m^(L+1) / (1-f)', 'v m^L / (1-f)', 'v m^3')")
+    p.add_argument("--n-sim", type=non_negative_int, default=None,
+                   help="simulated grids per law and per near alternative calibrating the "
+                   "rule (default 200; 0: no calibration, so no PASS)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the calibration's simulations (default 0)")
     p.add_argument("--grid", choices=GRID_NAMES, default="quick",
                    help="named grid (default quick); --v/--m/--L/--P/--seeds override parts")
     p.add_argument("--v", type=positive_int, nargs="+", help="vocabulary sizes (with --m)")
@@ -97,26 +115,101 @@ def _fmt(x: float) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{x:.3g}"
 
 
+def _n_sim(args: argparse.Namespace) -> int:
+    from rhm_theory.sweeps.measure import MEASURE_N_SIM
+
+    return MEASURE_N_SIM if args.n_sim is None else int(args.n_sim)
+
+
 def _run(args: argparse.Namespace) -> int:
-    from rhm_theory.sweeps.measure import MeasureGrid, law_scale, measure
+    if args.rows is not None:
+        if args.spec is not None:
+            raise ValueError("give SPEC (measure a learner) or --rows FILE (judge thresholds "
+                             "from elsewhere), not both")
+        if args.claim is None:
+            raise ValueError("--rows needs --claim LAW (the law to judge on the rows)")
+        if args.laws:
+            raise ValueError("--law goes with SPEC; with --rows name the law with --claim")
+        return _judge_rows(args)
+    if args.spec is None:
+        raise ValueError("give SPEC (a learner factory) or --rows FILE --claim LAW")
+    if args.claim is not None:
+        raise ValueError("--claim goes with --rows; with SPEC name laws with --law")
+    return _measure(args)
+
+
+def _judge_rows(args: argparse.Namespace) -> int:
+    from proofs_checks._framework import Verdict, decision_verdict, judge
+    from rhm_theory.scaling import DECISION_MEANINGS, assess, law, read_threshold_rows
+
+    claim = law(args.claim)
+    points = read_threshold_rows(args.rows)
+    for i, p in enumerate(points, start=1):
+        try:
+            claim.log_scale(p)
+        except ValueError as exc:
+            raise ValueError(f"row {i}: {exc}") from None
+    if all(p.censored for p in points):
+        raise ValueError(f"rows: every one of the {len(points)} thresholds is censored; "
+                         "the rule needs some inside their grid")
+    # Per-level rows (some level > 0) are judged on the level axis too, as verify's
+    # per-level claims are.
+    axes = ("v", "m", "L", "l") if any(p.level > 0 for p in points) else ("v", "m", "L")
+    res = assess(points, claim, axes=axes, n_sim=_n_sim(args), seed=args.seed)
+    word = res.decision.decision
+    verdict, note = judge(decision_verdict(word), None, res.power, None)
+    n_cens = sum(p.censored for p in points)
+    if args.json:
+        doc = {"claim": claim.expr, "name": claim.label, "verdict": verdict.value,
+               "rule_verdict": decision_verdict(word).value, "note": note,
+               "decision": word, "meaning": DECISION_MEANINGS[word],
+               "sentence": res.decision.sentence(),
+               "axes": [a.to_dict() for a in res.decision.axes],
+               "power": None if res.power is None else res.power.to_dict(),
+               "fit": res.decision.fit.to_dict(),
+               "noise": None if res.noise is None else res.noise.to_dict(),
+               "n_rows": len(points), "n_censored": n_cens, "seed": args.seed}
+        print_json(_clean(doc))
+    else:
+        print(f"claim {claim.label} on {len(points)} thresholds from {args.rows} "
+              f"({n_cens} censored)")
+        print(f"decision: {word} ({DECISION_MEANINGS[word]})")
+        for a in res.decision.axes:
+            print(f"  {a.sentence()}")
+        pw = res.power
+        if pw is None:
+            print("calibration: none (--n-sim 0)")
+        else:
+            print(f"calibration ({pw.n_sim} grids simulated from the rows' own noise, seed "
+                  f"{args.seed}): power {pw.claim:.3f} (decides 'claim' under the claim), "
+                  f"false-FAIL {pw.false_fail:.3f} (decides 'rejected' under the claim)")
+            print(format_table([{"near alternative": n, "false-PASS": f"{fp:.3f}"}
+                                for n, fp in pw.alternatives]))
+        print(f"verdict: {verdict.value}" + (f" ({note})" if note else ""))
+    return 1 if verdict is Verdict.FAIL else 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from rhm_theory.sweeps.measure import DEFAULT_LAWS, MeasureGrid, measure
 
     grid, grid_name = _grid(args)
     assert isinstance(grid, MeasureGrid)
     name = args.name or args.spec
     out = Path(args.out) if args.out else Path("rhm-measure") / _slug(name)
     res = measure(args.spec, grid, name=name, target=args.target, out_dir=out,
-                  workers=args.workers, progress=not args.no_progress)
+                  workers=args.workers, progress=not args.no_progress,
+                  laws=tuple(args.laws or DEFAULT_LAWS), n_sim=_n_sim(args), seed=args.seed)
     res = replace(res, grid=grid_name)
     doc = res.to_dict()
     files = {"rows": str(out / "rows.jsonl"), "measurement": str(out / "measurement.json")}
     comp = res.comparison
-    law = comp.best or "v m^3"
-    if not args.no_figure:
+    scale = comp.best_law()
+    if not args.no_figure and scale is not None:
         try:
             from rhm_theory.plotting.measure import plot_measurement
 
-            fig = plot_measurement(res.rows, law, target=args.target,
-                                   title=f"{name}: accuracy against P / ({law})")
+            fig = plot_measurement(res.rows, scale, target=args.target,
+                                   title=f"{name}: accuracy against P / ({scale.label})")
             fig.savefig(out / "accuracy_rescaled.png", dpi=130)
             files["figure"] = str(out / "accuracy_rescaled.png")
         except ImportError:
@@ -126,34 +219,58 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(_clean(doc))
     else:
-        print(f"learner {name}: grid {grid_name}, {res.n_cells} curves, "
-              f"{res.seconds:.1f} s; threshold = accuracy {args.target} on every non-root "
-              "level (last crossing)")
-        rows = [{"v": t.v, "m": t.m, "L": t.L, "seed": t.grammar_seed, "status": t.status,
-                 "P*": _fmt(t.P_star) if t.status == "crossed" else
-                 (f"<= {t.high:.0f}" if t.status == "left-censored" else f"> {t.low:.0f}"),
-                 f"P*/({law})": _fmt(t.P_star / law_scale(law, t.v, t.m, t.s, t.L))}
-                for t in res.thresholds]
-        print(format_table(rows))
-        print("\nfit log P* = c + a log v + b log m + d L (95% seed-bootstrap intervals, "
-              f"{comp.n_runs} uncensored curves, {comp.n_censored} censored):")
-        print(format_table([{"coef": k, "estimate": _fmt(e), "low": _fmt(lo), "high": _fmt(hi)}
-                            for k, (e, lo, hi) in comp.fit.items()]))
-        print("\nlaws (collapse score = spread of log P*/scale over configurations):")
-        print(format_table([{"law": lv.name, "decision": lv.decision, "score": _fmt(lv.score),
-                             "worse than best": _fmt(lv.worse_than_best_fraction)}
-                            for lv in comp.laws]))
-        print("\n" + comp.statement())
-        for msg in res.censored:
-            print(f"censored: {msg}", file=sys.stderr)
+        _print_measurement(res, name, grid_name, args.target, scale)
         for k, v in files.items():
             print(f"{k}: {v}")
-    if comp.n_runs == 0:
-        print(f"rhm-theory measure: no curve of {name} reached accuracy {args.target} on "
-              f"grid {grid_name}: every threshold is censored (see 'censored' above)",
+    if comp.fit is None:
+        print(f"rhm-theory measure: no curve of {name} crossed accuracy {args.target} inside "
+              f"its grid ({grid_name}): every threshold is censored (see 'censored' above)",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _print_measurement(res: Any, name: str, grid_name: str, target: float,
+                       scale: Any) -> None:
+    comp = res.comparison
+    print(f"learner {name}: grid {grid_name}, {res.n_cells} curves, {res.seconds:.1f} s; "
+          f"threshold = first P where the isotonic fit of the worst non-root level's "
+          f"accuracy reaches {target}")
+    table = []
+    for ct in res.thresholds:
+        t, p = ct.threshold, ct.point
+        star = (_fmt(t.P_star) if t.kind == "point" else
+                f"<= {t.P_min:.0f}" if t.kind == "below_grid" else f"> {t.P_max:.0f}")
+        row = {"v": p.v, "m": p.m, "L": p.L, "seed": p.grammar_seed, "kind": t.kind,
+               "P*": star, "last crossing": _fmt(t.last_crossing),
+               "dips": "yes" if t.dips else ""}
+        if scale is not None and t.kind == "point":
+            row[f"P*/({scale.label})"] = _fmt(t.P_star / math.exp(scale.log_scale(p)))
+        table.append(row)
+    print(format_table(table))
+    if comp.fit is not None:
+        f = comp.fit
+        print(f"\nfit log P* = c + a log v + b log m + d L (95% intervals; {comp.n_runs} "
+              f"thresholds, {comp.n_censored} censored, as intervals):")
+        print(format_table([{"coef": k, "estimate": _fmt(f.coef[k]), "low": _fmt(f.low[k]),
+                             "high": _fmt(f.high[k])} for k in f.coef]))
+        print("\nlaws (the one decision rule, calibrated on grids simulated from these "
+              "thresholds):")
+        table = []
+        for a in comp.assessments:
+            pw = a.power
+            worst = None if pw is None else pw.worst
+            table.append({"law": a.claim.label, "decision": a.decision.decision,
+                          "followed": "yes" if a.claim.label in comp.followed else "",
+                          "power": "-" if pw is None else f"{pw.claim:.2f}",
+                          "false-FAIL": "-" if pw is None else _fmt(pw.false_fail),
+                          "worst false-PASS": "-" if worst is None else f"{worst[1]:.2f}"})
+        print(format_table(table))
+        for a in comp.assessments:
+            print(f"  {a.claim.label}: {a.decision.sentence()}")
+    print("\n" + comp.statement())
+    for msg in res.censored:
+        print(f"censored: {msg}", file=sys.stderr)
 
 
 def _clean(x: Any) -> Any:

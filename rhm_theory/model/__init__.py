@@ -1,5 +1,11 @@
 """The Random Hierarchy Model: parameters, grammars, parsing, tree geometry and sampling."""
 
+from rhm_theory.model.community import (
+    community_grammar,
+    community_rules,
+    community_sample,
+    grammar_from_community_rules,
+)
 from rhm_theory.model.grammar import (
     AMBIGUOUS,
     Grammar,
@@ -60,9 +66,13 @@ __all__ = [
     "Sample",
     "balanced_grammar",
     "children",
+    "community_grammar",
+    "community_rules",
+    "community_sample",
     "cousin_positions",
     "cyclic_grammar",
     "derivation_tree",
+    "grammar_from_community_rules",
     "grammar_from_dict",
     "grammar_summary",
     "grammar_to_dict",

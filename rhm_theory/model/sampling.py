@@ -510,6 +510,57 @@ def _sample_range_kernel(
         )  # fmt: skip
 
 
+# Serial twins of the two kernels above (same per-string calls, hence the same bytes): they
+# never enter numba's threading layer, which a process forked after GNU OpenMP was used (a
+# DataLoader worker) cannot use.
+@nb.njit(cache=True)
+def _sample_weighted_serial(
+    rules: npt.NDArray[Any],
+    table: npt.NDArray[np.uint64],
+    kids: npt.NDArray[np.uint64],
+    root_table: npt.NDArray[np.uint64],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    key: np.uint64,
+    start: np.int64,
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    for i in range(tokens.shape[0]):
+        _expand_one_weighted(
+            rules, table, kids, root_table, n_levels, width_tab, s, m, n_c, key,
+            start + i, tokens[i], lat, lat_base, i, want_latents,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True)
+def _sample_range_serial(
+    rules: npt.NDArray[Any],
+    n_levels: int,
+    width_tab: int,
+    s: int,
+    m: int,
+    n_c: int,
+    log2m: int,
+    key: np.uint64,
+    start: np.int64,
+    tokens: npt.NDArray[Any],
+    lat: npt.NDArray[Any],
+    lat_base: npt.NDArray[np.int64],
+    want_latents: bool,
+) -> None:
+    for i in range(tokens.shape[0]):
+        _expand_one(
+            rules, n_levels, width_tab, s, m, n_c, log2m, key, start + i,
+            tokens[i], lat, lat_base, i, want_latents,
+        )  # fmt: skip
+
+
 @nb.njit(cache=True)
 def _decode_kernel(
     rules: npt.NDArray[Any],
@@ -677,12 +728,28 @@ def _log2m(m: int) -> int:
     return m.bit_length() - 1 if m & (m - 1) == 0 else -1
 
 
-def _sample_range(grammar: Grammar, start: int, n: int, seed: int, latents: bool) -> Sample:
+def _sample_range(
+    grammar: Grammar, start: int, n: int, seed: int, latents: bool, parallel: bool = True
+) -> Sample:
     p = grammar.params
     key = _seed_key(seed)
     tokens = np.empty((n, p.string_length), dtype=p.dtype)
     flat, base, views = _latent_buffers(grammar, n, latents)
     if not n:
+        return Sample(tokens, views)
+    if not parallel:
+        if grammar.is_uniform:
+            _sample_range_serial(
+                _packed_rules(grammar), p.L, max(p.v, p.n_c), p.s, p.m, p.n_c, _log2m(p.m),
+                key, np.int64(start), tokens, flat, base, latents,
+            )  # fmt: skip
+        else:
+            table, kids, root_table = _alias_tables(grammar)
+            _sample_weighted_serial(
+                _packed_rules(grammar), table, kids, root_table, p.L,
+                max(p.v, p.n_c), p.s, p.m, p.n_c, key, np.int64(start), tokens, flat, base,
+                latents,
+            )  # fmt: skip
         return Sample(tokens, views)
     # Small batches run on the calling thread only: waking the pool costs far more than
     # the work (milliseconds when the cores are busy). Bytes do not depend on threads.
@@ -722,6 +789,7 @@ def sample(
     latents: bool = False,
     replace: bool = True,
     start: int = 0,
+    parallel: bool = True,
 ) -> Sample:
     """Draw ``P`` strings of ``grammar``.
 
@@ -750,6 +818,10 @@ def sample(
     start : int
         Index of the first string (with replacement only); ``sample(g, P, seed, start=k)``
         equals rows ``k..k+P-1`` of a larger call.
+    parallel : bool, default True
+        ``False`` draws on the calling thread only, never entering numba's threading layer
+        (same bytes): what a process forked after the parent used GNU OpenMP needs, such
+        as a PyTorch ``DataLoader`` worker. With replacement only.
 
     Returns
     -------
@@ -815,7 +887,9 @@ def sample(
     if replace:
         if start + P > _MAX_INDEX:
             raise ValueError(f"start + P must satisfy start + P <= 2**62, got {start + P}")
-        return _sample_range(grammar, start, P, seed, latents)
+        return _sample_range(grammar, start, P, seed, latents, parallel=bool(parallel))
+    if not parallel:
+        raise ValueError("parallel=False is for replace=True only")
     if start != 0:
         raise ValueError("start must be 0 when replace=False (draws depend on all earlier ones)")
     if not grammar.is_uniform or grammar.is_ambiguous:

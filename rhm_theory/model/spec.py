@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rhm_theory.model.community import community_grammar
 from rhm_theory.model.grammar import Grammar, balanced_grammar, cyclic_grammar, random_grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.weights import parse_root_probs, parse_rule_probs
@@ -58,6 +59,9 @@ GRAMMAR_CONSTRUCTORS: dict[GrammarFamily, GrammarConstructor] = {
         balanced_grammar, "random and exactly balanced (needs v | n_c m)"),
     "cyclic": GrammarConstructor(
         cyclic_grammar, "deterministic Latin design, balanced when v | n_c m (seed ignored)"),
+    "community": GrammarConstructor(
+        community_grammar,
+        "the rules sample_rules(v, n_c, m, s, L, seed) of the community's PyTorch dataset"),
 }
 #: The registered family names, in registry order (``random`` first: the default).
 GRAMMAR_FAMILIES: tuple[GrammarFamily, ...] = tuple(GRAMMAR_CONSTRUCTORS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -13,28 +11,13 @@ import torch.nn.functional as F
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.sampling import Sample, sample
+from rhm_theory.torch.streaming import RHMStream, keep_torch_threads
 from rhm_theory.validation import check_int, check_seed
 
 __all__ = ["RHMBatches", "keep_torch_threads", "one_hot", "sample_keeping_threads", "to_device"]
 
 #: Strings drawn per sampler call in the online regime.
 _CHUNK_STRINGS = 32768
-
-
-@contextmanager
-def keep_torch_threads() -> Iterator[None]:
-    """Restore torch's intra-op thread count on exit.
-
-    numba's OpenMP threading layer (used by the core sampler) resets the process-wide OpenMP
-    thread count, which silently overrides ``torch.set_num_threads``; on a busy CPU the
-    extra torch threads make every small op wait milliseconds at a barrier.
-    """
-    n = torch.get_num_threads()
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
 
 
 def sample_keeping_threads(grammar: Grammar, P: int, seed: int, **kwargs: Any) -> Sample:
@@ -61,9 +44,11 @@ class RHMBatches:
     """Batches of RHM strings from the core sampler.
 
     Online regime (``P=None``): step ``t`` gets strings ``t*B .. t*B+B-1`` of the data seed,
-    all fresh. Offline regime: a fixed set of ``P`` strings is drawn once (kept on the host)
-    and step ``t`` takes ``min(B, P)`` distinct ones of it. Both are a pure function of
-    ``(seed, step)``, so a resumed run sees the same batches as an uninterrupted one.
+    all fresh, drawn a chunk of steps at a time by a
+    :class:`~rhm_theory.torch.streaming.RHMStream`. Offline regime: a fixed set of ``P``
+    strings is drawn once (kept on the host) and step ``t`` takes ``min(B, P)`` distinct ones
+    of it. Both are a pure function of ``(seed, step)``, so a resumed run sees the same
+    batches as an uninterrupted one.
 
     Parameters
     ----------
@@ -98,6 +83,8 @@ class RHMBatches:
         # Online strings are drawn a chunk of steps at a time: one sampler call costs a
         # fixed overhead, and string i depends only on (seed, i), so chunking changes nothing.
         self._chunk_steps = max(1, _CHUNK_STRINGS // self.batch_size)
+        self._stream = RHMStream(grammar, seed=self.seed,
+                                 batch_size=self._chunk_steps * self.batch_size, labels=False)
         self._chunk_id = -1
         self._chunk: npt.NDArray[Any] | None = None
 
@@ -120,10 +107,7 @@ class RHMBatches:
         if self._pool is None:
             chunk_id, offset = divmod(int(step), self._chunk_steps)
             if chunk_id != self._chunk_id or self._chunk is None:
-                n = self._chunk_steps * self.batch_size
-                self._chunk = sample_keeping_threads(
-                    self.grammar, n, self.seed, start=chunk_id * n
-                ).tokens
+                self._chunk = self._stream.host_batch(chunk_id).tokens
                 self._chunk_id = chunk_id
             lo = offset * self.batch_size
             return self._chunk[lo : lo + self.batch_size]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rhm_theory.constants import DEFAULT_TARGET
-from rhm_theory.sweeps.measure import law_scale
+from rhm_theory.scaling import Law, law
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -21,21 +21,22 @@ __all__ = ["plot_measurement"]
 
 
 def plot_measurement(
-    rows: Iterable[Mapping[str, Any]], law: str, *, target: float = DEFAULT_TARGET,
+    rows: Iterable[Mapping[str, Any]], scale_law: Law | str, *, target: float = DEFAULT_TARGET,
     title: str | None = None,
 ) -> Figure:
-    """Worst-level accuracy of every curve against ``P / scale(law)``.
+    """Worst-level accuracy of every curve against ``P / scale_law(v, m, L)``.
 
     One line per configuration ``(v, m, L)`` (geometric grid of its seeds' mean), coloured
-    by depth, one line style per ``(v, m)``. Curves that follow ``law`` fall on top of
+    by depth, one line style per ``(v, m)``. Curves that follow the law fall on top of
     each other; the dotted line is the target.
 
     Parameters
     ----------
     rows : iterable of mapping
         Rows of :func:`rhm_theory.sweeps.measure.measure` (``min_accuracy`` per ``P``).
-    law : str
-        Key of :data:`rhm_theory.sweeps.measure.LAWS`.
+    scale_law : Law or str
+        A :class:`~rhm_theory.scaling.Law`, a name of :data:`rhm_theory.scaling.NAMED_LAWS`
+        or a law expression.
     target : float
     title : str, optional
 
@@ -45,6 +46,7 @@ def plot_measurement(
     """
     from matplotlib.figure import Figure
 
+    lw = scale_law if isinstance(scale_law, Law) else law(scale_law)
     curves: dict[tuple[int, int, int, int], dict[int, list[float]]] = defaultdict(
         lambda: defaultdict(list))
     for r in rows:
@@ -65,11 +67,11 @@ def plot_measurement(
         Ps = np.array(sorted(by_P), dtype=np.float64)
         acc = np.array([np.mean(by_P[int(P)]) for P in Ps])
         color = cmap(0.0 if len(Ls) == 1 else Ls.index(L) / (len(Ls) - 1))
-        ax.plot(Ps / law_scale(law, v, m, s, L), acc, styles[vms.index((v, m)) % len(styles)],
+        ax.plot(Ps / lw(v, m, L, 0, s), acc, styles[vms.index((v, m)) % len(styles)],
                 color=color, lw=1.2, marker=".", ms=3, label=f"v={v} m={m} L={L}")
     ax.axhline(target, color="0.6", lw=0.7, ls=":")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel(f"P / ({law})")
+    ax.set_xlabel(f"P / ({lw.label})")
     ax.set_ylabel("accuracy (worst non-root level)")
     ax.set_ylim(-0.02, 1.02)
     if title:

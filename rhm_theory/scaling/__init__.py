@@ -5,8 +5,9 @@ Modules: :mod:`~rhm_theory.scaling.threshold` (a success curve to an interval-ce
 alternatives), :mod:`~rhm_theory.scaling.fit` (interval-censored, cluster-robust
 log-linear fits), :mod:`~rhm_theory.scaling.noise` (the noise of ``log P*``, fitted and
 simulated), :mod:`~rhm_theory.scaling.decision` (the decision rule and its error rates in
-both directions), :mod:`~rhm_theory.scaling.design` (which grid would decide) and
-:mod:`~rhm_theory.scaling.prediction` (a quantitative prediction against a naive law).
+both directions), :mod:`~rhm_theory.scaling.design` (which grid would decide),
+:mod:`~rhm_theory.scaling.prediction` (a quantitative prediction against a naive law) and
+:mod:`~rhm_theory.scaling.rows` (thresholds from another code, read from a file).
 """
 
 from rhm_theory.scaling.decision import (
@@ -64,6 +65,12 @@ from rhm_theory.scaling.noise import (
     simulate_points,
 )
 from rhm_theory.scaling.prediction import N_BOOT_SCATTER, log_scatter_comparison
+from rhm_theory.scaling.rows import (
+    ROW_COLUMNS,
+    RowError,
+    read_threshold_rows,
+    threshold_rows,
+)
 from rhm_theory.scaling.threshold import (
     THRESHOLD_KINDS,
     THRESHOLD_RULE,
@@ -87,6 +94,7 @@ __all__ = [
     "NAMED_LAWS",
     "N_BOOT_SCATTER",
     "POWER_MIN",
+    "ROW_COLUMNS",
     "SUGGEST_N_SIM",
     "THRESHOLD_KINDS",
     "THRESHOLD_RULE",
@@ -104,6 +112,7 @@ __all__ = [
     "NoiseModel",
     "Offset",
     "Power",
+    "RowError",
     "Rule",
     "ScalingDecision",
     "Threshold",
@@ -125,7 +134,9 @@ __all__ = [
     "near_alternatives",
     "parse_law",
     "power_with_suggestion",
+    "read_threshold_rows",
     "simulate_points",
     "suggest_grid",
     "threshold_from_curve",
+    "threshold_rows",
 ]

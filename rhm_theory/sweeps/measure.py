@@ -1,4 +1,4 @@
-"""Sample complexity of any learner: grids, ladder cells, thresholds, fit and the law comparison."""
+"""Sample complexity of any learner: grids, ladder cells, thresholds and the law decisions."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ import importlib.util
 import math
 import sys
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
+from typing import Any
 
 from rhm_theory.constants import DEFAULT_TARGET, GridName
 from rhm_theory.learners.base import (
@@ -28,70 +25,53 @@ from rhm_theory.learners.base import (
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import sample
 from rhm_theory.model.spec import GRAMMAR_FAMILIES, GrammarSpec
-from rhm_theory.sweeps.collapse import (
-    MAX_MISSING_FRACTION,
-    MIN_CONFIGS,
-    N_BOOTSTRAP,
-    WIN_FRACTION,
+from rhm_theory.scaling import (
+    DECISION_MEANINGS,
+    FALSE_FAIL_MAX,
+    THRESHOLD_RULE,
+    Assessment,
+    Law,
+    LogLinearFit,
+    Threshold,
     ThresholdPoint,
-    compare_rescalings,
+    assess,
+    law,
     loglinear_fit,
+    threshold_from_curve,
 )
-from rhm_theory.sweeps.decisions import LawDecision
-from rhm_theory.sweeps.laws import CANDIDATES, MEASURE_LAWS, Rescaling
 from rhm_theory.sweeps.runner import run_sweep
-from rhm_theory.sweeps.thresholds import crossing_point
 from rhm_theory.validation import check_choice, check_float, check_int, check_seed
 
 __all__ = [
-    "CALIBRATION_BOOTSTRAP",
-    "CALIBRATION_N_SIM",
     "DEFAULT_LAWS",
     "DEFAULT_TARGET",
     "GRIDS",
-    "LAWS",
+    "MEASURE_N_SIM",
+    "CurveThreshold",
     "LawComparison",
-    "LawOutcome",
     "MeasureCell",
     "MeasureError",
     "MeasureGrid",
     "Measurement",
-    "Threshold",
     "compare_laws",
     "curve_thresholds",
-    "law_scale",
     "measure",
     "measure_cells",
     "p_ladder",
     "resolve_factory",
 ]
 
-#: The registered laws of a threshold ``P*`` (docs/theory.md sections 4 and 10), the entries
-#: of the one registry :data:`rhm_theory.sweeps.laws.CANDIDATES` named by
-#: :data:`~rhm_theory.sweeps.laws.MEASURE_LAWS`: the three objectives of the paper (own
-#: latents ``v m^3``, tokens ``v m^(L+1)``, labels ``v m^L``) and the near alternatives that
-#: bracket ``v m^3`` on each axis: depth (``v m^3 c^L``, ``c = 1.2, 1.5``), ``v`` (``m^3``,
-#: ``v^2 m^3``) and ``m`` (``v m^2.5``, ``v m^3.5``).
-LAWS: dict[str, Rescaling] = {name: CANDIDATES[name] for name in MEASURE_LAWS}
-DEFAULT_LAWS: tuple[str, ...] = tuple(LAWS)
+#: The laws a measurement compares by default (keys of
+#: :data:`rhm_theory.scaling.NAMED_LAWS`): the paper's three objectives for the success event
+#: "fixed error fraction" (docs/theory.md section 4) -- own latents ``v m^3 / (1-f)``, tokens
+#: ``v m^(L+1) / (1-f)``, labels ``v m^L / (1-f)`` -- and the bare ``v m^3``. Any law
+#: expression is accepted too (:func:`rhm_theory.scaling.law`).
+DEFAULT_LAWS: tuple[str, ...] = ("v m^3 / (1-f)", "v m^(L+1) / (1-f)", "v m^L / (1-f)",
+                                 "v m^3")
 
-#: Simulated grids per law that calibrate a "follows" decision (:func:`compare_laws`): with
-#: 60 grids a false-PASS rate of 0.05 is 3 passes, and the nine laws cost about 1,000 cheap
-#: comparisons.
-CALIBRATION_N_SIM = 60
-#: Bootstrap resamples of each simulated comparison (the real rows use ``N_BOOTSTRAP``).
-CALIBRATION_BOOTSTRAP = 200
-
-
-def law_scale(name: str, v: int, m: int, s: int, L: int) -> float:
-    """The scale of law ``name`` (a key of :data:`LAWS`) at ``(v, m, s, L)``.
-
-    >>> round(law_scale("v m^3 1.5^L", 8, 2, 2, 2), 9)
-    144.0
-    """
-    check_choice("law", name, tuple(LAWS))
-    return LAWS[name].scale(v, m, s, L)
-
+#: Simulated grids per law and per near alternative that calibrate each law's decision
+#: (:func:`rhm_theory.scaling.assess`; as ``rhm-theory verify`` does).
+MEASURE_N_SIM = 200
 
 class MeasureError(ValueError):
     """A learner (or its factory) failed in a cell; the message names the cell."""
@@ -405,51 +385,81 @@ def measure_cells(
     return cells
 
 
+
 # -- thresholds -------------------------------------------------------------------------------
-ThresholdStatus = Literal["crossed", "left-censored", "right-censored"]
-
-
 @dataclass(frozen=True)
-class Threshold:
-    """The threshold of one learning curve, as an interval when censored.
+class CurveThreshold:
+    """The threshold of one learning curve: the library's one definition
+    (:func:`~rhm_theory.scaling.threshold_from_curve`, criterion = the target on
+    ``min_accuracy``), its point for the fit, and a message naming the cell when censored.
 
-    ``P_star`` is the crossing of :func:`~rhm_theory.sweeps.thresholds.crossing_point`
-    (rule ``"last"``) when ``status == "crossed"``; ``low``/``high`` bound it (``0`` /
-    ``inf`` on the open side of a censored curve).
+    Attributes
+    ----------
+    point : ThresholdPoint
+        What the fit and the decision see (``level`` 0: every non-root level at once).
+    threshold : Threshold
+        Kind (``point``, ``below_grid``, ``above_grid``), ``P_star``, the grid ends, and
+        beside them the raw curve's last crossing and whether it dips.
+    max_accuracy : float
+        Best ``min_accuracy`` of the curve, reached at ``P_at_max``.
+    P_at_max : int
+    message : str
+        Empty for a point; otherwise names the cell and the censoring.
     """
 
-    v: int
-    m: int
-    s: int
-    L: int
-    grammar_seed: int
-    P_star: float
-    low: float
-    high: float
-    status: ThresholdStatus
+    point: ThresholdPoint
+    threshold: Threshold
     max_accuracy: float
     P_at_max: int
     message: str = ""
 
+    @property
+    def censored(self) -> bool:
+        """Whether the grid does not bracket the threshold."""
+        return self.threshold.censored
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict (infinite bounds as ``None``)."""
-        d = asdict(self)
-        for k in ("P_star", "low", "high"):
-            if not math.isfinite(d[k]):
-                d[k] = None
-        return d
+        """Plain dict (non-finite numbers as ``None``)."""
+        p, t = self.point, self.threshold
+        d: dict[str, Any] = {
+            "v": p.v, "m": p.m, "s": p.s, "L": p.L, "grammar_seed": p.grammar_seed,
+            "kind": t.kind, "P_star": t.P_star, "P_min": t.P_min, "P_max": t.P_max,
+            "last_crossing": t.last_crossing, "dips": t.dips,
+            "max_accuracy": self.max_accuracy, "P_at_max": self.P_at_max,
+            "message": self.message}
+        return {k: (None if isinstance(x, float) and not math.isfinite(x) else x)
+                for k, x in d.items()}
 
 
 def curve_thresholds(
-    rows: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET
-) -> list[Threshold]:
+    rows: Sequence[Mapping[str, Any]], target: float = DEFAULT_TARGET, *,
+    ladder_ends: Mapping[str, int] | None = None,
+) -> list[CurveThreshold]:
     """Threshold of every learning curve (one per cell key) of measurement rows.
 
-    The curve is ``min_accuracy`` (every scored level) against ``P``; the crossing rule is
-    the package's one (:func:`~rhm_theory.sweeps.thresholds.crossing_point`, ``"last"``).
-    A curve at or above ``target`` from its first ``P`` is left-censored (``P* <= P_0``);
-    one that ends below is right-censored (``P* > P_last``), with a message naming the cell.
+    The curve is ``min_accuracy`` (every scored level) against ``P``; ``P*`` is the library's
+    one threshold (:data:`~rhm_theory.scaling.THRESHOLD_RULE`: first ``P`` where the
+    isotonic fit of the curve reaches ``target``), its last crossing and dips reported
+    beside it. A curve already at ``target`` at its first ``P`` is censored below the grid,
+    one whose fit never reaches it above; each gets a message naming its cell.
+
+    ``ladder_ends`` (cell key -> largest ``P`` of its ladder) gives the grid end of a curve
+    that stopped early: its point's ``P_max`` is where the ladder would have ended, so the
+    calibration censors simulated thresholds where the real ladder would have, not at the
+    early stop (default: the last ``P`` of the rows).
+
+    Examples
+    --------
+    >>> rows = [{"key": "k", "method": "x", "v": 8, "m": 2, "s": 2, "L": 3,
+    ...          "grammar_seed": 0, "P": P, "min_accuracy": a}
+    ...         for P, a in ((100, 0.5), (200, 1.0), (400, 0.9), (800, 1.0))]
+    >>> (t,) = curve_thresholds(rows, 0.95)
+    >>> t.threshold.kind, round(t.threshold.P_star, 6), t.threshold.dips
+    ('point', 200.0, True)
+    >>> round(t.threshold.last_crossing, 3)  # 400 sqrt(2): the dip moves only this
+    565.685
     """
+    target = check_float("target", target, minimum=0.0, maximum=1.0, include_minimum=False)
     curves: dict[str, dict[int, float]] = defaultdict(dict)
     meta: dict[str, Mapping[str, Any]] = {}
     for r in rows:
@@ -460,258 +470,202 @@ def curve_thresholds(
         r = meta[key]
         Ps = sorted(curves[key])
         acc = [curves[key][P] for P in Ps]
-        best = int(np.argmax(acc))
+        best = max(range(len(acc)), key=lambda i: (acc[i], -i))
+        t = threshold_from_curve(Ps, acc, target)
         cell = (f"cell v={r['v']} m={r['m']} L={r['L']} grammar_seed={r['grammar_seed']}"
                 f" of learner {r['method']}")
-        star = crossing_point(Ps, acc, target, rule="last")
-        if math.isnan(star):
-            status: ThresholdStatus = "right-censored"
-            low, high = float(Ps[-1]), math.inf
-            msg = (f"{cell}: accuracy never ended at or above {target} (best {acc[best]:.4g} "
-                   f"at P={Ps[best]}, last {acc[-1]:.4g} at P={Ps[-1]}); threshold "
-                   f"right-censored above P={Ps[-1]}")
-        elif acc[0] >= target:
-            status, low, high = "left-censored", 0.0, float(Ps[0])
+        if t.kind == "above_grid":
+            msg = (f"{cell}: accuracy never reached {target} (best {acc[best]:.4g} at "
+                   f"P={Ps[best]}, last {acc[-1]:.4g} at P={Ps[-1]}); threshold censored "
+                   f"above P={Ps[-1]}")
+        elif t.kind == "below_grid":
             msg = (f"{cell}: already at {target} at the smallest P={Ps[0]}; threshold "
-                   f"left-censored below it")
-            star = math.nan
+                   f"censored at or below it")
         else:
-            status, low, high, msg = "crossed", star, star, ""
-        out.append(Threshold(int(r["v"]), int(r["m"]), int(r["s"]), int(r["L"]),
-                             int(r["grammar_seed"]), star, low, high, status, acc[best],
-                             Ps[best], msg))
+            msg = ""
+        point = ThresholdPoint.from_threshold(int(r["v"]), int(r["m"]), int(r["s"]),
+                                              int(r["L"]), 0, int(r["grammar_seed"]), t)
+        end = None if ladder_ends is None else ladder_ends.get(key)
+        if end is not None and t.kind != "above_grid" and end > point.P_max:
+            point = replace(point, P_max=float(end))
+        out.append(CurveThreshold(point, t, acc[best], Ps[best], msg))
     return out
 
 
-# -- the law comparison -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class LawOutcome:
-    """What a law comparison says of one law: its decision (a word of
-    :data:`~rhm_theory.sweeps.decisions.LAW_DECISIONS`) and the numbers behind it.
-
-    ``follows`` (best, winning >= ``WIN_FRACTION`` of resamples, every other law rejected),
-    ``best`` (smallest collapse score, some law not excluded), ``rejected`` (collapses
-    worse than the best law in >= ``REJECT_FRACTION`` of resamples), ``not excluded`` (the
-    grid cannot tell it from the best) or ``undecided`` (the grid decides nothing: too few
-    configurations or too many censored curves). Called ``LawVerdict``, with the field
-    ``verdict``, before issue 18 (both still work, with a :class:`DeprecationWarning`).
-    """
-
-    name: str
-    decision: LawDecision
-    score: float
-    win_fraction: float
-    worse_than_best_fraction: float
-    aliased_with_best: bool
-
-    @property
-    def rejected(self) -> bool:
-        """Whether the law is rejected."""
-        return self.decision == "rejected"
-
-    @property
-    def verdict(self) -> LawDecision:
-        """Deprecated name of :attr:`decision` (before issue 18)."""
-        warnings.warn("LawOutcome.verdict is deprecated: use .decision", DeprecationWarning,
-                      stacklevel=2)
-        return self.decision
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON (``rejected`` included; the word under ``decision``, which
-        files written before issue 18 hold under ``verdict``:
-        :func:`~rhm_theory.sweeps.decisions.record_decision` reads both)."""
-        return {**asdict(self), "rejected": self.rejected}
+def _resolve_laws(laws: Sequence[str | Law]) -> list[Law]:
+    """Laws by name or expression; at least one, each once (checked before any run)."""
+    if isinstance(laws, str):
+        raise TypeError(f"laws must be a sequence of laws, got the string {laws!r}")
+    out = []
+    for x in laws:
+        if not isinstance(x, (str, Law)):
+            raise TypeError(f"laws must hold law names, expressions or Law objects, got {x!r}")
+        out.append(x if isinstance(x, Law) else law(x))
+    if not out or len({lw.expr for lw in out}) != len(out):
+        raise ValueError(f"laws must hold at least one law, each once, got {list(laws)}")
+    return out
 
 
+# -- the law decisions ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LawComparison:
-    """Which law a learner's thresholds follow, with the log-linear fit.
+    """The decision of the library's one rule on each law, on the same thresholds.
 
-    ``fit[k] = (estimate, low, high)`` for ``k`` in ``c, a, b, d`` of
-    ``log P* = c + a log v + b log m + d L`` (95% seed-bootstrap intervals; ``nan`` where
-    the grid cannot identify a coefficient).
+    Each law is judged by :func:`rhm_theory.scaling.assess` (the route of ``rhm-theory
+    verify`` too): a decision of :data:`rhm_theory.scaling.DECISIONS` with its per-axis
+    tests, and the rule's error rates on grids simulated from the thresholds' own noise. A
+    law is *followed* when its decision is ``"claim"`` and the calibration backs it
+    (:attr:`rhm_theory.scaling.Power.calibrated`: power >= 0.8, every near alternative's
+    false-PASS rate <= 0.05).
+
+    Attributes
+    ----------
+    assessments : tuple of Assessment
+        One per law, in the order asked (empty when nothing could be fitted).
+    fit : LogLinearFit or None
+        ``log P* = c + a log v + b log m + d L`` without a law subtracted (the measured
+        exponents).
+    n_runs, n_censored : int
+        Thresholds in all, and those the grid does not bracket.
+    reason : str
+        Why no law was assessed (empty otherwise).
     """
 
-    laws: tuple[LawOutcome, ...]
-    best: str | None
-    fit: Mapping[str, tuple[float, float, float]]
+    assessments: tuple[Assessment, ...]
+    fit: LogLinearFit | None
     n_runs: int
     n_censored: int
-    n_configs: int
-    reason: str
-    power: Mapping[str, Any] | None = None
-    method: str = ("seed bootstrap, censored runs counted not fitted; a 'follows' decision "
-                   "calibrated on simulated rows")
+    reason: str = ""
+
+    def _labels(self, keep: Any) -> tuple[str, ...]:
+        return tuple(a.claim.label for a in self.assessments if keep(a))
 
     @property
-    def follows(self) -> str | None:
-        """The law followed, if the grid decides it."""
-        return next((lv.name for lv in self.laws if lv.decision == "follows"), None)
+    def followed(self) -> tuple[str, ...]:
+        """Laws decided ``"claim"`` with a calibrated :class:`~rhm_theory.scaling.Power`."""
+        return self._labels(lambda a: a.decision.decision == "claim"
+                            and a.power is not None and a.power.calibrated)
+
+    @property
+    def uncalibrated(self) -> tuple[str, ...]:
+        """Laws decided ``"claim"`` that the calibration does not back."""
+        return self._labels(lambda a: a.decision.decision == "claim"
+                            and (a.power is None or not a.power.calibrated))
 
     @property
     def rejects(self) -> tuple[str, ...]:
-        """Laws rejected."""
-        return tuple(lv.name for lv in self.laws if lv.decision == "rejected")
+        """Laws decided ``"rejected"``."""
+        return self._labels(lambda a: a.decision.decision == "rejected")
 
     @property
-    def cannot_decide(self) -> tuple[str, ...]:
-        """Laws the grid cannot tell from the best (or every law, when undecided)."""
-        return tuple(lv.name for lv in self.laws if lv.decision in ("not excluded", "undecided"))
+    def undecided(self) -> tuple[str, ...]:
+        """Laws decided ``"undecided"``."""
+        return self._labels(lambda a: a.decision.decision == "undecided")
+
+    def best_law(self) -> Law | None:
+        """The law to rescale by in a figure: the first followed, else the first decided
+        ``"claim"``, else the first not rejected, else the first (``None`` if none)."""
+        for keep in (self.followed, self.uncalibrated, self.undecided):
+            for a in self.assessments:
+                if a.claim.label in keep:
+                    return a.claim
+        return self.assessments[0].claim if self.assessments else None
 
     def statement(self) -> str:
-        """One sentence: which law it follows, which it rejects, what is undecided."""
-        if self.best is None or all(lv.decision == "undecided" for lv in self.laws):
-            return f"The grid cannot decide any law: {self.reason}."
-        head = (f"Follows {self.follows}" if self.follows else f"Best described by {self.best}")
-        rej = ", ".join(self.rejects) or "none"
-        und = ", ".join(self.cannot_decide) or "none"
-        return f"{head}; rejects {rej}; cannot tell from it: {und}."
+        """One sentence: laws followed, decided for but not calibrated, rejected (with the
+        false-FAIL rate where the calibration does not back the rejection), undecided."""
+        if not self.assessments:
+            return f"No law assessed: {self.reason}."
+        parts = [f"follows {', '.join(self.followed)}" if self.followed
+                 else "follows no law (calibrated)"]
+        for a in self.assessments:
+            if a.claim.label in self.uncalibrated:
+                why = "no calibration" if a.power is None else a.power.reason()
+                parts.append(f"decided for {a.claim.label} but not calibrated ({why})")
+        rejected = []
+        for a in self.assessments:
+            if a.claim.label in self.rejects:
+                pw = a.power
+                # A rejection the calibration does not back is said so, as verify gates it.
+                tail = ("" if pw is not None and pw.fail_calibrated else
+                        " (no calibration)" if pw is None else
+                        f" (false-FAIL {pw.false_fail:.2f} > {FALSE_FAIL_MAX}: not calibrated)")
+                rejected.append(a.claim.label + tail)
+        parts.append(f"rejects {', '.join(rejected) or 'none'}")
+        parts.append(f"undecided: {', '.join(self.undecided) or 'none'}")
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:] + "."
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON reports."""
-        return {"best": self.best, "follows": self.follows, "rejects": list(self.rejects),
-                "cannot_decide": list(self.cannot_decide), "statement": self.statement(),
-                "laws": [lv.to_dict() for lv in self.laws],
-                "fit": {k: {"estimate": e, "low": lo, "high": hi}
-                        for k, (e, lo, hi) in self.fit.items()},
-                "n_runs": self.n_runs, "n_censored": self.n_censored,
-                "n_configs": self.n_configs, "reason": self.reason, "method": self.method,
-                "power": None if self.power is None else dict(self.power)}
+        """Plain dict: ``laws`` (each assessment with ``sentence`` and ``followed``),
+        ``followed``, ``rejects``, ``undecided``, ``statement``, ``fit``, counts."""
+        laws = [{**a.to_dict(), "sentence": a.decision.sentence(),
+                 "meaning": DECISION_MEANINGS[a.decision.decision],
+                 "followed": a.claim.label in self.followed} for a in self.assessments]
+        return {"laws": laws, "followed": list(self.followed),
+                "uncalibrated": list(self.uncalibrated), "rejects": list(self.rejects),
+                "undecided": list(self.undecided), "statement": self.statement(),
+                "fit": None if self.fit is None else self.fit.to_dict(),
+                "n_runs": self.n_runs, "n_censored": self.n_censored, "reason": self.reason}
 
 
 def compare_laws(
-    thresholds: Sequence[Threshold],
-    laws: Sequence[str] = DEFAULT_LAWS,
+    points: Sequence[ThresholdPoint],
+    laws: Sequence[str | Law] = DEFAULT_LAWS,
     *,
+    n_sim: int = MEASURE_N_SIM,
     seed: int = 0,
-    n_bootstrap: int = N_BOOTSTRAP,
-    n_sim: int = CALIBRATION_N_SIM,
+    axes: Sequence[str] = ("v", "m", "L"),
 ) -> LawComparison:
-    """Fit ``log P* = c + a log v + b log m + d L`` and compare the laws on the same runs.
+    """Judge each law on the same thresholds with the library's one rule.
 
-    The one place where thresholds become law decisions (a calibrated version, with a noise
-    model fitted to the rows and interval-censored likelihood, replaces this function
-    unchanged in signature). Here: censored curves are counted and left out of the fit
-    and the comparison; the collapse comparison is
-    :func:`~rhm_theory.sweeps.collapse.compare_rescalings` with the best-scoring law as
-    the claim (seed bootstrap); more than ``MAX_MISSING_FRACTION`` censored curves or
-    fewer than ``MIN_CONFIGS`` configurations and every law is ``undecided``.
+    Every law goes through :func:`rhm_theory.scaling.assess` unchanged (censored thresholds
+    as intervals, per-axis FAIL and equivalence tests, calibration under the law and its
+    near alternatives), so a law's decision here is the one ``rhm-theory verify`` and
+    ``rhm-theory measure --rows`` give on the same rows. The thresholds' own fit
+    (no law subtracted) is reported beside them.
 
     Parameters
     ----------
-    thresholds : sequence of Threshold
-    laws : sequence of str
-        Keys of :data:`LAWS` (at least two).
-    seed, n_bootstrap : int
-        Bootstrap generator seed and resamples.
+    points : sequence of ThresholdPoint
+    laws : sequence of str or Law
+        Names of :data:`rhm_theory.scaling.NAMED_LAWS` or law expressions (at least one,
+        distinct).
     n_sim : int
-        Simulated grids per law calibrating a "follows" decision (0: no calibration). A
-        "follows" whose power is below 0.8, or that some other law's simulated rows reach
-        more than 5% of the time, is reported as "best" with the reason.
+        Simulated grids per law and per near alternative (0: no calibration, so no law is
+        followed).
+    seed : int
+        Of the simulations (each law uses the same stream).
+    axes : sequence of {"v", "m", "L"}
+        The axes each law speaks about.
+
+    Returns
+    -------
+    LawComparison
 
     Examples
     --------
-    >>> ths = [Threshold(v, m, 2, L, sd, 9.0 * v * m**3 * (1 + 0.05 * sd), 0, 0, "crossed",
-    ...                  1.0, 1) for v, m in ((8, 2), (16, 2), (12, 3)) for L in (3, 4, 5)
+    >>> pts = [ThresholdPoint(v, m, 2, L, 0, sd, 7.0 * v * m**3 * (1.0 + 0.05 * sd))
+    ...        for v, m in ((8, 2), (16, 2), (32, 2), (12, 3), (16, 4)) for L in (3, 4, 5)
     ...        for sd in (0, 1, 2)]
-    >>> cmp = compare_laws(ths, n_bootstrap=200, n_sim=0)
-    >>> cmp.best, round(cmp.fit["b"][0], 6), "v m^(L+1)" in cmp.rejects
-    ('v m^3', 3.0, True)
+    >>> cmp = compare_laws(pts, ["v m^3", "v m^(L+1)"], n_sim=0)
+    >>> [a.decision.decision for a in cmp.assessments], round(cmp.fit.coef["b"], 6)
+    (['claim', 'rejected'], 3.0)
     """
-    names = [check_choice("laws", n, tuple(LAWS)) for n in laws]
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise ValueError(f"laws must hold at least two distinct names, got {list(laws)}")
-    seed = check_seed("seed", seed)
+    resolved = _resolve_laws(laws)
     n_sim = check_int("n_sim", n_sim, minimum=0)
-    pts = [ThresholdPoint(t.v, t.m, t.s, t.L, 0, t.grammar_seed,
-                          t.P_star if t.status == "crossed" else math.nan) for t in thresholds]
-    fit = loglinear_fit(pts, seed=seed, n_bootstrap=n_bootstrap)
-    fit_t = {k: (fit.coef[k], fit.low[k], fit.high[k]) for k in ("c", "a", "b", "d")}
-    n_cens = sum(t.status != "crossed" for t in thresholds)
-    outcomes, best, comp, reason = _decide(pts, names, n_cens, len(thresholds), seed,
-                                           n_bootstrap)
-    power: dict[str, Any] | None = None
-    followed = next((lv.name for lv in outcomes if lv.decision == "follows"), None)
-    if followed is not None and n_sim > 0:
-        power = _calibrate_follows(pts, names, followed, n_cens, len(thresholds), seed,
-                                   n_sim)
-        if not power["calibrated"]:
-            # A "follows" the calibration cannot back is only "best" (docs/theory.md §10).
-            outcomes = [LawOutcome(lv.name, "best", lv.score, lv.win_fraction,
-                                   lv.worse_than_best_fraction, lv.aliased_with_best)
-                        if lv.name == followed else lv for lv in outcomes]
-            reason = f"'follows {followed}' withheld: {power['reason']}"
-    return LawComparison(tuple(outcomes), best, fit_t, comp.n_runs, n_cens, comp.n_configs,
-                         reason or "decided on the uncensored curves", power=power)
-
-
-def _decide(
-    pts: Sequence[ThresholdPoint], names: Sequence[str], n_cens: int, total: int, seed: int,
-    n_bootstrap: int,
-) -> tuple[list[LawOutcome], str | None, Any, str]:
-    # The seed-bootstrap decision: best law by collapse score, then each law against it.
-    first = compare_rescalings(pts, names[0], names[1:], seed=seed, n_bootstrap=n_bootstrap)
-    scored = {n: s for n, s in first.scores.items() if math.isfinite(s)}
-    best = min(scored, key=lambda n: (scored[n], names.index(n))) if scored else None
-    comp = (compare_rescalings(pts, best, [n for n in names if n != best], seed=seed,
-                               n_bootstrap=n_bootstrap) if best is not None else first)
-    reason = ""
-    if comp.n_configs < MIN_CONFIGS:
-        reason = (f"{comp.n_configs} configuration(s) with a threshold, fewer than "
-                  f"{MIN_CONFIGS}")
-    elif total and n_cens / total > MAX_MISSING_FRACTION:
-        reason = (f"{n_cens} of {total} curves censored, more than "
-                  f"{MAX_MISSING_FRACTION:.0%}")
-    outcomes = []
-    for n in names:
-        score = comp.scores.get(n, math.nan)
-        win = comp.win_fraction.get(n, 0.0)
-        worse = 0.0 if n == best else 1.0 - comp.beats_claim.get(n, 1.0)
-        aliased = n in comp.aliased
-        decision: LawDecision
-        if reason or best is None:
-            decision = "undecided"
-        elif n == best:
-            others_out = all(comp.rejected(o) for o in names if o != best)
-            decision = "follows" if others_out and win >= WIN_FRACTION else "best"
-        else:
-            decision = "rejected" if comp.rejected(n) else "not excluded"
-        outcomes.append(LawOutcome(n, decision, float(score), float(win), float(worse),
-                                   aliased))
-    return outcomes, best, comp, reason
-
-
-def _calibrate_follows(
-    pts: Sequence[ThresholdPoint], names: Sequence[str], followed: str, n_cens: int,
-    total: int, seed: int, n_sim: int,
-) -> dict[str, Any]:
-    """Power and false-PASS rates of the "follows" decision (docs/theory.md section 10).
-
-    Rows are simulated from the noise model fitted to ``pts``
-    (:func:`rhm_theory.sweeps.calibration.calibrate`) under the followed law and under each
-    other law; the unchanged decision (with :data:`CALIBRATION_BOOTSTRAP` resamples) counts
-    as a pass when it says "follows" the same law. Calibrated as :class:`Power` says:
-    power >= ``POWER_MIN`` and every false-PASS rate <= ``FALSE_PASS_MAX``.
-    """
-    from rhm_theory.sweeps.calibration import Power, calibrate
-
-    def scale(name: str) -> Any:
-        return lambda p: math.log(law_scale(name, p.v, p.m, p.s, p.L))
-
-    # The decision's own words (a measurement's label, not a claim check's verdict).
-    def rule(sim: Sequence[ThresholdPoint]) -> str:
-        outcomes = _decide(sim, names, n_cens, total, seed, CALIBRATION_BOOTSTRAP)[0]
-        return "follows" if any(lv.name == followed and lv.decision == "follows"
-                                for lv in outcomes) else "does not follow"
-
-    cal = calibrate(rule, list(pts), scale(followed),
-                    {n: scale(n) for n in names if n != followed}, n_sim=n_sim, seed=seed,
-                    pass_label="follows")
-    power = Power(cal.power, tuple(cal.false_pass.items()), n_sim)
-    return {"claim": followed, "power": cal.power, "n_sim": n_sim,
-            "alternatives": power.to_dict()["alternatives"],
-            "calibrated": power.calibrated,
-            "reason": power.reason().replace("the claim", followed)}
+    seed = check_seed("seed", seed)
+    pts = list(points)
+    n_cens = sum(p.censored for p in pts)
+    if not any(not p.censored for p in pts):
+        return LawComparison((), None, len(pts), n_cens,
+                             f"every one of the {len(pts)} thresholds is censored")
+    for lw in resolved:
+        for p in pts:
+            lw.log_scale(p)  # a law undefined on the grid fails here, before any fit
+    fit = loglinear_fit(pts)
+    assessments = tuple(assess(pts, lw, axes=axes, n_sim=n_sim, seed=seed) for lw in resolved)
+    return LawComparison(assessments, fit, len(pts), n_cens)
 
 
 # -- the measurement ----------------------------------------------------------------------------
@@ -722,7 +676,7 @@ class Measurement:
     learner: str
     grid: str
     target: float
-    thresholds: tuple[Threshold, ...]
+    thresholds: tuple[CurveThreshold, ...]
     comparison: LawComparison
     n_cells: int
     n_rows: int
@@ -730,14 +684,20 @@ class Measurement:
     rows: tuple[Mapping[str, Any], ...] = field(repr=False, default=())
 
     @property
+    def points(self) -> tuple[ThresholdPoint, ...]:
+        """The thresholds as the fit and the decision see them."""
+        return tuple(t.point for t in self.thresholds)
+
+    @property
     def censored(self) -> tuple[str, ...]:
         """One message per censored curve, naming its cell."""
-        return tuple(t.message for t in self.thresholds if t.status != "crossed")
+        return tuple(t.message for t in self.thresholds if t.censored)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON (``fit`` and ``laws`` at the top level)."""
         comp = self.comparison.to_dict()
         return {"learner": self.learner, "grid": self.grid, "target": self.target,
+                "threshold_rule": THRESHOLD_RULE,
                 "fit": comp.pop("fit"), "laws": comp.pop("laws"), **comp,
                 "thresholds": [t.to_dict() for t in self.thresholds],
                 "censored": list(self.censored), "n_cells": self.n_cells,
@@ -750,19 +710,20 @@ def measure(
     *,
     name: str | None = None,
     target: float = DEFAULT_TARGET,
-    laws: Sequence[str] = DEFAULT_LAWS,
+    laws: Sequence[str | Law] = DEFAULT_LAWS,
     out_dir: str | Path | None = None,
     executor: Executor | None = None,
     workers: int | None = None,
     progress: bool = True,
     seed: int = 0,
-    n_bootstrap: int = N_BOOTSTRAP,
+    n_sim: int = MEASURE_N_SIM,
 ) -> Measurement:
     """Measure a learner's sample complexity: curves, thresholds, fit, law decisions.
 
     Every curve of the grid is a cell of :func:`~rhm_theory.sweeps.runner.run_sweep`
     (parallel over ``workers`` processes or any ``executor``, Dask's included; with
     ``out_dir`` the rows go to ``out_dir/rows.jsonl`` as curves finish and a rerun resumes).
+    The thresholds are judged by :func:`compare_laws`.
 
     Parameters
     ----------
@@ -773,12 +734,12 @@ def measure(
         Name in rows and keys (default: the spec).
     target : float
         Accuracy of every non-root level defining ``P*``.
-    laws : sequence of str
-        Keys of :data:`LAWS` to compare.
+    laws : sequence of str or Law
+        Laws to judge (names of :data:`rhm_theory.scaling.NAMED_LAWS` or expressions).
     out_dir, executor, workers, progress :
         As :func:`~rhm_theory.sweeps.runner.run_sweep` (``workers=1``: in this process).
-    seed, n_bootstrap : int
-        Of the bootstrap.
+    seed, n_sim : int
+        Of the calibration (:func:`compare_laws`).
 
     Returns
     -------
@@ -790,28 +751,12 @@ def measure(
         A cell's factory, fit or scoring failed (the message names the cell).
     """
     t0 = time.perf_counter()
+    laws = _resolve_laws(laws)
     cells = measure_cells(learner, grid, name=name, target=target)
     rows = run_sweep(cells, out_dir=out_dir, executor=executor, max_workers=workers,
                      progress=progress)
-    ths = curve_thresholds(rows, target)
-    comp = compare_laws(ths, laws, seed=seed, n_bootstrap=n_bootstrap)
+    ths = curve_thresholds(rows, target, ladder_ends={c.key: c.Ps[-1] for c in cells})
+    comp = compare_laws([t.point for t in ths], laws, n_sim=n_sim, seed=seed)
     grid_name = grid if isinstance(grid, str) else "custom"
     return Measurement(cells[0].name, grid_name, target, tuple(ths), comp, len(cells),
                        len(rows), time.perf_counter() - t0, tuple(rows))
-
-
-#: Names before issue 18, still importable with a DeprecationWarning (module ``__getattr__``,
-#: so that the old word appears in no identifier of the library).
-_DEPRECATED: dict[str, tuple[str, Any]] = {
-    "LawVerdict": ("LawOutcome", LawOutcome),
-    "LawVerdictName": ("rhm_theory.sweeps.decisions.LawDecision", LawDecision),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _DEPRECATED:
-        new, value = _DEPRECATED[name]
-        warnings.warn(f"rhm_theory.sweeps.measure.{name} is deprecated: use {new}",
-                      DeprecationWarning, stacklevel=2)
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

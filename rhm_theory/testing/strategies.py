@@ -38,6 +38,7 @@ __all__ = [
     "ambiguous_grammars",
     "balanced_grammars",
     "balanced_params",
+    "community_grammars",
     "cyclic_grammar",
     "cyclic_grammars",
     "grammar_seeds",
@@ -326,6 +327,45 @@ def cyclic_grammars(
         min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
     )
     return st.builds(lambda p: GrammarSpec(p, "cyclic").build(), params_st)
+
+
+def community_grammars(
+    *,
+    min_v: int = 2,
+    max_v: int = 8,
+    s: int | st.SearchStrategy[int] | None = None,
+    max_m: int = 4,
+    min_L: int = 1,
+    max_L: int = 4,
+    max_n_c: int | None = None,
+    seeds: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[Grammar]:
+    """Grammars of the ``community`` family (the community's ``sample_rules``,
+    :func:`~rhm_theory.model.community.community_grammar`), built through its registry entry.
+
+    Parameters
+    ----------
+    min_v, max_v, s, max_m, min_L, max_L, max_n_c
+        As in :func:`rhm_params`.
+    seeds : SearchStrategy of int, optional
+        The community's ``seed_rules``; defaults to :func:`grammar_seeds`.
+
+    Returns
+    -------
+    SearchStrategy of Grammar
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> find(community_grammars(max_v=4), lambda g: g.params.L == 2).is_ambiguous
+    False
+    """
+    params_st = rhm_params(
+        min_v=min_v, max_v=max_v, s=s, max_m=max_m, min_L=min_L, max_L=max_L, max_n_c=max_n_c
+    )
+    seeds_st = grammar_seeds() if seeds is None else seeds
+    return st.builds(lambda p, seed: GrammarSpec(p, "community", seed).build(), params_st,
+                     seeds_st)
 
 
 def separated_grammars(
