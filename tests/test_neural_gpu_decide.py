@@ -121,3 +121,12 @@ def test_decisive_ratios_from_rows() -> None:
     assert got["data2vec:synonymic_sensitivity"]["ratio_deep_to_shallow"] is not None
     assert got["mlm:latent_probe"]["ratio_deep_to_shallow"] is None  # censored at L = 5
     assert [x["censored"] for x in got["mlm:latent_probe"]["L=5"]] == ["right", "right"]
+    # read against the midpoint of 2 and 9: a 10x ratio is token-level, a censored one open
+    assert probe["reading"] == ("token-level" if probe["ratio_deep_to_shallow"] > 18**0.5
+                                else "own-latent (claim)")
+    assert got["mlm:latent_probe"]["reading"].startswith("undecided")
+    flat = []
+    for seed in (0, 1):
+        flat += _curve("data2vec", 3, seed, 1e4) + _curve("data2vec", 5, seed, 1e4)
+    assert decisive_ratios(flat, (3, 5))["data2vec:latent_probe"]["reading"] == \
+        "own-latent (claim)"

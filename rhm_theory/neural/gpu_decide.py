@@ -47,7 +47,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DecideConfig", "decisive_ratios", "main", "run_decide"]
+__all__ = ["RATIO_CUT", "DecideConfig", "decisive_ratios", "eval_schedule", "main",
+           "run_decide"]
 
 METHODS = ("data2vec", "mlm", "slc", "slc-sg")
 
@@ -334,6 +335,11 @@ def _tail(path: Path, n: int = 400) -> str:
     return path.read_text(errors="replace")[-n:] if path.exists() else ""
 
 
+#: Where the decisive cell's ``L = 5`` / ``L = 3`` ratio is read: the geometric midpoint of
+#: the claim's "about 2" and token-level learning's ``m^2 = 9`` (``sqrt(18)``).
+RATIO_CUT = math.sqrt(2.0 * 9.0)
+
+
 def decisive_ratios(rows: Sequence[Mapping[str, Any]], Ls: Sequence[int]
                     ) -> dict[str, Any]:
     """Strings-seen thresholds of the level-``(L-1)`` probe and synonymic sensitivity per
@@ -341,8 +347,9 @@ def decisive_ratios(rows: Sequence[Mapping[str, Any]], Ls: Sequence[int]
 
     Thresholds are :func:`rhm_theory.neural.thresholds.probe_thresholds` of the online
     curves (``P`` = strings seen; censoring kept). The ratio is that of the geometric means
-    over seeds, reported only when no threshold of the two depths is censored; otherwise
-    its bounds are ``null``.
+    over seeds, reported only when no threshold of the two depths is censored (else
+    ``None``), and read against :data:`RATIO_CUT`: below it own-latent (the claim's ratio of
+    about 2), above it token-level (``m^2 = 9``).
     """
     from rhm_theory.neural.thresholds import probe_thresholds
 
@@ -364,9 +371,13 @@ def decisive_ratios(rows: Sequence[Mapping[str, Any]], Ls: Sequence[int]
     for entry in out.values():
         a, b = entry.get(f"L={hi}", []), entry.get(f"L={lo}", [])
         ok = bool(a) and bool(b) and all(x["censored"] is None for x in a + b)
-        entry["ratio_deep_to_shallow"] = (
-            math.exp(sum(math.log(x["strings_seen"]) for x in a) / len(a)
-                     - sum(math.log(x["strings_seen"]) for x in b) / len(b)) if ok else None)
+        ratio = (math.exp(sum(math.log(x["strings_seen"]) for x in a) / len(a)
+                          - sum(math.log(x["strings_seen"]) for x in b) / len(b))
+                 if ok else None)
+        entry["ratio_deep_to_shallow"] = ratio
+        entry["reading"] = ("undecided (censored or missing)" if ratio is None
+                            else "own-latent (claim)" if ratio < RATIO_CUT
+                            else "token-level")
     return out
 
 
