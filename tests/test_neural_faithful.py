@@ -188,9 +188,9 @@ def test_cpu_and_cuda_share_one_implementation(method: str) -> None:
 
 
 # -- thresholds, readouts, grid -------------------------------------------------------------
-def test_thresholds_use_the_sweeps_rule_both_ways() -> None:
+def test_thresholds_use_the_library_rule_both_ways() -> None:
     from rhm_theory.neural.experiments import probe_thresholds
-    from rhm_theory.algorithms.crossing import crossing_point
+    from rhm_theory.scaling.threshold import threshold_from_curve
 
     rng = np.random.default_rng(0)
     base = {"method": "slc", "regime": "offline", "v": 8, "m": 2, "s": 2, "L": 3, "n_c": 8,
@@ -200,20 +200,41 @@ def test_thresholds_use_the_sweeps_rule_both_ways() -> None:
         y = rng.uniform(0, 1, 6)
         rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
                 for p, x in zip(P, y, strict=True)]
-        ours = probe_thresholds(rows, sensitivity_target=0.5)[0]["value"]
-        theirs = crossing_point(P, -y, -0.5)  # a downward crossing of y
-        assert (math.isnan(ours) and math.isnan(theirs)) or ours == theirs
+        ours = probe_thresholds(rows, sensitivity_target=0.5)[0]
+        theirs = threshold_from_curve(P, -y, -0.5)  # a downward crossing of y
+        if theirs.kind == "point":
+            assert ours["value"] == theirs.P_star and ours["censored"] is None
+        elif theirs.kind == "below_grid":
+            assert ours["value"] == P[0] and ours["censored"] == "left"
+        else:
+            assert math.isnan(ours["value"]) and ours["censored"] == "right"
+        assert (math.isnan(ours["last_crossing"]) and math.isnan(theirs.last_crossing)) \
+            or ours["last_crossing"] == theirs.last_crossing
     rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
             for p, x in ((1, 1.0), (2, 0.6), (4, 0.2))]
     down = probe_thresholds(rows, sensitivity_target=0.4)[0]
     assert down["value"] == pytest.approx(2 * 2**0.5) and down["censored"] is None
-    # An untrained model (P = 0) below the target, every trained point above: linear in P.
+    # An untrained model (P = 0) is outside the log-P definition: left out, so a curve
+    # already across at its first trained P is left-censored there.
     rows = [{**base, "P": p, "metric": "synonymic_sensitivity", "value": x}
             for p, x in ((0, 1.0), (100, 0.2), (200, 0.1))]
     zero = probe_thresholds(rows, sensitivity_target=0.4)[0]
-    assert zero["value"] == pytest.approx(75.0) and zero["censored"] is None
-    early = probe_thresholds(rows, sensitivity_target=1.0)[0]
-    assert early["value"] == 0.0 and early["censored"] == "left"
+    assert zero["value"] == 100.0 and zero["censored"] == "left"
+
+
+def test_a_dip_after_the_crossing_cannot_move_the_threshold() -> None:
+    from rhm_theory.neural.experiments import probe_thresholds
+
+    base = {"method": "slc", "regime": "offline", "v": 8, "m": 3, "s": 2, "L": 3, "n_c": 8,
+            "seed": 0, "layer": 2, "level": 2, "metric": "recovery"}
+    Ps = (256, 1024, 4096, 16384)
+    steady = probe_thresholds([{**base, "P": p, "value": x}
+                               for p, x in zip(Ps, (0.3, 0.7, 0.9, 0.95), strict=True)])[0]
+    dipped = probe_thresholds([{**base, "P": p, "value": x}
+                               for p, x in zip(Ps, (0.3, 0.7, 0.9, 0.5), strict=True)])[0]
+    assert dipped["value"] == pytest.approx(steady["value"]) and dipped["censored"] is None
+    assert dipped["dips"] and not steady["dips"]
+    assert math.isnan(dipped["last_crossing"])  # the raw curve ends below the criterion
 
 
 def test_flatten_root_readout_separates_order() -> None:

@@ -349,6 +349,10 @@ def _register_neural(subparsers: Any) -> None:
     v.add_argument("--report-only", action="store_true",
                    help="train nothing: the verdict on the runs already in OUT")
     v.add_argument("--json", action="store_true", help="the check result as JSON")
+    v.add_argument("--calibration-cell", metavar="JSONL",
+                   default="benchmarks/neural_calibration_cell/calibration_layer.jsonl",
+                   help="the data2vec calibration cell's rows, read for the one data2vec "
+                   "line (data2vec is not run on CPU: its grid cannot decide there)")
     v.set_defaults(func=_neural_verify_cpu)
 
 
@@ -456,7 +460,6 @@ def _neural_bench(args: argparse.Namespace) -> int:
 
 
 def _neural_verify_cpu(args: argparse.Namespace) -> int:
-    from rhm_theory.io import write_json
     from rhm_theory.neural import require_torch
 
     try:
@@ -468,8 +471,10 @@ def _neural_verify_cpu(args: argparse.Namespace) -> int:
     from rhm_theory.neural.cpu_grid import (
         CPU_GRID_ARMS,
         CPUGrid,
+        data2vec_cpu_line,
         load_cpu_grid_rows,
         run_cpu_grid,
+        write_cpu_grid_verdict,
     )
 
     if args.threads > 0:
@@ -484,33 +489,10 @@ def _neural_verify_cpu(args: argparse.Namespace) -> int:
     result = cpu_grid_result(rows, progress, grid)
     doc = {"command": "neural verify-cpu", "seconds": time.perf_counter() - t0,
            "progress": progress, "result": result.to_dict()}
-    write_json(f"{args.out}/verdict.json", doc)
+    text = write_cpu_grid_verdict(args.out, doc)
     if args.json:
         print_json(doc)
     else:
-        m = result.measured
-        for arm, p in progress.items():
-            print(f"{arm}: {p['done']}/{p['planned']} runs")
-        for arm in ("slc", "slc-sg"):
-            d = m[arm]["step_doubling"]
-            print(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
-                  f"censored {m[arm]['censored_by_cell']} rule {m[arm]['rule_verdict']}")
-            print(f"  step doubling at L = {max(grid.Ls)}: P* {d['P_star']} -> "
-                  f"{d['P_star_doubled']}, ratio in [{d['ratio_bounds'][0]:.3g}, "
-                  f"{d['ratio_bounds'][1]:.3g}] (allowed factor {d['factor']}), "
-                  f"{'moved' if d['moved'] else 'not moved' if d['ok'] else 'not run'}")
-        neg = result.negative_control
-        if neg is not None:
-            print(f"negative control (masked LM): {neg.verdict.value}, censored "
-                  f"{result.details['control_cells']['censored_by_cell']} "
-                  "(a PASS needs it to FAIL)")
-        if result.power is not None:
-            print(f"calibration: {result.power.to_dict()}")
-            rates = m["calibration_rates"]
-            print("  decision rates on simulated grids: " + "; ".join(
-                f"under {law}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items())
-                for law, r in rates.items()))
-        for reason in m["inconclusive_reasons"]:
-            print(f"reason: {reason}")
-        print(f"verdict: {result.verdict.value}")
+        print(text, end="")
+        print(data2vec_cpu_line(args.calibration_cell))
     return 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rhm_theory.io import write_json
+from rhm_theory.io import jsonable, write_json, write_text
 from rhm_theory.validation import check_choice, check_int
 
 __all__ = [
@@ -19,9 +19,12 @@ __all__ = [
     "DOUBLED_ARMS",
     "CPUGrid",
     "cpu_grid_runs",
+    "data2vec_cpu_line",
     "load_cpu_grid_rows",
     "read_cpu_grid",
+    "render_cpu_grid_verdict",
     "run_cpu_grid",
+    "write_cpu_grid_verdict",
 ]
 
 #: The arms of the grid, in the order they run (most decisive first, so an interrupted
@@ -252,3 +255,86 @@ def run_cpu_grid(
                 if progress is not None:
                     progress(f"done {name} ({sec:.0f} s)")
     return load_cpu_grid_rows(out, grid, arms)
+
+
+def _bound(x: Any) -> str:
+    # JSON holds infinities as strings and an undefined bound (no doubled runs) as null.
+    return "none" if x is None else x if isinstance(x, str) else f"{x:.3g}"
+
+
+def render_cpu_grid_verdict(doc: Mapping[str, Any]) -> str:
+    """The text form of a verdict document (``verdict.json`` as read back from disk).
+
+    The text is a function of the JSON only: :func:`write_cpu_grid_verdict` writes both
+    files from one document, and the tests render the committed JSON and compare it with
+    the committed text, so the two can never disagree.
+    """
+    result = doc["result"]
+    m = result["measured"]
+    deepest = max(result["details"]["grid"]["Ls"])
+    lines = [f"{arm}: {p['done']}/{p['planned']} runs" for arm, p in doc["progress"].items()]
+    for arm in ("slc", "slc-sg"):
+        d = m[arm]["step_doubling"]
+        lo, hi = d["ratio_bounds"]
+        lines.append(f"{arm}: P* by cell {m[arm]['P_star_by_cell']} "
+                     f"censored {m[arm].get('censored_by_cell', {})} "
+                     f"rule {m[arm]['rule_verdict']}")
+        if m[arm].get("sentence"):
+            lines.append(f"  decision on depth: {m[arm]['sentence']}")
+        lines.append(f"  step doubling at L = {deepest}: P* {d['P_star']} -> "
+                     f"{d['P_star_doubled']}, ratio in [{_bound(lo)}, {_bound(hi)}] "
+                     f"(allowed factor {d['factor']}), "
+                     f"{'moved' if d['moved'] else 'not moved' if d['ok'] else 'not run'}")
+    neg = result.get("negative_control")
+    if neg is not None:
+        lines.append(f"negative control (masked LM): {neg['verdict']}, censored "
+                     f"{result['details']['control_cells']['censored_by_cell']} "
+                     "(a PASS needs it to FAIL)")
+    if result.get("power") is not None:
+        lines.append(f"calibration: {result['power']}")
+    if m.get("calibration_rates"):  # the verdicts written before the one decision engine
+        lines.append("  decision rates on simulated grids: " + "; ".join(
+            f"under {law}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items())
+            for law, r in m["calibration_rates"].items()))
+    lines.extend(f"reason: {reason}" for reason in m["inconclusive_reasons"])
+    lines.extend(f"note: {note}" for note in doc.get("notes", ()))
+    lines.append(f"verdict: {result['verdict']}")
+    return "\n".join(lines) + "\n"
+
+
+def write_cpu_grid_verdict(out_dir: str | Path, doc: Mapping[str, Any]) -> str:
+    """Write ``out_dir/verdict.json`` and its rendering ``out_dir/verdict.txt``; return the text.
+
+    The only writer of the two files: the text is rendered from the JSON as it reads back,
+    so a stale or separately written text cannot exist.
+    """
+    # Rendered from the document exactly as it will read back from disk, before either file
+    # is written: a document that cannot be rendered leaves both files as they were.
+    text = render_cpu_grid_verdict(json.loads(json.dumps(jsonable(doc))))
+    write_json(Path(out_dir) / "verdict.json", doc)
+    write_text(Path(out_dir) / "verdict.txt", text)
+    return text
+
+
+def data2vec_cpu_line(cell_rows: str | Path) -> str:
+    """One line: what the CPU can and cannot decide about data2vec, from the calibration cell.
+
+    ``cell_rows`` is the calibration cell's JSONL (``benchmarks/neural_calibration_cell/
+    calibration_layer.jsonl``: one evaluation per line, ``steps``, ``seconds``,
+    ``root_probe[L]``, ``latent_probe[l]``). The numbers printed are read from it; a missing
+    file is said so.
+    """
+    path = Path(cell_rows)
+    head = ("data2vec: not run on CPU (a grid that cannot decide); the GPU call "
+            "benchmarks/gpu_decide.sh decides it")
+    if not path.exists():
+        return f"{head} (calibration cell rows not found at {path})"
+    evals = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    if not evals:
+        return f"{head} (no evaluation in {path})"
+    last = max(evals, key=lambda e: e["steps"])
+    root_key = next(k for k in last if k.startswith("root_probe["))
+    criterion = 1 / 8 + 0.5 * (1 - 1 / 8)  # the calibration cell's v = 8
+    return (f"{head}: the L = 3 calibration cell's root probe is {last[root_key]:.3f} after "
+            f"{last['steps']:,} online steps ({last['seconds'] / 3600:.1f} CPU-hours; "
+            f"criterion {criterion:.4g}), and L = 4, 5 cost more per step")

@@ -67,8 +67,8 @@ _CPU_SOURCE = ("measured 2026-12-01 by benchmarks/neural_cpu_evidence.py (median
 #: strings: an upper bound for smaller L). CPU: measured, see ``_CPU_SOURCE`` (the
 #: stop-gradient arm was not timed separately and is charged as ``slc``). CUDA: NEVER
 #: MEASURED: no GPU was available when this was written; the values are placeholders that
-#: ``plan`` flags in every output. Run ``benchmarks/gpu_smoke.sh`` and pass its
-#: ``step_times.json`` with ``--step-times``.
+#: ``plan`` flags in every output. Run ``benchmarks/gpu_decide.sh`` and pass its result
+#: folder with ``--step-times`` (:func:`load_step_times`).
 DEFAULT_STEP_SECONDS: dict[tuple[str, str], StepTime] = {
     ("cpu", "data2vec"): StepTime(4.66, _CPU_SOURCE, True),
     ("cpu", "mlm"): StepTime(5.57, _CPU_SOURCE, True),
@@ -77,8 +77,8 @@ DEFAULT_STEP_SECONDS: dict[tuple[str, str], StepTime] = {
     **{
         ("cuda", meth): StepTime(
             0.02,
-            "ASSUMED: never measured on a GPU (placeholder; run benchmarks/gpu_smoke.sh "
-            "and pass --step-times)",
+            "ASSUMED: never measured on a GPU (placeholder; run benchmarks/gpu_decide.sh "
+            "and pass its folder as --step-times)",
             False,
         )
         for meth in ("data2vec", "mlm", "slc", "slc-sg")
@@ -165,26 +165,46 @@ class Plan:
 
 
 def load_step_times(
-    path: str | Path, device: str, batch_size: int | None = None
+    path: str | Path, device: str, batch_size: int | None = None, L: int | None = None
 ) -> dict[str, StepTime]:
-    """Per-step times from a ``step_times.json`` written by ``rhm-theory neural bench``.
+    """Per-step times measured on ``device``, in place of the placeholders.
 
-    The file lists ``{"method", "batch_size", "concurrency", "seconds", ...}`` entries
-    measured on ``device``; entries at another ``batch_size`` (when given) are ignored, and
-    per method the one measured at the largest concurrency is kept.
+    ``path`` is a ``step_times.json`` written by ``rhm-theory neural bench``, one
+    ``bench_<method>.json`` written by :mod:`rhm_theory.neural.gpu_decide`, or a folder of
+    the latter (a ``gpu_decide`` result folder). Each file lists ``{"method",
+    "batch_size", "concurrency", "seconds"}`` entries (``gpu_decide``'s also carry ``L``);
+    entries at another ``batch_size`` or ``L`` (when given) are ignored; per method the
+    entry at the largest concurrency, then the largest ``L`` (the placeholders are for the
+    grid's deepest strings, an upper bound) is kept.
+
+    Raises
+    ------
+    ValueError
+        If a file was measured on another device kind, or a folder holds no bench file.
     """
-    doc = json.loads(Path(path).read_text())
-    if doc.get("device_type") != device:
-        raise ValueError(f"{path} was measured on {doc.get('device_type')!r}, not {device!r}")
+    p = Path(path)
+    files = sorted(p.glob("bench_*.json")) if p.is_dir() else [p]
+    if not files:
+        raise ValueError(f"{path}: no bench_<method>.json file (a gpu_decide result folder)")
     out: dict[str, StepTime] = {}
-    for entry in doc["measurements"]:
-        if batch_size is not None and int(entry["batch_size"]) != batch_size:
-            continue
-        meth, k = entry["method"], int(entry["concurrency"])
-        if meth not in out or k >= out[meth].concurrency:
-            out[meth] = StepTime(float(entry["seconds"]),
-                                 f"measured by neural bench on {doc.get('device_name')}",
-                                 True, k)
+    rank: dict[str, tuple[int, int]] = {}
+    for f in files:
+        doc = json.loads(f.read_text())
+        if doc.get("device_type") != device:
+            raise ValueError(f"{f} was measured on {doc.get('device_type')!r}, not {device!r}")
+        for entry in doc["measurements"]:
+            if batch_size is not None and int(entry["batch_size"]) != batch_size:
+                continue
+            depth = int(entry.get("L", 0))
+            if L is not None and "L" in entry and depth != L:
+                continue
+            meth, k = entry["method"], int(entry["concurrency"])
+            if meth not in out or (k, depth) >= rank[meth]:
+                where = f" at L = {depth}" if "L" in entry else ""
+                out[meth] = StepTime(float(entry["seconds"]),
+                                     f"measured{where} by {f.name} on {doc.get('device_name')}",
+                                     True, k)
+                rank[meth] = (k, depth)
     return out
 
 
@@ -252,8 +272,8 @@ def make_plan(
     if plan.unmeasured:
         plan.notes.append(
             "per-step times NEVER MEASURED on " + device + " for: " + ", ".join(plan.unmeasured)
-            + "; the estimate uses placeholders (run benchmarks/gpu_smoke.sh, then "
-            "--step-times step_times.json)")
+            + "; the estimate uses placeholders (run benchmarks/gpu_decide.sh, then "
+            "--step-times <its result folder>)")
     if enforce_budget and budget_hours is not None and hours > budget_hours:
         raise BudgetExceeded(
             f"plan needs an estimated {hours:.2f} h on {device} (budget {budget_hours} h): "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,7 @@ def run_neural(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 0,
     deterministic: bool = False,
+    on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> RunResult:
     """Train one model on one grammar and probe it; rows are tidy dicts.
 
@@ -147,6 +148,9 @@ def run_neural(
         See :func:`rhm_theory.neural.training.train`.
     deterministic : bool
         Force deterministic kernels (:func:`set_determinism`).
+    on_rows : callable or None
+        Called with each evaluation's rows as soon as they exist (so a long run's early
+        evaluations survive an interruption).
 
     Returns
     -------
@@ -172,7 +176,7 @@ def run_neural(
 
     def eval_fn(done: int) -> list[dict[str, Any]]:
         seen = data.samples_seen(done)
-        return evaluate(
+        out = evaluate(
             model,
             grammar,
             probe_data,
@@ -181,6 +185,9 @@ def run_neural(
             base={**base, "P": seen if P is None else P, "samples_seen": seen, "steps": done},
             bayes=bayes,
         )
+        if on_rows is not None:
+            on_rows(out)
+        return out
 
     steps = sorted({*(int(s) for s in eval_at if 0 < s <= train_config.steps), train_config.steps})
     meta = {

@@ -6,9 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
-from rhm_theory.algorithms.crossing import crossing_point
+from rhm_theory.scaling.threshold import THRESHOLD_RULE, threshold_from_curve
 
 __all__ = [
     "add_thresholds",
@@ -17,35 +15,25 @@ __all__ = [
 
 
 _CURVE_METRICS = ("root_probe", "latent_probe", "recovery", "synonymic_sensitivity")
+#: The old ``censored`` vocabulary of the threshold rows, by the library's threshold kind.
+_CENSORED = {"point": None, "below_grid": "left", "above_grid": "right"}
 
 
-def _censored_crossing(
-    Ps: Sequence[float], ys: Sequence[float], target: float, up: bool
-) -> tuple[float, str | None]:
-    """:func:`crossing_point` (rule ``"last"``) of an upward or downward curve, with censoring.
-
-    A downward crossing of ``target`` is the upward crossing of ``-y`` at ``-target``.
-    ``"right"``: the curve ends on the near side (NaN); ``"left"``: every point is already
-    across (``P*`` = the smallest ``P``, only an upper bound). An untrained model sits at
-    ``P = 0``, outside ``crossing_point``'s log scale: when it is the last point on the near
-    side, the crossing is interpolated linearly in ``P`` up to the first ``P > 0``.
-    """
+def _curve_threshold(Ps: Sequence[float], ys: Sequence[float], target: float, up: bool
+                     ) -> dict[str, Any]:
+    """:func:`~rhm_theory.scaling.threshold.threshold_from_curve` of an upward or downward
+    curve; a downward crossing of ``target`` is the upward crossing of ``-y`` at ``-target``.
+    Points at ``P = 0`` (an untrained model) are outside the log-``P`` definition and left
+    out; a curve already at the criterion at its smallest trained ``P`` is left-censored."""
     sign = 1.0 if up else -1.0
-    p = np.asarray(Ps, dtype=np.float64)
-    order = np.argsort(p, kind="stable")
-    p, y = p[order], sign * np.asarray(ys, dtype=np.float64)[order]
-    t = sign * float(target)
-    pos = p > 0
-    p_star = crossing_point(p[pos], y[pos], t, rule="last") if pos.any() else math.nan
-    if math.isnan(p_star):
-        return p_star, "right"
-    if bool(np.all(y >= t)):
-        return float(p[0]), "left"
-    if bool(np.all(y[pos] >= t)):  # only the untrained points (P = 0) are short of it
-        i = int(np.flatnonzero(y < t)[-1])
-        frac = (t - y[i]) / (y[i + 1] - y[i])
-        return float(p[i] + frac * (p[i + 1] - p[i])), None
-    return p_star, None
+    keep = [(p, sign * y) for p, y in zip(Ps, ys, strict=True) if p > 0 and math.isfinite(y)]
+    if not keep:
+        return {"value": math.nan, "censored": "right", "last_crossing": math.nan,
+                "dips": False, "threshold_kind": "above_grid"}
+    t = threshold_from_curve([p for p, _ in keep], [y for _, y in keep], sign * float(target))
+    value = t.P_min if t.kind == "below_grid" else t.P_star
+    return {"value": value, "censored": _CENSORED[t.kind], "last_crossing": t.last_crossing,
+            "dips": t.dips, "threshold_kind": t.kind}
 
 
 def probe_thresholds(
@@ -61,17 +49,22 @@ def probe_thresholds(
     (``root_probe``, ``latent_probe``, ``recovery``) cross upwards at
     ``chance + accuracy_fraction * (1 - chance)`` with ``chance = 1 / vocab``;
     ``synonymic_sensitivity`` crosses downwards at ``sensitivity_target``. ``P*`` is the
-    last crossing (:func:`rhm_theory.algorithms.crossing.crossing_point`, rule ``"last"``),
-    interpolated linearly in ``log P``, NaN when the curve ends on the near side.
+    library's one threshold definition
+    (:func:`rhm_theory.scaling.threshold.threshold_from_curve`): the first ``P`` at which the
+    isotonic (monotone) fit of the curve reaches the criterion, interpolated linearly in
+    ``log P``, so a dip after the crossing cannot move it; the last crossing of the raw
+    curve is reported beside it. ``P = 0`` points (untrained) are left out.
 
     Returns
     -------
     list of dict
         Rows with ``metric = "threshold:<metric>"``, ``value = P*``, ``censored``
-        (``"left"``: already crossed at the smallest ``P``, so ``P*`` is an upper bound;
-        ``"right"``: never crossed; else ``None``), ``P_min`` and ``P_max`` (the smallest
-        trained and the largest ``P`` of the curve), ``criterion``, ``v_m3``, ``v_mL1``,
-        ``P_over_v_m3``, ``P_over_v_mL1``.
+        (``"left"``: already reached at the smallest ``P``, ``value`` = that ``P``, an upper
+        bound; ``"right"``: never reached, ``value`` NaN; else ``None``), ``last_crossing``
+        (NaN when the curve ends below the criterion), ``dips`` (falls back below the
+        criterion after first reaching it), ``threshold_kind``, ``threshold_rule``,
+        ``P_min`` and ``P_max`` (the smallest trained and the largest ``P`` of the curve),
+        ``criterion``, ``v_m3``, ``v_mL1``, ``P_over_v_m3``, ``P_over_v_mL1``.
     """
     curves: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     keys = ("method", "regime", "v", "m", "s", "L", "n_c", "seed", "grammar_seed", "metric",
@@ -97,15 +90,16 @@ def probe_thresholds(
             chance = 1.0 / n_sym
             target, up = chance + accuracy_fraction * (1.0 - chance), True
         Ps = [float(r["P"]) for r in curve]
-        p_star, censored = _censored_crossing(Ps, [float(r["value"]) for r in curve], target, up)
+        found = _curve_threshold(Ps, [float(r["value"]) for r in curve], target, up)
+        p_star = found["value"]
         trained = [p for p in Ps if p > 0]
         vm3, vml1 = v * m**3, v * m ** (L + 1)
         out.append(
             {
                 **dict(zip(keys, key, strict=True)),
                 "metric": f"threshold:{metric}",
-                "value": p_star,
-                "censored": censored,
+                **found,
+                "threshold_rule": THRESHOLD_RULE,
                 # The grid's ends: a censored threshold is a bound (interval data).
                 "P_min": min(trained) if trained else math.nan,
                 "P_max": max(Ps),

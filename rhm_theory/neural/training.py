@@ -32,6 +32,8 @@ __all__ = [
     "load_checkpoint",
     "lr_at",
     "measure_step_time",
+    "module_lrs",
+    "module_starts",
     "resolve_device",
     "set_determinism",
     "step_generator",
@@ -135,6 +137,14 @@ class TrainConfig:
         float32 gradients also under bf16 autocast); 0 disables clipping. data2vec clips
         at 1.0 for text (fairseq ``clip_norm``), hence the default. The clipping never
         reads the norm back to the host (no synchronisation).
+    module_start_every : int or None
+        ``None`` (default): one learning-rate schedule and one global clip for all
+        parameters. An integer ``k`` selects the *local-learning* reading of the
+        stop-gradient SLC network (only that model accepts it): module ``l`` (1-based)
+        starts learning at step ``(l - 1) k``, has its own warm-up and decay over the
+        steps left from its start (:func:`module_lrs`) and its own gradient clip at
+        ``grad_clip``; before its start its gradients are dropped, so its optimiser
+        state starts empty when it starts.
     """
 
     steps: int = 2000
@@ -149,6 +159,7 @@ class TrainConfig:
     compile: bool = False
     prefetch: int = 2
     grad_clip: float = 1.0
+    module_start_every: int | None = None
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, minimum=0)
@@ -161,10 +172,16 @@ class TrainConfig:
         check_int("log_every", self.log_every, minimum=1)
         check_int("prefetch", self.prefetch, minimum=0)
         check_float("grad_clip", self.grad_clip, minimum=0.0)
+        if self.module_start_every is not None:
+            check_int("module_start_every", self.module_start_every, minimum=0)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form."""
-        return asdict(self)
+        """Plain-dict form (``module_start_every`` only when set, so the records of runs
+        made before the option existed keep their form)."""
+        d = asdict(self)
+        if d["module_start_every"] is None:
+            del d["module_start_every"]
+        return d
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
@@ -190,6 +207,48 @@ def lr_at(step: int, config: TrainConfig) -> float:
     if c.lr_schedule == "linear":
         return c.lr - (c.lr - lo) * u
     return c.lr
+
+
+def module_starts(n_modules: int, config: TrainConfig) -> list[int]:
+    """First learning step of each of ``n_modules`` modules (all 0 without local learning).
+
+    >>> module_starts(3, TrainConfig(steps=100, module_start_every=10))
+    [0, 10, 20]
+    """
+    k = config.module_start_every or 0
+    return [i * k for i in range(n_modules)]
+
+
+def module_lrs(step: int, n_modules: int, config: TrainConfig) -> list[float]:
+    """Learning rate of every module at step ``step`` under local learning.
+
+    A module that started at ``t0`` follows :func:`lr_at` of a run of
+    ``steps - t0`` steps at step ``step - t0``: its own warm-up and its own decay to the
+    end of the budget; it is 0 before ``t0``.
+
+    >>> cfg = TrainConfig(steps=12, lr=1.0, warmup_steps=1, lr_schedule="linear",
+    ...                   module_start_every=6)
+    >>> [[round(x, 3) for x in module_lrs(k, 2, cfg)] for k in (0, 6, 11)]
+    [[1.0, 0.0], [0.5, 1.0], [0.0, 0.0]]
+    """
+    out = []
+    for t0 in module_starts(n_modules, config):
+        if step < t0:
+            out.append(0.0)
+        else:
+            own = TrainConfig(**{**config.to_dict(), "steps": max(1, config.steps - t0)})
+            out.append(lr_at(step - t0, own))
+    return out
+
+
+def _local_groups(model: SSLModel, config: TrainConfig) -> list[list[torch.Tensor]] | None:
+    """The parameters of each module under local learning, or ``None`` (global schedule)."""
+    if config.module_start_every is None:
+        return None
+    if not isinstance(model, SLCNetwork) or not model.config.stop_gradient:
+        raise ValueError("module_start_every (local learning) needs the stop-gradient SLC "
+                         f"network, got {type(model).__name__}")
+    return [list(m.parameters()) for m in model.student]
 
 
 @dataclass
@@ -279,6 +338,8 @@ def training_step(
     *,
     loss_fn: Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]] | None = None,
     amp: bool = False,
+    groups: Sequence[Sequence[torch.Tensor]] | None = None,
+    started: Sequence[bool] = (),
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """One optimisation step of :func:`train`: loss, backward, clipping, AdamW, EMA.
 
@@ -308,6 +369,11 @@ def training_step(
         ``model.loss`` or its compiled form.
     amp : bool
         bf16 autocast on CUDA (the gradients stay float32: parameters are float32).
+    groups : sequence of sequences of Tensor or None
+        Local learning: the parameters of each module, clipped separately.
+    started : sequence of bool
+        With ``groups``: which modules have started; the gradients of the others are
+        dropped (the optimiser skips them, so their state stays empty).
     """
     fn = loss_fn if loss_fn is not None else model.loss
     ctx = (torch.autocast("cuda", dtype=torch.bfloat16) if amp
@@ -316,9 +382,17 @@ def training_step(
         loss, metrics = fn(tokens, generator)
     opt.zero_grad(set_to_none=True)
     loss.backward()  # type: ignore[no-untyped-call]
+    clipped: Sequence[Sequence[torch.Tensor]] = [params]
+    if groups is not None:
+        for group, on in zip(groups, started, strict=True):
+            if not on:
+                for p in group:
+                    p.grad = None
+        clipped = [g for g, on in zip(groups, started, strict=True) if on]
     if config.grad_clip > 0:
         # Scales by min(1, clip / norm) on the device; the norm stays a tensor.
-        torch.nn.utils.clip_grad_norm_(list(params), config.grad_clip, foreach=True)
+        for group in clipped:
+            torch.nn.utils.clip_grad_norm_(list(group), config.grad_clip, foreach=True)
     opt.step()
     model.update_teacher(step, config.steps)
     return loss.detach(), metrics
@@ -372,8 +446,10 @@ def train(
     dev = data.device
     configure_device(dev)
     params = model.student_parameters()
+    groups = _local_groups(model, config)
     opt = torch.optim.AdamW(
-        params, lr=config.lr, weight_decay=config.weight_decay, fused=dev.type == "cuda"
+        params if groups is None else [{"params": g} for g in groups],
+        lr=config.lr, weight_decay=config.weight_decay, fused=dev.type == "cuda"
     )
     result = TrainResult()
     run_meta = {"train": config.to_dict(), **(meta or {})}
@@ -429,14 +505,17 @@ def train(
     prefetch = _Prefetcher(data, start, stop, config.prefetch) if config.prefetch else None
     try:
         for step in range(start, stop):
-            lr = lr_at(step, config)
-            for group in opt.param_groups:
+            lrs = ([lr_at(step, config)] * len(opt.param_groups) if groups is None
+                   else module_lrs(step, len(groups), config))
+            for group, lr in zip(opt.param_groups, lrs, strict=True):
                 group["lr"] = lr
+            starts = module_starts(len(lrs), config)
             model.train()
             tokens = prefetch.get(step) if prefetch is not None else data.batch(step)
             gen.manual_seed(_step_seed(config.seed, step))
             loss, metrics = training_step(model, opt, params, tokens, gen, step, config,
-                                          loss_fn=loss_fn, amp=amp)
+                                          loss_fn=loss_fn, amp=amp, groups=groups,
+                                          started=[step >= t for t in starts])
             pending.append(loss)
             done = step + 1
             if done % config.log_every == 0:
