@@ -241,9 +241,9 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     rule says on the rows that exist, when an arm is incomplete, when an arm's
     step-doubling check (:func:`step_doubling`, the deepest cell with twice the steps:
     ``slc-x2``, ``slc-sg-x2``) shows ``P*`` moved by more than ``grid.doubling_factor``
-    (optimisation-limited), or (through :class:`CheckResult`) when the rule's simulated
-    power or false-PASS rate (:func:`simulate_rule_rates` at the measured scatter) is not
-    calibrated.
+    (optimisation-limited), or (through :func:`~proofs_checks._framework.judge`) when the
+    rule's simulated error rates (:func:`~proofs_checks.neural_compare.assess_neural`, the
+    noise of the end-to-end arm's own rows) are not calibrated in the verdict's direction.
     """
     from rhm_theory.neural.cpu_grid import DOUBLED_ARMS
     from rhm_theory.neural.experiments import add_thresholds
