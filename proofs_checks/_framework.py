@@ -202,7 +202,7 @@ class CheckResult:
     power: Power | None = None
     power_reason: str | None = None
     rule_verdict: Verdict | None = None
-    #: The law the check tests, as a parseable expression (:func:`rhm_theory.scaling.parse_law`)
+    # The law the check tests, as a parseable expression (rhm_theory.scaling.parse_law).
     law: str | None = None
 
     @classmethod
