@@ -242,8 +242,8 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
     step-doubling check (:func:`step_doubling`, the deepest cell with twice the steps:
     ``slc-x2``, ``slc-sg-x2``) shows ``P*`` moved by more than ``grid.doubling_factor``
     (optimisation-limited), or (through :class:`CheckResult`) when the rule's simulated
-    power or false-PASS rate (:func:`simulate_rule_rates` at the measured scatter) is not
-    calibrated.
+    power or false-PASS rate (:func:`~proofs_checks.neural_compare.assess_neural`, on rows
+    simulated at the measured scatter) is not calibrated.
     """
     from rhm_theory.neural.cpu_grid import DOUBLED_ARMS
     from rhm_theory.neural.experiments import add_thresholds
