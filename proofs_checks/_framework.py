@@ -148,7 +148,7 @@ def judge(verdict: Verdict, control: NegativeControl | None, power: Power | None
 
     Returns the verdict and a note saying what changed it (``None`` if nothing did).
 
-    - A PASS whose negative control did not FAIL is INCONCLUSIVE (:func:`control_gate`).
+    - A PASS whose negative control did not FAIL is INCONCLUSIVE (``control_gate``).
     - A PASS needs a calibrated rule (``power.calibrated``: power >= 0.8, every false-PASS
       rate <= 0.05); without a simulation only an exact identity PASSes.
     - A FAIL whose false-FAIL rate was measured needs it <= 0.05 (``fail_calibrated``).
@@ -202,7 +202,7 @@ class CheckResult:
     power: Power | None = None
     power_reason: str | None = None
     rule_verdict: Verdict | None = None
-    #: The law the check tests, as a parseable expression (:func:`rhm_theory.scaling.parse_law`)
+    # The law the check tests, as a parseable expression (rhm_theory.scaling.parse_law).
     law: str | None = None
 
     @classmethod

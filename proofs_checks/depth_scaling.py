@@ -19,9 +19,9 @@ alternatives (exponents of ``v`` and ``m`` off by 0.25 either way, ``1.15^L`` ei
 per level also ``1.15^l``): each PASS rate <= 0.05. A verdict whose direction is not
 calibrated is INCONCLUSIVE (:func:`proofs_checks._framework.judge`).
 
-Rows of grammars outside the theorem's assumption (not separated, :func:`is_separated`) are
-excluded and counted. The negative control is the same rule on the rows of a context kind
-where the law is false; it must FAIL.
+Rows of grammars outside the theorem's assumption (not separated,
+:func:`~proofs_checks.grids.is_separated`) are excluded and counted. The negative control is
+the same rule on the rows of a context kind where the law is false; it must FAIL.
 """
 
 from __future__ import annotations

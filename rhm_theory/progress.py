@@ -183,7 +183,7 @@ class Progress:
             self.poll()
 
     def poll(self) -> None:
-        """Redraw the line if :attr:`interval` seconds passed since the last one."""
+        """Redraw the line if ``interval`` seconds passed since the last one."""
         with self._lock:
             if self.enabled and self.clock() - self._last >= self.interval:
                 self._show()

@@ -135,6 +135,7 @@ def collect_api(packages: Iterable[str]) -> tuple[list[ApiModule], list[str]]:
         Import errors of the walk.
     """
     module_names, problems = public_module_names(packages)
+    module_set = set(module_names)
     modules: list[ApiModule] = []
     listed: dict[int, list[tuple[str, str]]] = {}  # id(obj) -> [(module, name)]
     objects: dict[tuple[str, str], Any] = {}
@@ -177,6 +178,10 @@ def collect_api(packages: Iterable[str]) -> tuple[list[ApiModule], list[str]]:
                     same = [entry.name]
                 elif defining:
                     same = defining
+            # A home whose full name is also a module's (the function ``law`` exported by
+            # ``rhm_theory.scaling``, which has a submodule ``law``) would give two objects
+            # one target: such a name is documented at its next home.
+            same = [m for m in same if f"{m}.{name}" not in module_set] or same
             entry.home[name] = min(same, key=lambda m: (m.count("."), m))
     return modules, problems
 

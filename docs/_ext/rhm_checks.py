@@ -6,7 +6,9 @@
   value given must parse.
 * Every inline ``module:qualname`` reference to the packages of
   ``rhm_reference_packages`` (the theory-to-code map's ``rhm_theory.exact:context_laws``)
-  imports, and links to its API page when that object is documented there.
+  imports, and links to its API page when that object is documented there. On the pages of
+  ``rhm_history_pages`` (the changelog, which records names that were since removed) a
+  reference that does not resolve stays plain code.
 
 Problems are Sphinx warnings at the page and line, so the ``-W`` build fails on them. The
 functions below need no Sphinx: ``tests/test_docs.py`` uses them on the README too.
@@ -212,6 +214,7 @@ def _on_doctree_read(app: Any, doctree: Any) -> None:
     logger = logging.getLogger(__name__)
     strict, lenient = _parsers(app)
     packages = set(app.config.rhm_reference_packages)
+    history = set(app.config.rhm_history_pages)
     for block in list(doctree.findall(nodes.literal_block)):
         lang = (block.get("language") or "").lower()
         if lang not in SHELL_LANGS:
@@ -239,8 +242,9 @@ def _on_doctree_read(app: Any, doctree: Any) -> None:
         try:
             resolve_reference(code)
         except (ImportError, AttributeError) as exc:
-            logger.warning("reference `%s` does not resolve: %s", code, exc, location=literal,
-                           type="rhm", subtype="reference")
+            if app.env.docname not in history:  # a history page names removed objects
+                logger.warning("reference `%s` does not resolve: %s", code, exc,
+                               location=literal, type="rhm", subtype="reference")
             continue
         xref = addnodes.pending_xref("", refdomain="py", reftype="obj",
                                      reftarget=code.replace(":", "."), refexplicit=True,
@@ -262,6 +266,9 @@ def setup(app: Any) -> dict[str, Any]:
     if "rhm_cli_parser" not in app.config.values:
         app.add_config_value("rhm_cli_parser", "rhm_theory.cli:build_parser", "env")
     app.add_config_value("rhm_reference_packages", ["rhm_theory", "proofs_checks"], "env")
+    # Pages that record the past (the changelog): their references to removed objects stay
+    # plain code instead of failing the build; those that still resolve are linked.
+    app.add_config_value("rhm_history_pages", [], "env")
     app.connect("doctree-read", _on_doctree_read)
     app.connect("missing-reference", _on_missing_reference, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

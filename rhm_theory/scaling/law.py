@@ -36,15 +36,24 @@ class LawPoint(Protocol):
     """What a law is evaluated at: a threshold's configuration."""
 
     @property
-    def v(self) -> int: ...
+    def v(self) -> int:
+        """Vocabulary size ``v``."""
+
     @property
-    def m(self) -> int: ...
+    def m(self) -> int:
+        """Production rules per symbol ``m``."""
+
     @property
-    def s(self) -> int: ...
+    def s(self) -> int:
+        """Branching factor ``s``."""
+
     @property
-    def L(self) -> int: ...
+    def L(self) -> int:
+        """Depth ``L``."""
+
     @property
-    def level(self) -> int: ...
+    def level(self) -> int:
+        """Level ``l`` of a per-level threshold (0 for the whole tree)."""
 
 
 def _check_node(node: ast.AST) -> None:

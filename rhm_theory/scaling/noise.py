@@ -142,6 +142,8 @@ def _shared_correlation(values: Mapping[tuple[int, ...], float],
     return float(min(max(num / den, 0.0), 1.0)) if den > 0 else 0.0
 
 
+#: The log of a law's scale at a threshold point (``point -> log scale``), what
+#: :func:`law_level` and :func:`simulate_points` take for a law.
 LogScale = Callable[[ThresholdPoint], float]
 
 

@@ -1,4 +1,4 @@
-"""Sample-complexity sweeps: grid runner, threshold estimation and scaling collapse."""
+"""Sample-complexity sweeps: grid runner, success events and the thresholds of sweep rows."""
 
 from rhm_theory.sweeps.runner import (
     ROW_FIELDS,

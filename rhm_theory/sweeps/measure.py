@@ -624,7 +624,7 @@ def compare_laws(
     Every law goes through :func:`rhm_theory.scaling.assess` unchanged (censored thresholds
     as intervals, per-axis FAIL and equivalence tests, calibration under the law and its
     near alternatives), so a law's decision here is the one ``rhm-theory verify`` and
-    ``rhm-theory measure --rows`` give on the same rows. The thresholds' own fit
+    ``rhm-theory measure --rows FILE`` give on the same rows. The thresholds' own fit
     (no law subtracted) is reported beside them.
 
     Parameters
