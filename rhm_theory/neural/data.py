@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.sampling import Sample, sample
-from rhm_theory.torch.streaming import RHMStream, keep_torch_threads
+from rhm_theory.neural.stream import RHMStream, keep_torch_threads
 from rhm_theory.validation import check_int, check_seed
 
 __all__ = ["RHMBatches", "keep_torch_threads", "one_hot", "sample_keeping_threads", "to_device"]
@@ -45,7 +45,7 @@ class RHMBatches:
 
     Online regime (``P=None``): step ``t`` gets strings ``t*B .. t*B+B-1`` of the data seed,
     all fresh, drawn a chunk of steps at a time by a
-    :class:`~rhm_theory.torch.streaming.RHMStream`. Offline regime: a fixed set of ``P``
+    :class:`~rhm_theory.neural.stream.RHMStream`. Offline regime: a fixed set of ``P``
     strings is drawn once (kept on the host) and step ``t`` takes ``min(B, P)`` distinct ones
     of it. Both are a pure function of ``(seed, step)``, so a resumed run sees the same
     batches as an uninterrupted one.

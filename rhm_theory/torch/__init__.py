@@ -1,7 +1,8 @@
 """PyTorch data for RHM researchers: the community's dataset as a drop-in, a streaming loader.
 
-``import rhm_theory.torch`` does not import torch; each public name imports it on first
-access and raises an ``ImportError`` naming the ``torch`` extra
+``import rhm_theory.torch`` does not import torch: the names live in the torch-optional
+package :mod:`rhm_theory.neural` (``dropin_dataset``, ``dropin_rules``, ``stream``), and each
+is imported on first access and raises an ``ImportError`` naming the ``torch`` extra
 (``pip install 'rhm-theory[torch]'``) when it is absent. The numpy side of the bridge (the
 community's rules and data without torch) is :mod:`rhm_theory.model.community`.
 """
@@ -12,14 +13,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rhm_theory.torch.dataset import RandomHierarchyModel
-    from rhm_theory.torch.rules import (
+    from rhm_theory.neural.dropin_dataset import RandomHierarchyModel
+    from rhm_theory.neural.dropin_rules import (
         load_community_rules,
         rules_tensors,
         sample_rules,
         save_community_rules,
     )
-    from rhm_theory.torch.streaming import RHMStream, keep_torch_threads
+    from rhm_theory.neural.stream import RHMStream, keep_torch_threads
 
 __all__ = [
     "RHMStream",
@@ -31,13 +32,13 @@ __all__ = [
     "save_community_rules",
 ]
 
-#: Public name -> submodule that defines it.
+#: Public name -> module that defines it.
 _LAZY: dict[str, str] = {
-    "RandomHierarchyModel": "dataset",
+    "RandomHierarchyModel": "rhm_theory.neural.dropin_dataset",
     **dict.fromkeys(
         ("load_community_rules", "rules_tensors", "sample_rules", "save_community_rules"),
-        "rules"),
-    **dict.fromkeys(("RHMStream", "keep_torch_threads"), "streaming"),
+        "rhm_theory.neural.dropin_rules"),
+    **dict.fromkeys(("RHMStream", "keep_torch_threads"), "rhm_theory.neural.stream"),
 }
 
 
@@ -51,7 +52,7 @@ def __getattr__(name: str) -> Any:
         raise ImportError(
             f"rhm_theory.torch needs PyTorch, which is not importable ({exc}); install it "
             f"with: pip install 'rhm-theory[torch]'") from exc
-    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value  # cache: later look-ups skip __getattr__
     return value
 

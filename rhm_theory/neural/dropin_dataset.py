@@ -15,7 +15,7 @@ from rhm_theory.model.community import community_grammar, community_sample, comm
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.sampling import sample
-from rhm_theory.torch.rules import rules_tensors
+from rhm_theory.neural.dropin_rules import rules_tensors
 from rhm_theory.validation import check_choice, check_int
 
 __all__ = ["INT64_SWITCH", "SAMPLERS", "RandomHierarchyModel"]
