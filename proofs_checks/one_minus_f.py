@@ -1,9 +1,10 @@
 """Claim: the concentration term of the theorem carries a factor ``1/(1-f)``.
 
-At ``m = 4``, ``L = 3`` and ``v`` from 5 to 64 (``f = m / v`` from 0.8 to 1/16), the slope of
-``log(P* / (v m^3))`` on ``log 1/(1-f)`` is 1 (thresholds of the fixed-fraction event,
-separated grammars only). The depth and exact-recovery parts of the theorem are checked by
-``ilc_exact_recovery_scaling`` (:mod:`proofs_checks.depth_scaling`).
+At ``m = 4``, ``L = 3..5`` (quick) or ``3..7`` (full) and ``v`` from 5 to 64 (``f = m / v``
+from 0.8 to 1/16), the slope of ``log(P* / (v m^3))`` on ``log 1/(1-f)`` is 1 (thresholds
+of the fixed-fraction event, separated grammars only; a depth column in the fit). The depth
+and exact-recovery parts of the theorem are checked by ``ilc_exact_recovery_scaling``
+(:mod:`proofs_checks.depth_scaling`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from proofs_checks._framework import (
 )
 from proofs_checks.depth_scaling import CALIBRATION_SEED, N_SIM
 from proofs_checks.grids import (
-    F_FACTOR_L,
+    F_FACTOR_LS,
     F_FACTOR_M,
     F_FACTOR_VS,
     f_factor_cells,
@@ -34,7 +35,6 @@ from proofs_checks.grids import (
 from rhm_theory.scaling import (
     ThresholdPoint,
     calibrate,
-    config_intervals,
     fit_noise_model,
     interval_regression,
     power_with_suggestion,
@@ -64,24 +64,36 @@ def _latent_scale(v: int, m: int, L: int) -> float:
 def f_factor_fit(points: Sequence[ThresholdPoint]) -> tuple[float, float, float]:
     """Slope of ``log(P*/(v m^3))`` on ``log(1/(1-f))`` with its 95% t-interval.
 
-    Fitted on the mean over grammar seeds of each ``v`` (censored runs as interval data,
-    :func:`~rhm_theory.scaling.interval_regression`), so the interval's variance is
-    the scatter of those means around the line (seeds and configurations both), not a
-    bootstrap of 3 seeds per ``v``. Returns ``(slope, low, high)``; ``nan`` with fewer than
-    3 values of ``v``.
+    One row per run (censored runs as interval data,
+    :func:`~rhm_theory.scaling.interval_regression`), a depth column when the rows hold
+    several depths, and cluster-robust (CR2) standard errors with the configuration
+    ``(v, L)`` as the cluster, so the interval's variance holds the scatter of seeds and of
+    configurations, as in :func:`~rhm_theory.scaling.loglinear_fit`. Returns
+    ``(slope, low, high)``; ``nan`` with fewer than 3 values of ``v``.
+
+    Examples
+    --------
+    >>> pts = [ThresholdPoint(v, 4, 2, L, 0, 100 * L + sd,
+    ...                       7.0 * v * 64 / (1 - 4 / v) * (1.1 if sd else 1.0))
+    ...        for v in (5, 8, 16, 64) for L in (3, 4) for sd in (0, 1)]
+    >>> round(f_factor_fit(pts)[0], 6)
+    1.0
     """
     from scipy.special import stdtrit
 
-    def log_vm3(p: ThresholdPoint) -> float:
-        return math.log(p.v * p.m**3)
-
-    keys, lo, hi, _ = config_intervals(points, log_vm3)
-    keep = np.isfinite(lo) | np.isfinite(hi)
-    keys = [k for k, ok in zip(keys, keep, strict=True) if ok]
-    if len({k[0] for k in keys}) < 3:
+    rows = sorted((p for p in points if any(map(math.isfinite, p.log_interval))),
+                  key=lambda p: (p.config, p.grammar_seed))
+    if len({p.v for p in rows}) < 3:
         return math.nan, math.nan, math.nan
-    X = np.asarray([[1.0, -math.log(1 - k[1] / k[0])] for k in keys])
-    beta, se, _, df = interval_regression(X, lo[keep], hi[keep])
+    depth = len({p.L for p in rows}) > 1
+    X = np.asarray([[1.0, -math.log(1 - p.m / p.v)] + ([float(p.L)] if depth else [])
+                    for p in rows])
+    shift = np.asarray([math.log(p.v * p.m**3) for p in rows])
+    lo = np.asarray([p.log_interval[0] for p in rows]) - shift
+    hi = np.asarray([p.log_interval[1] for p in rows]) - shift
+    beta, se, _, df = interval_regression(X, lo, hi, [p.config for p in rows])
+    if df < 1 or not math.isfinite(se[1]):
+        return float(beta[1]), math.nan, math.nan
     q = float(stdtrit(df, 0.975))
     return float(beta[1]), float(beta[1] - q * se[1]), float(beta[1] + q * se[1])
 
@@ -99,7 +111,7 @@ F_CONTROL_EXPONENT = -1.0
 def f_factor_verdict(slope: float, lo: float, hi: float) -> Verdict:
     """PASS / FAIL / INCONCLUSIVE from a slope and its 95% interval (rule of the check):
     FAIL if 1 is outside; PASS if 1 is inside and 0 and 2 are outside; else INCONCLUSIVE."""
-    if not math.isfinite(slope):
+    if not (math.isfinite(slope) and math.isfinite(lo) and math.isfinite(hi)):
         return Verdict.INCONCLUSIVE
     if not lo <= F_EXPONENT <= hi:
         return Verdict.FAIL
@@ -121,7 +133,8 @@ def _f_rule(points: Sequence[ThresholdPoint]) -> str:
 class OneMinusFCheck:
     """The ``1/(1-f)`` factor: slope of ``log(P*/(v m^3))`` on ``log 1/(1-f)`` is 1.
 
-    Grid: m = 4, L = 3, v in :data:`~proofs_checks.grids.F_FACTOR_VS` (f = 0.8 .. 1/16).
+    Grid: m = 4, L in :data:`~proofs_checks.grids.F_FACTOR_LS`, v in
+    :data:`~proofs_checks.grids.F_FACTOR_VS` (f = 0.8 .. 1/16).
     PASS if 1 is inside the 95% t-interval (:func:`f_factor_fit`) and 0 (no factor) and 2
     (squared factor) outside; FAIL if 1 is outside; INCONCLUSIVE otherwise. Calibrated on
     rows simulated from the check's own noise under exponents 1 (power) and 0, 0.5, 1.5, 2
@@ -143,7 +156,7 @@ class OneMinusFCheck:
                    ) -> tuple[list[ThresholdPoint], Callable[[Sequence[ThresholdPoint]], str]]:
         """The check's threshold points (separated grammars) and its rule."""
         sel = [r for r in rows if row_context(r) == "latent" and r["m"] == F_FACTOR_M
-               and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
+               and r["L"] in F_FACTOR_LS[grid] and r["v"] in F_FACTOR_VS and is_default_variant(r)]
         pts = [p for p in threshold_points(sel, "latent")
                if is_separated(p.v, p.m, p.L, p.grammar_seed)]
         return pts, _f_rule
@@ -151,9 +164,9 @@ class OneMinusFCheck:
     def evaluate(self, rows: Sequence[Mapping[str, Any]], grid: GridName) -> CheckResult:
         pts, rule = self.simulation(rows, grid)
         sel = [r for r in rows if row_context(r) == "latent" and r["m"] == F_FACTOR_M
-               and r["L"] == F_FACTOR_L and r["v"] in F_FACTOR_VS and is_default_variant(r)]
-        excluded = len({(int(r["v"]), int(r["grammar_seed"])) for r in sel
-                        if not is_separated(int(r["v"]), F_FACTOR_M, F_FACTOR_L,
+               and r["L"] in F_FACTOR_LS[grid] and r["v"] in F_FACTOR_VS and is_default_variant(r)]
+        excluded = len({(int(r["v"]), int(r["L"]), int(r["grammar_seed"])) for r in sel
+                        if not is_separated(int(r["v"]), F_FACTOR_M, int(r["L"]),
                                             int(r["grammar_seed"]))})
         slope, lo, hi = f_factor_fit(pts)
         verdict = f_factor_verdict(slope, lo, hi)
@@ -187,15 +200,17 @@ class OneMinusFCheck:
                 f_factor_verdict(cs, clo, chi), {"slope": cs, "interval_95": [clo, chi]})
         return CheckResult.judged(
             self.name, self.claim, self.source,
-            prediction="slope of log(P*/(v m^3)) on log(1/(1-f)) = 1 (m = 4, L = 3)",
+            prediction="slope of log(P*/(v m^3)) on log(1/(1-f)) = 1 (m = 4, L = "
+                       f"{', '.join(map(str, F_FACTOR_LS[grid]))})",
             measured={"slope": slope, "interval_95": [lo, hi],
                       "P_star_over_vm3_by_v": {str(v): float(np.exp(np.mean(y)))
                                                for v, y in sorted(by_v.items())},
                       "excluded_not_separated": excluded,
                       "not_reached": sum(p.censored for p in pts)},
             predicted={"slope": F_EXPONENT},
-            tolerance="1 inside the 95% t-interval (means over seeds per v, censored runs "
-                      "as intervals), 0 and 2 outside (fixed before the run)",
+            tolerance="1 inside the 95% t-interval (one row per run, censored runs as "
+                      "intervals, a depth column, CR2 by configuration), 0 and 2 outside "
+                      "(fixed before the run)",
             verdict=verdict,
             alternatives=(Alternative("no 1/(1-f) factor (slope 0)",
                                       not lo <= F_COMPETITOR <= hi, F_COMPETITOR),

@@ -181,7 +181,7 @@ def test_loglinear_fit_is_interval_regression_on_config_means() -> None:
                                                             * math.exp(rng.normal(0, 0.2))))
            for v, m in ((8, 2), (16, 2), (32, 2), (12, 3), (16, 4)) for L in (3, 4, 5)
            for sd in range(3)]
-    fit = loglinear_fit(pts)
+    fit = loglinear_fit(pts, unit="config")
     keys = sorted({p.config for p in pts})
     y = np.array([np.mean([math.log(p.P_star) for p in pts if p.config == k]) for k in keys])
     X = np.array([[1.0, math.log(k[0]), math.log(k[1]), k[3]] for k in keys])
@@ -193,3 +193,24 @@ def test_loglinear_fit_is_interval_regression_on_config_means() -> None:
         assert fit.low[name] == pytest.approx(low, abs=1e-8)
         assert fit.high[name] == pytest.approx(high, abs=1e-8)
     assert fit.df == ref.df_resid and fit.n_configs == len(keys) and fit.n_runs == len(pts)
+
+
+def test_loglinear_fit_is_interval_regression_on_runs_clustered_by_configuration() -> None:
+    """The rule's fit (``unit="run"``): one row per run, least squares, CR2 standard errors
+    with the configuration as the cluster (the independent CR2 above)."""
+    rng = np.random.default_rng(7)
+    pts = [ThresholdPoint(v, m, 2, L, 0, 100 * L + sd, float(5 * v * m**3 * 1.1**L
+                                                            * math.exp(rng.normal(0, 0.2))))
+           for v, m in ((8, 2), (16, 2), (32, 2), (12, 3), (16, 4)) for L in (3, 4, 5)
+           for sd in range(3)]
+    fit = loglinear_fit(pts)
+    pts = sorted(pts, key=lambda p: (p.config, p.grammar_seed))
+    y = np.array([math.log(p.P_star) for p in pts])
+    X = np.array([[1.0, math.log(p.v), math.log(p.m), p.L] for p in pts])
+    gid = np.unique([p.config for p in pts], axis=0, return_inverse=True)[1].ravel()
+    ref = sm.OLS(y, X).fit()
+    se = _cluster_se(X, y - X @ ref.params, gid, adjust=True)
+    for i, name in enumerate("cabd"):
+        assert fit.coef[name] == pytest.approx(ref.params[i], abs=1e-10)
+        assert fit.se[name] == pytest.approx(se[i], rel=1e-10)
+    assert fit.n_clusters == 15 and fit.n_configs == 15 and fit.n_runs == len(pts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from rhm_theory.cli._args import check_output_dir, positive_int
@@ -39,7 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="processes (default: CPUs)")
     p.add_argument("--dask", metavar="ADDRESS", default=None,
-                   help="run sweep cells on a Dask scheduler (needs the dask extra)")
+                   help="run sweep cells on a Dask scheduler at ADDRESS, or on a new "
+                   "LocalCluster with 'local' (--workers processes, one thread each; "
+                   "needs the dask extra)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the neural check trains (default: cuda if available)")
     p.add_argument("--neural", action="store_true",
@@ -125,7 +128,15 @@ def _run(args: argparse.Namespace) -> int:
 
         # distributed is untyped; keep it Any rather than silence each call.
         distributed: Any = importlib.import_module("distributed")
-        client = distributed.Client(args.dask)
+        if args.dask == "local":
+            # One single-threaded process per worker: numba kernels release nothing to
+            # share, and a process per core is what the local executor runs.
+            cluster = distributed.LocalCluster(
+                n_workers=args.workers or os.cpu_count() or 1, threads_per_worker=1,
+                processes=True, dashboard_address=None)
+            client = distributed.Client(cluster)
+        else:
+            client = distributed.Client(args.dask)
         executor = client.get_executor()
     try:
         results = run_verification(grid, out_dir=args.out,
@@ -134,7 +145,10 @@ def _run(args: argparse.Namespace) -> int:
                                    device=args.device, neural=args.neural or None)
     finally:
         if client is not None:
+            cluster = getattr(client, "cluster", None)
             client.close()
+            if args.dask == "local" and cluster is not None:
+                cluster.close()
     status = exit_status(results)
     report = f"{args.out}/{report_stem(args.only)}.md"
     skipped = not_run([r.name for r in results], args.only, grid)

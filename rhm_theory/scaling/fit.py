@@ -318,6 +318,7 @@ def loglinear_fit(
     offset: Offset = None,
     confidence: float = 0.95,
     cluster: bool | None = None,
+    unit: str = "run",
 ) -> LogLinearFit:
     """Fit ``log P* = c + a log v + b log m + d L (+ e l)`` with Student-t intervals.
 
@@ -361,7 +362,24 @@ def loglinear_fit(
         raise ValueError(f"confidence must satisfy 0 < confidence < 1, got {confidence}")
     offset_name = None if offset is None else (offset.expr if isinstance(offset, Law)
                                                else getattr(offset, "__qualname__", "law"))
+    if unit not in ("run", "config"):
+        raise ValueError(f"unit must be 'run' or 'config', got {unit!r}")
     keys, lo, hi, n_runs = config_intervals(points, offset)
+    n_configs = len(keys)
+    n_cens = int(np.sum(~(np.isclose(lo, hi) & np.isfinite(lo))))
+    if unit == "run":
+        # One row per run, each with its own interval: a censored seed does not make its
+        # configuration's mean a half-line (which discards the other seeds and biases the
+        # fit where the grid censors some seeds of a configuration).
+        fn = _offset_fn(offset)
+        keys, lo_l, hi_l = [], [], []
+        for p in sorted(points, key=lambda q: (q.config, q.grammar_seed)):
+            a, b = p.log_interval
+            shift = 0.0 if fn is None else fn(p)
+            keys.append(p.config)
+            lo_l.append(a - shift)
+            hi_l.append(b - shift)
+        lo, hi = np.asarray(lo_l, dtype=np.float64), np.asarray(hi_l, dtype=np.float64)
     names = ["c", "a", "b", "d"] + (["e"] if with_level else [])
     # Configurations with no information at all (both ends infinite) carry none.
     keep = np.isfinite(lo) | np.isfinite(hi)
@@ -373,17 +391,18 @@ def loglinear_fit(
     ident = [i == 0 or (X.shape[0] > 0 and np.ptp(X[:, i]) > 0) for i in range(len(names))]
     cols = [i for i, ok in enumerate(ident) if ok]
     nan = dict.fromkeys(names, math.nan)
-    n_cens = int(np.sum(~(np.isclose(lo, hi) & np.isfinite(lo))))
-    clustered = with_level if cluster is None else cluster
+    # Runs of one configuration share its deviation from the law: with one row per run,
+    # the configuration (the run (v, m, s, L) with levels) is the smallest cluster.
+    clustered = (with_level or unit == "run") if cluster is None else cluster
     groups: list[tuple[int, ...]] | None = [k[:4] for k in keys] if clustered else None
     if cluster is None and shares_grammar_seeds(points):
         # One grammar seed at several depths: configuration means of one (v, m, s) share
         # its seeds' grammar effects, so (v, m, s) is the cluster.
         groups = [k[:3] for k in keys]
     n_clusters = len(set(groups)) if groups is not None else 0
-    if (len(keys) <= len(cols) or np.linalg.matrix_rank(X[:, cols]) < len(cols)
+    if (n_configs <= len(cols) or np.linalg.matrix_rank(X[:, cols]) < len(cols)
             or (groups is not None and n_clusters < 2)):
-        return LogLinearFit(nan, nan, nan, n_runs, nan, 0, len(keys), n_cens,
+        return LogLinearFit(nan, nan, nan, n_runs, nan, 0, n_configs, n_cens,
                             math.nan, offset_name, n_clusters)
     beta, se, sd, dfs = _regression(X[:, cols], lo, hi, groups)
     df = math.floor(float(dfs.min()))
@@ -397,6 +416,6 @@ def loglinear_fit(
         ses[names[i]] = float(se[j])
         low[names[i]] = float(beta[j] - half)
         high[names[i]] = float(beta[j] + half)
-    return LogLinearFit(full, low, high, n_runs, ses, df, len(keys), n_cens, sd,
+    return LogLinearFit(full, low, high, n_runs, ses, df, n_configs, n_cens, sd,
                         offset_name, n_clusters,
                         {names[i]: float(dfs[j]) for j, i in enumerate(cols)})

@@ -87,7 +87,7 @@ def fit_noise_model(points: Sequence[ThresholdPoint],
             dof += a.size - 1
     sigma = math.sqrt(ss / dof) if dof else 0.0
     lvl = any(p.level for p in points) if with_level is None else with_level
-    fit = loglinear_fit(points, with_level=lvl)
+    fit = loglinear_fit(points, with_level=lvl, unit="config")
     keys, _, _, _ = config_intervals(points)
     n_by: dict[tuple[int, ...], int] = defaultdict(int)
     for p in points:
