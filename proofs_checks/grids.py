@@ -124,7 +124,20 @@ def is_default_variant(row: Mapping[str, Any]) -> bool:
 def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
            seeds: list[int], max_L: Mapping[tuple[int, int], int] | None = None,
            **variant: Any) -> list[SweepCell]:
+    # Every check and the plan line ask for the same cells: build each list once (keyed by
+    # the values, so a grid edited at run time gets its own cells).
+    return list(_cells_of(method, tuple(vms), tuple(Ls), tuple(seeds),
+                          None if max_L is None else tuple(sorted(max_L.items())),
+                          tuple(sorted(variant.items()))))
+
+
+@cache
+def _cells_of(method: ContextKind, vms: tuple[tuple[int, int], ...], Ls: tuple[int, ...],
+              seeds: tuple[int, ...], max_L_items: tuple[tuple[tuple[int, int], int], ...] | None,
+              variant_items: tuple[tuple[str, Any], ...]) -> tuple[SweepCell, ...]:
     lo, hi = _LOG2_RANGE[method]
+    max_L = None if max_L_items is None else dict(max_L_items)
+    variant = dict(variant_items)
     cells = []
     for v, m in vms:
         for L in Ls:
@@ -136,7 +149,7 @@ def _cells(method: ContextKind, vms: list[tuple[int, int]], Ls: list[int],
                 for c in 2.0 ** np.arange(lo, top + 1e-9, 0.5):
                     P = max(1, round(c * method_scale(method, v, m, 2, L)))
                     cells.append(SweepCell(method, v, m, 2, L, P, g, d, **variant))
-    return cells
+    return tuple(cells)
 
 
 def depth_cells(method: ContextKind, grid: GridName) -> list[SweepCell]:

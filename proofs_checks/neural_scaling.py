@@ -212,7 +212,8 @@ def step_doubling(points_base: Sequence[ThresholdPoint], points_x2: Sequence[Thr
     runs; until then any censored seed made the check fail).
     """
     if not points_base or not points_x2:
-        return {"P_star": [], "P_star_doubled": [], "ratio": math.nan,
+        return {"P_star": [_shown(p) for p in points_base],
+                "P_star_doubled": [_shown(p) for p in points_x2], "ratio": math.nan,
                 "ratio_bounds": [math.nan, math.nan], "factor": factor, "censored": False,
                 "moved": False, "stable": False, "ok": False}
     b_lo, b_hi = _mean_log_interval(points_base)
@@ -284,11 +285,17 @@ def cpu_grid_result(rows: Sequence[Mapping[str, Any]], progress: Mapping[str, An
         reasons.append("grid incomplete: " + ", ".join(
             f"{a} {progress[a]['done']}/{progress[a]['planned']} runs" for a in incomplete))
     for arm, d in doubling.items():
-        if not d["ok"]:
+        if not (d["P_star"] and d["P_star_doubled"]):
+            # No ratio to show: say which budget has no runs, not a NaN interval.
+            missing = [name for name, pts in (("grid's", d["P_star"]),
+                                              ("doubled", d["P_star_doubled"])) if not pts]
+            reasons.append(f"step-doubling check of {arm} not run (no thresholds with the "
+                           f"{' and the '.join(missing)} step budget)")
+        elif not d["ok"]:
             lo, hi = d["ratio_bounds"]
             reasons.append(f"step-doubling check of {arm} not passed (P* ratio in "
                            f"[{lo:.3g}, {hi:.3g}], allowed factor {grid.doubling_factor}): "
-                           "optimisation-limited or not run")
+                           "optimisation-limited")
     verdict = Verdict.INCONCLUSIVE if reasons else rule
     measured.update({"rule_verdict_on_rows_present": rule.value,
                      "step_doubling": doubling["slc"], "progress": dict(progress),

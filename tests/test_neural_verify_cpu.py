@@ -109,6 +109,14 @@ def test_verdict_is_inconclusive_when_incomplete_or_step_limited() -> None:
     assert not moved.measured["step_doubling"]["ok"]
     assert moved.measured["slc-sg"]["step_doubling"]["ok"]
     assert any("step-doubling check of slc " in r for r in moved.measured["inconclusive_reasons"])
+    assert any("optimisation-limited" in r for r in moved.measured["inconclusive_reasons"])
+    # Doubled arms not run: the reason says so, with no NaN interval (the seeds-2-3 grid).
+    rows = [r for r in _grid_rows("claim") if r["method"] not in ("slc-x2", "slc-sg-x2")]
+    none = cpu_grid_result(rows, _complete(), GRID, n_sim=20)
+    reasons = none.measured["inconclusive_reasons"]
+    assert none.verdict is Verdict.INCONCLUSIVE and len(reasons) == 2
+    assert all("not run (no thresholds with the doubled step budget)" in r for r in reasons), reasons
+    assert not any("nan" in r for r in reasons)
 
 
 def test_step_doubling_rule() -> None:

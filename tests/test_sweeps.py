@@ -6,6 +6,7 @@ import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -145,3 +146,29 @@ def test_variant_cells_have_their_own_keys_and_default_keys_are_unchanged() -> N
     off = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1, merge_factor=0.0)
     unpooled = SweepCell("latent", 6, 2, 2, 3, 20, 0, 1, pool_positions=False)
     assert len({cell.key, off.key, unpooled.key}) == 3
+
+
+def test_verify_dask_local_starts_and_closes_a_local_cluster(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify --dask local``: a LocalCluster of ``--workers`` one-thread processes, whose
+    executor runs the sweep, closed afterwards (a cheap check: the cells of the
+    executor are tested above)."""
+    distributed = pytest.importorskip("distributed")
+    from rhm_theory.cli import main
+
+    made: list[Any] = []
+    real = distributed.LocalCluster
+
+    def local_cluster(**kw: Any) -> Any:
+        kw["processes"] = False  # threads in the test process: fast, same code path
+        made.append(real(**kw))
+        return made[-1]
+
+    monkeypatch.setattr(distributed, "LocalCluster", local_cluster)
+    out = tmp_path / "r"
+    assert main(["verify", "--only", "synonym_invariance", "--dask", "local",
+                 "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    assert len(made) == 1 and made[0].status.name == "closed"
+    assert len(made[0].workers) == 0 or all(
+        w.state.nthreads == 1 for w in made[0].workers.values())
+    assert (out / "report-only-synonym_invariance.json").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -33,16 +34,15 @@ AXIS_COLUMNS: dict[str, str] = {"a": "v", "b": "m", "d": "L", "e": "l"}
 class LogLinearFit:
     """``log P* = c + a log v + b log m + d L`` (optionally ``+ e l``) with 95% intervals.
 
-    Fitted on configuration means (seeds averaged), censored configurations as interval
-    data; the intervals are Student-t intervals whose variance is the scatter of the
-    configuration means around the fit, so scatter between configurations (not only
-    between seeds) widens them (see :func:`loglinear_fit`). ``offset`` names the
+    Fitted on one row per run (each its own interval when censored) with cluster-robust
+    intervals, the configuration as the cluster, so scatter between configurations (not
+    only between seeds) widens them (see :func:`loglinear_fit`). ``offset`` names the
     law subtracted from ``log P*`` before the fit (``None``: none); ``se`` the
     standard errors, ``df`` the degrees of freedom of the t quantile. ``n_clusters`` is the
-    number of runs the intervals treat as independent when they are cluster-robust (the
-    per-level fit: the levels of one run share its noise), else 0; the t quantile of each
-    coefficient then has its own degrees of freedom, ``df_by_coef`` (``df`` is their
-    minimum, rounded down).
+    number of clusters the intervals treat as independent when they are cluster-robust,
+    else 0; the t quantile of each coefficient then has its own degrees of freedom,
+    ``df_by_coef`` (``df`` is their minimum, rounded down). ``n_configs`` and
+    ``n_censored_configs`` count configurations (and those with a censored run).
     """
 
     coef: Mapping[str, float]
@@ -169,6 +169,28 @@ def _inv_sqrt_psd(A: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 def _cluster_df(X: npt.NDArray[np.float64], gid: npt.NDArray[np.int64],
                 ) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]]]:
+    """:func:`_cluster_df_of` of a design, remembered: the degrees of freedom and the CR2
+    adjustments depend on the design alone, and a calibration fits hundreds of simulated
+    grids on one design (the cached arrays are read-only)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    gid = np.ascontiguousarray(gid, dtype=np.int64)
+    return _cluster_df_cached(X.tobytes(), X.shape, gid.tobytes())
+
+
+@functools.lru_cache(maxsize=64)
+def _cluster_df_cached(xb: bytes, shape: tuple[int, int], gb: bytes,
+                       ) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]]]:
+    X = np.frombuffer(xb, dtype=np.float64).reshape(shape)
+    gid = np.frombuffer(gb, dtype=np.int64)
+    dfs, adj = _cluster_df_of(X, gid)
+    dfs.flags.writeable = False
+    for a in adj:
+        a.flags.writeable = False
+    return dfs, adj
+
+
+def _cluster_df_of(X: npt.NDArray[np.float64], gid: npt.NDArray[np.int64],
+                   ) -> tuple[npt.NDArray[np.float64], list[npt.NDArray[np.float64]]]:
     """Per coefficient, the Imbens-Kolesar (2016) degrees of freedom of a CR2 interval, and
     the CR2 adjustments ``(I - H_gg)^(-1/2)`` per group.
 
@@ -322,13 +344,17 @@ def loglinear_fit(
 ) -> LogLinearFit:
     """Fit ``log P* = c + a log v + b log m + d L (+ e l)`` with Student-t intervals.
 
-    The fit is on configuration means (:func:`config_intervals`: seeds averaged, censored
-    configurations as interval data, :func:`interval_regression`), and the interval of
-    each coefficient is a Student-t interval with the residual scatter of the configuration
-    means. That scatter holds both the noise between grammar seeds and the deviations of
-    each configuration from the law, so the intervals cover the truth at their nominal
-    level when the configurations scatter around the law. Coefficients the grid cannot
-    identify (a column without variation) are ``nan``.
+    The fit is on one row per run (``unit="run"``, the default): each run's threshold is
+    its own interval (:attr:`ThresholdPoint.log_interval`: a point, or a half-line where
+    the grid censors it; :func:`interval_regression`), and the intervals are cluster-robust
+    (CR2) with the configuration as the cluster, since the runs of one configuration share
+    its deviation from the law. Their variance therefore holds both the noise between
+    grammar seeds and the deviations of each configuration from the law. ``unit="config"``
+    fits configuration means instead (:func:`config_intervals`), with classical intervals:
+    a configuration with one censored seed is then a half-line, which discards its other
+    seeds and biases the fit where the grid censors part of a configuration (the noise
+    model measures its ``tau_config`` on them; the rules use runs). Coefficients the grid
+    cannot identify (a column without variation) are ``nan``.
 
     Parameters
     ----------
@@ -341,12 +367,15 @@ def loglinear_fit(
     confidence : float
         Level of the two-sided intervals.
     cluster : bool, optional
-        Cluster-robust intervals with the run ``(v, m, s, L)`` as the cluster
-        (:func:`interval_regression` with ``groups``). Default: ``with_level``: the levels
-        of one run come from the same grammar and data, so their thresholds share noise.
+        Cluster-robust intervals with the configuration ``(v, m, s, L)`` as the cluster
+        (:func:`interval_regression` with ``groups``). Default: for ``unit="run"`` always;
+        for ``unit="config"`` when ``with_level`` (the levels of one run come from the same
+        grammar and data, so their thresholds share noise).
         When not given, rows whose grammar seeds recur at several depths of one
         ``(v, m, s)`` (:func:`shares_grammar_seeds`, a property of the design, not of the
         values) are clustered by ``(v, m, s)``.
+    unit : {"run", "config"}
+        One row per run (default) or per configuration mean.
 
     Examples
     --------
