@@ -54,12 +54,15 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="also write the table as JSON here")
     args = ap.parse_args()
     rows = load_rows(f"{args.report}/sweep/rows.jsonl")
+    # The rows are read on the grid that made them (its configurations), from the report.
+    with open(f"{args.report}/report.json") as fh:
+        rows_grid = json.load(fh)["grid"]
     out = []
     for spec in SCALING_CLAIMS:
         if args.only and spec.name not in args.only:
             continue
         check = ScalingCheck(spec)
-        real, _, _ = check.points(rows, spec.context, "quick", spec.variant)
+        real, _, _ = check.points(rows, spec.context, rows_grid, spec.variant)
         if len({p.config for p in real}) < 3:
             print(f"{spec.name}: too few real thresholds to fit a noise model")
             continue

@@ -59,9 +59,16 @@ def run_verification(
     progress: bool = True,
     device: str = "auto",
     neural: bool | None = None,
+    local_evaluation: bool | None = None,
 ) -> list[CheckResult]:
     """Run the checks: one sweep for the union of their cells, one for their tasks, then
     each evaluation.
+
+    The evaluations run in local worker processes (``max_workers``) unless an
+    ``executor`` is given, when they run here, in series (the executor may be a remote
+    scheduler, and this machine's cores are not the user's to take); ``local_evaluation``
+    overrides that (``rhm-theory verify --dask local`` sets it: the cluster is this
+    machine).
 
     ``checks`` (default :func:`select_checks` of ``grid``, ``only``, ``neural``) are the
     checks to run; ``only`` narrows them by name.
@@ -98,7 +105,9 @@ def run_verification(
     with Progress(None, progress, desc=f"evaluating {_count(len(selected), 'check')} (fits "
                   "and calibrations)"):
         results = evaluate_checks(selected, rows, grid, max_workers=max_workers,
-                                  parallel=executor is None, task_rows=task_rows)
+                                  parallel=(executor is None if local_evaluation is None
+                                            else local_evaluation),
+                                  task_rows=task_rows)
     if out is not None:
         write_report(results, out, grid=grid, seconds=time.perf_counter() - t0,
                      sweep_seconds=sweep_seconds, n_cells=len(cells), stem=report_stem(only),

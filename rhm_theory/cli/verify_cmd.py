@@ -19,9 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
         description="Run every claim check of proofs_checks on a quick grid (default; "
-        "estimated 676 CPU seconds by the cost model, about 6 min on 2 idle cores; 12 min 48 s "
-        "sweep plus 3 min 50 s evaluation measured at load 7-15, docs/results.md; the progress "
-        "line shows where it is) or the full grid (--full; the neural checks run with --full "
+        "estimated 810 CPU seconds by the cost model; 5 min 8 s measured on 2 idle cores, "
+        "docs/results.md; the progress line shows where it is) or the full grid (--full; the neural checks run with --full "
         "on a GPU, elsewhere only with --neural), print per claim its verdict and what held "
         "axis by axis, with calibration and negative control, write a report folder "
         "(report.md, report.json, "
@@ -32,8 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "does not change it. Ctrl-C keeps the finished cells and tasks: rerun to resume.",
     )
     p.add_argument("--full", action="store_true",
-                   help="the large grid (estimated 6,061 CPU seconds, about 50 min on 2 idle "
-                   "cores; 34 min 53 s measured at load 3-5, docs/results.md)")
+                   help="the large grid (estimated 6,983 CPU seconds; 88 min 44 s measured "
+                   "on a 2-worker Dask LocalCluster, docs/results.md)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")
     p.add_argument("--only", nargs="*", metavar="CHECK",
                    help="run only these checks (without a name: list the checks)")
@@ -142,7 +141,8 @@ def _run(args: argparse.Namespace) -> int:
         results = run_verification(grid, out_dir=args.out,
                                    only=args.only, executor=executor,
                                    max_workers=args.workers, progress=show_progress(args),
-                                   device=args.device, neural=args.neural or None)
+                                   device=args.device, neural=args.neural or None,
+                                   local_evaluation=True if args.dask == "local" else None)
     finally:
         if client is not None:
             cluster = getattr(client, "cluster", None)
