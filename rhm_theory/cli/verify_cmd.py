@@ -18,17 +18,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
-        description="Run every claim check of proofs_checks on a quick grid (default; "
-        "estimated 810 CPU seconds by the cost model; 5 min 8 s measured on 2 idle cores, "
-        "docs/results.md; the progress line shows where it is) or the full grid (--full; the neural checks run with --full "
-        "on a GPU, elsewhere only with --neural), print per claim its verdict and what held "
-        "axis by axis, with calibration and negative control, write a report folder "
-        "(report.md, report.json, "
-        "sweep/rows.* for the ILC cells, tasks/rows.* for the checks' other work; with "
-        "--only: "
-        "report-only-<checks>.md/.json beside them, the full run's report is kept). Exit "
-        "status 1 if a check FAILs (a result, not a crash: see report.md); INCONCLUSIVE "
-        "does not change it. Ctrl-C keeps the finished cells and tasks: rerun to resume.",
+        description=(
+            "Run every claim check of proofs_checks on a quick grid (default; estimated 810 CPU "
+            "seconds by the cost model; 5 min 8 s measured on 2 idle cores, docs/results.md; the "
+            "progress line shows where it is) or the full grid (--full; the neural checks run with "
+            "--full on a GPU, elsewhere only with --neural), print per claim its verdict and what "
+            "held axis by axis, with calibration and negative control, write a report folder "
+            "(report.md, report.json, sweep/rows.* for the ILC cells, tasks/rows.* for the checks' "
+            "other work; with --only: report-only-<checks>.md/.json beside them, the full run's "
+            "report is kept). Exit status 1 if a check FAILs (a result, not a crash: see "
+            "report.md); INCONCLUSIVE does not change it. Ctrl-C keeps the finished cells and "
+            "tasks: rerun to resume."),
     )
     p.add_argument("--full", action="store_true",
                    help="the large grid (estimated 6,983 CPU seconds; 88 min 44 s measured "
