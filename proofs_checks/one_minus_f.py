@@ -38,6 +38,7 @@ from rhm_theory.scaling import (
     fit_noise_model,
     interval_regression,
     power_with_suggestion,
+    run_intervals,
     simulate_points,
 )
 from rhm_theory.sweeps.runner import SweepCell, row_context
@@ -81,16 +82,13 @@ def f_factor_fit(points: Sequence[ThresholdPoint]) -> tuple[float, float, float]
     """
     from scipy.special import stdtrit
 
-    rows = sorted((p for p in points if any(map(math.isfinite, p.log_interval))),
-                  key=lambda p: (p.config, p.grammar_seed))
-    if len({p.v for p in rows}) < 3:
+    informative = [p for p in points if any(map(math.isfinite, p.log_interval))]
+    if len({p.v for p in informative}) < 3:
         return math.nan, math.nan, math.nan
+    rows, lo, hi = run_intervals(informative, lambda p: math.log(p.v * p.m**3))
     depth = len({p.L for p in rows}) > 1
     X = np.asarray([[1.0, -math.log(1 - p.m / p.v)] + ([float(p.L)] if depth else [])
                     for p in rows])
-    shift = np.asarray([math.log(p.v * p.m**3) for p in rows])
-    lo = np.asarray([p.log_interval[0] for p in rows]) - shift
-    hi = np.asarray([p.log_interval[1] for p in rows]) - shift
     beta, se, _, df = interval_regression(X, lo, hi, [p.config for p in rows])
     if df < 1 or not math.isfinite(se[1]):
         return float(beta[1]), math.nan, math.nan

@@ -157,9 +157,11 @@ def test_verify_dask_local_starts_and_closes_a_local_cluster(
     from rhm_theory.cli import main
 
     made: list[Any] = []
+    asked: list[dict[str, Any]] = []
     real = distributed.LocalCluster
 
     def local_cluster(**kw: Any) -> Any:
+        asked.append(dict(kw))
         kw["processes"] = False  # threads in the test process: fast, same code path
         made.append(real(**kw))
         return made[-1]
@@ -168,7 +170,8 @@ def test_verify_dask_local_starts_and_closes_a_local_cluster(
     out = tmp_path / "r"
     assert main(["verify", "--only", "synonym_invariance", "--dask", "local",
                  "--workers", "1", "--out", str(out), "--quiet"]) == 0
-    assert len(made) == 1 and made[0].status.name == "closed"
-    assert len(made[0].workers) == 0 or all(
-        w.state.nthreads == 1 for w in made[0].workers.values())
+    assert len(asked) == 1
+    assert (asked[0]["n_workers"], asked[0]["threads_per_worker"], asked[0]["processes"]) \
+        == (1, 1, True)
+    assert made[0].status.name == "closed"
     assert (out / "report-only-synonym_invariance.json").is_file()

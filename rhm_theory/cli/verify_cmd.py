@@ -122,6 +122,7 @@ def _run(args: argparse.Namespace) -> int:
             compile_notice("sweep", False)
     executor = None
     client: Any = None
+    cluster: Any = None  # the LocalCluster of --dask local, closed with its client
     if args.dask:
         import importlib
 
@@ -145,10 +146,9 @@ def _run(args: argparse.Namespace) -> int:
                                    local_evaluation=True if args.dask == "local" else None)
     finally:
         if client is not None:
-            cluster = getattr(client, "cluster", None)
             client.close()
-            if args.dask == "local" and cluster is not None:
-                cluster.close()
+        if cluster is not None:
+            cluster.close()
     status = exit_status(results)
     report = f"{args.out}/{report_stem(args.only)}.md"
     skipped = not_run([r.name for r in results], args.only, grid)

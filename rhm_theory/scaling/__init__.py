@@ -48,6 +48,7 @@ from rhm_theory.scaling.fit import (
     config_intervals,
     interval_regression,
     loglinear_fit,
+    run_intervals,
     shares_grammar_seeds,
 )
 from rhm_theory.scaling.law import (
@@ -138,6 +139,7 @@ __all__ = [
     "parse_law",
     "power_with_suggestion",
     "read_threshold_rows",
+    "run_intervals",
     "shares_grammar_seeds",
     "simulate_points",
     "suggest_grid",

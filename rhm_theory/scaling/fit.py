@@ -7,7 +7,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ __all__ = [
     "config_intervals",
     "interval_regression",
     "loglinear_fit",
+    "run_intervals",
     "shares_grammar_seeds",
 ]
 
@@ -104,6 +105,25 @@ def config_intervals(
     lo_arr = np.array([np.mean([a for a, _ in by[k]]) for k in keys], dtype=np.float64)
     hi_arr = np.array([np.mean([b for _, b in by[k]]) for k in keys], dtype=np.float64)
     return keys, lo_arr, hi_arr, sum(len(v) for v in by.values())
+
+
+def run_intervals(
+    points: Sequence[ThresholdPoint], offset: Offset = None,
+) -> tuple[list[ThresholdPoint], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """One interval per run: the points ordered by configuration and seed, with each
+    one's :attr:`ThresholdPoint.log_interval` less ``offset`` (a :class:`Law` or a callable
+    ``point -> log scale``). Returns ``(points, lo, hi)``.
+
+    >>> _, lo, hi = run_intervals([ThresholdPoint(8, 2, 2, 3, 0, 0, 10.0)])
+    >>> bool(lo[0] == hi[0] == math.log(10.0))
+    True
+    """
+    fn = _offset_fn(offset)
+    runs = sorted(points, key=lambda p: (p.config, p.grammar_seed))
+    shift = np.asarray([0.0 if fn is None else fn(p) for p in runs], dtype=np.float64)
+    lo = np.asarray([p.log_interval[0] for p in runs], dtype=np.float64) - shift
+    hi = np.asarray([p.log_interval[1] for p in runs], dtype=np.float64) - shift
+    return runs, lo, hi
 
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -345,7 +365,7 @@ def loglinear_fit(
     offset: Offset = None,
     confidence: float = 0.95,
     cluster: bool | None = None,
-    unit: str = "run",
+    unit: Literal["run", "config"] = "run",
 ) -> LogLinearFit:
     """Fit ``log P* = c + a log v + b log m + d L (+ e l)`` with Student-t intervals.
 
@@ -405,15 +425,8 @@ def loglinear_fit(
         # One row per run, each with its own interval: a censored seed does not make its
         # configuration's mean a half-line (which discards the other seeds and biases the
         # fit where the grid censors some seeds of a configuration).
-        fn = _offset_fn(offset)
-        keys, lo_l, hi_l = [], [], []
-        for p in sorted(points, key=lambda q: (q.config, q.grammar_seed)):
-            a, b = p.log_interval
-            shift = 0.0 if fn is None else fn(p)
-            keys.append(p.config)
-            lo_l.append(a - shift)
-            hi_l.append(b - shift)
-        lo, hi = np.asarray(lo_l, dtype=np.float64), np.asarray(hi_l, dtype=np.float64)
+        runs, lo, hi = run_intervals(points, offset)
+        keys = [p.config for p in runs]
     names = ["c", "a", "b", "d"] + (["e"] if with_level else [])
     # Configurations with no information at all (both ends infinite) carry none.
     keep = np.isfinite(lo) | np.isfinite(hi)
