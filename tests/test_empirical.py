@@ -59,6 +59,57 @@ def test_chunking_does_not_change_counts() -> None:
     assert np.array_equal(one.counts_, many.counts_)
 
 
+def _dense_reference(seq: np.ndarray, ctx: np.ndarray, s: int, span: int, alphabet: int,
+                     n_ctx: int, n_blocks: int) -> np.ndarray:
+    # The count tensor by plain loops over strings, nodes and context symbols.
+    out = np.zeros((s, alphabet**s, n_blocks, n_ctx), dtype=np.int64)
+    for i in range(seq.shape[0]):
+        for k in range(seq.shape[1] // s):
+            tup = seq[i, k * s:(k + 1) * s]
+            if (tup < 0).any() or (tup >= alphabet).any():
+                continue
+            code = int(sum(int(x) * alphabet ** (s - 1 - q) for q, x in enumerate(tup)))
+            j, first = k % s, k - k % s
+            if ctx.ndim == 1:  # label: one block
+                out[j, code, 0, ctx[i]] += 1
+                continue
+            slot = 0
+            for jp in range(s):
+                if jp == j:
+                    continue
+                for r in range(span):
+                    x = ctx[i, (first + jp) * span + r]
+                    if 0 <= x < n_ctx:
+                        out[j, code, slot * span + r, x] += 1
+                slot += 1
+    return out
+
+
+@pytest.mark.parametrize("kind", ["latent", "label"])
+def test_compact_rows_equal_the_dense_tensor(kind: str) -> None:
+    """The accumulator keeps one row per tuple code seen; with more codes than its first
+    capacity (1,600 possible codes, > 1,024), fed in uneven chunks and with unknown
+    symbols, the dense tensor, the per-tuple tables and the observed codes equal a plain
+    loop's."""
+    rng = np.random.default_rng(5)
+    alphabet, s, n = 40, 2, 900
+    seq = rng.integers(-1, alphabet, size=(n, 8))  # -1: unknown symbols
+    labels = rng.integers(0, 3, size=n)
+    n_ctx = 3 if kind == "label" else alphabet
+    acc = ContextCounts(s, 2, kind, alphabet, n_ctx)
+    for lo, hi in [(0, 1), (1, 300), (300, 900)]:
+        acc.update(seq[lo:hi], labels=labels[lo:hi])
+    ref = _dense_reference(seq, labels if kind == "label" else seq, s, s, alphabet, n_ctx,
+                           acc.n_blocks)
+    assert np.array_equal(acc.counts_, ref)
+    observed = np.flatnonzero(ref.sum(axis=(0, 2, 3)) > 0)
+    assert observed.size > 1024
+    assert np.array_equal(acc.observed_codes(), observed)
+    codes = np.array([observed[0], 7 * alphabet + 7, observed[-1], 0])
+    assert np.array_equal(acc.tuple_tables(codes), np.transpose(ref[:, codes], (1, 0, 2, 3)))
+    assert np.array_equal(acc.tuple_counts(), ref.sum(axis=3).max(axis=2))
+
+
 @pytest.mark.parametrize("kind", ["latent", "token", "label"])
 def test_monte_carlo_within_hoeffding(kind: str) -> None:
     """Each empirical block frequency of each level-1 tuple at position 0 lies within a

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency
 
-from rhm_theory.algorithms.merge import g_per_df, merge_indistinguishable
+from rhm_theory.algorithms.merge import _g_per_df_lower, g_per_df, merge_indistinguishable
 from rhm_theory.testing.reference import g_per_df_numpy, merge_indistinguishable_numpy
 
 
@@ -44,6 +44,30 @@ def test_g_per_df_matches_the_numpy_reference(seed: int, s: int, blocks: int,
     want = g_per_df_numpy(a, b)
     got = g_per_df(a, b)
     assert got == pytest.approx(want, rel=1e-12, abs=1e-12) or (np.isinf(got) and np.isinf(want))
+
+
+@given(seed=st.integers(0, 2**32 - 1), s=st.integers(1, 3), blocks=st.integers(1, 4),
+       ctx=st.integers(2, 40), same=st.booleans())
+def test_the_pair_bound_never_exceeds_g_per_df(seed: int, s: int, blocks: int, ctx: int,
+                                               same: bool) -> None:
+    """The merge kernel skips the exact G/df of a pair whose Pinsker bound is above the
+    threshold; the bound must lie below G/df (same-law and different-law pairs)."""
+    rng = np.random.default_rng(seed)
+    counts, _ = _tables(rng, 2, s, blocks, ctx, 1 if same else 2)
+    a, b = counts.astype(np.float64)
+    lower = _g_per_df_lower(a, b)
+    exact = g_per_df(a, b)
+    assert lower <= exact * (1 + 1e-12) or (np.isinf(lower) and np.isinf(exact))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_merge_with_many_distinct_clusters_gives_the_reference_labels(seed: int) -> None:
+    # Most pairs are far apart here, so most scores take the bound's route.
+    rng = np.random.default_rng(100 + seed)
+    counts, parent = _tables(rng, 60, 2, 2, 30, 15)
+    labels = parent * 2 + (np.arange(60) % 2)
+    np.testing.assert_array_equal(merge_indistinguishable(counts, labels, 4.0),
+                                  merge_indistinguishable_numpy(counts, labels, 4.0))
 
 
 @pytest.mark.parametrize("seed", range(6))

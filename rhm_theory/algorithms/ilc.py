@@ -292,7 +292,7 @@ class IterativeLatentClustering:
             d = ((vectors[~core][:, None, :] - centres[None]) ** 2).sum(axis=-1)
             labels[~core] = ids[np.argmin(d, axis=1)]
         if self.merge_factor > 0:
-            per_tuple = np.transpose(acc.counts_[:, codes], (1, 0, 2, 3))
+            per_tuple = acc.tuple_tables(codes)
             labels = merge_indistinguishable(per_tuple, labels, self.merge_factor)
         table[codes] = labels
         return table

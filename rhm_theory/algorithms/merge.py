@@ -65,6 +65,62 @@ def _g_per_df(a: FloatArray, b: FloatArray) -> float:
 
 
 @nb.njit(cache=True)
+def _g_per_df_lower(a: FloatArray, b: FloatArray) -> float:
+    # A lower bound on _g_per_df(a, b) without logarithms (Pinsker: KL >= 2 TV^2, so each
+    # block's G >= 4 TV^2 n_a n_b / (n_a + n_b)); the same degrees of freedom, and the
+    # position table's G (>= 0) left out.
+    s, n_blocks, n_ctx = a.shape
+    g = 0.0
+    df = 0.0
+    pa = np.zeros(s)
+    pb = np.zeros(s)
+    for j in range(s):
+        for k in range(n_blocks):
+            na = 0.0
+            nb_ = 0.0
+            for c in range(n_ctx):
+                na += a[j, k, c]
+                nb_ += b[j, k, c]
+            pa[j] = max(pa[j], na)
+            pb[j] = max(pb[j], nb_)
+            if na <= 0.0 or nb_ <= 0.0:
+                continue
+            ia = 1.0 / na
+            ib = 1.0 / nb_
+            l1 = 0.0
+            nonzero = 0
+            for c in range(n_ctx):
+                l1 += abs(a[j, k, c] * ia - b[j, k, c] * ib)
+                if a[j, k, c] + b[j, k, c] > 0.0:
+                    nonzero += 1
+            g += l1 * l1 * na * nb_ / (na + nb_)  # 4 TV^2 with TV = l1 / 2
+            df += nonzero - 1
+    ta = 0.0
+    tb = 0.0
+    nonzero = 0
+    for j in range(s):
+        ta += pa[j]
+        tb += pb[j]
+        if pa[j] + pb[j] > 0.0:
+            nonzero += 1
+    if ta > 0.0 and tb > 0.0:
+        df += nonzero - 1
+    if df > 0.0:
+        return g / df
+    return np.inf
+
+
+@nb.njit(cache=True)
+def _pair_score(a: FloatArray, b: FloatArray, threshold: float) -> float:
+    # G/df, or inf where the lower bound already puts it above the merge threshold: such
+    # a pair is never merged either way, and the bound costs no logarithm. (The 1e-6
+    # margin keeps a pair whose exact score sits at the threshold on the exact route.)
+    if _g_per_df_lower(a, b) > threshold * (1.0 + 1e-6):
+        return np.inf
+    return _g_per_df(a, b)
+
+
+@nb.njit(cache=True)
 def _null_scores(tables: FloatArray, labels: IntArray) -> FloatArray:
     # G/df of every tuple against the rest of its own cluster (clusters of >= 2 tuples).
     out = np.full(tables.shape[0], np.nan)
@@ -85,7 +141,8 @@ def _null_scores(tables: FloatArray, labels: IntArray) -> FloatArray:
 def _merge_kernel(tables: FloatArray, labels: IntArray, threshold: float) -> IntArray:
     # Greedy merging of the closest pair (smallest G/df; the first pair in (x, y) order on
     # ties) while it is below the threshold. Only the scores of the merged cluster change,
-    # so the pair table is updated, not recomputed.
+    # so the pair table is updated, not recomputed. Scores at or above the threshold may
+    # be stored as inf (_pair_score): they are never the merged pair.
     labels = labels.copy()
     ids = np.unique(labels)
     n = ids.size
@@ -99,7 +156,7 @@ def _merge_kernel(tables: FloatArray, labels: IntArray, threshold: float) -> Int
     score = np.full((n, n), np.inf)
     for x in range(n):
         for y in range(x + 1, n):
-            score[x, y] = _g_per_df(pooled[x], pooled[y])
+            score[x, y] = _pair_score(pooled[x], pooled[y], threshold)
     while True:
         best = np.inf
         bx = -1
@@ -121,7 +178,7 @@ def _merge_kernel(tables: FloatArray, labels: IntArray, threshold: float) -> Int
         alive[by] = False
         for z in range(n):
             if alive[z] and z != bx:
-                sc = _g_per_df(pooled[min(bx, z)], pooled[max(bx, z)])
+                sc = _pair_score(pooled[min(bx, z)], pooled[max(bx, z)], threshold)
                 score[min(bx, z), max(bx, z)] = sc
 
 

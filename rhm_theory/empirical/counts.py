@@ -105,19 +105,36 @@ def lift(
 
 
 @nb.njit(cache=True)
+def _assign_rows(codes: IntArray, index: IntArray, order: IntArray, n_seen: int) -> int:
+    # Give every tuple code seen for the first time the next row of the compact table, in
+    # the order of the stream (the same whatever the chunking); return the rows in use.
+    n, width = codes.shape
+    for i in range(n):
+        for k in range(width):
+            c = codes[i, k]
+            if c >= 0 and index[c] < 0:
+                index[c] = n_seen
+                order[n_seen] = c
+                n_seen += 1
+    return n_seen
+
+
+@nb.njit(cache=True)
 def _count_cousins(
-    context: npt.NDArray[Any], codes: IntArray, s: int, span: int, n_context: int,
-    counts: IntArray,
+    context: npt.NDArray[Any], codes: IntArray, index: IntArray, s: int, span: int,
+    n_context: int, counts: IntArray,
 ) -> None:
     # For the tuple under node u, count the `span` context symbols under each sibling u':
     # its children (latent context, span = s) or its leaves (token context, span = s**l).
-    # Unknown context symbols (outside [0, n_context)) are skipped.
+    # Unknown context symbols (outside [0, n_context)) are skipped. Row index[c] of the
+    # compact table holds tuple code c.
     n, width = codes.shape
     for i in range(n):
         for k in range(width):
             c = codes[i, k]
             if c < 0:
                 continue
+            row = index[c]
             j = k % s
             first = k - j
             slot = 0
@@ -128,19 +145,20 @@ def _count_cousins(
                 for r in range(span):
                     x = np.int64(context[i, base + r])
                     if 0 <= x < n_context:
-                        counts[j, c, slot * span + r, x] += 1
+                        counts[j, row, slot * span + r, x] += 1
                 slot += 1
 
 
 @nb.njit(cache=True)
-def _count_label(labels: npt.NDArray[Any], codes: IntArray, s: int, counts: IntArray) -> None:
+def _count_label(labels: npt.NDArray[Any], codes: IntArray, index: IntArray, s: int,
+                 counts: IntArray) -> None:
     n, width = codes.shape
     for i in range(n):
         y = np.int64(labels[i])
         for k in range(width):
             c = codes[i, k]
             if c >= 0:
-                counts[k % s, c, 0, y] += 1
+                counts[k % s, index[c], 0, y] += 1
 
 
 class ContextCounts:
@@ -168,6 +186,10 @@ class ContextCounts:
     Attributes
     ----------
     counts_ : ndarray of int64, shape (s, alphabet**s, n_blocks, n_context)
+        The dense count tensor, built on access. The accumulator itself keeps one row per
+        tuple code seen (a grammar level has ``v m`` of the ``v**s`` codes): the dense
+        tensor at ``v = 384`` would be 1.8 GB, touched at random, and its page faults were
+        most of an ILC run's time.
     n_strings_ : int
         Strings seen so far.
     """
@@ -189,8 +211,32 @@ class ContextCounts:
                 f"{MAX_COUNT_CELLS}: reduce alphabet**s (alphabet={alphabet}, s={s}) or the "
                 f"context size"
             )
-        self.counts_: IntArray = np.zeros(shape, dtype=np.int64)
+        self._shape = shape
+        # Compact storage: row index_[code] of _rows holds the tuple code; _order lists the
+        # codes by row. Rows are added as codes first appear (capacity doubles).
+        n_codes = shape[1]
+        self._index: IntArray = np.full(n_codes, -1, dtype=np.int64)
+        self._order: IntArray = np.empty(n_codes, dtype=np.int64)
+        self._n_rows = 0
+        self._rows: IntArray = np.zeros((self.s, min(n_codes, 1024), *shape[2:]),
+                                        dtype=np.int64)
         self.n_strings_ = 0
+
+    @property
+    def counts_(self) -> IntArray:
+        """The dense count tensor ``(s, alphabet**s, n_blocks, n_context)`` (built here)."""
+        dense = np.zeros(self._shape, dtype=np.int64)
+        dense[:, self._order[: self._n_rows]] = self._rows[:, : self._n_rows]
+        return dense
+
+    def _add_rows(self, codes: IntArray) -> None:
+        self._n_rows = int(_assign_rows(codes, self._index, self._order, self._n_rows))
+        capacity = self._rows.shape[1]
+        if self._n_rows > capacity:
+            grown = np.zeros((self.s, max(self._n_rows, 2 * capacity), *self._shape[2:]),
+                             dtype=np.int64)
+            grown[:, :capacity] = self._rows
+            self._rows = grown
 
     def update(
         self,
@@ -220,8 +266,9 @@ class ContextCounts:
         codes = np.empty((n, width), dtype=np.int64)
         _tuple_codes_kernel(seq, self.s, self.alphabet, codes)
         if self.context == "latent":
-            _count_cousins(seq, codes, self.s, self.s, self.alphabet,
-                           self.counts_)
+            self._add_rows(codes)
+            _count_cousins(seq, codes, self._index, self.s, self.s, self.alphabet,
+                           self._rows)
         elif self.context == "token":
             span = self.s**self.level
             if tokens is None:
@@ -229,14 +276,17 @@ class ContextCounts:
             tok = check_array("tokens", tokens, shape=(n, width * span), kinds="iu")
             if tok.size and (int(tok.min()) < 0 or int(tok.max()) >= self.n_context):
                 raise ValueError(f"tokens must lie in [0, n_context={self.n_context})")
-            _count_cousins(tok, codes, self.s, span, self.n_context, self.counts_)
+            self._add_rows(codes)
+            _count_cousins(tok, codes, self._index, self.s, span, self.n_context,
+                           self._rows)
         else:
             if labels is None:
                 raise ValueError("labels (root symbols) are required for context='label'")
             lab = check_array("labels", labels, shape=(n,), kinds="iu")
             if lab.size and (int(lab.min()) < 0 or int(lab.max()) >= self.n_context):
                 raise ValueError(f"labels must lie in [0, n_context={self.n_context})")
-            _count_label(lab, codes, self.s, self.counts_)
+            self._add_rows(codes)
+            _count_label(lab, codes, self._index, self.s, self._rows)
         self.n_strings_ += n
         return self
 
@@ -248,15 +298,29 @@ class ContextCounts:
         of one occurrence gets one count unless its context symbol is unknown; the label
         block always does).
         """
-        return np.asarray(self.counts_.sum(axis=3).max(axis=2))
+        out = np.zeros(self._shape[:2], dtype=np.int64)
+        n = self._n_rows
+        out[:, self._order[:n]] = self._rows[:, :n].sum(axis=3).max(axis=2)
+        return out
 
     def observed_codes(self) -> IntArray:
         """Codes of the tuples seen at least once (at any position), sorted."""
-        return np.flatnonzero(self.counts_.sum(axis=(0, 2, 3)) > 0).astype(np.int64)
+        n = self._n_rows
+        seen = self._rows[:, :n].sum(axis=(0, 2, 3)) > 0
+        return np.sort(self._order[:n][seen]).astype(np.int64)
+
+    def tuple_tables(self, codes: IntArray) -> IntArray:
+        """Counts of the tuples ``codes``, shape ``(n_codes, s, n_blocks, n_context)``
+        (zeros for a code never seen): ``counts_[:, codes]`` with the tuple axis first."""
+        rows = self._index[np.asarray(codes, dtype=np.int64)]
+        out = np.zeros((len(rows), *self._rows.shape[:1], *self._shape[2:]), dtype=np.int64)
+        seen = rows >= 0
+        out[seen] = np.transpose(self._rows[:, rows[seen]], (1, 0, 2, 3))
+        return out
 
     def block_marginals(self) -> FloatArray:
         """Pooled empirical law of each context block, shape ``(s, n_blocks, n_context)``."""
-        marg = self.counts_.sum(axis=1).astype(np.float64)
+        marg = self._rows[:, : self._n_rows].sum(axis=1).astype(np.float64)
         tot = marg.sum(axis=-1, keepdims=True)
         return np.asarray(np.divide(marg, tot, out=np.zeros_like(marg), where=tot > 0))
 
@@ -267,7 +331,7 @@ class ContextCounts:
         marginal, as in the exact engine.
         """
         sel = self.observed_codes() if codes is None else np.asarray(codes, dtype=np.int64)
-        c = np.transpose(self.counts_[:, sel], (1, 0, 2, 3)).astype(np.float64)
+        c = self.tuple_tables(sel).astype(np.float64)
         tot = c.sum(axis=-1, keepdims=True)
         marg = self.block_marginals()[None]
         return np.where(tot > 0, c / np.where(tot > 0, tot, 1.0), marg)
