@@ -15,6 +15,7 @@ from rhm_theory.exact import (
     margin_summary,
     pair_margins,
     pairwise_distances,
+    pooled_sibling_joint,
     sibling_joint,
     token_correlation,
 )
@@ -154,3 +155,25 @@ def test_token_correlation_matches_the_einsum(v: int, m: int, s: int, L: int) ->
     for level in range(1, L + 1):
         assert token_correlation(g, level) == pytest.approx(
             _einsum_token_correlation(g, level), rel=1e-12, abs=1e-15)
+
+
+@given(tiny_grammars(), st.data())
+@settings(max_examples=30, deadline=None)
+def test_pooled_sibling_joint_equals_the_weighted_tensor(g: Grammar, data: st.DataObject) -> None:
+    """The pooled joint of two siblings, built from the rules, equals the dense tensor
+    ``sibling_joint`` contracted with the parent weights."""
+    p = g.params
+    level = data.draw(st.integers(1, p.L))
+    j = data.draw(st.integers(0, p.s - 1))
+    jp = data.draw(st.integers(0, p.s - 1).filter(lambda x: x != j))
+    w = data.draw(st.lists(st.floats(0.0, 3.0), min_size=p.vocab(level),
+                           max_size=p.vocab(level)))
+    want = np.einsum("b,bxy->xy", np.asarray(w), sibling_joint(g, level, j, jp))
+    np.testing.assert_allclose(pooled_sibling_joint(g, level, j, jp, w), want,
+                               atol=TOL, rtol=0)
+
+
+def test_pooled_sibling_joint_checks_the_weights() -> None:
+    g = random_grammar(RHMParams(4, 2, 2, 2), seed=0)
+    with pytest.raises(ValueError, match=r"parent_weights must have shape \(vocab\(level\),\)"):
+        pooled_sibling_joint(g, 1, 0, 1, [1.0, 2.0])

@@ -30,6 +30,7 @@ from rhm_theory.exact.transitions import (
     level_weights,
     node_marginal,
     path_product,
+    pooled_sibling_joint,
     root_to_level_sums,
     sibling_joint,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "pairwise_distances",
     "pairwise_margins",
     "path_product",
+    "pooled_sibling_joint",
     "root_to_level_sums",
     "sibling_joint",
     "token_correlation",

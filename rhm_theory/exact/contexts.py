@@ -13,8 +13,8 @@ from rhm_theory.exact.transitions import (
     child_matrices,
     descendant_laws,
     level_weights,
+    pooled_sibling_joint,
     root_to_level_sums,
-    sibling_joint,
 )
 from rhm_theory.model.grammar import Grammar
 from rhm_theory.validation import CONTEXT_KINDS, ContextKind, check_array, check_context
@@ -184,7 +184,7 @@ def context_laws(grammar: Grammar, level: int, context: str = "latent") -> Conte
         for j in range(s):
             for slot, jp in enumerate(sibling_positions(s, j)):
                 # Q[a, a'] = pooled P(u = a at j, sibling = a' at jp), one rule per parent.
-                Q = np.einsum("b,bxy->xy", w_parent, sibling_joint(grammar, level + 1, j, jp))
+                Q = pooled_sibling_joint(grammar, level + 1, j, jp, w_parent)
                 if slot == 0:
                     weights[j] = Q.sum(axis=1)
                 k0 = slot * per_sibling
