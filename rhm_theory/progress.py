@@ -103,6 +103,10 @@ class Progress:
     show_start : bool
         Print a line at once (default); ``False``: the first line comes after ``interval``
         seconds, so a phase that ends sooner prints nothing.
+    total_weight : float, optional
+        The units' summed weight (their estimated seconds): the time left is then
+        extrapolated from the weight done (``update(weight=...)``), not from the count, so
+        that a sweep which starts with its costliest cells does not announce days.
 
     Examples
     --------
@@ -119,8 +123,9 @@ class Progress:
                  expected_seconds: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  interval: float = LOG_INTERVAL, heartbeat: bool = True,
-                 show_start: bool = True) -> None:
+                 show_start: bool = True, total_weight: float | None = None) -> None:
         self.total, self.done = total, 0
+        self.total_weight, self.done_weight = total_weight, 0.0
         self.enabled = enabled and (total is None or total > 0)
         self.desc, self.unit = desc, unit
         self.stream = stream if stream is not None else sys.stderr
@@ -158,7 +163,11 @@ class Progress:
             text = (f"{self.desc}: {self.done}/{self.total} {self.unit}, "
                     f"{format_seconds(elapsed)} elapsed")
         if self.total is not None and 0 < self.done < self.total:
-            left = elapsed / self.done * (self.total - self.done)
+            if self.total_weight and self.done_weight > 0:
+                left = elapsed / self.done_weight * max(0.0, self.total_weight
+                                                        - self.done_weight)
+            else:
+                left = elapsed / self.done * (self.total - self.done)
             text += f", about {format_seconds(left)} left"
         elif self.done == 0 and self.expected_seconds is not None:
             left = self.expected_seconds - elapsed
@@ -188,10 +197,12 @@ class Progress:
             if self.enabled and self.clock() - self._last >= self.interval:
                 self._show()
 
-    def update(self, n: int = 1) -> None:
-        """Count ``n`` more units done (and redraw when due or finished)."""
+    def update(self, n: int = 1, weight: float = 0.0) -> None:
+        """Count ``n`` more units done, of summed ``weight`` (and redraw when due or
+        finished)."""
         with self._lock:
             self.done += n
+            self.done_weight += weight
             if not self.enabled:
                 return
             finished = self.total is not None and self.done >= self.total

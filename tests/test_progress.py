@@ -54,6 +54,22 @@ def test_log_gets_a_line_every_interval_even_without_progress() -> None:
     assert len(log.getvalue().splitlines()) == n
 
 
+def test_time_left_follows_the_weight_done_not_the_count() -> None:
+    """A sweep runs its costliest cells first: one cell of weight 90 out of 100 done in
+    90 s leaves about 10 s, not 99 cells x 90 s."""
+    clock, log = FakeClock(), io.StringIO()
+    bar = Progress(100, True, stream=log, clock=clock, heartbeat=False, total_weight=100.0)
+    clock.now += 90
+    bar.update(weight=90.0)
+    assert log.getvalue().splitlines()[-1] == (
+        "sweep: 1/100 cells, 1 min 30 s elapsed, about 10 s left")
+    plain = io.StringIO()
+    bar = Progress(100, True, stream=plain, clock=clock, heartbeat=False)
+    clock.now += 90
+    bar.update()
+    assert plain.getvalue().splitlines()[-1].endswith("about 2 h 28 min left")
+
+
 def test_every_gap_between_log_lines_is_at_most_the_interval() -> None:
     clock, log = FakeClock(), io.StringIO()
     stamps: list[float] = []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NotRequired, Protocol, TypedDict, cast, runtime_checkable
 
 from rhm_theory.constants import DEFAULT_MERGE_FACTOR
+from rhm_theory.cost import ilc_seconds
 from rhm_theory.io import atomic_write, write_text
 from rhm_theory.model.params import RHMParams
 from rhm_theory.model.spec import GrammarFamily, GrammarSpec
@@ -296,9 +297,9 @@ def _write_csv(rows: Sequence[SweepRow], path: Path) -> None:
         writer.writerows(rows)
 
 
-def _Progress(total: int, enabled: bool) -> Progress:
+def _Progress(total: int, enabled: bool, total_weight: float | None = None) -> Progress:
     # The library's own one-line progress (rhm_theory.progress), not tqdm: no dependency.
-    return Progress(total, enabled)
+    return Progress(total, enabled, total_weight=total_weight)
 
 
 def _run_task(cell: SweepTask) -> Sequence[Any]:
@@ -342,16 +343,21 @@ def run_sweep(
         rows = load_rows(out / "rows.jsonl")
     done = {r["key"] for r in rows}
     todo = list({c.key: c for c in cells if c.key not in done}.values())
-    bar = _Progress(len(todo), progress)
+    # The time left comes from the cost model's seconds of the cells done, where every
+    # cell has them (the ILC cells): the costliest run first, so counts would mislead.
+    expected = [_expected_seconds(c) for c in todo]
+    known = all(e is not None for e in expected)
+    bar = _Progress(len(todo), progress,
+                    sum(e or 0.0 for e in expected) if known and todo else None)
     sink = (out / "rows.jsonl").open("a") if out is not None else None
 
-    def collect(new: Sequence[SweepRow]) -> None:
+    def collect(cell: SweepTask, new: Sequence[SweepRow]) -> None:
         rows.extend(new)
         if sink is not None:
             for r in new:
                 sink.write(json.dumps(r) + "\n")
             sink.flush()
-        bar.update()
+        bar.update(weight=(_expected_seconds(cell) or 0.0) if known else 0.0)
 
     try:
         if todo and executor is None and (max_workers or os.cpu_count() or 1) > 1:
@@ -371,7 +377,7 @@ def run_sweep(
             _drain(executor, todo, cell_runner, collect)
         else:
             for cell in todo:
-                collect(cell_runner(cell))
+                collect(cell, cell_runner(cell))
     finally:
         bar.close()
         if sink is not None:
@@ -382,6 +388,15 @@ def run_sweep(
         _write_csv(rows, out / "rows.csv")
         write_text(out / "rows.json", json.dumps(rows, indent=1))
     return selected
+
+
+def _expected_seconds(cell: Any) -> float | None:
+    """The cost model's CPU seconds of an ILC cell (:func:`rhm_theory.cost.ilc_seconds`);
+    ``None`` for other tasks."""
+    if not isinstance(cell, SweepCell):
+        return None
+    return ilc_seconds(cell.P, cell.s, cell.L, context=cell.context,
+                       pool_positions=cell.pool_positions)
 
 
 def _cost(cell: Any) -> float:
@@ -444,10 +459,10 @@ def _drain(
     pool: Executor,
     todo: Sequence[SweepTask],
     runner: Callable[[Any], Sequence[Any]],
-    collect: Callable[[Sequence[SweepRow]], None],
+    collect: Callable[[SweepTask, Sequence[SweepRow]], None],
 ) -> None:
     # Largest cells first: better load balance when a few cells dominate the cost.
     order = sorted(todo, key=lambda c: -_cost(c))
-    futures = [pool.submit(runner, c) for c in order]
+    futures = {pool.submit(runner, c): c for c in order}
     for fut in as_completed(futures):
-        collect(fut.result())
+        collect(futures[fut], fut.result())
