@@ -212,7 +212,7 @@ class ContextCounts:
                 f"context size"
             )
         self._shape = shape
-        # Compact storage: row index_[code] of _rows holds the tuple code; _order lists the
+        # Compact storage: row _index[code] of _rows holds the tuple code; _order lists the
         # codes by row. Rows are added as codes first appear (capacity doubles).
         n_codes = shape[1]
         self._index: IntArray = np.full(n_codes, -1, dtype=np.int64)
