@@ -327,6 +327,9 @@ def run_sweep(
         Rows are appended to ``out_dir/rows.jsonl`` as cells finish (so an interrupted
         sweep resumes: cells whose key is already there are skipped) and written as
         ``rows.csv`` and ``rows.json`` at the end.
+
+        The rows returned (and those two files) are sorted by key, whatever order the
+        cells finished in: the same bytes with 1 worker or 8.
     executor : concurrent.futures.Executor, optional
         Where cells run: any executor (a Dask ``Client.get_executor()`` works unchanged).
         Default: a local ``ProcessPoolExecutor`` with ``max_workers`` (default: CPUs).
@@ -382,6 +385,10 @@ def run_sweep(
         bar.close()
         if sink is not None:
             sink.close()
+    # Rows in key order (stable: a cell's rows keep their order), not in the order cells
+    # finished: the files and every fit downstream are then the same bytes whatever the
+    # number of workers (sums of floats depend on their order).
+    rows.sort(key=lambda r: str(r["key"]))
     keys = {c.key for c in cells}
     selected = [r for r in rows if r["key"] in keys]
     if out is not None:
