@@ -195,4 +195,5 @@ def f_factor_cells(grid: GridName) -> list[SweepCell]:
 def estimated_cpu_seconds(cells: list[SweepCell]) -> float:
     """Estimated CPU seconds of a list of cells (:func:`rhm_theory.cost.ilc_seconds`)."""
     return float(sum(ilc_seconds(c.P, c.s, c.L, context=c.context,
-                                 pool_positions=c.pool_positions) for c in cells))
+                                 pool_positions=c.pool_positions, v=c.v, m=c.m)
+                     for c in cells))

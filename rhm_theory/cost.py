@@ -4,7 +4,9 @@ from __future__ import annotations
 
 __all__ = [
     "BP_SECONDS_PER_TOKEN_VM",
+    "ILC_CLUSTER_SECONDS",
     "ILC_FIXED_SECONDS",
+    "ILC_SECONDS_PER_LEVEL",
     "ILC_SECONDS_PER_TOKEN",
     "LIMIT_BYTES",
     "LIMIT_SECONDS",
@@ -15,15 +17,21 @@ __all__ = [
     "sample_seconds",
 ]
 
-#: ILC's fixed cost per fit (seconds) and its cost per training token (``P s^L``), refitted
-#: by ``benchmarks/verify_grid_cost.py`` on 80 quick verify cells on an idle 2-core machine
-#: (2026-12-04): the token baseline costs what ILC does, the label baseline twice that.
-ILC_FIXED_SECONDS = 0.0125
-ILC_SECONDS_PER_TOKEN: dict[str, float] = {"latent": 0.104e-6, "token": 0.104e-6,
-                                           "label": 0.208e-6}
+#: ILC's cost model: a fixed cost per fit, one per recovered level, one per training token
+#: (``P s^L``) and one for the clustering of each level, per ``(v m)^2 v`` (the distances
+#: between the ``v m`` tuple vectors of ``~ v`` context entries each). Fitted (non-negative
+#: least squares, ``benchmarks/fit_cost_model.py``) on the seconds of the 24,266 pooled cells
+#: of the full and quick verify runs of 2026-12-08 (2 workers busy, 2-core machine): total
+#: predicted / measured 0.98 (full), 1.19 (quick; the smallest cells cost less than the
+#: fixed terms). The token baseline costs what ILC does per token, the label baseline less.
+ILC_FIXED_SECONDS = 0.004
+ILC_SECONDS_PER_LEVEL = 0.0057
+ILC_SECONDS_PER_TOKEN: dict[str, float] = {"latent": 4.2e-8, "token": 4.2e-8,
+                                           "label": 3.1e-8}
+ILC_CLUSTER_SECONDS = 1.49e-9
 #: Positions kept separate (``pool_positions=False``): one accumulator and clustering per
-#: parent, about three times the pooled cost.
-UNPOOLED_FACTOR = 3.0
+#: parent; measured / pooled model on the same runs: 2.0 (full), 1.2 (quick), 1.9 together.
+UNPOOLED_FACTOR = 1.9
 #: The sampler's seconds per token (``n s^L``), the largest of three grammars (v up to 32,
 #: L up to 5) timed by ``benchmarks/cli_cost_model.py`` (2 CPUs, load 1.3, 2026-12-07).
 SAMPLE_SECONDS_PER_TOKEN = 2.0e-9
@@ -37,15 +45,23 @@ LIMIT_BYTES = 4.0 * 2**30
 
 
 def ilc_seconds(P: int, s: int, L: int, *, context: str = "latent",
-                pool_positions: bool = True) -> float:
+                pool_positions: bool = True, v: int | None = None,
+                m: int | None = None) -> float:
     """Estimated CPU seconds of one ILC fit (or baseline) on ``P`` strings of depth ``L``.
 
+    With ``v`` and ``m`` the clustering term counts (it dominates small ``P`` at large
+    ``v``: about 3 s per fit at ``v = 384, m = 3, L = 5``); without them it is left out.
+
     >>> round(ilc_seconds(10**6, 2, 3), 3)
-    0.845
+    0.351
+    >>> round(ilc_seconds(10**4, 2, 5, v=384, m=3), 2)
+    3.08
     """
     per_token = ILC_SECONDS_PER_TOKEN[context]
     factor = 1.0 if pool_positions else UNPOOLED_FACTOR
-    return float((ILC_FIXED_SECONDS + per_token * P * s**L) * factor)
+    cluster = 0.0 if v is None or m is None else ILC_CLUSTER_SECONDS * (v * m) ** 2 * v
+    return float((ILC_FIXED_SECONDS + (ILC_SECONDS_PER_LEVEL + cluster) * (L - 1)
+                  + per_token * P * s**L) * factor)
 
 
 def sample_seconds(n: int, s: int, L: int) -> float:

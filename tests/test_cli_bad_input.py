@@ -123,7 +123,7 @@ CASES: list[Case] = [
      "refused: --P 100000000000 would take about"),
     ("measure: a custom grid too large for the limit",
      lambda t, g, old: ["measure", "rhm_theory.learners.ilc:latent", "--v", "8", "--m", "2",
-                        "--L", "3", "--P", "1000000000", "--seeds", "0", "--out", str(t / "m")],
+                        "--L", "3", "--P", "10000000000", "--seeds", "0", "--out", str(t / "m")],
      "refused: the grid of --v/--m/--L/--P would take about"),
 ]
 

@@ -56,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError("the grammar must have L >= 2 (ILC recovers levels 1..L-1)")
     pooled = not args.no_pool_positions
     seconds = (ilc_seconds(args.P, params.s, params.L, context=args.context,
-                           pool_positions=pooled)
+                           pool_positions=pooled, v=params.v, m=params.m)
                + ilc_seconds(args.n_test, params.s, params.L, pool_positions=pooled))
     announce(args, f"ilc: fit {args.context} on {format_count(args.P)} strings of "
              f"{params.s**params.L} tokens (v={params.v} m={params.m} s={params.s} "

@@ -302,7 +302,8 @@ def _announce(args: argparse.Namespace, grid: Any, grid_name: str, name: str,
     import os
 
     workers = args.workers or os.cpu_count() or 1
-    cpu = sum(ilc_seconds(P + c.n_test, c.s, c.L, context=context) for c in cells for P in c.Ps)
+    cpu = sum(ilc_seconds(P + c.n_test, c.s, c.L, context=context, v=c.v, m=c.m)
+              for c in cells for P in c.Ps)
     # A named grid is what it says; only a grid of the user's options can be refused.
     named = grid_name != "custom" or getattr(args, "force", False)
     announce(argparse.Namespace(**{**vars(args), "force": named}),

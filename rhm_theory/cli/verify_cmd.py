@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check the theory's predictions on real runs (exit 1 if a check FAILs)",
         description=(
-            "Run every claim check of proofs_checks on a quick grid (default; estimated 810 CPU "
+            "Run every claim check of proofs_checks on a quick grid (default; estimated 436 CPU "
             "seconds by the cost model; 3 min 57 s measured on 2 idle cores, docs/results.md; the "
             "progress line shows where it is) or the full grid (--full; the neural checks run with "
             "--full on a GPU, elsewhere only with --neural), print per claim its verdict and what "
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "tasks: rerun to resume."),
     )
     p.add_argument("--full", action="store_true",
-                   help="the large grid (estimated 6,983 CPU seconds; 46 min 08 s measured "
+                   help="the large grid (estimated 4,105 CPU seconds; 46 min 08 s measured "
                    "on 2 cores, 88 min 44 s on a 2-worker Dask LocalCluster, "
                    "docs/results.md)")
     p.add_argument("--out", default="rhm-report", help="report folder (default: rhm-report)")

@@ -403,7 +403,7 @@ def _expected_seconds(cell: Any) -> float | None:
     if not isinstance(cell, SweepCell):
         return None
     return ilc_seconds(cell.P, cell.s, cell.L, context=cell.context,
-                       pool_positions=cell.pool_positions)
+                       pool_positions=cell.pool_positions, v=cell.v, m=cell.m)
 
 
 def _cost(cell: Any) -> float:
