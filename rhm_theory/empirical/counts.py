@@ -313,7 +313,7 @@ class ContextCounts:
         """Counts of the tuples ``codes``, shape ``(n_codes, s, n_blocks, n_context)``
         (zeros for a code never seen): ``counts_[:, codes]`` with the tuple axis first."""
         rows = self._index[np.asarray(codes, dtype=np.int64)]
-        out = np.zeros((len(rows), *self._rows.shape[:1], *self._shape[2:]), dtype=np.int64)
+        out = np.zeros((len(rows), self.s, *self._shape[2:]), dtype=np.int64)
         seen = rows >= 0
         out[seen] = np.transpose(self._rows[:, rows[seen]], (1, 0, 2, 3))
         return out

@@ -348,10 +348,10 @@ def run_sweep(
     todo = list({c.key: c for c in cells if c.key not in done}.values())
     # The time left comes from the cost model's seconds of the cells done, where every
     # cell has them (the ILC cells): the costliest run first, so counts would mislead.
-    expected = [_expected_seconds(c) for c in todo]
-    known = all(e is not None for e in expected)
+    expected = {c.key: _expected_seconds(c) for c in todo}
+    known = all(e is not None for e in expected.values())
     bar = _Progress(len(todo), progress,
-                    sum(e or 0.0 for e in expected) if known and todo else None)
+                    sum(e or 0.0 for e in expected.values()) if known and todo else None)
     sink = (out / "rows.jsonl").open("a") if out is not None else None
 
     def collect(cell: SweepTask, new: Sequence[SweepRow]) -> None:
@@ -360,7 +360,7 @@ def run_sweep(
             for r in new:
                 sink.write(json.dumps(r) + "\n")
             sink.flush()
-        bar.update(weight=(_expected_seconds(cell) or 0.0) if known else 0.0)
+        bar.update(weight=(expected.get(cell.key) or 0.0) if known else 0.0)
 
     try:
         if todo and executor is None and (max_workers or os.cpu_count() or 1) > 1:
